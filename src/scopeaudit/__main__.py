@@ -1,0 +1,3 @@
+from scopeaudit.cli import main
+
+main()

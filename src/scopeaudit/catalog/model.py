@@ -1,0 +1,105 @@
+"""Catalog values: scopes, operations and what an operation requires."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scopeaudit.catalog.routes import Router
+
+
+class Provenance(Enum):
+    """How sure the catalog is of an operation's path and scope; weakest of the two."""
+
+    DOCUMENTED = "documented"
+    IMPLIED = "implied"
+    INFERRED = "inferred"
+
+
+@dataclass(frozen=True)
+class Scope:
+    name: str
+    description: str = ""
+
+    @property
+    def resource(self) -> str:
+        return self.name.split(":", 1)[0]
+
+    @property
+    def is_write(self) -> bool:
+        """A scope that can change data. Anything not plainly a read is treated as a write."""
+        action = self.name.split(":", 1)[1] if ":" in self.name else self.name
+        return action not in {"read", "list", "view", "get"}
+
+
+@dataclass(frozen=True)
+class Operation:
+    """``METHOD path-template`` and the scopes it needs.
+
+    ``requires`` lists alternatives, each a set of scopes that must all be held:
+    ``((a,), (b, c))`` means a OR (b AND c). An empty alternative means no scope is needed.
+    """
+
+    id: str
+    method: str
+    path: str
+    requires: tuple[frozenset[str], ...]
+    provenance: Provenance
+    note: str = ""
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        """Every scope named by any alternative."""
+        out: frozenset[str] = frozenset()
+        for alt in self.requires:
+            out |= alt
+        return out
+
+    def satisfied_by(self, granted: frozenset[str] | set[str]) -> bool:
+        return any(alt <= granted for alt in self.requires)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    name: str
+    version: str
+    scopes: tuple[Scope, ...]
+    operations: tuple[Operation, ...]
+    # resource name -> path prefixes that belong to it (used to decide which scopes an
+    # unmatched request might have needed)
+    resources: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    source: str = "built-in"
+    base_paths: tuple[str, ...] = field(default=("",))
+
+    @cached_property
+    def _by_name(self) -> dict[str, Scope]:
+        return {s.name: s for s in self.scopes}
+
+    @cached_property
+    def router(self) -> Router:
+        from scopeaudit.catalog.routes import Router
+
+        return Router(self.operations, base_paths=self.base_paths)
+
+    def scope(self, name: str) -> Scope | None:
+        return self._by_name.get(name)
+
+    def has_scope(self, name: str) -> bool:
+        return name in self._by_name
+
+    @property
+    def scope_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.scopes)
+
+    @property
+    def write_scopes(self) -> frozenset[str]:
+        return frozenset(s.name for s in self.scopes if s.is_write)
+
+    def provenance_counts(self) -> dict[str, int]:
+        counts = {p.value: 0 for p in Provenance}
+        for op in self.operations:
+            counts[op.provenance.value] += 1
+        return counts

@@ -1,0 +1,205 @@
+"""The command line. Thin on purpose: options -> pipeline -> render -> exit code.
+
+Only click is imported at module level so that ``scopeaudit --help`` stays fast; each command
+imports the pipeline it runs.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+
+from scopeaudit import __version__
+from scopeaudit.errors import ExitCode, InputError
+
+if TYPE_CHECKING:
+    from scopeaudit.catalog.model import Catalog
+    from scopeaudit.diagnostics import Diagnostics
+
+SEVERITY_CHOICES = ("info", "low", "medium", "high", "critical")
+FAIL_ON_CHOICES = (*SEVERITY_CHOICES, "never")
+
+
+def _write_output(text: str, output: str | None) -> None:
+    if output is None or output == "-":
+        click.echo(text, nl=False)
+        return
+    try:
+        with open(output, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise InputError(f"cannot write the report: {exc.strerror}", file=output) from None
+
+
+def _show_warnings(diagnostics: Diagnostics) -> None:
+    for warning in diagnostics.warnings:
+        click.echo(f"scopeaudit: warning: {warning}", err=True)
+
+
+def _parse_date(value: str | None, option: str) -> date:
+    if value is None:
+        return datetime.now(UTC).date()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"{option} expects a date as YYYY-MM-DD, got {value!r}") from None
+
+
+def _load_catalog(path: str | None) -> Catalog:
+    from scopeaudit.catalog.loader import load_builtin, load_catalog_file
+
+    return load_builtin() if path is None else load_catalog_file(path)
+
+
+def _exit_for(findings_at_threshold: int, exit_zero: bool = False) -> int:
+    if findings_at_threshold and not exit_zero:
+        return ExitCode.FINDINGS
+    return ExitCode.CLEAN
+
+
+output_option = click.option(
+    "-o", "--output", metavar="FILE", help="Write the report to FILE instead of stdout."
+)
+catalog_option = click.option(
+    "--catalog", "catalog_path", metavar="PATH",
+    help="A scopeaudit catalog file (default: the built-in insp.ac v1 catalog).",
+)
+fail_on_option = click.option(
+    "--fail-on", type=click.Choice(FAIL_ON_CHOICES, case_sensitive=False), default="high",
+    show_default=True,
+    help="Exit 1 when a finding is at or above this severity; 'never' always exits 0.",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="scopeaudit")
+@click.option("--debug", is_flag=True, help="Show a traceback for errors (for bug reports).")
+def cli(debug: bool) -> None:
+    """Audit insp.ac API keys: what each key can do, what it uses, what to take away.
+
+    Exit codes: 0 no finding at or above --fail-on, 1 findings at or above it,
+    2 usage, input or configuration error.
+    """
+
+
+@cli.command()
+@catalog_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+@output_option
+def catalog(catalog_path: str | None, fmt: str, output: str | None) -> int:
+    """Print the catalog's operations and scopes."""
+    from scopeaudit.render.catalog_view import render_catalog_json, render_catalog_table
+
+    cat = _load_catalog(catalog_path)
+    _write_output(render_catalog_json(cat) if fmt == "json" else render_catalog_table(cat), output)
+    return ExitCode.CLEAN
+
+
+@cli.command()
+@click.option("--keys", "keys_path", required=True, metavar="FILE",
+              help="Key definitions: YAML, JSON or CSV.")
+@click.option("--keys-format", type=click.Choice(["yaml", "json", "csv"]),
+              help="The key file's format (default: from its extension).")
+@catalog_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+@output_option
+@fail_on_option
+@click.option("--as-of", metavar="DATE", help="Judge expiry and rotation as of DATE "
+              "(YYYY-MM-DD; default: today, UTC).")
+@click.option("--broad-key-threshold", type=click.IntRange(min=1), default=10, show_default=True,
+              help="SA203: scopes at which a key counts as broad.")
+@click.option("--rotation-days", type=click.IntRange(min=1), default=365, show_default=True,
+              help="SA208: days after which a key is due for rotation.")
+@click.option("--no-timestamp", is_flag=True,
+              help="Leave out generated_at, so the same inputs give the same bytes.")
+def lint(keys_path: str, keys_format: str | None, catalog_path: str | None, fmt: str,
+         output: str | None, fail_on: str, as_of: str | None, broad_key_threshold: int,
+         rotation_days: int, no_timestamp: bool) -> int:
+    """Check key definitions without usage logs (rules SA2xx)."""
+    from scopeaudit.diagnostics import Diagnostics
+    from scopeaudit.inventory import KeysFormat, load_inventory
+    from scopeaudit.lint import lint as run_lint
+    from scopeaudit.model import Severity
+    from scopeaudit.render import OutputFormat, renderer_for
+    from scopeaudit.rules.inventory_rules import LintSettings
+
+    diagnostics = Diagnostics()
+    settings = LintSettings(as_of=_parse_date(as_of, "--as-of"),
+                            broad_key_threshold=broad_key_threshold, rotation_days=rotation_days)
+    cat = _load_catalog(catalog_path)
+    inventory = load_inventory(keys_path, KeysFormat(keys_format) if keys_format else None,
+                               diagnostics)
+    audit = run_lint(inventory, cat, settings, diagnostics, timestamp=not no_timestamp)
+    _show_warnings(diagnostics)
+    _write_output(renderer_for(OutputFormat(fmt))(audit), output)
+    if fail_on == "never":
+        return ExitCode.CLEAN
+    return _exit_for(len(audit.at_or_above(Severity.parse(fail_on))))
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]),
+              default="table", show_default=True)
+def rules(fmt: str) -> int:
+    """List every rule: id, name, default severity and summary."""
+    from scopeaudit.rules.docs import rules_json, rules_markdown, rules_table
+
+    click.echo({"table": rules_table, "json": rules_json, "markdown": rules_markdown}[fmt](),
+               nl=False)
+    return ExitCode.CLEAN
+
+
+@cli.command()
+@click.argument("rule")
+def explain(rule: str) -> int:
+    """Explain one rule in full (by id, e.g. SA201, or name, e.g. unknown-scope)."""
+    from scopeaudit.rules.registry import get_rule
+
+    try:
+        found = get_rule(rule)
+    except KeyError:
+        raise InputError(f"unknown rule {rule!r}; `scopeaudit rules` lists them") from None
+    click.echo(found.explain(), nl=False)
+    return ExitCode.CLEAN
+
+
+def main(argv: list[str] | None = None) -> NoReturn:
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        result: Any = cli.main(args=args, prog_name="scopeaudit", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.UsageError as exc:
+        exc.show()
+        sys.exit(ExitCode.ERROR)
+    except click.ClickException as exc:
+        # click's own errors default to exit 1, which here means "findings": never let it leak.
+        exc.show()
+        sys.exit(ExitCode.ERROR)
+    except click.Abort:
+        click.echo("scopeaudit: aborted", err=True)
+        sys.exit(ExitCode.ERROR)
+    except InputError as exc:
+        if debug:
+            raise
+        click.echo(f"scopeaudit: error: {exc}", err=True)
+        sys.exit(ExitCode.ERROR)
+    except BrokenPipeError:
+        # The reader went away (`| head`); nothing more to say, and nowhere to say it.
+        sys.stdout = None
+        sys.exit(ExitCode.ERROR)
+    except Exception as exc:
+        if debug:
+            raise
+        from scopeaudit.secrets import redact
+
+        click.echo(f"scopeaudit: internal error: {type(exc).__name__}: {redact(str(exc))} "
+                   "(run with --debug for a traceback, and please report it)", err=True)
+        sys.exit(ExitCode.ERROR)
+    sys.exit(int(result) if isinstance(result, int) else ExitCode.CLEAN)

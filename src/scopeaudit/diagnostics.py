@@ -1,0 +1,28 @@
+"""Warnings collected while reading inputs: shown on stderr and kept in reports, never lost."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from scopeaudit.secrets import redact
+
+
+@dataclass(frozen=True)
+class Warning_:
+    message: str
+    file: str | None = None
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        return f"{where}: {self.message}" if where else self.message
+
+
+@dataclass
+class Diagnostics:
+    """A collector handed explicitly to each loader; there is no global warning state."""
+
+    warnings: list[Warning_] = field(default_factory=list)
+
+    def warn(self, message: str, *, file: str | None = None, line: int | None = None) -> None:
+        self.warnings.append(Warning_(redact(message), file, line))

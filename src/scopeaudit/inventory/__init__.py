@@ -1,0 +1,94 @@
+"""Key definitions from YAML, JSON or CSV, every key and scope with its file and line."""
+
+from __future__ import annotations
+
+import hashlib
+from enum import Enum
+from pathlib import Path
+
+from scopeaudit.diagnostics import Diagnostics
+from scopeaudit.errors import InputError
+from scopeaudit.inventory.schema import keys_from_tree
+from scopeaudit.inventory.tree import PNode
+from scopeaudit.model import Inventory
+from scopeaudit.secrets import TOKEN_RE, fingerprint, token_kind
+
+
+class KeysFormat(Enum):
+    YAML = "yaml"
+    JSON = "json"
+    CSV = "csv"
+
+
+_BY_SUFFIX = {".yaml": KeysFormat.YAML, ".yml": KeysFormat.YAML, ".json": KeysFormat.JSON,
+              ".csv": KeysFormat.CSV}
+
+
+def detect_format(path: str) -> KeysFormat:
+    fmt = _BY_SUFFIX.get(Path(path).suffix.lower())
+    if fmt is None:
+        raise InputError("cannot tell the key-file format from its extension; "
+                         "name it .yaml, .json or .csv, or pass --keys-format", file=path)
+    return fmt
+
+
+def decode(data: bytes, source: str) -> str:
+    """UTF-8 (a BOM is allowed and dropped); an undecodable byte is an error at its line."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(f"not valid UTF-8 (byte 0x{data[exc.start]:02x})", file=source,
+                         line=line) from None
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise InputError("contains a NUL byte; is this a binary file?", file=source, line=line)
+    return text
+
+
+def scan_tokens(text: str) -> tuple[tuple[int, str, str], ...]:
+    """Every full token in the raw text, as (line, fingerprint, live|test). Never the token."""
+    found = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        for match in TOKEN_RE.finditer(line):
+            found.append((lineno, fingerprint(match.group(0)), token_kind(match.group(0))))
+    return tuple(found)
+
+
+def parse_inventory(data: bytes, source: str, fmt: KeysFormat,
+                    diagnostics: Diagnostics) -> Inventory:
+    text = decode(data, source)
+    if not text.strip():
+        raise InputError("the file is empty", file=source, line=1)
+    tree: PNode
+    if fmt is KeysFormat.YAML:
+        from scopeaudit.inventory.yaml_source import parse_yaml
+
+        tree = parse_yaml(text, source)
+    elif fmt is KeysFormat.JSON:
+        from scopeaudit.inventory.json_source import parse_json
+
+        tree = parse_json(text, source)
+    else:
+        from scopeaudit.inventory.csv_source import parse_csv
+
+        tree = parse_csv(text, source, diagnostics)
+    return Inventory(
+        source=source,
+        keys=keys_from_tree(tree, source, diagnostics),
+        sha256=hashlib.sha256(data).hexdigest(),
+        leaked_tokens=scan_tokens(text),
+    )
+
+
+def load_inventory(path: str, fmt: KeysFormat | None, diagnostics: Diagnostics) -> Inventory:
+    fmt = fmt or detect_format(path)
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise InputError("no such file", file=path) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, expected a key file", file=path) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", file=path) from None
+    return parse_inventory(data, path, fmt, diagnostics)

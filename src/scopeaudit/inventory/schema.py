@@ -1,0 +1,157 @@
+"""From a positioned tree to Key values: one set of field rules for every key-file format."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+from scopeaudit.diagnostics import Diagnostics
+from scopeaudit.errors import InputError
+from scopeaudit.inventory.tree import PMap, PNode, PScalar, PSeq, describe
+from scopeaudit.model import Key, Location, ScopeGrant
+from scopeaudit.secrets import TOKEN_RE, fingerprint, redact
+
+KNOWN_FIELDS = (
+    "id", "name", "scopes", "owner", "created", "expires", "tags", "description",
+    "prefix", "last4", "sha256",
+)
+_SHA256_RE = re.compile(r"(?:sha256:)?([0-9a-fA-F]{64})")
+
+
+def keys_from_tree(root: PNode, source: str, diagnostics: Diagnostics) -> tuple[Key, ...]:
+    if isinstance(root, PMap):
+        for name, (line, _) in root.items.items():
+            if name != "keys":
+                diagnostics.warn(f"unknown top-level field {name!r} ignored", file=source,
+                                 line=line)
+        if "keys" not in root.items:
+            raise InputError("expected a 'keys' list at the top level", file=source,
+                             line=root.line)
+        entries = root.items["keys"][1]
+    else:
+        entries = root
+    if not isinstance(entries, PSeq):
+        raise InputError(f"'keys' must be a list of key definitions, found {describe(entries)}",
+                         file=source, line=entries.line)
+    return tuple(_key(entry, source, diagnostics) for entry in entries.items)
+
+
+def _key(node: PNode, source: str, diagnostics: Diagnostics) -> Key:
+    if not isinstance(node, PMap):
+        raise InputError(f"a key definition must be a mapping, found {describe(node)}",
+                         file=source, line=node.line)
+    fields = node.items
+    for field_name, (line, _) in fields.items():
+        if field_name not in KNOWN_FIELDS:
+            diagnostics.warn(f"unknown field {field_name!r} ignored", file=source, line=line)
+    if "id" not in fields:
+        raise InputError("key definition has no 'id'", file=source, line=node.line)
+    key_id = _identifier(fields["id"][1], "id", source)
+    if "scopes" not in fields:
+        raise InputError(f"key {key_id!r} has no 'scopes'", file=source, line=node.line)
+    grants = _scopes(fields["scopes"][1], source)
+
+    def text(name: str) -> str | None:
+        if name not in fields:
+            return None
+        value = _scalar(fields[name][1], name, source)
+        if value is None:
+            return None
+        if isinstance(value, bool | date | datetime):
+            raise InputError(f"{name!r} must be text, found {describe(fields[name][1])}",
+                             file=source, line=fields[name][1].line)
+        return str(value)
+
+    prefix, last4 = text("prefix"), text("last4")
+    sha256: str | None = text("sha256")
+    # A matcher holding a full token is a leak (SA210 reports it); keep only its fingerprint.
+    if prefix is not None and TOKEN_RE.fullmatch(prefix):
+        sha256, prefix = sha256 or fingerprint(prefix), None
+    if last4 is not None and len(last4) != 4:
+        raise InputError(f"'last4' must be 4 characters, found {len(last4)}", file=source,
+                         line=fields["last4"][1].line)
+    if sha256 is not None:
+        match = _SHA256_RE.fullmatch(sha256)
+        if match is None:
+            raise InputError("'sha256' must be 64 hex digits (the SHA-256 of the full token)",
+                             file=source, line=fields["sha256"][1].line)
+        sha256 = match.group(1).lower()
+    key_name, owner, description = text("name"), text("owner"), text("description")
+    return Key(
+        id=key_id,
+        location=Location(source, node.line),
+        scope_grants=grants,
+        name=redact(key_name) if key_name is not None else None,
+        owner=redact(owner) if owner is not None else None,
+        created=_date(fields.get("created"), "created", source),
+        expires=_date(fields.get("expires"), "expires", source),
+        tags=_tags(fields.get("tags"), source),
+        description=redact(description) if description is not None else None,
+        prefix=prefix,
+        last4=last4,
+        sha256=sha256,
+    )
+
+
+def _scalar(node: PNode, name: str, source: str) -> object:
+    if not isinstance(node, PScalar):
+        raise InputError(f"{name!r} must be a single value, found {describe(node)}",
+                         file=source, line=node.line)
+    return node.value
+
+
+def _identifier(node: PNode, name: str, source: str) -> str:
+    value = _scalar(node, name, source)
+    if isinstance(value, bool) or not isinstance(value, str | int) or str(value).strip() == "":
+        raise InputError(f"{name!r} must be non-empty text, found {describe(node)}",
+                         file=source, line=node.line)
+    if TOKEN_RE.search(str(value)):
+        raise InputError(f"{name!r} holds a full token; use an id, never the token",
+                         file=source, line=node.line)
+    return str(value).strip()
+
+
+def _scopes(node: PNode, source: str) -> tuple[ScopeGrant, ...]:
+    if not isinstance(node, PSeq):
+        raise InputError(f"'scopes' must be a list, found {describe(node)}",
+                         file=source, line=node.line)
+    grants = []
+    for item in node.items:
+        if not isinstance(item, PScalar) or not isinstance(item.value, str) or not item.value:
+            raise InputError(f"a scope must be a name such as 'issues:read', found "
+                             f"{describe(item)}", file=source, line=item.line)
+        grants.append(ScopeGrant(redact(item.value.strip()), Location(source, item.line)))
+    return tuple(grants)
+
+
+def _tags(entry: tuple[int, PNode] | None, source: str) -> tuple[str, ...]:
+    if entry is None:
+        return ()
+    node = entry[1]
+    if isinstance(node, PScalar) and isinstance(node.value, str):
+        return tuple(t for t in re.split(r"[;,\s]+", node.value) if t)
+    if isinstance(node, PSeq) and all(isinstance(i, PScalar) for i in node.items):
+        return tuple(redact(str(i.value)) for i in node.items if isinstance(i, PScalar))
+    raise InputError(f"'tags' must be a list of words, found {describe(node)}", file=source,
+                     line=node.line)
+
+
+def _date(entry: tuple[int, PNode] | None, name: str, source: str) -> date | None:
+    if entry is None:
+        return None
+    node = entry[1]
+    value = _scalar(node, name, source)
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.strip().replace("Z", "+00:00")).date()
+        except ValueError:
+            pass
+    shown = redact(str(value))[:40]
+    raise InputError(f"{name!r} is not a date (expected YYYY-MM-DD): {shown!r}",
+                     file=source, line=node.line)

@@ -1,0 +1,38 @@
+"""The lint pipeline: key definitions + catalog -> an Audit holding the static findings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from scopeaudit import __version__
+from scopeaudit.catalog.model import Catalog
+from scopeaudit.diagnostics import Diagnostics
+from scopeaudit.model import Audit, CatalogInfo, InputFile, Inventory, sorted_findings
+from scopeaudit.rules.inventory_rules import LintContext, LintSettings, run_inventory_rules
+
+
+def catalog_info(catalog: Catalog) -> CatalogInfo:
+    return CatalogInfo(
+        name=catalog.name,
+        version=catalog.version,
+        source=catalog.source,
+        operations=len(catalog.operations),
+        scopes=len(catalog.scopes),
+        provenance=catalog.provenance_counts(),
+    )
+
+
+def lint(inventory: Inventory, catalog: Catalog, settings: LintSettings,
+         diagnostics: Diagnostics, *, timestamp: bool = True) -> Audit:
+    findings = run_inventory_rules(LintContext(inventory, catalog, settings))
+    return Audit(
+        mode="lint",
+        tool_version=__version__,
+        as_of=settings.as_of,
+        inputs=(InputFile(inventory.source, "keys", inventory.sha256, len(inventory.keys)),),
+        catalog=catalog_info(catalog),
+        keys=inventory.keys,
+        findings=sorted_findings(findings),
+        warnings=tuple(str(w) for w in diagnostics.warnings),
+        generated_at=datetime.now(UTC).replace(microsecond=0).isoformat() if timestamp else None,
+    )

@@ -1,0 +1,208 @@
+"""The values that flow through scopeaudit: frozen, typed, free of I/O.
+
+Severity order, locations, key definitions and findings live here, once. Renderers and the
+JSON contract read these values; nothing here knows about a file format.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from enum import Enum
+from typing import Any
+
+JsonValue = Any
+
+
+class Severity(Enum):
+    """Finding severity. The declaration order *is* the order: the one place that defines it."""
+
+    INFO = "info"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Severity):
+            return NotImplemented
+        return self.rank < other.rank
+
+    def __le__(self, other: object) -> bool:
+        if not isinstance(other, Severity):
+            return NotImplemented
+        return self.rank <= other.rank
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls(text.strip().lower())
+        except ValueError:
+            names = ", ".join(s.value for s in cls)
+            raise ValueError(f"unknown severity {text!r} (expected one of: {names})") from None
+
+    @classmethod
+    def descending(cls) -> list[Severity]:
+        return sorted(cls, reverse=True)
+
+
+_SEVERITY_RANK = {s: i for i, s in enumerate(Severity)}
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """Where something was defined or seen: a file and a 1-based line (row for CSV)."""
+
+    file: str
+    line: int
+    column: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True)
+class ScopeGrant:
+    """One scope entry in a key definition, with the line that grants it."""
+
+    name: str
+    location: Location
+
+
+@dataclass(frozen=True)
+class Key:
+    """A key definition. It never holds a token: only matchers that cannot grant access."""
+
+    id: str
+    location: Location
+    scope_grants: tuple[ScopeGrant, ...]
+    name: str | None = None
+    owner: str | None = None
+    created: date | None = None
+    expires: date | None = None
+    tags: tuple[str, ...] = ()
+    description: str | None = None
+    prefix: str | None = None
+    last4: str | None = None
+    sha256: str | None = None
+
+    @property
+    def granted(self) -> tuple[str, ...]:
+        """Distinct granted scope names, sorted."""
+        return tuple(sorted({g.name for g in self.scope_grants}))
+
+    def grant_location(self, scope: str) -> Location:
+        """The line that grants ``scope`` (its first occurrence), else the key's own line."""
+        for grant in self.scope_grants:
+            if grant.name == scope:
+                return grant.location
+        return self.location
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """All key definitions read from one source, in file order."""
+
+    source: str
+    keys: tuple[Key, ...]
+    sha256: str
+    # Tokens found anywhere in the source text, as (line, fingerprint, kind); never the token.
+    leaked_tokens: tuple[tuple[int, str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One rule's verdict. It cannot exist without a location (see ``location``)."""
+
+    rule: str
+    name: str
+    severity: Severity
+    message: str
+    location: Location
+    key: str | None = None
+    scope: str | None = None
+    confidence: str | None = None
+    evidence: Mapping[str, JsonValue] | None = None
+    # Tells apart findings of one rule on one key and scope (e.g. two different leaked
+    # tokens). It must not contain a line number: identities survive edits.
+    discriminator: str = ""
+    suppressed: bool = field(default=False, compare=False)
+
+    @property
+    def fingerprint(self) -> str:
+        identity = "|".join((self.rule, self.key or "", self.scope or "", self.discriminator))
+        return hashlib.sha256(identity.encode("utf-8")).hexdigest()[:32]
+
+    def sort_key(self) -> tuple[int, str, str, str, str, int]:
+        return (
+            -self.severity.rank,
+            self.rule,
+            self.key or "",
+            self.scope or "",
+            self.location.file,
+            self.location.line,
+        )
+
+
+def sorted_findings(findings: list[Finding] | tuple[Finding, ...]) -> tuple[Finding, ...]:
+    return tuple(sorted(findings, key=Finding.sort_key))
+
+
+def count_by_severity(findings: tuple[Finding, ...]) -> dict[str, int]:
+    counts = {s.value: 0 for s in Severity.descending()}
+    for f in findings:
+        counts[f.severity.value] += 1
+    return counts
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """An input as the report states it: where it came from and what it held."""
+
+    path: str
+    kind: str  # "keys" | "logs" | "catalog"
+    sha256: str
+    records: int
+    skipped: int = 0
+    skipped_lines: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class CatalogInfo:
+    name: str
+    version: str
+    source: str
+    operations: int
+    scopes: int
+    provenance: Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class Audit:
+    """The one result value. Every output format is a view of it; nothing renders from loaders.
+
+    ``mode`` is "lint" when only key definitions were read; the usage parts then stay empty.
+    """
+
+    mode: str
+    tool_version: str
+    as_of: date
+    inputs: tuple[InputFile, ...]
+    catalog: CatalogInfo
+    keys: tuple[Key, ...]
+    findings: tuple[Finding, ...]
+    warnings: tuple[str, ...] = ()
+    generated_at: str | None = None
+
+    def at_or_above(self, threshold: Severity) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if not f.suppressed and threshold <= f.severity)

@@ -1,0 +1,36 @@
+"""Views of a catalog for `scopeaudit catalog`."""
+
+from __future__ import annotations
+
+import json
+
+from tabulate import tabulate
+
+from scopeaudit.catalog.loader import catalog_document
+from scopeaudit.catalog.model import Catalog
+
+
+def requirement_text(requires: tuple[frozenset[str], ...]) -> str:
+    """``a | b + c`` for a OR (b AND c); ``(none)`` when no scope is needed."""
+    if not requires:
+        return "(none)"
+    return " | ".join(" + ".join(sorted(alt)) or "(anonymous)" for alt in
+                      sorted(requires, key=sorted))
+
+
+def render_catalog_table(catalog: Catalog) -> str:
+    ops = [(op.method, op.path, requirement_text(op.requires), op.provenance.value, op.id)
+           for op in catalog.operations]
+    scopes = [(s.name, s.description) for s in catalog.scopes]
+    counts = ", ".join(f"{n} {p}" for p, n in catalog.provenance_counts().items())
+    return (
+        f"{catalog.name} {catalog.version} ({catalog.source}): {len(catalog.operations)} "
+        f"operations ({counts}), {len(catalog.scopes)} scopes\n\n"
+        + tabulate(ops, headers=("method", "path", "scopes", "provenance", "id")) + "\n\n"
+        + tabulate(scopes, headers=("scope", "grants")) + "\n"
+    )
+
+
+def render_catalog_json(catalog: Catalog) -> str:
+    # The same document as a catalog file, so the output can be edited and fed back.
+    return json.dumps(catalog_document(catalog), indent=2, ensure_ascii=False) + "\n"

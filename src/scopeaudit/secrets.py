@@ -1,0 +1,42 @@
+"""Recognising insp.ac tokens, fingerprinting them, and keeping them out of every output.
+
+A token is never stored: whoever reads one calls :func:`fingerprint` at once and keeps only
+the digest. :func:`redact` is the last line of defence for any text that quotes user input.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+# "sk_live_" or "sk_test_" followed by 16 or more secret characters. A shorter tail is a
+# prefix matcher (e.g. ``prefix: sk_live_7Hq2``), which identifies a key without granting it.
+TOKEN_RE = re.compile(r"sk_(?:live|test)_[A-Za-z0-9]{16,}")
+BEARER_RE = re.compile(r"(?i)\bbearer\s+([A-Za-z0-9._~+/=-]{8,})")
+
+
+def fingerprint(token: str) -> str:
+    """The SHA-256 hex digest of a full token: how keys are matched without storing it."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def short_fingerprint(token: str) -> str:
+    return "sha256:" + fingerprint(token)[:12]
+
+
+def token_kind(token: str) -> str:
+    return "live" if token.startswith("sk_live_") else "test"
+
+
+def redact(text: str) -> str:
+    """Replace every token and Bearer value in ``text`` with its short fingerprint."""
+    # Bearer values first: a Bearer token is usually also an sk_ token, and once the inner
+    # token is replaced the Bearer pattern would match what is left of it.
+    text = BEARER_RE.sub(lambda m: f"Bearer …[{short_fingerprint(m.group(1))}]", text)
+    return TOKEN_RE.sub(
+        lambda m: f"sk_{token_kind(m.group(0))}_…[{short_fingerprint(m.group(0))}]", text
+    )
+
+
+def contains_token(text: str) -> bool:
+    return TOKEN_RE.search(text) is not None
