@@ -1,0 +1,156 @@
+"""The command line: exit codes, output routing, errors as one line, determinism."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from scopeaudit.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE_KEYS = str(ROOT / "examples" / "keys.yaml")
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exc:
+        main(list(args))
+    out, err = capsys.readouterr()
+    code = exc.value.code
+    return (code if isinstance(code, int) else 0), out, err
+
+
+def test_help_is_fast_to_import() -> None:
+    # `scopeaudit --help` must not pay for the heavy modules
+    code = ("import sys, scopeaudit.cli; "
+            "heavy = [m for m in ('tabulate', 'ruamel.yaml', 'jinja2', 'httpx') "
+            "if m in sys.modules]; print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_help_and_version(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--help")
+    assert code == 0 and "lint" in out and "Exit codes" in out
+    code, out, _ = run(capsys, "--version")
+    assert code == 0 and "scopeaudit" in out
+
+
+def test_python_dash_m_entry_point() -> None:
+    proc = subprocess.run([sys.executable, "-m", "scopeaudit", "--version"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.startswith("scopeaudit")
+
+
+@pytest.mark.parametrize("fail_on, expected", [
+    ("info", 1), ("high", 1), ("critical", 0), ("never", 0), ("HIGH", 1),
+])
+def test_lint_exit_code_follows_fail_on(capsys: pytest.CaptureFixture[str], fail_on: str,
+                                        expected: int) -> None:
+    # the example holds high findings (SA201, SA203, SA204) and no critical one
+    code, _, _ = run(capsys, "lint", "--keys", EXAMPLE_KEYS, "--as-of", "2026-11-27",
+                     "--fail-on", fail_on)
+    assert code == expected
+
+
+def test_lint_default_fail_on_is_high(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    keys = tmp_path / "keys.yaml"
+    keys.write_text("keys:\n  - {id: k, scopes: [issues:read]}\n")  # SA205 low, SA206 medium
+    code, out, _ = run(capsys, "lint", "--keys", str(keys))
+    assert code == 0
+    assert "SA206" in out and "SA205" in out
+
+
+@pytest.mark.parametrize("args", [
+    ("lint",),  # missing --keys
+    ("lint", "--keys", EXAMPLE_KEYS, "--fail-on", "severe"),
+    ("lint", "--keys", EXAMPLE_KEYS, "--bogus"),
+    ("lint", "--keys", EXAMPLE_KEYS, "--format", "yaml"),
+    ("nosuchcommand",),
+])
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], args: tuple[str, ...]) -> None:
+    code, _, err = run(capsys, *args)
+    assert code == 2
+    assert "Traceback" not in err
+
+
+def test_bad_as_of_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "lint", "--keys", EXAMPLE_KEYS, "--as-of", "27/11/2026")
+    assert code == 2 and out == ""
+    assert err.strip().count("\n") == 0
+    assert "--as-of expects a date" in err
+
+
+def test_json_output_shape_and_determinism(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ("lint", "--keys", EXAMPLE_KEYS, "--as-of", "2026-11-27", "--format", "json",
+            "--no-timestamp", "--fail-on", "never")
+    _, first, _ = run(capsys, *args)
+    _, second, _ = run(capsys, *args)
+    assert first == second
+    doc = json.loads(first)
+    assert doc["schema"] == "scopeaudit/audit/v1" and doc["mode"] == "lint"
+    assert "generated_at" not in doc
+    assert len(doc["keys"]) == 11
+    finding = doc["findings"][0]
+    assert set(finding) >= {"rule", "name", "severity", "key", "scope", "message", "location",
+                            "fingerprint", "confidence", "evidence"}
+    assert set(finding["location"]) == {"file", "line"}
+    assert doc["summary"]["findings"] == len(doc["findings"])
+    _, stamped, _ = run(capsys, *args[:-3], "--fail-on", "never")
+    assert "generated_at" in json.loads(stamped)
+
+
+def test_output_file_and_unwritable_output(capsys: pytest.CaptureFixture[str],
+                                           tmp_path: Path) -> None:
+    target = tmp_path / "report.json"
+    code, out, _ = run(capsys, "lint", "--keys", EXAMPLE_KEYS, "--format", "json", "-o",
+                       str(target), "--fail-on", "never")
+    assert code == 0 and out == ""
+    assert json.loads(target.read_text())["mode"] == "lint"
+    code, _, err = run(capsys, "lint", "--keys", EXAMPLE_KEYS, "-o",
+                       str(tmp_path / "missing-dir" / "r.txt"))
+    assert code == 2 and "missing-dir" in err and "Traceback" not in err
+
+
+def test_warnings_go_to_stderr_not_the_report(capsys: pytest.CaptureFixture[str],
+                                              tmp_path: Path) -> None:
+    keys = tmp_path / "keys.yaml"
+    keys.write_text("keys:\n  - id: k\n    colour: blue\n    scopes: []\n")
+    code, out, err = run(capsys, "lint", "--keys", str(keys), "--format", "json",
+                         "--fail-on", "never")
+    assert code == 0
+    assert f"{keys}:3: unknown field 'colour' ignored" in err
+    assert json.loads(out)["warnings"] == [f"{keys}:3: unknown field 'colour' ignored"]
+
+
+def test_rules_and_explain(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "rules")
+    assert code == 0 and all(f"SA2{n:02d}" in out for n in range(1, 11))
+    code, out, _ = run(capsys, "explain", "SA201")
+    assert code == 0
+    for heading in ("What it does", "Why it matters", "Example", "Remediation"):
+        assert heading in out
+    code, by_name, _ = run(capsys, "explain", "unknown-scope")
+    assert code == 0 and by_name == out
+    code, _, err = run(capsys, "explain", "SA999")
+    assert code == 2 and "unknown rule" in err
+
+
+def test_internal_error_is_one_line_exit_2_and_debug_shows_traceback(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import scopeaudit.lint
+
+    def boom(*_: object, **__: object) -> None:
+        raise RuntimeError("kaboom sk_live_4eC39HqLyjWDarjtT1zdp7dc")
+
+    monkeypatch.setattr(scopeaudit.lint, "lint", boom)
+    code, _, err = run(capsys, "lint", "--keys", EXAMPLE_KEYS)
+    assert code == 2
+    assert err.count("\n") == 1 and "internal error: RuntimeError: kaboom" in err
+    assert "4eC39HqLyjWDarjtT1zdp7dc" not in err
+    with pytest.raises(RuntimeError):
+        main(["--debug", "lint", "--keys", EXAMPLE_KEYS])

@@ -1,0 +1,26 @@
+"""The README tells the truth: its rules table is the registry's."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from scopeaudit.rules.docs import rules_markdown
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def test_readme_rules_table_matches_registry() -> None:
+    text = README.read_text(encoding="utf-8")
+    match = re.search(r"<!-- rules:start -->\n(.*?)<!-- rules:end -->", text, re.S)
+    assert match, "README lost its rules markers"
+    assert match.group(1) == rules_markdown(), (
+        "README rules table is stale: paste `scopeaudit rules --format markdown` between the "
+        "markers")
+
+
+def test_readme_setup_commands_match_ci() -> None:
+    text = README.read_text(encoding="utf-8")
+    ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
+    assert "pip install -e '.[test]'" in text and "pip install -e '.[test]'" in ci
+    assert ".venv/bin/python -m pytest" in text and ".venv/bin/python -m pytest" in ci
