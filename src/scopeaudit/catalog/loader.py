@@ -7,6 +7,7 @@ from importlib import resources
 from typing import Any
 
 from scopeaudit.catalog.model import Catalog, Operation, Provenance, Scope
+from scopeaudit.catalog.routes import shape_of, template_segments
 from scopeaudit.errors import InputError
 
 CATALOG_FORMAT = "scopeaudit/catalog/v1"
@@ -29,9 +30,16 @@ def catalog_from_document(doc: Any, source: str) -> Catalog:
         Scope(name=_str(s, "name", source), description=str(s.get("description", "")))
         for s in _list(doc, "scopes", source)
     )
-    known = {s.name for s in scopes}
+    known: set[str] = set()
+    for scope in scopes:
+        if scope.name in known:
+            raise InputError(f"scope {scope.name!r} is declared twice", file=source)
+        known.add(scope.name)
     operations: list[Operation] = []
     seen_ids: set[str] = set()
+    # METHOD + path shape -> the operation that claimed it: the router keeps only the first,
+    # so a second operation with the same shape would be silently unreachable.
+    seen_routes: dict[tuple[str, str], str] = {}
     for raw in _list(doc, "operations", source):
         op_id = _str(raw, "id", source)
         if op_id in seen_ids:
@@ -43,6 +51,11 @@ def catalog_from_document(doc: Any, source: str) -> Catalog:
         ):
             raise InputError(f"operation {op_id}: scopes must be a list of lists of names",
                              file=source)
+        if not alternatives:
+            # No alternative at all would make the operation impossible to call; an operation
+            # that needs no scope is written [[]] (one empty alternative).
+            raise InputError(f"operation {op_id}: scopes must list at least one alternative "
+                             "(use [[]] for an operation that needs no scope)", file=source)
         for alt in alternatives:
             for name in alt:
                 if name not in known:
@@ -53,27 +66,42 @@ def catalog_from_document(doc: Any, source: str) -> Catalog:
         except ValueError:
             raise InputError(f"operation {op_id}: unknown provenance {raw.get('provenance')!r}",
                              file=source) from None
+        method = _str(raw, "method", source).upper()
+        path = _str(raw, "path", source)
+        route = (method, "/" + "/".join(shape_of(seg) for seg in template_segments(path)))
+        if route in seen_routes:
+            raise InputError(f"operation {op_id}: {method} {path} is already operation "
+                             f"{seen_routes[route]!r} (same method and path shape)", file=source)
+        seen_routes[route] = op_id
         operations.append(
             Operation(
                 id=op_id,
-                method=_str(raw, "method", source).upper(),
-                path=_str(raw, "path", source),
+                method=method,
+                path=path,
                 requires=tuple(frozenset(alt) for alt in alternatives),
                 provenance=provenance,
                 note=str(raw.get("note", "")),
             )
         )
     res = doc.get("resources", {})
-    if not isinstance(res, dict):
-        raise InputError("resources must map a resource name to path prefixes", file=source)
+    if not isinstance(res, dict) or not all(
+        isinstance(v, list) and all(isinstance(p, str) for p in v) for v in res.values()
+    ):
+        raise InputError("resources must map a resource name to a list of path prefixes",
+                         file=source)
+    base_paths = doc.get("base_paths", [""])
+    if (not isinstance(base_paths, list) or not base_paths
+            or not all(isinstance(b, str) for b in base_paths)):
+        raise InputError("base_paths must be a non-empty list of path prefixes "
+                         '(include "" to match paths without a prefix)', file=source)
     return Catalog(
         name=str(doc.get("name", source)),
         version=str(doc.get("version", "")),
         scopes=scopes,
         operations=tuple(operations),
-        resources=tuple((str(k), tuple(str(p) for p in v)) for k, v in sorted(res.items())),
+        resources=tuple(sorted((str(k), tuple(v)) for k, v in res.items())),
         source=source,
-        base_paths=tuple(str(b) for b in doc.get("base_paths", [""])),
+        base_paths=tuple(base_paths),
     )
 
 
@@ -106,13 +134,24 @@ def load_catalog_file(path: str) -> Catalog:
     text = decode(data, path)
     if path.lower().endswith((".yaml", ".yml")):
         from ruamel.yaml import YAML
-        from ruamel.yaml.error import MarkedYAMLError
+        from ruamel.yaml.error import MarkedYAMLError, YAMLError
+        from ruamel.yaml.reader import ReaderError
 
         try:
             doc = YAML(typ="safe").load(text)
         except MarkedYAMLError as exc:
             line = exc.problem_mark.line + 1 if exc.problem_mark is not None else None
             raise InputError(f"invalid YAML: {exc.problem}", file=path, line=line) from None
+        except ReaderError as exc:
+            # e.g. a control character; its message spans lines, so say it in one.
+            line = text[: exc.position].count("\n") + 1
+            what = (f"unacceptable character #x{exc.character:04x}"
+                    if isinstance(exc.character, int) else "unacceptable character")
+            raise InputError(f"invalid YAML: {what} ({exc.reason})", file=path,
+                             line=line) from None
+        except YAMLError as exc:
+            message = " ".join(str(exc).split())
+            raise InputError(f"invalid YAML: {message}", file=path) from None
     else:
         try:
             doc = json.loads(text)
@@ -123,19 +162,27 @@ def load_catalog_file(path: str) -> Catalog:
 
 def catalog_document(catalog: Catalog) -> dict[str, Any]:
     """The catalog in scopeaudit's own format (also what ``catalog --format json`` prints)."""
+    # Everything catalog_from_document reads is written, so the output loads back (through
+    # --catalog) to the same catalog: resources decide which scopes an unmatched request might
+    # have needed, and the order of alternatives is kept as given.
+    operations: list[dict[str, Any]] = []
+    for op in catalog.operations:
+        entry: dict[str, Any] = {
+            "id": op.id,
+            "method": op.method,
+            "path": op.path,
+            "scopes": [sorted(alt) for alt in op.requires],
+            "provenance": op.provenance.value,
+        }
+        if op.note:
+            entry["note"] = op.note
+        operations.append(entry)
     return {
         "format": CATALOG_FORMAT,
         "name": catalog.name,
         "version": catalog.version,
+        "base_paths": list(catalog.base_paths),
+        "resources": {name: list(prefixes) for name, prefixes in catalog.resources},
         "scopes": [{"name": s.name, "description": s.description} for s in catalog.scopes],
-        "operations": [
-            {
-                "id": op.id,
-                "method": op.method,
-                "path": op.path,
-                "scopes": sorted(sorted(alt) for alt in op.requires),
-                "provenance": op.provenance.value,
-            }
-            for op in catalog.operations
-        ],
+        "operations": operations,
     }

@@ -44,7 +44,8 @@ def split_target(target: str) -> list[str] | None:
     target = target.strip()
     absolute = _ABSOLUTE_RE.match(target)
     if absolute:
-        target = target[absolute.end():] or "/"
+        # The path of an absolute URI may be empty (``https://host?x``): that is ``/``.
+        target = "/" + target[absolute.end():].removeprefix("/")
     for sep in ("#", "?"):
         cut = target.find(sep)
         if cut >= 0:
@@ -81,7 +82,9 @@ class Router:
     def __init__(self, operations: Iterable[Operation], base_paths: tuple[str, ...] = ("",)):
         self._root = _Node()
         # Longest base path first, so ``/api/v2`` is stripped before ``/api``.
-        self._bases = sorted({b.rstrip("/") for b in base_paths}, key=len, reverse=True)
+        # No base path at all means no prefix, not "match nothing".
+        self._bases = sorted({b.rstrip("/") for b in base_paths} or {""},
+                             key=lambda b: (-len(b), b))
         for op in operations:
             self._add(op)
 
