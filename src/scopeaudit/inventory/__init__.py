@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
+import re
 from enum import Enum
 from pathlib import Path
 
@@ -20,6 +22,10 @@ class KeysFormat(Enum):
     CSV = "csv"
 
 
+# What ends a line for every format here (and for ruamel's YAML 1.2 reader and csv).
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_LINE_BREAK_BYTES = re.compile(rb"\r\n|\r|\n")
+
 _BY_SUFFIX = {".yaml": KeysFormat.YAML, ".yml": KeysFormat.YAML, ".json": KeysFormat.JSON,
               ".csv": KeysFormat.CSV}
 
@@ -34,14 +40,17 @@ def detect_format(path: str) -> KeysFormat:
 
 def decode(data: bytes, source: str) -> str:
     """UTF-8 (a BOM is allowed and dropped); an undecodable byte is an error at its line."""
+    # The BOM is dropped by hand: the "utf-8-sig" codec reports error offsets that do not
+    # count it, which would name the wrong byte (and line).
+    body = data[len(codecs.BOM_UTF8):] if data.startswith(codecs.BOM_UTF8) else data
     try:
-        text = data.decode("utf-8-sig")
+        text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise InputError(f"not valid UTF-8 (byte 0x{data[exc.start]:02x})", file=source,
+        line = len(_LINE_BREAK_BYTES.split(body[: exc.start]))
+        raise InputError(f"not valid UTF-8 (byte 0x{body[exc.start]:02x})", file=source,
                          line=line) from None
     if "\x00" in text:
-        line = text[: text.index("\x00")].count("\n") + 1
+        line = len(_LINE_BREAK.split(text[: text.index("\x00")]))
         raise InputError("contains a NUL byte; is this a binary file?", file=source, line=line)
     return text
 
@@ -49,7 +58,9 @@ def decode(data: bytes, source: str) -> str:
 def scan_tokens(text: str) -> tuple[tuple[int, str, str], ...]:
     """Every full token in the raw text, as (line, fingerprint, live|test). Never the token."""
     found = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    # Not str.splitlines(): it also breaks at \f, \x1c, U+2028 and more, which the parsers do
+    # not count, so the lines reported would drift from the file's.
+    for lineno, line in enumerate(_LINE_BREAK.split(text), start=1):
         for match in TOKEN_RE.finditer(line):
             found.append((lineno, fingerprint(match.group(0)), token_kind(match.group(0))))
     return tuple(found)

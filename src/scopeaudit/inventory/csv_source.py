@@ -8,6 +8,7 @@ import re
 
 from scopeaudit.diagnostics import Diagnostics
 from scopeaudit.errors import InputError
+from scopeaudit.inventory.schema import KNOWN_FIELDS
 from scopeaudit.inventory.tree import PMap, PNode, PScalar, PSeq
 
 _LIST_SPLIT = {"scopes": re.compile(r"[;\s]+"), "tags": re.compile(r"[;,\s]+")}
@@ -15,7 +16,9 @@ REQUIRED_COLUMNS = ("id", "scopes")
 
 
 def parse_csv(text: str, source: str, diagnostics: Diagnostics) -> PNode:
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # strict: a quote that is never closed is an error, not a cell that swallows every row
+    # after it.
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader, None)
     except csv.Error as exc:
@@ -26,13 +29,24 @@ def parse_csv(text: str, source: str, diagnostics: Diagnostics) -> PNode:
     for required in REQUIRED_COLUMNS:
         if required not in columns:
             raise InputError(f"the CSV header has no {required!r} column", file=source, line=1)
+    named = [column for column in columns if column]
+    for column in named:
+        if named.count(column) > 1:
+            raise InputError(f"the CSV header names the column {column!r} more than once",
+                             file=source, line=1)
+    # An unknown column is reported once, against the header, not once for every row.
+    for column in dict.fromkeys(named):
+        if column not in KNOWN_FIELDS:
+            diagnostics.warn(f"unknown field {column!r} ignored", file=source, line=1)
+    columns = [column if column in KNOWN_FIELDS else "" for column in columns]
     rows: list[PNode] = []
     previous_end = reader.line_num
     while True:
         try:
             row = next(reader, None)
         except csv.Error as exc:
-            raise InputError(f"invalid CSV: {exc}", file=source, line=reader.line_num) from None
+            # The row's first line: for a quote never closed, the reader is at the end by now.
+            raise InputError(f"invalid CSV: {exc}", file=source, line=previous_end + 1) from None
         if row is None:
             break
         line = previous_end + 1

@@ -15,23 +15,30 @@ from json import JSONDecodeError
 
 from scopeaudit.errors import InputError
 from scopeaudit.inventory.tree import PMap, PNode, PScalar, PSeq
+from scopeaudit.secrets import redact
 
 _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?")
 _WS = re.compile(r"[ \t\n\r]*")
 _MAX_DEPTH = 64
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class _Parser:
     def __init__(self, text: str, source: str) -> None:
         self.text = text
         self.source = source
-        self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        # Lines end at \n, \r\n or \r, as in the other key-file formats.
+        self.line_starts = [0] + [m.end() for m in re.finditer(r"\r\n|\r|\n", text)]
+        # An error at the end of the input is reported on the last line that holds anything,
+        # not on a line past the end of the file (a truncated file ends in a newline).
+        self.last_line = self.line(len(text.rstrip()))
 
     def line(self, pos: int) -> int:
         return bisect.bisect_right(self.line_starts, pos)
 
     def fail(self, message: str, pos: int) -> InputError:
-        return InputError(f"invalid JSON: {message}", file=self.source, line=self.line(pos))
+        return InputError(f"invalid JSON: {redact(message)}", file=self.source,
+                          line=max(1, min(self.line(pos), self.last_line)))
 
     def skip(self, pos: int) -> int:
         match = _WS.match(self.text, pos)
@@ -58,7 +65,7 @@ class _Parser:
         if number:
             raw = number.group(0)
             parsed: int | float = float(raw) if number.group(1) or number.group(2) else int(raw)
-            return PScalar(parsed, self.line(pos)), number.end()
+            return PScalar(parsed, self.line(pos), raw), number.end()
         raise self.fail(f"unexpected character {ch!r}", pos)
 
     def string(self, pos: int) -> tuple[str, int]:
@@ -67,9 +74,14 @@ class _Parser:
             text, end = json.decoder.scanstring(  # type: ignore[attr-defined]
                 self.text, pos + 1, True
             )
-            return str(text), int(end)
         except JSONDecodeError as exc:
             raise self.fail(exc.msg, exc.pos) from None
+        # "\ud800" with no pair decodes to a lone surrogate, which no output can encode.
+        surrogate = _SURROGATE.search(text)
+        if surrogate is not None:
+            raise self.fail(f"unpaired surrogate \\u{ord(surrogate.group(0)):04x} in a string",
+                            pos)
+        return str(text), int(end)
 
     def obj(self, start: int, depth: int) -> tuple[PMap, int]:
         items: dict[str, tuple[int, PNode]] = {}

@@ -54,19 +54,22 @@ def _key(node: PNode, source: str, diagnostics: Diagnostics) -> Key:
     def text(name: str) -> str | None:
         if name not in fields:
             return None
-        value = _scalar(fields[name][1], name, source)
+        node = _scalar_node(fields[name][1], name, source)
+        value = node.value
         if value is None:
             return None
         if isinstance(value, bool | date | datetime):
-            raise InputError(f"{name!r} must be text, found {describe(fields[name][1])}",
-                             file=source, line=fields[name][1].line)
-        return str(value)
+            raise InputError(f"{name!r} must be text, found {describe(node)}",
+                             file=source, line=node.line)
+        return _as_written(node)
 
     prefix, last4 = text("prefix"), text("last4")
     sha256: str | None = text("sha256")
     # A matcher holding a full token is a leak (SA210 reports it); keep only its fingerprint.
-    if prefix is not None and TOKEN_RE.fullmatch(prefix):
-        sha256, prefix = sha256 or fingerprint(prefix), None
+    # ``search``, not ``fullmatch``: " sk_live_…" or "sk_live_…/x" must not be kept either.
+    token = TOKEN_RE.search(prefix) if prefix is not None else None
+    if token is not None:
+        sha256, prefix = sha256 or fingerprint(token.group(0)), None
     if last4 is not None and len(last4) != 4:
         raise InputError(f"'last4' must be 4 characters, found {len(last4)}", file=source,
                          line=fields["last4"][1].line)
@@ -93,22 +96,33 @@ def _key(node: PNode, source: str, diagnostics: Diagnostics) -> Key:
     )
 
 
-def _scalar(node: PNode, name: str, source: str) -> object:
+def _scalar_node(node: PNode, name: str, source: str) -> PScalar:
     if not isinstance(node, PScalar):
         raise InputError(f"{name!r} must be a single value, found {describe(node)}",
                          file=source, line=node.line)
-    return node.value
+    return node
+
+
+def _as_written(node: PScalar) -> str:
+    """A scalar as text; a number as it is written (``007`` stays ``007``, not ``7``)."""
+    value = node.value
+    if isinstance(value, int | float) and not isinstance(value, bool) and node.raw:
+        return node.raw
+    return str(value)
 
 
 def _identifier(node: PNode, name: str, source: str) -> str:
-    value = _scalar(node, name, source)
-    if isinstance(value, bool) or not isinstance(value, str | int) or str(value).strip() == "":
+    scalar = _scalar_node(node, name, source)
+    value = scalar.value
+    # A number is an id too, taken as written: "id: 007" is "007", "id: 1.10" is "1.10".
+    text = _as_written(scalar).strip()
+    if isinstance(value, bool) or not isinstance(value, str | int | float) or text == "":
         raise InputError(f"{name!r} must be non-empty text, found {describe(node)}",
                          file=source, line=node.line)
-    if TOKEN_RE.search(str(value)):
+    if TOKEN_RE.search(text):
         raise InputError(f"{name!r} holds a full token; use an id, never the token",
                          file=source, line=node.line)
-    return str(value).strip()
+    return text
 
 
 def _scopes(node: PNode, source: str) -> tuple[ScopeGrant, ...]:
@@ -117,7 +131,8 @@ def _scopes(node: PNode, source: str) -> tuple[ScopeGrant, ...]:
                          file=source, line=node.line)
     grants = []
     for item in node.items:
-        if not isinstance(item, PScalar) or not isinstance(item.value, str) or not item.value:
+        if (not isinstance(item, PScalar) or not isinstance(item.value, str)
+                or not item.value.strip()):
             raise InputError(f"a scope must be a name such as 'issues:read', found "
                              f"{describe(item)}", file=source, line=item.line)
         grants.append(ScopeGrant(redact(item.value.strip()), Location(source, item.line)))
@@ -129,9 +144,19 @@ def _tags(entry: tuple[int, PNode] | None, source: str) -> tuple[str, ...]:
         return ()
     node = entry[1]
     if isinstance(node, PScalar) and isinstance(node.value, str):
-        return tuple(t for t in re.split(r"[;,\s]+", node.value) if t)
-    if isinstance(node, PSeq) and all(isinstance(i, PScalar) for i in node.items):
-        return tuple(redact(str(i.value)) for i in node.items if isinstance(i, PScalar))
+        # Redacted before it is split: "Bearer <secret>" split into words would no longer
+        # look like a Bearer value (and a redacted token holds no separator).
+        return tuple(t for t in re.split(r"[;,\s]+", redact(node.value)) if t)
+    if isinstance(node, PSeq):
+        tags = []
+        for item in node.items:
+            # a word (a number as written); not an empty entry, which would read as "None"
+            if (not isinstance(item, PScalar) or item.value is None
+                    or isinstance(item.value, bool) or not _as_written(item).strip()):
+                raise InputError(f"a tag must be a word, found {describe(item)}",
+                                 file=source, line=item.line)
+            tags.append(redact(_as_written(item).strip()))
+        return tuple(tags)
     raise InputError(f"'tags' must be a list of words, found {describe(node)}", file=source,
                      line=node.line)
 
@@ -139,8 +164,8 @@ def _tags(entry: tuple[int, PNode] | None, source: str) -> tuple[str, ...]:
 def _date(entry: tuple[int, PNode] | None, name: str, source: str) -> date | None:
     if entry is None:
         return None
-    node = entry[1]
-    value = _scalar(node, name, source)
+    node = _scalar_node(entry[1], name, source)
+    value = node.value
     if value is None:
         return None
     if isinstance(value, datetime):
@@ -152,6 +177,6 @@ def _date(entry: tuple[int, PNode] | None, name: str, source: str) -> date | Non
             return datetime.fromisoformat(value.strip().replace("Z", "+00:00")).date()
         except ValueError:
             pass
-    shown = redact(str(value))[:40]
+    shown = redact(_as_written(node))[:40]
     raise InputError(f"{name!r} is not a date (expected YYYY-MM-DD): {shown!r}",
                      file=source, line=node.line)

@@ -15,6 +15,9 @@ from typing import Any
 class PScalar:
     value: Any  # str, int, float, bool, None, date or datetime
     line: int
+    # The scalar as written in the source, when the parser knows it: a number read where
+    # text is expected (``id: 007``, ``last4: 0123``) is taken as written, not re-printed.
+    raw: str | None = None
 
 
 @dataclass(frozen=True)
