@@ -35,8 +35,10 @@ def _write_output(text: str, output: str | None) -> None:
 
 
 def _show_warnings(diagnostics: Diagnostics) -> None:
+    from scopeaudit.secrets import redact
+
     for warning in diagnostics.warnings:
-        click.echo(f"scopeaudit: warning: {warning}", err=True)
+        click.echo(f"scopeaudit: warning: {redact(str(warning))}", err=True)
 
 
 def _parse_date(value: str | None, option: str) -> date:
@@ -99,24 +101,46 @@ def catalog(catalog_path: str | None, fmt: str, output: str | None) -> int:
     return ExitCode.CLEAN
 
 
+def _key_options(func: Any) -> Any:
+    """Options shared by every command that reads key definitions and reports findings."""
+    decorators = [
+        click.option("--keys", "keys_path", required=True, metavar="FILE",
+                     help="Key definitions: YAML, JSON or CSV."),
+        click.option("--keys-format", type=click.Choice(["yaml", "json", "csv"]),
+                     help="The key file's format (default: from its extension)."),
+        catalog_option,
+        click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+                     show_default=True),
+        output_option,
+        fail_on_option,
+        click.option("--as-of", metavar="DATE", help="Judge expiry and rotation as of DATE "
+                     "(YYYY-MM-DD; default: today, UTC)."),
+        click.option("--broad-key-threshold", type=click.IntRange(min=1), default=10,
+                     show_default=True, help="SA203: scopes at which a key counts as broad."),
+        click.option("--rotation-days", type=click.IntRange(min=1), default=365,
+                     show_default=True, help="SA208: days after which a key is due for rotation."),
+        click.option("--no-timestamp", is_flag=True,
+                     help="Leave out generated_at, so the same inputs give the same bytes."),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+def _finish(audit: Any, fmt: str, output: str | None, fail_on: str,
+            diagnostics: Diagnostics) -> int:
+    from scopeaudit.model import Severity
+    from scopeaudit.render import OutputFormat, renderer_for
+
+    _show_warnings(diagnostics)
+    _write_output(renderer_for(OutputFormat(fmt))(audit), output)
+    if fail_on == "never":
+        return ExitCode.CLEAN
+    return _exit_for(len(audit.at_or_above(Severity.parse(fail_on))))
+
+
 @cli.command()
-@click.option("--keys", "keys_path", required=True, metavar="FILE",
-              help="Key definitions: YAML, JSON or CSV.")
-@click.option("--keys-format", type=click.Choice(["yaml", "json", "csv"]),
-              help="The key file's format (default: from its extension).")
-@catalog_option
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True)
-@output_option
-@fail_on_option
-@click.option("--as-of", metavar="DATE", help="Judge expiry and rotation as of DATE "
-              "(YYYY-MM-DD; default: today, UTC).")
-@click.option("--broad-key-threshold", type=click.IntRange(min=1), default=10, show_default=True,
-              help="SA203: scopes at which a key counts as broad.")
-@click.option("--rotation-days", type=click.IntRange(min=1), default=365, show_default=True,
-              help="SA208: days after which a key is due for rotation.")
-@click.option("--no-timestamp", is_flag=True,
-              help="Leave out generated_at, so the same inputs give the same bytes.")
+@_key_options
 def lint(keys_path: str, keys_format: str | None, catalog_path: str | None, fmt: str,
          output: str | None, fail_on: str, as_of: str | None, broad_key_threshold: int,
          rotation_days: int, no_timestamp: bool) -> int:
@@ -124,8 +148,6 @@ def lint(keys_path: str, keys_format: str | None, catalog_path: str | None, fmt:
     from scopeaudit.diagnostics import Diagnostics
     from scopeaudit.inventory import KeysFormat, load_inventory
     from scopeaudit.lint import lint as run_lint
-    from scopeaudit.model import Severity
-    from scopeaudit.render import OutputFormat, renderer_for
     from scopeaudit.rules.inventory_rules import LintSettings
 
     diagnostics = Diagnostics()
@@ -135,11 +157,66 @@ def lint(keys_path: str, keys_format: str | None, catalog_path: str | None, fmt:
     inventory = load_inventory(keys_path, KeysFormat(keys_format) if keys_format else None,
                                diagnostics)
     audit = run_lint(inventory, cat, settings, diagnostics, timestamp=not no_timestamp)
-    _show_warnings(diagnostics)
-    _write_output(renderer_for(OutputFormat(fmt))(audit), output)
-    if fail_on == "never":
-        return ExitCode.CLEAN
-    return _exit_for(len(audit.at_or_above(Severity.parse(fail_on))))
+    return _finish(audit, fmt, output, fail_on, diagnostics)
+
+
+@cli.command()
+@_key_options
+@click.option("--logs", "log_paths", multiple=True, required=True, metavar="PATH",
+              help="Request logs: files, globs (quote them), or - for stdin; gzip is read "
+                   "transparently. Repeat for several.")
+@click.option("--log-format", "log_formats", multiple=True, metavar="[GLOB=]FORMAT",
+              help="jsonl, csv, nginx, 'nginx:<log_format>', envoy, 'envoy:<format>', apigw or "
+                   "kong (default: from the file name: .jsonl/.ndjson/.json, .csv, .log). "
+                   "GLOB=FORMAT applies to the inputs matching GLOB; repeatable.")
+@click.option("--map", "maps", multiple=True, metavar="FIELD=SOURCE",
+              help="Where a field comes from in JSON/CSV records, e.g. "
+                   "key_id=context.identity.apiKeyId (fields: time, key_id, method, path, "
+                   "status, user_agent, ip, count).")
+@click.option("--since", metavar="DATE|DURATION",
+              help="Window start: a date, or a duration such as 90d counted back from --until.")
+@click.option("--until", metavar="DATE",
+              help="Window end (default: the day of the newest record).")
+@click.option("--strict", is_flag=True, help="Stop at the first malformed log record (exit 2).")
+@click.option("--shared-key-clients", type=click.IntRange(min=2), default=3, show_default=True,
+              help="SA106: distinct clients at which a key counts as shared.")
+def audit(keys_path: str, keys_format: str | None, catalog_path: str | None, fmt: str,
+          output: str | None, fail_on: str, as_of: str | None, broad_key_threshold: int,
+          rotation_days: int, no_timestamp: bool, log_paths: tuple[str, ...],
+          log_formats: tuple[str, ...], maps: tuple[str, ...], since: str | None,
+          until: str | None,
+          strict: bool, shared_key_clients: int) -> int:
+    """Compare granted scopes with usage logs: verdicts, recommendations, evidence."""
+    from scopeaudit.audit import AuditOptions, LogOptions, analyse, read_usage
+    from scopeaudit.diagnostics import Diagnostics
+    from scopeaudit.inventory import KeysFormat, load_inventory
+    from scopeaudit.rules.inventory_rules import LintSettings
+    from scopeaudit.rules.usage_rules import UsageSettings
+    from scopeaudit.usage.fields import parse_maps
+
+    diagnostics = Diagnostics()
+    lint_settings = LintSettings(as_of=_parse_date(as_of, "--as-of"),
+                                 broad_key_threshold=broad_key_threshold,
+                                 rotation_days=rotation_days)
+    options = AuditOptions(lint=lint_settings,
+                           usage=UsageSettings(shared_key_clients=shared_key_clients),
+                           since=since, until=until)
+    logs = LogOptions(paths=log_paths, log_formats=log_formats, maps=parse_maps(maps),
+                      strict=strict)
+    cat = _load_catalog(catalog_path)
+    inventory = load_inventory(keys_path, KeysFormat(keys_format) if keys_format else None,
+                               diagnostics)
+    progress = _progress if sys.stderr.isatty() else None
+    usage, inputs, records, requests = read_usage(inventory, cat, logs, diagnostics, progress)
+    result = analyse(inventory, cat, usage, inputs, (records, requests), options, diagnostics,
+                     timestamp=not no_timestamp)
+    if progress is not None:
+        click.echo("\r\x1b[K", nl=False, err=True)
+    return _finish(result, fmt, output, fail_on, diagnostics)
+
+
+def _progress(path: str, records: int) -> None:
+    click.echo(f"\r\x1b[Kreading {path}: {records:,} records", nl=False, err=True)
 
 
 @cli.command()
@@ -188,7 +265,10 @@ def main(argv: list[str] | None = None) -> NoReturn:
     except InputError as exc:
         if debug:
             raise
-        click.echo(f"scopeaudit: error: {exc}", err=True)
+        from scopeaudit.secrets import redact
+
+        # Callers redact what they quote; this is the last line of defence for a token.
+        click.echo(f"scopeaudit: error: {redact(str(exc))}", err=True)
         sys.exit(ExitCode.ERROR)
     except BrokenPipeError:
         # The reader went away (`| head`); nothing more to say, and nowhere to say it.

@@ -188,6 +188,89 @@ class CatalogInfo:
 
 
 @dataclass(frozen=True)
+class Window:
+    """The judged period, whole UTC days, both ends included."""
+
+    since: date
+    until: date
+
+    @property
+    def days(self) -> int:
+        return (self.until - self.since).days + 1
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Which days of the window the logs cover."""
+
+    days_with_data: int
+    days_in_window: int
+    gaps: tuple[tuple[date, date], ...]
+    by_input: Mapping[str, int]  # input path -> days of the window it has records for
+
+    @property
+    def ratio(self) -> float:
+        return self.days_with_data / self.days_in_window if self.days_in_window else 0.0
+
+
+@dataclass(frozen=True)
+class RemovalConfidence:
+    level: str  # "high" | "medium" | "low"
+    basis: str
+
+
+@dataclass(frozen=True)
+class ClientSummary:
+    client: str  # "user agent @ network"
+    requests: int
+    operations: tuple[tuple[str, int], ...]
+    first_seen: str
+    last_seen: str
+
+
+@dataclass(frozen=True)
+class KeyVerdict:
+    """What the evidence says of one defined key inside the window."""
+
+    key_id: str
+    states: Mapping[str, str]  # scope -> used | unused | unknown | denied
+    recommended: tuple[str, ...]
+    remove: tuple[str, ...]
+    undeclared: tuple[str, ...]  # used without being granted in the definition
+    confidence: Mapping[str, RemovalConfidence]  # for each removal
+    accepted: int
+    denied: int
+    unauthorized: int
+    first_seen: str | None
+    last_seen: str | None
+    active_days: int
+    clients: tuple[ClientSummary, ...]
+    operations: tuple[tuple[str, int], ...]  # accepted requests per operation
+    unmatched: tuple[tuple[str, int], ...]  # accepted requests per unmatched shape
+
+
+@dataclass(frozen=True)
+class Replay:
+    """Every accepted in-window request checked against the recommended scopes."""
+
+    requests: int
+    would_be_denied: int
+    unverifiable: int  # unmatched requests: no operation, so nothing to check against
+    denied_shapes: tuple[tuple[str, str, int], ...]  # (key, operation, requests)
+
+
+@dataclass(frozen=True)
+class UsageSummary:
+    records: int
+    requests: int
+    in_window: int
+    outside_window: int
+    unattributed: int
+    preflight: int
+    unknown_keys: int
+
+
+@dataclass(frozen=True)
 class Audit:
     """The one result value. Every output format is a view of it; nothing renders from loaders.
 
@@ -203,6 +286,11 @@ class Audit:
     findings: tuple[Finding, ...]
     warnings: tuple[str, ...] = ()
     generated_at: str | None = None
+    window: Window | None = None
+    coverage: Coverage | None = None
+    verdicts: tuple[KeyVerdict, ...] = ()
+    replay: Replay | None = None
+    usage: UsageSummary | None = None
 
     def at_or_above(self, threshold: Severity) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if not f.suppressed and threshold <= f.severity)

@@ -46,7 +46,7 @@ def test_python_dash_m_entry_point() -> None:
     assert proc.returncode == 0 and proc.stdout.startswith("scopeaudit")
 
 
-@pytest.mark.parametrize("fail_on, expected", [
+@pytest.mark.parametrize(("fail_on", "expected"), [
     ("info", 1), ("high", 1), ("critical", 0), ("never", 0), ("HIGH", 1),
 ])
 def test_lint_exit_code_follows_fail_on(capsys: pytest.CaptureFixture[str], fail_on: str,

@@ -119,7 +119,7 @@ def test_sa203_high_when_every_write_scope_is_held() -> None:
     assert [f.severity for f in fired] == [Severity.MEDIUM]  # 12 scopes >= 10
 
 
-@pytest.mark.parametrize("name, tags", [
+@pytest.mark.parametrize(("name", "tags"), [
     ("BI export", "[]"), ("Weekly report", "[]"), ("Reporting", "[]"),
     ("Analytics feed", "[]"), ("Ops dashboard", "[]"), ("sync", "[read-only]"),
     ("sync", "[readonly]"), ("Looker (read only)", "[]"),

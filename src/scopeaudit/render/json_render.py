@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from scopeaudit.model import Audit, Finding, Key, count_by_severity
+from scopeaudit.model import Audit, Finding, Key, KeyVerdict, count_by_severity
 
 SCHEMA_ID = "scopeaudit/audit/v1"
 
@@ -31,8 +31,8 @@ def finding_document(f: Finding) -> dict[str, Any]:
     }
 
 
-def key_document(k: Key) -> dict[str, Any]:
-    return {
+def key_document(k: Key, v: KeyVerdict | None) -> dict[str, Any]:
+    doc: dict[str, Any] = {
         "id": k.id,
         "name": k.name,
         "owner": k.owner,
@@ -42,9 +42,65 @@ def key_document(k: Key) -> dict[str, Any]:
         "tags": list(k.tags),
         "location": {"file": k.location.file, "line": k.location.line},
     }
+    if v is None:
+        return doc
+    doc.update({
+        "scopes": dict(v.states),
+        "recommended": list(v.recommended),
+        "remove": list(v.remove),
+        "undeclared": list(v.undeclared),
+        "confidence": {s: {"level": c.level, "basis": c.basis}
+                       for s, c in sorted(v.confidence.items())},
+        "requests": {"accepted": v.accepted, "denied": v.denied,
+                     "unauthorized": v.unauthorized},
+        "active_days": v.active_days,
+        "first_seen": v.first_seen,
+        "last_seen": v.last_seen,
+        "clients": [
+            {"client": c.client, "requests": c.requests, "first_seen": c.first_seen,
+             "last_seen": c.last_seen,
+             "operations": [{"operation": op, "requests": n} for op, n in c.operations]}
+            for c in v.clients
+        ],
+        "operations": [{"operation": op, "requests": n} for op, n in v.operations],
+        "unmatched": [{"request": shape, "requests": n} for shape, n in v.unmatched],
+    })
+    return doc
+
+
+def _usage_documents(audit: Audit) -> dict[str, Any]:
+    if audit.window is None or audit.coverage is None or audit.replay is None \
+            or audit.usage is None:
+        return {"window": None, "coverage": None, "usage": None, "replay": None}
+    cov, replay, usage = audit.coverage, audit.replay, audit.usage
+    return {
+        "window": {"since": audit.window.since.isoformat(),
+                   "until": audit.window.until.isoformat(), "days": audit.window.days},
+        "coverage": {
+            "days_with_data": cov.days_with_data,
+            "days_in_window": cov.days_in_window,
+            "gaps": [{"from": a.isoformat(), "to": b.isoformat()} for a, b in cov.gaps],
+            "by_input": dict(sorted(cov.by_input.items())),
+        },
+        "usage": {
+            "records": usage.records, "requests": usage.requests,
+            "in_window": usage.in_window, "outside_window": usage.outside_window,
+            "unattributed": usage.unattributed, "preflight": usage.preflight,
+            "unknown_keys": usage.unknown_keys,
+        },
+        "replay": {
+            "requests": replay.requests,
+            "would_be_denied": replay.would_be_denied,
+            "unverifiable": replay.unverifiable,
+            "would_be_denied_requests": [
+                {"key": k, "operation": op, "requests": n} for k, op, n in replay.denied_shapes
+            ],
+        },
+    }
 
 
 def audit_document(audit: Audit) -> dict[str, Any]:
+    verdicts = {v.key_id: v for v in audit.verdicts}
     doc: dict[str, Any] = {
         "schema": SCHEMA_ID,
         "mode": audit.mode,
@@ -64,7 +120,8 @@ def audit_document(audit: Audit) -> dict[str, Any]:
             "source": audit.catalog.source, "operations": audit.catalog.operations,
             "scopes": audit.catalog.scopes, "provenance": dict(audit.catalog.provenance),
         },
-        "keys": [key_document(k) for k in audit.keys],
+        **_usage_documents(audit),
+        "keys": [key_document(k, verdicts.get(k.id)) for k in audit.keys],
         "findings": [finding_document(f) for f in audit.findings],
         "summary": {
             "findings": len(audit.findings),

@@ -149,7 +149,132 @@ _RULES = (
     ),
 )
 
-REGISTRY: dict[str, Rule] = {rule.id: rule for rule in _RULES}
+USAGE = "usage"
+LOGS = "logs"
+
+_USAGE_RULES = (
+    Rule(
+        "SA101", "unused-key", Severity.MEDIUM,
+        "A key made no accepted request in the window (high when it holds a write scope).",
+        "Looks for defined keys with no request in the window that was not refused (401/403). "
+        "Such a key gets this one finding, not one per scope. The removal's confidence says how "
+        "long the key existed and how much of the window the logs cover.",
+        "An unused key is pure risk: it grants access nobody exercises, and its token may sit in "
+        "an old deployment or a laptop. Keys with write scopes are the worst case.",
+        "key_legacy_sync: 0 requests in 90 days (logs cover 90 of 90 days)",
+        "Confirm with the owner, then revoke the key in the insp.ac dashboard. If the key is for "
+        "a job that runs less often than the window, audit with a longer --since.",
+        USAGE,
+    ),
+    Rule(
+        "SA102", "unused-scope", Severity.MEDIUM,
+        "A granted scope was never exercised in the window (high for a write scope).",
+        "For each granted scope in state 'unused' (no accepted request to an operation needing "
+        "it, and no unmatched request on its resource), with removal confidence medium or high.",
+        "Every unused scope widens what a leaked token can do without helping the integration. "
+        "Write scopes matter most: they can change or destroy data.",
+        "key_bi_export grants issues:write; 0 of its 41,822 requests needed it.",
+        "Remove the scope from the key (the recommended set is in the report; the replay check "
+        "shows that no request of the window would have been refused).",
+        USAGE,
+    ),
+    Rule(
+        "SA104", "denied-requests", Severity.MEDIUM,
+        "A key's requests were refused for a missing scope (403); high when the refusals span "
+        "3 or more scopes.",
+        "Collects, per key, the operations refused with 403 FORBIDDEN and the scope each needs.",
+        "A 403 is permanent for a key configuration: either the integration is broken, or "
+        "someone is probing what the key can do. Refusals across many scopes look like probing.",
+        "key_mobile_backend: 1,204 refused requests to PATCH /v1/sites/{id} (needs sites:write)",
+        "If the integration needs the operation, grant the scope it names; if not, find out why "
+        "the client calls it. A probing pattern calls for rotating the key.",
+        USAGE,
+    ),
+    Rule(
+        "SA105", "revoked-key-in-use", Severity.MEDIUM,
+        "Requests attributed to a defined key were refused as unauthenticated (401).",
+        "Counts 401 responses for requests attributed to a key in the inventory.",
+        "A 401 means the key is missing, invalid or revoked; a client still sending it is broken, "
+        "or holds an old token it should not have.",
+        "key_hr_sync: 310 requests answered 401 between 2026-10-02 and 2026-11-27",
+        "Find the client (see the key's clients) and update or remove it; if the key should be "
+        "live, check that its definition is not stale.",
+        USAGE,
+    ),
+    Rule(
+        "SA106", "shared-key", Severity.MEDIUM,
+        "A key is used by 3 or more distinct clients (threshold configurable).",
+        "Counts distinct clients (user agent and /24 or /64 network) per key in the window, and "
+        "lists what each used.",
+        "One key per integration is the insp.ac guidance: a shared key cannot be narrowed for one "
+        "client without breaking another, and a leak cannot be traced to one place.",
+        "key_mobile_backend used by 'okhttp/4.12 @ 198.51.100.0/24', 'curl/8.10 @ 203.0.113.0/24' "
+        "and 'python-requests/2.32 @ 192.0.2.0/24'",
+        "Issue one key per client, each with the scopes that client used (listed in the "
+        "evidence), and revoke the shared key.",
+        USAGE,
+    ),
+    Rule(
+        "SA107", "rarely-used-scope", Severity.INFO,
+        "A scope was exercised on only 1 or 2 distinct days of the window.",
+        "Reports used scopes whose accepted requests fall on at most two days.",
+        "Rare use is still use: the scope is kept, but a monthly job or a one-off backfill is "
+        "worth knowing about before anyone narrows the key by hand.",
+        "key_bi_export used runs:read on 2 days (2026-10-01, 2026-11-01)",
+        "Nothing to do unless the use was a one-off; then remove the scope after confirming.",
+        USAGE,
+    ),
+    Rule(
+        "SA108", "insufficient-evidence", Severity.INFO,
+        "A removal was deferred because the evidence is too thin.",
+        "When a scope (or a whole key) looks unused but the key existed for only part of the "
+        "window, the logs cover too little of it, or the key was active on too few days, the "
+        "removal confidence is low and this finding replaces SA101/SA102.",
+        "A wrong 'remove this scope' breaks a production integration; a verdict on 12 days of "
+        "logs for a weekly job is not evidence.",
+        "key_inspections: created 2026-11-10, observed 17 days; removal of sites:read deferred",
+        "Audit again when the key has a full window of logs, or supply the missing log days.",
+        USAGE,
+    ),
+    Rule(
+        "SA301", "secret-in-logs", Severity.CRITICAL,
+        "A raw token (or Bearer value) appears in the request logs.",
+        "Any record whose key field, Authorization value, query string or other field holds a "
+        "full token. The finding names the log file and lines; the token is fingerprinted on "
+        "read and never kept, printed or rendered.",
+        "Logs are copied to many systems with wide read access; a token in a log is a leaked "
+        "token.",
+        "access.log.gz lines 18211, 90112: a token in the query string (?api_key=…)",
+        "Rotate the affected key now, then fix the logging (log a key id or fingerprint, redact "
+        "the Authorization header and credential query parameters).",
+        LOGS,
+    ),
+    Rule(
+        "SA302", "unmapped-requests", Severity.LOW,
+        "A key sent requests that match no catalog operation.",
+        "Lists, per key, the request shapes (method and path with identifiers generalised) "
+        "that no operation describes, with counts. Scopes of the resource such requests touch "
+        "are marked 'unknown' and never recommended for removal.",
+        "An unmatched request could need any scope of its resource: the catalog is incomplete "
+        "there, and verdicts about that resource are withheld.",
+        "key_bi_export: GET /v1/issues/export (1,320 requests)",
+        "Add the operation to a catalog file (`scopeaudit catalog --format json`, edit, "
+        "`--catalog`), or check the client for a wrong path.",
+        LOGS,
+    ),
+    Rule(
+        "SA303", "unknown-key", Severity.HIGH,
+        "A key seen in the logs is not in the key definitions: an unmanaged key.",
+        "Reports each key identity in the logs that no definition matches by id, name, prefix, "
+        "last4 or fingerprint.",
+        "A key nobody declared is a key nobody reviews, rotates or narrows.",
+        "key_contractor_2024 made 5,120 requests; no definition names it",
+        "Add the key to the inventory with an owner, or revoke it.",
+        LOGS,
+    ),
+)
+
+REGISTRY: dict[str, Rule] = {rule.id: rule for rule in (*_RULES, *_USAGE_RULES)}
 
 
 def get_rule(id_or_name: str) -> Rule:

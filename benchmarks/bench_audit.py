@@ -1,0 +1,146 @@
+#!/usr/bin/env python3
+"""Throughput and peak memory of `scopeaudit audit`'s streaming reader.
+
+Writes deterministic JSON Lines logs (50 keys, identifiers in paths) to benchmarks/data/,
+then, each in its own process so peak RSS is its own:
+
+* ``scopeaudit audit`` end to end (keys + catalog + logs -> JSON report);
+* a plain stdlib-json loop doing the same grouping (key x method x path-without-query x
+  status class x UTC day) with no routing, matching or evidence at all;
+
+and prints records/s for both, the ratio, and peak RSS at each size. Targets (issue 3):
+scopeaudit >= 1.3x the stdlib loop; peak RSS at 10M <= 1.5x that at 1M.
+
+    python benchmarks/bench_audit.py                 # 1M and 10M records
+    python benchmarks/bench_audit.py --sizes 1000000 # 1M only
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "data"
+N_KEYS = 50
+RESOURCES = [("issues", "/v1/issues"), ("works", "/v1/works"), ("sites", "/v1/sites"),
+             ("assets", "/v1/assets"), ("users", "/v1/users"), ("checkins", "/v1/checkins"),
+             ("logs", "/v1/logs"), ("sensors", "/v1/sensor-readings"),
+             ("templates", "/v1/templates"), ("runs", "/v1/runs")]
+
+BASELINE = r'''
+import json, sys, time
+counts = {}
+start = time.perf_counter()
+n = 0
+with open(sys.argv[1], "rb") as f:
+    for line in f:
+        d = json.loads(line)
+        path = d["path"].split("?", 1)[0]
+        status = d["status"]
+        cls = str(status) if status in (401, 403) else f"{status // 100}xx"
+        k = (d["key_id"], d["method"], path, cls, d["ts"][:10])
+        counts[k] = counts.get(k, 0) + 1
+        n += 1
+elapsed = time.perf_counter() - start
+print(n, elapsed, len(counts))
+'''
+
+
+def write_keys(path: Path) -> None:
+    rng = random.Random(1)
+    lines = ["keys:"]
+    for k in range(N_KEYS):
+        picked = rng.sample(RESOURCES, 4)
+        scopes = sorted({f"{r}:{a}" for r, _ in picked for a in ("read", "write")})
+        lines += [f"  - id: key_{k:02d}", "    owner: bench@example.com", "    created: 2026-01-01",
+                  "    expires: 2027-12-31", f"    scopes: [{', '.join(scopes)}]"]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def write_logs(path: Path, n: int) -> None:
+    rng = random.Random(n)
+    start = datetime(2026, 8, 29, tzinfo=UTC)
+    span = 90 * 86400
+    statuses = [200] * 80 + [201] * 8 + [404] * 4 + [403] * 3 + [401] + [429] * 2 + [500] * 2
+    uas = [f"client-{i}/1.{i}" for i in range(8)]
+    with open(path, "w", encoding="utf-8") as out:
+        buf = []
+        for i in range(n):
+            t = start + timedelta(seconds=span * i / n)
+            _, base = RESOURCES[rng.randrange(len(RESOURCES))]
+            r = rng.random()
+            if r < 0.5:
+                method, target = "GET", f"{base}/{rng.randrange(1, 200000)}"
+            elif r < 0.75:
+                method, target = "GET", f"{base}?page={rng.randrange(1, 50)}&limit=100"
+            elif r < 0.9:
+                method, target = "PATCH", f"{base}/{rng.randrange(1, 200000)}"
+            else:
+                method, target = "POST", base
+            buf.append(json.dumps({
+                "ts": t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z",
+                "key_id": f"key_{rng.randrange(N_KEYS):02d}", "method": method, "path": target,
+                "status": statuses[rng.randrange(len(statuses))],
+                "ua": uas[rng.randrange(len(uas))], "ip": f"192.0.2.{rng.randrange(1, 255)}",
+            }, separators=(",", ":")))
+            if len(buf) >= 10000:
+                out.write("\n".join(buf) + "\n")
+                buf = []
+        if buf:
+            out.write("\n".join(buf) + "\n")
+
+
+def peak_rss(cmd: list[str]) -> tuple[float, int, str]:
+    """Wall seconds, the child's own peak RSS (KiB) from GNU time, and its stdout."""
+    gnu_time = Path("/usr/bin/time")
+    if not gnu_time.exists():
+        sys.exit("needs GNU time at /usr/bin/time (Debian package 'time')")
+    start = time.perf_counter()
+    proc = subprocess.run([str(gnu_time), "-v", *cmd], capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if proc.returncode not in (0, 1):
+        sys.exit(f"failed: {' '.join(cmd)}\n{proc.stderr}")
+    rss = next(int(line.split()[-1]) for line in proc.stderr.splitlines()
+               if "Maximum resident set size" in line)
+    return elapsed, rss, proc.stdout
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    args = parser.parse_args()
+    DATA.mkdir(exist_ok=True)
+    keys = DATA / "bench-keys.yaml"
+    write_keys(keys)
+    scopeaudit = str(Path(sys.executable).parent / "scopeaudit")
+    results = []
+    for n in args.sizes:
+        logs = DATA / f"bench-{n}.jsonl"
+        if not logs.exists():
+            print(f"writing {n:,} records to {logs} ...", flush=True)
+            write_logs(logs, n)
+        t_base, rss_base, out = peak_rss([sys.executable, "-c", BASELINE, str(logs)])
+        _, _, groups = out.split()
+        t_sa, rss_sa, _ = peak_rss([scopeaudit, "audit", "--keys", str(keys), "--logs", str(logs),
+                                    "--format", "json", "-o", "/dev/null", "--fail-on", "never",
+                                    "--no-timestamp"])
+        results.append((n, t_base, rss_base, t_sa, rss_sa))
+        print(f"{n:>11,} records: stdlib loop {n / t_base:>9,.0f} rec/s "
+              f"({t_base:.1f} s, peak {rss_base / 1024:.0f} MiB, {int(groups):,} groups); "
+              f"scopeaudit audit {n / t_sa:>9,.0f} rec/s ({t_sa:.1f} s, peak "
+              f"{rss_sa / 1024:.0f} MiB); ratio {t_base / t_sa:.2f}x", flush=True)
+    if len(results) >= 2:
+        small, large = results[0], results[-1]
+        print(f"peak RSS of scopeaudit at {large[0]:,} vs {small[0]:,}: "
+              f"{large[4] / small[4]:.2f}x (target <= 1.5x)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,177 @@
+"""The audit pipeline: keys + catalog + logs -> aggregate -> evidence -> rules -> Audit.
+
+Data flows one way. Readers yield records into one aggregator; after ``finish`` nothing sees
+a record again, only the ``Usage`` aggregate.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from scopeaudit import __version__
+from scopeaudit.catalog.model import Catalog
+from scopeaudit.diagnostics import Diagnostics
+from scopeaudit.evidence import ConfidencePolicy, build_evidence
+from scopeaudit.lint import catalog_info
+from scopeaudit.model import Audit, InputFile, Inventory, UsageSummary, sorted_findings
+from scopeaudit.rules.inventory_rules import LintContext, LintSettings, run_inventory_rules
+from scopeaudit.rules.usage_rules import UsageSettings, key_rules, log_rules
+from scopeaudit.usage.aggregate import Aggregator, Usage
+from scopeaudit.usage.identity import KeyResolver
+from scopeaudit.usage.inputs import TruncatedInput, expand, open_input
+from scopeaudit.usage.record import InputStats, ReadContext, Record
+from scopeaudit.window import coverage, covered_days, day_number, resolve_window
+
+Progress = Callable[[str, int], None]
+
+
+@dataclass(frozen=True)
+class LogOptions:
+    paths: tuple[str, ...]
+    # --log-format values: a bare SPEC applies to every input; GLOB=SPEC to inputs whose
+    # path or file name matches GLOB (first match wins, before the bare one)
+    log_formats: tuple[str, ...] = ()
+    maps: Mapping[str, str] = field(default_factory=dict)
+    strict: bool = False
+
+    def format_for(self, path: str) -> str | None:
+        default: str | None = None
+        for value in self.log_formats:
+            pattern, spec = split_format_option(value)
+            if pattern is None:
+                default = spec
+            elif fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(Path(path).name, pattern):
+                return spec
+        return default
+
+
+_FORMAT_NAMES = ("jsonl", "ndjson", "json", "csv", "nginx", "envoy", "apigw", "kong")
+
+
+def split_format_option(value: str) -> tuple[str | None, str]:
+    """``GLOB=SPEC`` -> (GLOB, SPEC); a plain SPEC -> (None, SPEC). A format string may hold
+    '=' itself, so the glob form is recognised only when a format name follows the '='."""
+    head, sep, tail = value.partition("=")
+    if sep and tail.split(":", 1)[0].strip().lower() in _FORMAT_NAMES and \
+            head.split(":", 1)[0].strip().lower() not in _FORMAT_NAMES:
+        return head, tail
+    return None, value
+
+
+@dataclass(frozen=True)
+class AuditOptions:
+    lint: LintSettings
+    usage: UsageSettings = field(default_factory=UsageSettings)
+    policy: ConfidencePolicy = field(default_factory=ConfidencePolicy)
+    since: str | None = None
+    until: str | None = None
+
+
+def read_usage(inventory: Inventory, catalog: Catalog, logs: LogOptions,
+               diagnostics: Diagnostics, progress: Progress | None = None
+               ) -> tuple[Usage, list[InputStats], int, int]:
+    """Stream every log input into one aggregate. Returns (usage, per-input stats,
+    records, requests)."""
+    from scopeaudit.usage.readers import make_reader
+
+    resolver = KeyResolver(inventory.keys)
+    aggregator = Aggregator(catalog)
+    stats_list: list[InputStats] = []
+    total_records = total_requests = 0
+    for path in expand(list(logs.paths)):
+        reader = make_reader(logs.format_for(path), path, logs.maps)
+        stats = InputStats(path, strict=logs.strict)
+        stream, hashing = open_input(path)
+        try:
+            records: Iterable[Record] = reader.read(stream, ReadContext(stats, resolver))
+            if progress is not None:
+                records = _report(records, path, progress)
+            try:
+                aggregator.consume(records, path)
+            except TruncatedInput as exc:
+                stats.skip(exc.line, f"input ends early ({exc.reason}); later lines are "
+                           "missing")
+                diagnostics.warn(f"input ends early ({exc.reason}): read up to line "
+                                 f"{exc.line - 1}", file=path)
+        finally:
+            stream.close()
+        stats.records, requests = aggregator.consumed
+        stats.sha256 = hashing.sha256.hexdigest()
+        stats.bytes_read = hashing.bytes_read
+        total_records += stats.records
+        total_requests += requests
+        if stats.skipped:
+            shown = ", ".join(str(line) for line, _ in stats.first_skipped)
+            diagnostics.warn(f"{stats.skipped} malformed record(s) skipped (first at line(s) "
+                             f"{shown}; first reason: {stats.first_skipped[0][1]})", file=path)
+        stats_list.append(stats)
+    return aggregator.finish(), stats_list, total_records, total_requests
+
+
+def _report(records: Iterable[Record], path: str, progress: Progress) -> Iterator[Record]:
+    for n, record in enumerate(records, start=1):
+        if n % 100_000 == 0:
+            progress(path, n)
+        yield record
+
+
+def analyse(inventory: Inventory, catalog: Catalog, usage: Usage, inputs: list[InputStats],
+            totals: tuple[int, int], options: AuditOptions, diagnostics: Diagnostics,
+            *, timestamp: bool = True) -> Audit:
+    window = resolve_window(options.since, options.until, usage.newest, options.lint.as_of)
+    cover = coverage(window, usage.days_by_input)
+    covered = covered_days(window, usage.days_by_input)
+    facts, replay, unknown = build_evidence(inventory.keys, catalog, usage, window, covered,
+                                            options.policy)
+    findings = run_inventory_rules(LintContext(inventory, catalog, options.lint))
+    for f in facts:
+        findings.extend(key_rules(f, catalog, options.usage))
+    findings.extend(log_rules(usage, unknown, inventory.source))
+    lo, hi = day_number(window.since), day_number(window.until)
+    in_window = sum(c.count for (_, _, _, d), c in usage.cells.items() if lo <= d <= hi)
+    all_cells = sum(c.count for c in usage.cells.values())
+    if cover.days_with_data < cover.days_in_window:
+        diagnostics.warn(f"logs cover {cover.days_with_data} of the window's "
+                         f"{cover.days_in_window} days; gaps lower removal confidence")
+    input_files = [InputFile(inventory.source, "keys", inventory.sha256, len(inventory.keys))]
+    input_files += [
+        InputFile(s.path, "logs", s.sha256, s.records, s.skipped,
+                  tuple(line for line, _ in s.first_skipped))
+        for s in inputs
+    ]
+    return Audit(
+        mode="audit",
+        tool_version=__version__,
+        as_of=options.lint.as_of,
+        inputs=tuple(input_files),
+        catalog=catalog_info(catalog),
+        keys=inventory.keys,
+        findings=sorted_findings(findings),
+        warnings=tuple(str(w) for w in diagnostics.warnings),
+        generated_at=_now() if timestamp else None,
+        window=window,
+        coverage=cover,
+        verdicts=tuple(f.verdict for f in facts),
+        replay=replay,
+        usage=UsageSummary(
+            records=totals[0],
+            requests=totals[1],
+            in_window=in_window,
+            outside_window=all_cells - in_window,
+            unattributed=usage.unattributed,
+            preflight=usage.preflight,
+            unknown_keys=len(unknown),
+        ),
+    )
+
+
+def _now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def today() -> date:
+    return datetime.now(UTC).date()

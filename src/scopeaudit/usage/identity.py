@@ -1,0 +1,138 @@
+"""Which defined key a logged identity belongs to, and the one place tokens are handled.
+
+A log may carry a key id, a key name, a token prefix or last4, a ``sha256:`` fingerprint, or
+a raw token (bare or as ``Bearer …``), possibly inside the query string. A raw token is
+fingerprinted here, matched, and forgotten: it is never cached, returned or stored.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+
+from scopeaudit.model import Key
+from scopeaudit.secrets import TOKEN_RE, fingerprint
+
+_SHA_RE = re.compile(r"sha256:([0-9a-fA-F]{64})")
+# Query parameters that carry credentials by convention: their values are never kept.
+_SECRET_PARAM_RE = re.compile(
+    r"(?i)([?&;](?:api[_-]?key|apikey|access[_-]?token|token|key|auth|authorization|"
+    r"client[_-]?secret|secret|password|sig|signature)=)([^&;#]*)"
+)
+_CACHE_LIMIT = 100_000
+# Authorization schemes other than Bearer whose credentials must not become a key label.
+_OTHER_SCHEMES = frozenset({"token", "apikey", "api-key", "key", "digest", "hmac", "signature",
+                            "negotiate", "ntlm", "aws4-hmac-sha256"})
+
+
+class KeyResolver:
+    """Maps logged identities to key ids. Unmatched identities come back as themselves
+    (or as ``sha256:<16 hex>`` for a token), so unknown keys can still be reported."""
+
+    def __init__(self, keys: tuple[Key, ...]) -> None:
+        self.ids = {k.id for k in keys}
+        self._by_sha = {k.sha256: k.id for k in keys if k.sha256}
+        self._by_name: dict[str, str] = {}
+        for k in keys:
+            if k.name:
+                self._by_name.setdefault(k.name, k.id)
+        # Longest prefix first, so "sk_live_ab12" wins over "sk_live_ab".
+        self._prefixes = sorted(((k.prefix, k.id) for k in keys if k.prefix),
+                                key=lambda p: len(p[0]), reverse=True)
+        last4: dict[str, list[str]] = {}
+        for k in keys:
+            if k.last4:
+                last4.setdefault(k.last4, []).append(k.id)
+        # An ambiguous last4 identifies nothing.
+        self._by_last4 = {v: ids[0] for v, ids in last4.items() if len(ids) == 1}
+        self._cache: dict[str, str] = {}
+
+    def resolve(self, raw: object) -> tuple[str | None, bool]:
+        """(key id or unknown label, whether a raw token was seen)."""
+        if raw is None:
+            return None, False
+        value = str(raw).strip()
+        if not value or value == "-":
+            return None, False
+        cached = self._cache.get(value)
+        if cached is not None:
+            return cached, False
+        if value[:7].lower() == "bearer ":
+            return self._token(value[7:].strip()), True
+        found = TOKEN_RE.search(value)
+        if found is not None:
+            return self._token(found.group(0)), True
+        scheme, sep, credentials = value.partition(" ")
+        if sep and credentials.strip():
+            # An Authorization header value: its credentials are secret, never a label.
+            if scheme.lower() == "basic":
+                return self._basic(credentials.strip())
+            if scheme.lower() in _OTHER_SCHEMES:
+                return f"sha256:{fingerprint(credentials.strip())[:16]}", False
+        resolved = self._plain(value)
+        if len(self._cache) >= _CACHE_LIMIT:
+            self._cache.clear()
+        self._cache[value] = resolved
+        return resolved, False
+
+    def scrub_target(self, target: str) -> tuple[str, str | None, bool]:
+        """(target without secrets, identity of a token found in it, whether one was found)."""
+        if "sk_" not in target and "=" not in target:
+            return target, None, False
+        identity: str | None = None
+        found = False
+        match = TOKEN_RE.search(target)
+        if match is not None:
+            identity, found = self._token(match.group(0)), True
+            target = TOKEN_RE.sub("[token]", target)
+        if "=" in target and _SECRET_PARAM_RE.search(target):
+            def _drop(m: re.Match[str]) -> str:
+                return m.group(1) + ("[redacted]" if m.group(2) else "")
+
+            target = _SECRET_PARAM_RE.sub(_drop, target)
+        return target, identity, found
+
+    def _basic(self, credentials: str) -> tuple[str | None, bool]:
+        """HTTP Basic: a token may be the user or the password (``curl -u sk_live_…:``); else
+        the user name is the identity. The password is never kept."""
+        try:
+            decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
+        except (binascii.Error, ValueError):
+            return f"sha256:{fingerprint(credentials)[:16]}", False
+        user, _, password = decoded.partition(":")
+        for part in (user, password):
+            found = TOKEN_RE.search(part)
+            if found is not None:
+                return self._token(found.group(0)), True
+        user = user.strip()
+        return (self._plain(user) if user else None), False
+
+    def _token(self, token: str) -> str:
+        digest = fingerprint(token)
+        known = self._by_sha.get(digest)
+        if known is not None:
+            return known
+        for prefix, key_id in self._prefixes:
+            if token.startswith(prefix):
+                return key_id
+        by_last4 = self._by_last4.get(token[-4:])
+        if by_last4 is not None:
+            return by_last4
+        return f"sha256:{digest[:16]}"
+
+    def _plain(self, value: str) -> str:
+        if value in self.ids:
+            return value
+        sha = _SHA_RE.fullmatch(value)
+        if sha is not None:
+            digest = sha.group(1).lower()
+            return self._by_sha.get(digest, f"sha256:{digest[:16]}")
+        if value in self._by_name:
+            return self._by_name[value]
+        for prefix, key_id in self._prefixes:
+            if value.startswith(prefix):
+                return key_id
+        if len(value) == 4 and value in self._by_last4:
+            return str(self._by_last4[value])
+        return value

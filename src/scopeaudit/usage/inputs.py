@@ -1,0 +1,113 @@
+"""Opening log inputs: files, globs, ``-`` for stdin, gzip by magic bytes; bounded lines."""
+
+from __future__ import annotations
+
+import glob
+import gzip
+import hashlib
+import io
+import sys
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from scopeaudit.errors import InputError
+
+MAX_LINE = 1 << 20  # 1 MiB: a longer line is skipped (counted), never held whole in memory
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def expand(patterns: tuple[str, ...] | list[str]) -> list[str]:
+    """Every --logs value, globs expanded (sorted, for determinism); a glob matching nothing
+    and a missing file are errors."""
+    paths: list[str] = []
+    for pattern in patterns:
+        if pattern == "-" or pattern.startswith(("http://", "https://")):
+            paths.append(pattern)
+        elif glob.has_magic(pattern):
+            matched = sorted(p for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
+            if not matched:
+                raise InputError("the pattern matches no file", file=pattern)
+            paths.extend(matched)
+        else:
+            if not Path(pattern).exists():
+                raise InputError("no such file", file=pattern)
+            if Path(pattern).is_dir():
+                raise InputError("is a directory; pass a glob such as DIR/*.jsonl.gz",
+                                 file=pattern)
+            paths.append(pattern)
+    return paths
+
+
+class HashingReader(io.RawIOBase):
+    """A raw stream that hashes and counts every byte read through it (the input's sha256)."""
+
+    def __init__(self, raw: BinaryIO, owned: bool) -> None:
+        super().__init__()
+        self._raw = raw
+        self._owned = owned
+        self.sha256 = hashlib.sha256()
+        self.bytes_read = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._raw.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        self.sha256.update(data)
+        self.bytes_read += n
+        return n
+
+    def close(self) -> None:
+        if self._owned:
+            self._raw.close()
+        super().close()
+
+
+def open_input(path: str) -> tuple[io.BufferedIOBase, HashingReader]:
+    """A decompressed binary stream, and the hasher of the raw bytes behind it."""
+    if path == "-":
+        hashing = HashingReader(sys.stdin.buffer, owned=False)
+    else:
+        try:
+            hashing = HashingReader(open(path, "rb"), owned=True)  # noqa: SIM115
+        except OSError as exc:
+            raise InputError(f"cannot read: {exc.strerror}", file=path) from None
+    buffered = io.BufferedReader(hashing, buffer_size=1 << 16)
+    if buffered.peek(2)[:2] == _GZIP_MAGIC:
+        return gzip.GzipFile(fileobj=buffered, mode="rb"), hashing
+    return buffered, hashing
+
+
+def iter_lines(stream: io.BufferedIOBase) -> Iterator[tuple[int, bytes | None]]:
+    """(line number, line) pairs; ``None`` for a line over MAX_LINE, which is consumed in
+    chunks and never held. A truncated or corrupt gzip ends the input with InputError."""
+    lineno = 0
+    try:
+        while True:
+            line = stream.readline(MAX_LINE + 1)
+            if not line:
+                return
+            lineno += 1
+            if len(line) > MAX_LINE and not line.endswith(b"\n"):
+                while True:
+                    chunk = stream.readline(MAX_LINE)
+                    if not chunk or chunk.endswith(b"\n"):
+                        break
+                yield lineno, None
+                continue
+            yield lineno, line
+    except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
+        raise TruncatedInput(lineno + 1, str(exc) or type(exc).__name__) from None
+
+
+class TruncatedInput(Exception):
+    """The compressed stream ended early or is corrupt after ``line`` - 1 good lines."""
+
+    def __init__(self, line: int, reason: str) -> None:
+        super().__init__(reason)
+        self.line = line
+        self.reason = reason

@@ -1,0 +1,122 @@
+"""CSV with a header row, mapped with :class:`~scopeaudit.usage.fields.FieldMap`.
+
+The header's column names are the sources (``--map key_id=API Key ID`` picks a column). The csv
+module parses text that this reader decodes line by line from the bounded byte lines of
+:func:`~scopeaudit.usage.inputs.iter_lines`, so it can tell, per row, which physical lines the
+row spans (a quoted cell may hold newlines), whether one of them was invalid UTF-8 or over the
+line limit, and whether one held a token. ``Record.line`` is the row's first physical line.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from scopeaudit.errors import InputError
+from scopeaudit.secrets import redact
+from scopeaudit.usage.fields import BadRecord, FieldMap, line_has_token
+from scopeaudit.usage.inputs import iter_lines
+from scopeaudit.usage.record import ReadContext, Record
+
+_BOM = codecs.BOM_UTF8
+# Fields a row cannot do without; the method may also come from a request-line path.
+_REQUIRED = ("time", "path", "status")
+
+
+@dataclass
+class _LineMarks:
+    """What the lines fed to the csv parser since the last row held."""
+
+    bad: str | None = None  # the first reason a line of the row is unusable
+    token: bool = False
+
+
+def _text_lines(stream: io.BufferedIOBase, marks: _LineMarks) -> Iterator[str]:
+    """Physical lines as text, one per byte line, so the parser's line count is the file's."""
+    first = True
+    for _lineno, raw in iter_lines(stream):
+        if raw is None:
+            if marks.bad is None:
+                marks.bad = "line longer than 1 MiB"
+            yield "\n"
+            continue
+        if first:
+            first = False
+            if raw.startswith(_BOM):
+                raw = raw[len(_BOM):]
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            if marks.bad is None:
+                marks.bad = "invalid UTF-8"
+            text = raw.decode("utf-8", "replace")  # keeps the quoting, so rows stay in step
+        if b"sk_" in raw and line_has_token(raw):
+            marks.token = True
+        yield text
+
+
+@dataclass  # not frozen: LogReader.name is a plain (settable) protocol member
+class CsvReader:
+    fields: FieldMap
+    name: str = "csv"
+
+    def read(self, stream: io.BufferedIOBase, ctx: ReadContext) -> Iterator[Record]:
+        skip = ctx.stats.skip
+        to_record = self.fields.record
+        marks = _LineMarks()
+        rows = csv.reader(_text_lines(stream, marks), strict=True)
+        header: list[str] | None = None
+        width = 0
+        end = 0  # the last physical line read so far
+        while True:
+            start = end + 1
+            try:
+                row = next(rows)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                end = rows.line_num
+                marks.bad, marks.token = None, False
+                if header is None:
+                    raise InputError(f"the CSV header is unreadable: invalid CSV ({exc})",
+                                     file=ctx.stats.path, line=start) from None
+                skip(start, f"invalid CSV ({exc})")
+                continue
+            end = rows.line_num
+            bad, token = marks.bad, marks.token
+            marks.bad, marks.token = None, False
+            if bad is not None:
+                if header is None:
+                    raise InputError(f"the CSV header is unreadable: {bad}",
+                                     file=ctx.stats.path, line=start)
+                skip(start, bad)
+                continue
+            if not row or (len(row) == 1 and not row[0].strip()):
+                continue  # blank lines are not records
+            if header is None:
+                header = [name.strip() for name in row]
+                width = len(header)
+                self._check_header(header, ctx.stats.path, start)
+                continue
+            if len(row) != width:
+                skip(start, f"{len(row)} cells where the header has {width}")
+                continue
+            try:
+                yield to_record(dict(zip(header, row, strict=True)), start, ctx, token)
+            except BadRecord as exc:
+                skip(start, str(exc))
+
+    def _check_header(self, header: list[str], path: str, line: int) -> None:
+        """A header without any column for a needed field would skip every row: say so once."""
+        columns = set(header)
+        for field in _REQUIRED:
+            sources = self.fields.sources[field]
+            if not any(source in columns for source in sources):
+                shown = ", ".join(redact(h) for h in header[:12])
+                raise InputError(
+                    f"the CSV header has no column for {field} (looked for: "
+                    f"{', '.join(sources)}; columns: {shown}); name it with --map {field}=COLUMN",
+                    file=path, line=line)

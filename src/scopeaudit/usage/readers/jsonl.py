@@ -1,0 +1,57 @@
+"""JSON Lines (one object per line), with the default, a preset or a custom field mapping."""
+
+from __future__ import annotations
+
+import codecs
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from scopeaudit.usage.fields import BadRecord, FieldMap, line_has_token
+from scopeaudit.usage.inputs import iter_lines
+from scopeaudit.usage.record import ReadContext, Record
+
+BOM = codecs.BOM_UTF8  # orjson refuses one; an exported file may start with it
+
+
+@dataclass  # not frozen: LogReader.name is a plain (settable) protocol member
+class JsonLinesReader:
+    fields: FieldMap
+    name: str = "jsonl"
+
+    def read(self, stream: io.BufferedIOBase, ctx: ReadContext) -> Iterator[Record]:
+        skip = ctx.stats.skip
+        to_record = self.fields.record
+        for lineno, raw in iter_lines(stream):
+            if raw is None:
+                skip(lineno, "line longer than 1 MiB")
+                continue
+            try:
+                obj = orjson.loads(raw)
+            except orjson.JSONDecodeError as exc:
+                if not raw.strip():
+                    continue  # blank lines are not records
+                obj = _after_bom(raw) if lineno == 1 else None  # off the hot path
+                if obj is None:
+                    skip(lineno, f"invalid JSON ({str(exc).split(':')[0]})")
+                    continue
+            if not isinstance(obj, dict):
+                skip(lineno, "not a JSON object")
+                continue
+            try:
+                yield to_record(obj, lineno, ctx, line_has_token(raw))
+            except BadRecord as exc:
+                skip(lineno, str(exc))
+
+
+def _after_bom(raw: bytes) -> Any:
+    """The first line's JSON after a UTF-8 byte order mark, or None."""
+    if not raw.startswith(BOM):
+        return None
+    try:
+        return orjson.loads(raw[len(BOM):])
+    except orjson.JSONDecodeError:
+        return None

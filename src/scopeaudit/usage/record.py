@@ -1,0 +1,74 @@
+"""The canonical request record: what every log reader yields and the aggregator consumes.
+
+This is the seam between reading and analysing. A reader turns its format into ``Record``s;
+one aggregator (:mod:`scopeaudit.usage.aggregate`) consumes them; nothing after the aggregate
+ever sees a record. A record never holds a token: a reader that meets one passes it to
+:func:`scopeaudit.usage.identity.token_identity` at once and keeps only the fingerprint.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, NamedTuple, Protocol
+
+from scopeaudit.errors import InputError
+
+if TYPE_CHECKING:
+    from scopeaudit.usage.identity import KeyResolver
+
+
+class Record(NamedTuple):
+    time: float  # seconds since the epoch, UTC
+    key: str | None  # the logged key identity: id, name, prefix, last4 or "sha256:<hex>"
+    method: str
+    target: str  # raw request target; any token in its query already replaced
+    status: int
+    user_agent: str | None
+    ip: str | None
+    hits: int  # requests this record stands for: > 1 for pre-aggregated rows (`count`)
+    line: int  # 1-based line (or row) in its input
+    token: bool  # the record carried a raw token (fingerprinted, never kept): SA301
+
+
+@dataclass
+class InputStats:
+    """What one input held, filled in by its reader as it streams.
+
+    A line that cannot become a record is counted here with its reason, never dropped
+    silently; with ``strict`` the first one is fatal.
+    """
+
+    path: str
+    strict: bool = False
+    sha256: str = ""
+    records: int = 0
+    skipped: int = 0
+    first_skipped: list[tuple[int, str]] = field(default_factory=list)
+    bytes_read: int = 0
+
+    MAX_SHOWN = 10
+
+    def skip(self, line: int, reason: str) -> None:
+        if self.strict:
+            raise InputError(f"malformed record: {reason} (--strict)", file=self.path, line=line)
+        self.skipped += 1
+        if len(self.first_skipped) < self.MAX_SHOWN:
+            self.first_skipped.append((line, reason))
+
+
+@dataclass
+class ReadContext:
+    """Everything a reader needs besides its bytes, passed explicitly (no global state)."""
+
+    stats: InputStats
+    resolver: KeyResolver
+
+
+class LogReader(Protocol):
+    """One log format: streams records out of one input's bytes."""
+
+    name: str
+
+    def read(self, stream: io.BufferedIOBase, ctx: ReadContext) -> Iterator[Record]: ...

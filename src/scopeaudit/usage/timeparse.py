@@ -1,0 +1,80 @@
+"""Timestamps as logs write them -> seconds since the epoch (UTC).
+
+Accepted: ISO 8601 with or without a zone (none means UTC), with ``Z`` or an offset, with a
+space instead of ``T``; epoch seconds and milliseconds (as numbers or digit strings); nginx
+``$time_local`` / Common Log Format (``27/Nov/2026:14:03:51 +0000``).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta, timezone
+
+_MONTHS = {m: i for i, m in enumerate(
+    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
+# Epoch values above this are milliseconds (in seconds it would be the year 5138).
+_MS_THRESHOLD = 100_000_000_000
+# 10000-01-01T00:00:00Z: from here on no date exists (and date arithmetic overflows).
+_END_EPOCH = 253_402_300_800.0
+_CLF_RE = re.compile(
+    r"(\d{2})/([A-Za-z]{3})/(\d{4}):(\d{2}):(\d{2}):(\d{2})(?:\s+([+-])(\d{2})(\d{2}))?",
+    re.ASCII)
+
+
+def parse_time(value: object) -> float:
+    """Raise ValueError for anything that is not a recognisable timestamp."""
+    if isinstance(value, bool):
+        raise ValueError("a boolean is not a timestamp")
+    if isinstance(value, int | float):
+        return _epoch(float(value))
+    if not isinstance(value, str):
+        raise ValueError(f"not a timestamp: {type(value).__name__}")
+    text = value.strip()
+    if not text:
+        raise ValueError("empty timestamp")
+    if text[0].isdigit() and text.replace(".", "", 1).isdigit():
+        return _epoch(float(text))
+    if text[0] == "[":
+        text = text.strip("[]")
+    if len(text) >= 20 and text[2] == "/" and text[6] == "/":
+        return _clf(text)
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.timestamp()
+
+
+def _epoch(value: float) -> float:
+    if value != value or value < 0:  # NaN or negative
+        raise ValueError("epoch time out of range")
+    if value >= _MS_THRESHOLD:
+        value /= 1000.0
+    if value >= _END_EPOCH:  # also infinity; µs and ns epochs are not guessed at
+        raise ValueError("epoch time out of range")
+    return value
+
+
+def _clf(text: str) -> float:
+    """``dd/Mon/yyyy:HH:MM:SS ±hhmm`` (the brackets already removed); no zone means UTC."""
+    found = _CLF_RE.fullmatch(text)
+    try:
+        if found is None:
+            raise ValueError
+        day, month, year, hour, minute, second, sign, zh, zm = found.groups()
+        offset = timedelta(hours=int(zh), minutes=int(zm)) if sign else timedelta(0)
+        parsed = datetime(int(year), _MONTHS[month], int(day), int(hour), int(minute),
+                          int(second), tzinfo=timezone(-offset if sign == "-" else offset))
+    except (KeyError, ValueError):
+        raise ValueError(f"not a Common Log Format time: {text[:40]!r}") from None
+    return parsed.timestamp()
+
+
+def day_of(epoch: float) -> int:
+    """The UTC day number (days since 1970-01-01)."""
+    return int(epoch // 86400)
+
+
+def day_to_date(day: int) -> str:
+    return (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(days=day)).date().isoformat()

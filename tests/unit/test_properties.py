@@ -1,0 +1,88 @@
+"""Property tests: on random keys and logs, no needed scope is removed and replay is clean."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from scopeaudit.audit import AuditOptions, analyse
+from scopeaudit.catalog import MatchKind, load_builtin
+from scopeaudit.diagnostics import Diagnostics
+from scopeaudit.model import Inventory, Key, Location, ScopeGrant
+from scopeaudit.rules.inventory_rules import LintSettings
+from scopeaudit.usage.aggregate import Aggregator
+from scopeaudit.usage.record import InputStats, Record
+
+CATALOG = load_builtin()
+SCOPES = list(CATALOG.scope_names)
+UNTIL = date(2026, 11, 26)
+
+
+def _concrete(path: str, n: int) -> str:
+    return path.replace("{id}", str(n)).replace("/**", f"/x{n}/y")
+
+
+TARGETS = sorted({(op.method, _concrete(op.path, 7)) for op in CATALOG.operations})
+TARGETS += [("GET", "/v1/issues/7/history"), ("GET", "/v1/unknown/3"), ("DELETE", "/v1/sites/2"),
+            ("OPTIONS", "/v1/issues"), ("HEAD", "/v1/works/9"), ("GET", "/v1/issues/?q=sk")]
+STATUSES = [200, 201, 204, 301, 400, 401, 403, 404, 422, 429, 500, 503]
+
+keys_st = st.lists(st.sets(st.sampled_from(SCOPES), max_size=8), min_size=1, max_size=3)
+
+
+@st.composite
+def scenario(draw: st.DrawFn) -> tuple[list[set[str]], list[Record]]:
+    grants = draw(keys_st)
+    ids = [f"k{i}" for i in range(len(grants))] + ["stranger"]
+    records = []
+    for line in range(1, draw(st.integers(0, 60)) + 1):
+        method, target = draw(st.sampled_from(TARGETS))
+        offset = draw(st.integers(-10, 89))
+        d = UNTIL - timedelta(days=89 - offset)
+        t = datetime(d.year, d.month, d.day, draw(st.integers(0, 23)), tzinfo=UTC).timestamp()
+        records.append(Record(t, draw(st.sampled_from(ids)), method, target,
+                              draw(st.sampled_from(STATUSES)), "ua", "192.0.2.1",
+                              draw(st.integers(1, 3)), line, False))
+    return grants, records
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenario(), st.sampled_from(["2026-01-01", "2026-10-20", None]))
+def test_no_needed_scope_is_removed_and_replay_is_clean(
+        data: tuple[list[set[str]], list[Record]], created: str | None) -> None:
+    grants, records = data
+    keys = tuple(
+        Key(id=f"k{i}", location=Location("keys.yaml", i + 1),
+            scope_grants=tuple(ScopeGrant(s, Location("keys.yaml", i + 1)) for s in sorted(g)),
+            created=date.fromisoformat(created) if created else None)
+        for i, g in enumerate(grants)
+    )
+    inventory = Inventory("keys.yaml", keys, "0" * 64)
+    agg = Aggregator(CATALOG)
+    agg.consume(records, "logs")
+    audit = analyse(inventory, CATALOG, agg.finish(), [InputStats("logs")],
+                    (len(records), 0),
+                    AuditOptions(lint=LintSettings(as_of=UNTIL), until=str(UNTIL)),
+                    Diagnostics(), timestamp=False)
+    assert audit.replay is not None and audit.replay.would_be_denied == 0
+    verdicts = {v.key_id: v for v in audit.verdicts}
+    since = UNTIL - timedelta(days=89)
+    for r in records:
+        when = datetime.fromtimestamp(r.time, UTC).date()
+        if r.key not in verdicts or r.status in (401, 403) or not since <= when <= UNTIL:
+            continue
+        match = CATALOG.router.match(r.method, r.target)
+        v = verdicts[r.key]
+        if match.kind is MatchKind.MATCHED and match.operation is not None:
+            assert match.operation.satisfied_by(frozenset(v.recommended))
+            assert not (match.operation.scopes & set(v.remove))
+        elif match.kind is MatchKind.UNMATCHED:
+            # an unmatched request keeps its resource's scopes; on no known resource, all
+            resource = next((res for res, prefixes in CATALOG.resources for p in prefixes
+                             if match.path == p or match.path.startswith(p + "/")), None)
+            if resource is None:
+                assert v.remove == ()
+            for scope in v.remove:
+                assert not scope.startswith(f"{resource}:")
