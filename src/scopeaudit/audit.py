@@ -7,7 +7,7 @@ a record again, only the ``Usage`` aggregate.
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -20,10 +20,10 @@ from scopeaudit.lint import catalog_info
 from scopeaudit.model import Audit, InputFile, Inventory, UsageSummary, sorted_findings
 from scopeaudit.rules.inventory_rules import LintContext, LintSettings, run_inventory_rules
 from scopeaudit.rules.usage_rules import UsageSettings, key_rules, log_rules
-from scopeaudit.usage.aggregate import Aggregator, Usage
-from scopeaudit.usage.identity import KeyResolver
-from scopeaudit.usage.inputs import TruncatedInput, expand, open_input
-from scopeaudit.usage.record import InputStats, ReadContext, Record
+from scopeaudit.usage.aggregate import Usage
+from scopeaudit.usage.inputs import expand
+from scopeaudit.usage.parallel import SPLIT_MIN_BYTES, plan_units, read_units
+from scopeaudit.usage.record import InputStats
 from scopeaudit.window import coverage, covered_days, day_number, resolve_window
 
 Progress = Callable[[str, int], None]
@@ -37,6 +37,8 @@ class LogOptions:
     log_formats: tuple[str, ...] = ()
     maps: Mapping[str, str] = field(default_factory=dict)
     strict: bool = False
+    jobs: int = 1
+    split_min_bytes: int = SPLIT_MIN_BYTES
 
     def format_for(self, path: str) -> str | None:
         default: str | None = None
@@ -74,49 +76,22 @@ class AuditOptions:
 def read_usage(inventory: Inventory, catalog: Catalog, logs: LogOptions,
                diagnostics: Diagnostics, progress: Progress | None = None
                ) -> tuple[Usage, list[InputStats], int, int]:
-    """Stream every log input into one aggregate. Returns (usage, per-input stats,
-    records, requests)."""
-    from scopeaudit.usage.readers import make_reader
-
-    resolver = KeyResolver(inventory.keys)
-    aggregator = Aggregator(catalog)
-    stats_list: list[InputStats] = []
-    total_records = total_requests = 0
-    for path in expand(list(logs.paths)):
-        reader = make_reader(logs.format_for(path), path, logs.maps)
-        stats = InputStats(path, strict=logs.strict)
-        stream, hashing = open_input(path)
-        try:
-            records: Iterable[Record] = reader.read(stream, ReadContext(stats, resolver))
-            if progress is not None:
-                records = _report(records, path, progress)
-            try:
-                aggregator.consume(records, path)
-            except TruncatedInput as exc:
-                stats.skip(exc.line, f"input ends early ({exc.reason}); later lines are "
-                           "missing")
-                diagnostics.warn(f"input ends early ({exc.reason}): read up to line "
-                                 f"{exc.line - 1}", file=path)
-        finally:
-            stream.close()
-        stats.records, requests = aggregator.consumed
-        stats.sha256 = hashing.sha256.hexdigest()
-        stats.bytes_read = hashing.bytes_read
-        total_records += stats.records
-        total_requests += requests
+    """Stream every log input into one aggregate (on ``logs.jobs`` cores). Returns (usage,
+    per-input stats, records, requests)."""
+    units, hashes = plan_units(expand(list(logs.paths)), logs.format_for, logs.jobs,
+                               logs.split_min_bytes)
+    usage, stats_list, records, requests, warnings = read_units(
+        units, hashes, inventory.keys, catalog, logs.maps, logs.strict, logs.jobs,
+        progress if logs.jobs == 1 else None)
+    for warning in warnings:
+        diagnostics.warn(warning)
+    for stats in stats_list:
         if stats.skipped:
             shown = ", ".join(str(line) for line, _ in stats.first_skipped)
             diagnostics.warn(f"{stats.skipped} malformed record(s) skipped (first at line(s) "
-                             f"{shown}; first reason: {stats.first_skipped[0][1]})", file=path)
-        stats_list.append(stats)
-    return aggregator.finish(), stats_list, total_records, total_requests
-
-
-def _report(records: Iterable[Record], path: str, progress: Progress) -> Iterator[Record]:
-    for n, record in enumerate(records, start=1):
-        if n % 100_000 == 0:
-            progress(path, n)
-        yield record
+                             f"{shown}; first reason: {stats.first_skipped[0][1]})",
+                             file=stats.path)
+    return usage, stats_list, records, requests
 
 
 def analyse(inventory: Inventory, catalog: Catalog, usage: Usage, inputs: list[InputStats],

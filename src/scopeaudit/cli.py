@@ -180,12 +180,15 @@ def lint(keys_path: str, keys_format: str | None, catalog_path: str | None, fmt:
 @click.option("--strict", is_flag=True, help="Stop at the first malformed log record (exit 2).")
 @click.option("--shared-key-clients", type=click.IntRange(min=2), default=3, show_default=True,
               help="SA106: distinct clients at which a key counts as shared.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Processes reading logs (default: the number of cores, at most 8). "
+                   "The report is the same whatever the number.")
 def audit(keys_path: str, keys_format: str | None, catalog_path: str | None, fmt: str,
           output: str | None, fail_on: str, as_of: str | None, broad_key_threshold: int,
           rotation_days: int, no_timestamp: bool, log_paths: tuple[str, ...],
           log_formats: tuple[str, ...], maps: tuple[str, ...], since: str | None,
           until: str | None,
-          strict: bool, shared_key_clients: int) -> int:
+          strict: bool, shared_key_clients: int, jobs: int | None) -> int:
     """Compare granted scopes with usage logs: verdicts, recommendations, evidence."""
     from scopeaudit.audit import AuditOptions, LogOptions, analyse, read_usage
     from scopeaudit.diagnostics import Diagnostics
@@ -201,8 +204,10 @@ def audit(keys_path: str, keys_format: str | None, catalog_path: str | None, fmt
     options = AuditOptions(lint=lint_settings,
                            usage=UsageSettings(shared_key_clients=shared_key_clients),
                            since=since, until=until)
+    from scopeaudit.usage.parallel import default_jobs
+
     logs = LogOptions(paths=log_paths, log_formats=log_formats, maps=parse_maps(maps),
-                      strict=strict)
+                      strict=strict, jobs=jobs or default_jobs())
     cat = _load_catalog(catalog_path)
     inventory = load_inventory(keys_path, KeysFormat(keys_format) if keys_format else None,
                                diagnostics)

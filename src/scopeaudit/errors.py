@@ -24,9 +24,17 @@ class InputError(Exception):
         self.file = file
         self.line = line
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Keyword-only fields survive pickling (errors cross from parallel workers).
+        return (_rebuild_input_error, (self.message, self.file, self.line))
+
     def __str__(self) -> str:
         if self.file is None:
             return self.message
         if self.line is None:
             return f"{self.file}: {self.message}"
         return f"{self.file}:{self.line}: {self.message}"
+
+
+def _rebuild_input_error(message: str, file: str | None, line: int | None) -> InputError:
+    return InputError(message, file=file, line=line)

@@ -127,3 +127,12 @@ def test_seconds_and_milliseconds_agree(seconds: int) -> None:
     assert parse_time(str(seconds)) == seconds
     if seconds * 1000 >= 100_000_000_000:
         assert parse_time(seconds * 1000) == seconds
+
+
+@given(st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2200, 1, 1)),
+       st.sampled_from(["seconds", "milliseconds", "microseconds"]))
+def test_fast_utc_path_agrees_with_fromisoformat(moment: datetime, spec: str) -> None:
+    text = moment.isoformat(timespec=spec) + "Z"
+    # the reference: the standard library's full parser on the very same (truncated) text
+    expected = datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    assert parse_time(text) == pytest.approx(expected, abs=1e-6)

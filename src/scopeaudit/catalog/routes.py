@@ -22,6 +22,11 @@ from urllib.parse import unquote
 from scopeaudit.catalog.model import Operation
 
 _PARAM_RE = re.compile(r"\{[^{}/]+\}")
+# Segments that are plainly identifiers: all digits, or a UUID.
+_ID_SEGMENT_RE = re.compile(
+    r"/(?:[0-9]+|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"
+    r"(?=/|$)"
+)
 _ABSOLUTE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
 
 
@@ -85,8 +90,21 @@ class Router:
         # No base path at all means no prefix, not "match nothing".
         self._bases = sorted({b.rstrip("/") for b in base_paths} or {""},
                              key=lambda b: (-len(b), b))
+        self._has_id_literals = False
         for op in operations:
             self._add(op)
+
+    def cache_key(self, path: str) -> str:
+        """A key under which ``match`` results for ``path`` can be cached.
+
+        Identifier segments (digits, UUIDs) are folded to ``/0``. That is exact only when no
+        template has a literal or mixed segment that such a segment could match; then an
+        identifier segment can only meet a parameter or ``**``, exactly as ``0`` does. Where
+        a template has one, the path itself is the key.
+        """
+        if self._has_id_literals:
+            return path
+        return _ID_SEGMENT_RE.sub("/0", path)
 
     def _add(self, op: Operation) -> None:
         node = self._root
@@ -101,6 +119,7 @@ class Router:
                     node.param = _Node()
                 node = node.param
             elif _PARAM_RE.search(seg):
+                self._has_id_literals = True  # a mixed segment could match an identifier
                 shape = shape_of(seg)
                 found = next((n for p, n in node.mixed if p.pattern == _mixed_regex(shape)), None)
                 if found is None:
@@ -108,6 +127,8 @@ class Router:
                     node.mixed.append((re.compile(_mixed_regex(shape)), found))
                 node = found
             else:
+                if _ID_SEGMENT_RE.fullmatch("/" + seg):
+                    self._has_id_literals = True
                 node = node.literal.setdefault(seg, _Node())
         # First definition wins for an identical shape and method; merging of alternatives
         # for duplicate shapes is the catalog loader's job, not the router's.

@@ -10,6 +10,7 @@ the number of records. An embedded SQL engine or a warehouse query can produce t
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -19,6 +20,8 @@ from scopeaudit.usage.record import Record
 
 # Operation column for requests that match no operation: "~METHOD /shape".
 UNMATCHED_PREFIX = "~"
+_UUID_RE = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 MAX_CLIENTS_PER_KEY = 200
 MAX_SHAPES = 10_000
 MAX_TOKEN_LINES = 10
@@ -33,6 +36,7 @@ def status_class(status: int) -> str:
 
 
 REFUSED = frozenset({"401", "403"})
+_CLASS_OF_STATUS = tuple(status_class(s) for s in range(1000))
 
 
 def network_of(ip: str | None) -> str:
@@ -48,14 +52,14 @@ def network_of(ip: str | None) -> str:
     return str(ipaddress.ip_network(f"{addr}/{prefix}", strict=False))
 
 
-@dataclass
+@dataclass(slots=True)
 class Cell:
     count: int
     first: float
     last: float
 
 
-@dataclass
+@dataclass(slots=True)
 class ClientUse:
     hits: int = 0
     first: float = float("inf")
@@ -79,7 +83,7 @@ class Usage:
     cells: dict[tuple[str, str, str, int], Cell]
     # key -> client id ("user agent @ network") -> use
     clients: dict[str, dict[str, ClientUse]]
-    clients_overflow: dict[str, int]
+    clients_overflow: dict[str, int]  # key -> requests from clients past the bound
     # key -> where first seen
     first_seen_at: dict[str, KeyLocation]
     # (input path, key or "") -> (count, first lines) of records carrying a raw token
@@ -97,8 +101,10 @@ class Usage:
 class Aggregator:
     def __init__(self, catalog: Catalog) -> None:
         self._router = catalog.router
-        self._route_cache: dict[tuple[str, str], str | None] = {}
-        self._client_cache: dict[tuple[str | None, str | None], str] = {}
+        self._route_cache: dict[tuple[str, str], tuple[str | None, bool]] = {}
+        # (user agent, ip) -> client id, and (key, client id) -> its use record
+        self._client_ids: dict[tuple[str | None, str | None], str] = {}
+        self._client_uses: dict[tuple[str, str], ClientUse] = {}
         self.usage = Usage({}, {}, {}, {}, {}, {})
         self._shapes: set[str] = set()
         self.consumed = (0, 0)  # (records, requests) of the last consume() call
@@ -107,24 +113,25 @@ class Aggregator:
         """Operation id, "~METHOD shape" for an unmatched request, None for a preflight."""
         cut = target.find("?")
         path = target if cut < 0 else target[:cut]
-        cache_key = (method, path)
-        cached = self._route_cache.get(cache_key, "")
-        if cached != "":
-            return cached
-        match = self._router.match(method, path)
-        result: str | None
-        if match.kind is MatchKind.MATCHED and match.operation is not None:
-            result = match.operation.id
-        elif match.kind is MatchKind.PREFLIGHT:
-            result = None
-        else:
-            if match.kind is MatchKind.INVALID:
-                self.usage.invalid_targets += 1
-            result = self._shape(method, match.path)
-        if len(self._route_cache) >= _ROUTE_CACHE_LIMIT:
-            self._route_cache.clear()
-        self._route_cache[cache_key] = result
+        cache_key = (method, self._router.cache_key(path))
+        cached = self._route_cache.get(cache_key)
+        if cached is None:
+            cached = self._route(method, path)
+            if len(self._route_cache) >= _ROUTE_CACHE_LIMIT:
+                self._route_cache.clear()
+            self._route_cache[cache_key] = cached
+        result, invalid = cached
+        if invalid:
+            self.usage.invalid_targets += 1
         return result
+
+    def _route(self, method: str, path: str) -> tuple[str | None, bool]:
+        match = self._router.match(method, path)
+        if match.kind is MatchKind.MATCHED and match.operation is not None:
+            return match.operation.id, False
+        if match.kind is MatchKind.PREFLIGHT:
+            return None, False
+        return self._shape(method, match.path), match.kind is MatchKind.INVALID
 
     def _shape(self, method: str, path: str) -> str:
         shape = UNMATCHED_PREFIX + method + " " + generalise(path)
@@ -135,57 +142,88 @@ class Aggregator:
             self._shapes.add(shape)
         return shape
 
-    def _client(self, ua: str | None, ip: str | None) -> str:
-        cache_key = (ua, ip)
-        client = self._client_cache.get(cache_key)
-        if client is None:
-            client = f"{(ua or '-')[:120]} @ {network_of(ip)}"
-            if len(self._client_cache) < _ROUTE_CACHE_LIMIT:
-                self._client_cache[cache_key] = client
-        return client
-
     def consume(self, records: Iterable[Record], source: str) -> tuple[int, int]:
-        """Take every record of one input; returns (records, requests) consumed."""
+        """Take every record of one input; returns (records, requests) consumed.
+
+        The per-record hot path of the whole tool: everything it needs is bound to locals,
+        and every cache it uses is exact (see Router.cache_key).
+        """
         usage = self.usage
-        n_records = n_hits = 0
         cells = usage.cells
+        first_seen_at = usage.first_seen_at
+        route_cache = self._route_cache
+        cache_key = self._router.cache_key
+        client_uses = self._client_uses
+        client_ids = self._client_ids
+        classes = _CLASS_OF_STATUS
         days = usage.days_by_input.setdefault(source, set())
         newest = usage.newest if usage.newest is not None else float("-inf")
         oldest = usage.oldest if usage.oldest is not None else float("inf")
+        n_records = n_hits = 0
+        last_day = None
         try:
             for rec in records:
+                when, key, method, target, status, ua, ip, hits, line, token = rec
                 n_records += 1
-                n_hits += rec.hits
-                when = rec.time
+                n_hits += hits
                 day = int(when // 86400)
-                days.add(day)
+                if day != last_day:
+                    days.add(day)
+                    last_day = day
                 if when > newest:
                     newest = when
                 if when < oldest:
                     oldest = when
-                if rec.token:
+                if token:
                     self._token(source, rec)
-                op = self._operation(rec.method, rec.target)
+                cut = target.find("?")
+                path = target if cut < 0 else target[:cut]
+                # Fold identifiers only when the path ends in one: exact either way, and
+                # the regex is skipped for list endpoints.
+                route_key = (method, cache_key(path) if path[-1:].isdigit() else path)
+                cached = route_cache.get(route_key)
+                if cached is None:
+                    cached = self._route(method, path)
+                    if len(route_cache) >= _ROUTE_CACHE_LIMIT:
+                        route_cache.clear()
+                    route_cache[route_key] = cached
+                op, invalid = cached
+                if invalid:
+                    usage.invalid_targets += 1
                 if op is None:
-                    usage.preflight += rec.hits
+                    usage.preflight += hits
                     continue
-                key = rec.key
                 if key is None:
-                    usage.unattributed += rec.hits
+                    usage.unattributed += hits
                     continue
-                if key not in usage.first_seen_at:
-                    usage.first_seen_at[key] = KeyLocation(source, rec.line)
-                cell_key = (key, op, status_class(rec.status), day)
+                if key not in first_seen_at:
+                    first_seen_at[key] = KeyLocation(source, line)
+                cell_key = (key, op, classes[status] if 0 <= status < 1000 else "?", day)
                 cell = cells.get(cell_key)
                 if cell is None:
-                    cells[cell_key] = Cell(rec.hits, when, when)
+                    cells[cell_key] = Cell(hits, when, when)
                 else:
-                    cell.count += rec.hits
+                    cell.count += hits
                     if when < cell.first:
                         cell.first = when
                     elif when > cell.last:
                         cell.last = when
-                self._client_use(key, rec, op, when)
+                client = client_ids.get((ua, ip))
+                if client is None:
+                    client = self._client_id(ua, ip)
+                use = client_uses.get((key, client))
+                if use is None:
+                    use = self._client_use(key, client)
+                    if use is None:  # past the bound: counted, not listed
+                        overflow = usage.clients_overflow
+                        overflow[key] = overflow.get(key, 0) + hits
+                        continue
+                use.hits += hits
+                use.ops[op] = use.ops.get(op, 0) + hits
+                if when < use.first:
+                    use.first = when
+                if when > use.last:
+                    use.last = when
         finally:
             # Kept even when an input fails part-way (--strict, a truncated gzip).
             self.consumed = (n_records, n_hits)
@@ -193,23 +231,23 @@ class Aggregator:
             usage.oldest = oldest if oldest != float("inf") else None
         return n_records, n_hits
 
-    def _client_use(self, key: str, rec: Record, op: str, when: float) -> None:
-        per_key = self.usage.clients.get(key)
-        if per_key is None:
-            per_key = self.usage.clients[key] = {}
-        client = self._client(rec.user_agent, rec.ip)
+    def _client_id(self, ua: str | None, ip: str | None) -> str:
+        client = f"{(ua or '-')[:120]} @ {network_of(ip)}"
+        if len(self._client_ids) < _ROUTE_CACHE_LIMIT:
+            self._client_ids[(ua, ip)] = client
+        return client
+
+    def _client_use(self, key: str, client: str) -> ClientUse | None:
+        """The use record of (key, client); None once the key has MAX_CLIENTS_PER_KEY."""
+        per_key = self.usage.clients.setdefault(key, {})
         use = per_key.get(client)
         if use is None:
             if len(per_key) >= MAX_CLIENTS_PER_KEY:
-                self.usage.clients_overflow[key] = self.usage.clients_overflow.get(key, 0) + 1
-                return
+                return None
             use = per_key[client] = ClientUse()
-        use.hits += rec.hits
-        use.ops[op] = use.ops.get(op, 0) + rec.hits
-        if when < use.first:
-            use.first = when
-        if when > use.last:
-            use.last = when
+        if len(self._client_uses) < _ROUTE_CACHE_LIMIT:
+            self._client_uses[(key, client)] = use
+        return use
 
     def _token(self, source: str, rec: Record) -> None:
         slot = (source, rec.key or "")
@@ -235,9 +273,66 @@ def generalise(path: str) -> str:
 
 
 def _looks_like_id(seg: str) -> bool:
-    if seg.isdigit():
+    # Digits and UUIDs first: Router.cache_key folds exactly these, so shapes agree.
+    if seg.isdigit() or _UUID_RE.fullmatch(seg):
         return True
     if len(seg) >= 16 and sum(c.isdigit() for c in seg) >= 4:
         return True  # uuids, hashes, long opaque ids
     return len(seg) >= 6 and any(c.isdigit() for c in seg) and any(c.isalpha() for c in seg) \
         and "-" not in seg.strip("-")[:1]
+
+
+def merge_usage(parts: list[Usage]) -> Usage:
+    """One aggregate from the aggregates of consecutive work units, taken in input order.
+
+    Equal to consuming all records in one aggregator: counts add, first/last take min/max,
+    first-seen locations and token lines keep the earliest units' first. (Past the bound of
+    MAX_CLIENTS_PER_KEY clients, which clients are listed may differ; counts do not.)
+    """
+    merged = Usage({}, {}, {}, {}, {}, {})
+    shapes_overflow = 0
+    for part in parts:
+        for cell_key, cell in part.cells.items():
+            mine = merged.cells.get(cell_key)
+            if mine is None:
+                merged.cells[cell_key] = Cell(cell.count, cell.first, cell.last)
+            else:
+                mine.count += cell.count
+                mine.first = min(mine.first, cell.first)
+                mine.last = max(mine.last, cell.last)
+        for key, clients in part.clients.items():
+            per_key = merged.clients.setdefault(key, {})
+            for client, use in clients.items():
+                mine_use = per_key.get(client)
+                if mine_use is None:
+                    if len(per_key) >= MAX_CLIENTS_PER_KEY:
+                        merged.clients_overflow[key] = (
+                            merged.clients_overflow.get(key, 0) + use.hits)
+                        continue
+                    mine_use = per_key[client] = ClientUse()
+                mine_use.hits += use.hits
+                mine_use.first = min(mine_use.first, use.first)
+                mine_use.last = max(mine_use.last, use.last)
+                for op, n in use.ops.items():
+                    mine_use.ops[op] = mine_use.ops.get(op, 0) + n
+        for key, n in part.clients_overflow.items():
+            merged.clients_overflow[key] = merged.clients_overflow.get(key, 0) + n
+        for key, where in part.first_seen_at.items():
+            merged.first_seen_at.setdefault(key, where)
+        for slot, (count, lines) in part.tokens.items():
+            had_count, had_lines = merged.tokens.get(slot, (0, []))
+            merged.tokens[slot] = (had_count + count, (had_lines + lines)[:MAX_TOKEN_LINES])
+        for source, days in part.days_by_input.items():
+            merged.days_by_input.setdefault(source, set()).update(days)
+        merged.unattributed += part.unattributed
+        merged.preflight += part.preflight
+        merged.invalid_targets += part.invalid_targets
+        shapes_overflow += part.shapes_overflow
+        if part.newest is not None:
+            merged.newest = part.newest if merged.newest is None else max(merged.newest,
+                                                                          part.newest)
+        if part.oldest is not None:
+            merged.oldest = part.oldest if merged.oldest is None else min(merged.oldest,
+                                                                          part.oldest)
+    merged.shapes_overflow = shapes_overflow
+    return merged

@@ -78,9 +78,14 @@ def parse_maps(values: tuple[str, ...] | list[str]) -> dict[str, str]:
     return out
 
 
-def _getter(source: str) -> Callable[[Mapping[str, Any]], Any]:
+Getter = str | Callable[[Mapping[str, Any]], Any]
+
+
+def _getter(source: str) -> Getter:
+    """A plain name stays a string (looked up with dict.get, the fast path); a dotted path
+    becomes a function walking the nested objects."""
     if "." not in source:
-        return lambda obj: obj.get(source)
+        return source
     parts = source.split(".")
 
     def get(obj: Mapping[str, Any]) -> Any:
@@ -97,11 +102,20 @@ def _getter(source: str) -> Callable[[Mapping[str, Any]], Any]:
     return get
 
 
+def first_value(obj: Mapping[str, Any], getters: tuple[Getter, ...]) -> Any:
+    """The first candidate's value that is not missing, empty or ``-``."""
+    for getter in getters:
+        value = obj.get(getter) if isinstance(getter, str) else getter(obj)
+        if value is not None and value != "" and value != "-":
+            return value
+    return None
+
+
 @dataclass(frozen=True)
 class FieldMap:
     """Candidate getters per canonical field, tried in order; the first non-empty wins."""
 
-    getters: Mapping[str, tuple[Callable[[Mapping[str, Any]], Any], ...]]
+    getters: Mapping[str, tuple[Getter, ...]]
     sources: Mapping[str, tuple[str, ...]]
 
     @classmethod
@@ -110,26 +124,52 @@ class FieldMap:
         sources = {f: ((overrides[f],) if f in overrides else base.get(f, ())) for f in FIELDS}
         return cls({f: tuple(_getter(s) for s in srcs) for f, srcs in sources.items()}, sources)
 
+    def __post_init__(self) -> None:
+        # Plans per record shape (see _plan); a memo, not configuration.
+        object.__setattr__(self, "_plans", {})
+
+    def _plan(self, obj: Mapping[str, Any]) -> tuple[Any, ...]:
+        """Per canonical field, the candidates that can hold a value in records with these
+        keys, in order: one name (the common case), None (no candidate), or a tuple.
+
+        Exact: a plain-name candidate absent from the record's keys would be skipped anyway,
+        so only those are dropped; dotted and computed getters are always kept. Records
+        written by one producer share their keys, so the plan is computed once per shape.
+        """
+        signature = tuple(obj)
+        plans: dict[tuple[str, ...], tuple[Any, ...]] = self._plans  # type: ignore[attr-defined]
+        plan = plans.get(signature)
+        if plan is None:
+            entries: list[Any] = []
+            for field in FIELDS:
+                kept = tuple(g for g in self.getters.get(field, ())
+                             if not isinstance(g, str) or g in obj)
+                entries.append(None if not kept else kept[0]
+                               if len(kept) == 1 and isinstance(kept[0], str) else kept)
+            plan = tuple(entries)
+            if len(plans) < 1024:
+                plans[signature] = plan
+        return plan
+
     def get(self, obj: Mapping[str, Any], field: str) -> Any:
-        for getter in self.getters[field]:
-            value = getter(obj)
-            if value is not None and value != "" and value != "-":
-                return value
-        return None
+        return first_value(obj, self.getters[field])
 
     def record(self, obj: Mapping[str, Any], line: int, ctx: ReadContext,
                raw_has_token: bool) -> Record:
         """One structured record -> Record; raises BadRecord with the reason."""
-        get = self.get
-        raw_time = get(obj, "time")
+        values = [
+            None if entry is None
+            else (v if (v := obj[entry]) != "" and v != "-" else None)
+            if entry.__class__ is str else first_value(obj, entry)
+            for entry in self._plan(obj)
+        ]
+        raw_time, raw_key, method, target, raw_status, ua, ip, raw_count = values
         if raw_time is None:
             raise BadRecord("no time field")
         try:
             when = parse_time(raw_time)
         except (ValueError, OverflowError, OSError):
             raise BadRecord("unreadable time") from None
-        target = get(obj, "path")
-        method = get(obj, "method")
         # A full request line ("GET /x HTTP/1.1", or a routeKey "GET /orders") holds the
         # method too; its target is the path even when a method field is also present.
         if isinstance(target, str) and (method is None or " " in target):
@@ -144,13 +184,13 @@ class FieldMap:
             raise BadRecord("no request path")
         if not isinstance(method, str) or not (method.isascii() and method.isalpha()):
             raise BadRecord("no request method")
-        status = _status(get(obj, "status"))
-        hits = _count(get(obj, "count"))
-        key, token = ctx.resolver.resolve(get(obj, "key_id"))
+        status = raw_status if raw_status.__class__ is int and 0 <= raw_status <= 999 \
+            else _status(raw_status)
+        hits = 1 if raw_count is None else _count(raw_count)
+        key, token = ctx.resolver.resolve(raw_key)
         target, target_key, target_token = ctx.resolver.scrub_target(target)
         if key is None:
             key = target_key
-        ua, ip = get(obj, "user_agent"), get(obj, "ip")
         ua = ua if isinstance(ua, str) else None
         ip = ip if isinstance(ip, str) else None
         if (ua is not None and "sk_" in ua) or (ip is not None and "sk_" in ip):
@@ -158,8 +198,10 @@ class FieldMap:
             clean_ua, clean_ip = scrub_text(ua), scrub_text(ip)
             token = token or clean_ua != ua or clean_ip != ip
             ua, ip = clean_ua, clean_ip
-        return Record(when, key, method.upper(), target, status, ua, ip, hits, line,
-                      token or target_token or raw_has_token)
+        # tuple.__new__ builds the same Record without NamedTuple's Python-level __new__:
+        # this line runs once per log record.
+        return tuple.__new__(Record, (when, key, method.upper(), target, status, ua, ip, hits,
+                                      line, token or target_token or raw_has_token))
 
 
 def _status(value: Any) -> int:

@@ -26,6 +26,14 @@ _OTHER_SCHEMES = frozenset({"token", "apikey", "api-key", "key", "digest", "hmac
                             "negotiate", "ntlm", "aws4-hmac-sha256"})
 
 
+def _may_hold_secret_param(target: str) -> bool:
+    """A cheap necessary condition for _SECRET_PARAM_RE: every name it knows contains one of
+    these words. Most query strings (page=, limit=) fail it and skip the regex."""
+    low = target.lower()
+    return ("key" in low or "token" in low or "auth" in low or "secret" in low
+            or "passw" in low or "sig" in low)
+
+
 class KeyResolver:
     """Maps logged identities to key ids. Unmatched identities come back as themselves
     (or as ``sha256:<16 hex>`` for a token), so unknown keys can still be reported."""
@@ -52,6 +60,10 @@ class KeyResolver:
         """(key id or unknown label, whether a raw token was seen)."""
         if raw is None:
             return None, False
+        if raw.__class__ is str:
+            hit = self._cache.get(raw)
+            if hit is not None:
+                return hit, False
         value = str(raw).strip()
         if not value or value == "-":
             return None, False
@@ -74,6 +86,8 @@ class KeyResolver:
         if len(self._cache) >= _CACHE_LIMIT:
             self._cache.clear()
         self._cache[value] = resolved
+        if isinstance(raw, str):
+            self._cache[raw] = resolved  # the unstripped form too: the next lookup is direct
         return resolved, False
 
     def scrub_target(self, target: str) -> tuple[str, str | None, bool]:
@@ -82,11 +96,11 @@ class KeyResolver:
             return target, None, False
         identity: str | None = None
         found = False
-        match = TOKEN_RE.search(target)
+        match = TOKEN_RE.search(target) if "sk_" in target else None
         if match is not None:
             identity, found = self._token(match.group(0)), True
             target = TOKEN_RE.sub("[token]", target)
-        if "=" in target and _SECRET_PARAM_RE.search(target):
+        if "=" in target and _may_hold_secret_param(target) and _SECRET_PARAM_RE.search(target):
             def _drop(m: re.Match[str]) -> str:
                 return m.group(1) + ("[redacted]" if m.group(2) else "")
 

@@ -82,10 +82,12 @@ def open_input(path: str) -> tuple[io.BufferedIOBase, HashingReader]:
     return buffered, hashing
 
 
-def iter_lines(stream: io.BufferedIOBase) -> Iterator[tuple[int, bytes | None]]:
+def iter_lines(stream: io.BufferedIOBase, first_line: int = 1
+               ) -> Iterator[tuple[int, bytes | None]]:
     """(line number, line) pairs; ``None`` for a line over MAX_LINE, which is consumed in
-    chunks and never held. A truncated or corrupt gzip ends the input with InputError."""
-    lineno = 0
+    chunks and never held. A truncated or corrupt gzip ends the input with TruncatedInput.
+    ``first_line`` numbers a stream that starts inside a file (a parallel work unit)."""
+    lineno = first_line - 1
     try:
         while True:
             line = stream.readline(MAX_LINE + 1)
@@ -111,3 +113,36 @@ class TruncatedInput(Exception):
         super().__init__(reason)
         self.line = line
         self.reason = reason
+
+
+class _RangeReader(io.RawIOBase):
+    """Bytes ``start`` to ``end`` of a file: a parallel work unit's share of one input."""
+
+    def __init__(self, path: str, start: int, end: int) -> None:
+        super().__init__()
+        self._file = open(path, "rb")  # noqa: SIM115 - closed in close()
+        self._file.seek(start)
+        self._left = end - start
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._left <= 0:
+            return 0
+        data = self._file.read(min(len(buffer), self._left))
+        n = len(data)
+        buffer[:n] = data
+        self._left -= n
+        return n
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
+
+
+def open_range(path: str, start: int, end: int) -> io.BufferedIOBase:
+    try:
+        return io.BufferedReader(_RangeReader(path, start, end), buffer_size=1 << 16)
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", file=path) from None

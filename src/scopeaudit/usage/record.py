@@ -64,6 +64,7 @@ class ReadContext:
 
     stats: InputStats
     resolver: KeyResolver
+    first_line: int = 1  # a work unit that starts inside a file numbers its lines from here
 
 
 class LogReader(Protocol):

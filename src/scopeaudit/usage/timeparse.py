@@ -29,6 +29,9 @@ def parse_time(value: object) -> float:
         return _epoch(float(value))
     if not isinstance(value, str):
         raise ValueError(f"not a timestamp: {type(value).__name__}")
+    fast = _iso_utc_fast(value)
+    if fast is not None:
+        return fast
     text = value.strip()
     if not text:
         raise ValueError("empty timestamp")
@@ -44,6 +47,36 @@ def parse_time(value: object) -> float:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.timestamp()
+
+
+def _iso_utc_fast(text: str) -> float | None:
+    """The commonest log form, ``YYYY-MM-DDTHH:MM:SS[.fff…]Z``: the minute's epoch is
+    cached, the seconds added. Anything else (or any doubt) returns None for the full path."""
+    n = len(text)
+    if n < 20 or n > 30 or text[-1] != "Z" or text[10] != "T" or text[16] != ":":
+        return None
+    seconds = text[17:-1]
+    if not (seconds[:2].isdigit() and (len(seconds) == 2 or (
+            seconds[2] == "." and seconds[3:].isdigit()))):
+        return None
+    value = float(seconds)
+    if value >= 60:
+        return None
+    prefix = text[:16]
+    base = _MINUTES.get(prefix)
+    if base is None:
+        try:
+            base = datetime.fromisoformat(prefix + ":00+00:00").timestamp()
+        except ValueError:
+            return None
+        if len(_MINUTES) >= 65536:
+            _MINUTES.clear()
+        _MINUTES[prefix] = base
+    return base + value
+
+
+# A memo of minute -> epoch (pure function of its key; bounded), not configuration.
+_MINUTES: dict[str, float] = {}
 
 
 def _epoch(value: float) -> float:

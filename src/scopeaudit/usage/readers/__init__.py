@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,7 +19,7 @@ import orjson
 
 from scopeaudit.errors import InputError
 from scopeaudit.secrets import redact
-from scopeaudit.usage.fields import BadRecord, FieldMap, line_has_token
+from scopeaudit.usage.fields import BadRecord, FieldMap, Getter, line_has_token
 from scopeaudit.usage.inputs import iter_lines
 from scopeaudit.usage.readers.csv_reader import CsvReader
 from scopeaudit.usage.readers.envoy import DEFAULT as ENVOY_DEFAULT
@@ -29,7 +29,7 @@ from scopeaudit.usage.readers.nginx import COMBINED, nginx_reader
 from scopeaudit.usage.record import LogReader, ReadContext, Record
 
 __all__ = ["FORMATS", "CsvReader", "JsonLinesReader", "KongReader", "apigw_fields",
-           "make_reader"]
+           "format_kind", "make_reader"]
 
 FORMATS = ("jsonl", "csv", "nginx", "nginx:<log_format>", "envoy", "envoy:<format>", "apigw",
            "kong")
@@ -67,6 +67,11 @@ def make_reader(spec: str | None, path: str, maps: Mapping[str, str]) -> LogRead
     if kind == "kong":
         return KongReader(FieldMap.build(maps, preset="kong"))
     raise InputError(f"unknown --log-format {redact(spec)!r} (formats: {', '.join(FORMATS)})")
+
+
+def format_kind(spec: str | None, path: str) -> str:
+    """The format family (``jsonl``, ``nginx``, ...) that ``make_reader`` would use."""
+    return (spec if spec is not None else _by_name(path)).partition(":")[0].strip().lower()
 
 
 def _by_name(path: str) -> str:
@@ -145,7 +150,7 @@ def apigw_fields(maps: Mapping[str, str]) -> FieldMap:
     actual path without its stage; a greedy ``{proxy+}`` template falls back to the actual
     path) and a method (httpMethod, else the routeKey's) unless ``--map`` names them."""
     base = FieldMap.build(maps, preset="apigw")
-    getters: dict[str, tuple[Callable[[Mapping[str, Any]], Any], ...]] = dict(base.getters)
+    getters: dict[str, tuple[Getter, ...]] = dict(base.getters)
     sources = dict(base.sources)
     if "path" not in maps:
         getters["path"] = (_apigw_path,)
@@ -170,7 +175,7 @@ class KongReader:
     def read(self, stream: io.BufferedIOBase, ctx: ReadContext) -> Iterator[Record]:
         skip = ctx.stats.skip
         to_record = self.fields.record
-        for lineno, raw in iter_lines(stream):
+        for lineno, raw in iter_lines(stream, ctx.first_line):
             if raw is None:
                 skip(lineno, "line longer than 1 MiB")
                 continue

@@ -25,7 +25,7 @@ class JsonLinesReader:
     def read(self, stream: io.BufferedIOBase, ctx: ReadContext) -> Iterator[Record]:
         skip = ctx.stats.skip
         to_record = self.fields.record
-        for lineno, raw in iter_lines(stream):
+        for lineno, raw in iter_lines(stream, ctx.first_line):
             if raw is None:
                 skip(lineno, "line longer than 1 MiB")
                 continue

@@ -150,7 +150,7 @@ class PatternReader:
         unescape = lay.unescape
         to_epoch = _per_minute(lay.parse_time) if lay.clf_time else lay.parse_time
         last_time, last_when = "", 0.0
-        for lineno, raw in iter_lines(stream):
+        for lineno, raw in iter_lines(stream, ctx.first_line):
             if raw is None:
                 skip(lineno, "line longer than 1 MiB")
                 continue

@@ -1,0 +1,228 @@
+"""Reading inputs on every core: work units, one aggregator each, merged in input order.
+
+A work unit is a whole input, or — for a large uncompressed file in a line-based format —
+a newline-aligned byte range of it that knows the line number it starts at. Each unit is read
+by its own reader into its own aggregator; the aggregates are merged in unit order
+(:func:`~scopeaudit.usage.aggregate.merge_usage`), so the result is the same as one serial
+pass, byte for byte in every report. Units of one file are planned by one sequential scan that
+also hashes the whole file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+
+from scopeaudit.catalog.model import Catalog
+from scopeaudit.errors import InputError
+from scopeaudit.model import Key
+from scopeaudit.usage.aggregate import Aggregator, Usage, merge_usage
+from scopeaudit.usage.identity import KeyResolver
+from scopeaudit.usage.inputs import TruncatedInput, open_input, open_range
+from scopeaudit.usage.record import InputStats, ReadContext, Record
+
+# Below this size a file is read whole: splitting it would cost more than it saves.
+SPLIT_MIN_BYTES = 32 << 20
+_SCAN_BLOCK = 8 << 20
+_GZIP_MAGIC = b"\x1f\x8b"
+# Formats whose records never span lines (CSV's quoted cells can).
+_LINE_FORMATS = ("jsonl", "ndjson", "json", "nginx", "envoy", "apigw", "kong")
+
+Progress = Callable[[str, int], None]
+
+
+@dataclass(frozen=True)
+class Unit:
+    path: str
+    spec: str | None
+    start: int = 0
+    end: int | None = None  # None: the whole input, hashed while it is read
+    first_line: int = 1
+
+
+@dataclass
+class UnitResult:
+    usage: Usage
+    stats: InputStats
+    requests: int
+    warnings: list[str] = field(default_factory=list)
+
+
+def _splittable(path: str, kind: str, split_min: int) -> bool:
+    if path == "-" or path.startswith(("http://", "https://")) or kind not in _LINE_FORMATS:
+        return False
+    try:
+        if not Path(path).is_file() or Path(path).stat().st_size < split_min:
+            return False
+        with open(path, "rb") as handle:
+            return handle.read(2) != _GZIP_MAGIC
+    except OSError:
+        return False
+
+
+def _scan(path: str, parts: int) -> tuple[str, list[tuple[int, int, int]]]:
+    """One pass over the file: its sha256, and ``parts`` newline-aligned ranges
+    (start, end, first line)."""
+    size = Path(path).stat().st_size
+    targets = [size * i // parts for i in range(1, parts)]
+    digest = hashlib.sha256()
+    cuts: list[tuple[int, int]] = [(0, 1)]  # (offset, line number at that offset)
+    offset, lines = 0, 0
+    with open(path, "rb") as handle:
+        while block := handle.read(_SCAN_BLOCK):
+            digest.update(block)
+            end = offset + len(block)
+            while targets and targets[0] < end:
+                # the first newline at or after the target (searching this block only; a
+                # cut past it moves to the next block's search)
+                at = block.find(b"\n", max(0, targets[0] - offset))
+                if at < 0:
+                    targets[0] = end
+                    break
+                cut = offset + at + 1
+                if cut > cuts[-1][0] and cut < size:
+                    cuts.append((cut, lines + block.count(b"\n", 0, at + 1) + 1))
+                targets.pop(0)
+            lines += block.count(b"\n")
+            offset = end
+    bounds = [*cuts, (size, 0)]
+    return digest.hexdigest(), [(bounds[i][0], bounds[i + 1][0], bounds[i][1])
+                                for i in range(len(bounds) - 1)]
+
+
+def plan_units(paths: list[str], spec_for: Callable[[str], str | None], jobs: int,
+               split_min: int = SPLIT_MIN_BYTES) -> tuple[list[Unit], dict[str, str]]:
+    """Work units in input order, and the sha256 of every input that was split."""
+    from scopeaudit.usage.readers import format_kind
+
+    units: list[Unit] = []
+    hashes: dict[str, str] = {}
+    for path in paths:
+        spec = spec_for(path)
+        if jobs > 1 and _splittable(path, format_kind(spec, path), split_min):
+            digest, ranges = _scan(path, jobs)
+            hashes[path] = digest
+            units += [Unit(path, spec, start, end, first) for start, end, first in ranges]
+        else:
+            units.append(Unit(path, spec))
+    return units, hashes
+
+
+@dataclass(frozen=True)
+class _Job:
+    keys: tuple[Key, ...]
+    catalog: Catalog
+    maps: Mapping[str, str]
+    strict: bool
+
+
+def run_unit(unit: Unit, job: _Job, progress: Progress | None = None) -> UnitResult:
+    from scopeaudit.usage.readers import make_reader
+
+    reader = make_reader(unit.spec, unit.path, job.maps)
+    stats = InputStats(unit.path, strict=job.strict)
+    aggregator = Aggregator(job.catalog)
+    warnings: list[str] = []
+    hashing = None
+    if unit.end is None:
+        stream, hashing = open_input(unit.path)
+    else:
+        stream = open_range(unit.path, unit.start, unit.end)
+    try:
+        records: Iterator[Record] = reader.read(
+            stream, ReadContext(stats, KeyResolver(job.keys), first_line=unit.first_line))
+        if progress is not None:
+            records = _report(records, unit.path, progress)
+        try:
+            aggregator.consume(records, unit.path)
+        except TruncatedInput as exc:
+            stats.skip(exc.line, f"input ends early ({exc.reason}); later lines are missing")
+            warnings.append(f"{unit.path}: input ends early ({exc.reason}): read up to line "
+                            f"{exc.line - 1}")
+    finally:
+        stream.close()
+    stats.records, requests = aggregator.consumed
+    if hashing is not None:
+        stats.sha256 = hashing.sha256.hexdigest()
+        stats.bytes_read = hashing.bytes_read
+    else:
+        stats.bytes_read = (unit.end or 0) - unit.start
+    return UnitResult(aggregator.finish(), stats, requests, warnings)
+
+
+def _report(records: Iterator[Record], path: str, progress: Progress) -> Iterator[Record]:
+    for n, record in enumerate(records, start=1):
+        if n % 100_000 == 0:
+            progress(path, n)
+        yield record
+
+
+_WORKER_JOB: _Job | None = None
+
+
+def _init_worker(job: _Job) -> None:
+    global _WORKER_JOB
+    _WORKER_JOB = job
+
+
+def _run_in_worker(unit: Unit) -> UnitResult:
+    assert _WORKER_JOB is not None
+    return run_unit(unit, _WORKER_JOB)
+
+
+def read_units(units: list[Unit], hashes: Mapping[str, str], keys: tuple[Key, ...],
+               catalog: Catalog, maps: Mapping[str, str], strict: bool, jobs: int,
+               progress: Progress | None = None
+               ) -> tuple[Usage, list[InputStats], int, int, list[str]]:
+    """Read every unit (in worker processes when jobs > 1 and there are several units) and
+    merge. Returns (usage, one InputStats per input in order, records, requests, warnings)."""
+    job = _Job(keys, catalog, maps, strict)
+    results: list[UnitResult]
+    if jobs > 1 and len(units) > 1:
+        context = get_context("fork") if "fork" in _methods() else get_context("spawn")
+        with ProcessPoolExecutor(max_workers=min(jobs, len(units)), mp_context=context,
+                                 initializer=_init_worker, initargs=(job,)) as pool:
+            results = list(pool.map(_run_in_worker, units))
+    else:
+        results = [run_unit(unit, job, progress) for unit in units]
+    records = sum(r.stats.records for r in results)
+    requests = sum(r.requests for r in results)
+    by_path: dict[str, InputStats] = {}
+    warnings: list[str] = []
+    for result in results:
+        warnings += result.warnings
+        stats = by_path.get(result.stats.path)
+        if stats is None:
+            by_path[result.stats.path] = result.stats
+            continue
+        stats.records += result.stats.records
+        stats.skipped += result.stats.skipped
+        stats.first_skipped = (stats.first_skipped + result.stats.first_skipped)[
+            :InputStats.MAX_SHOWN]
+        stats.bytes_read += result.stats.bytes_read
+    for path, digest in hashes.items():
+        by_path[path].sha256 = digest
+    usage = merge_usage([r.usage for r in results]) if len(results) > 1 else (
+        results[0].usage if results else Usage({}, {}, {}, {}, {}, {}))
+    return usage, list(by_path.values()), records, requests, warnings
+
+
+def _methods() -> list[str]:
+    from multiprocessing import get_all_start_methods
+
+    return get_all_start_methods()
+
+
+def default_jobs() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def check_jobs(jobs: int) -> int:
+    if jobs < 1:
+        raise InputError("--jobs must be at least 1")
+    return jobs
