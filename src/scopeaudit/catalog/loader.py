@@ -1,14 +1,20 @@
-"""Reading scopeaudit's own catalog format (the built-in insp.ac data file uses it too)."""
+"""Reading scopeaudit's own catalog format (the built-in insp.ac data file uses it too), and
+telling it apart from an OpenAPI/Swagger document (see openapi.py)."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scopeaudit.catalog.model import Catalog, Operation, Provenance, Scope
 from scopeaudit.catalog.routes import shape_of, template_segments
 from scopeaudit.errors import InputError
+
+if TYPE_CHECKING:
+    from scopeaudit.catalog.openapi import ImportOptions, ImportReport
+    from scopeaudit.diagnostics import Diagnostics
 
 CATALOG_FORMAT = "scopeaudit/catalog/v1"
 _BUILTIN = "inspac-v1.json"
@@ -94,6 +100,18 @@ def catalog_from_document(doc: Any, source: str) -> Catalog:
             or not all(isinstance(b, str) for b in base_paths)):
         raise InputError("base_paths must be a non-empty list of path prefixes "
                          '(include "" to match paths without a prefix)', file=source)
+    fams = doc.get("families", {})
+    if not isinstance(fams, dict) or not all(
+        isinstance(k, str) and k and isinstance(v, list) and all(isinstance(s, str) for s in v)
+        for k, v in fams.items()
+    ):
+        raise InputError("families must map a path prefix to the list of scopes a request "
+                         "under it might need", file=source)
+    for prefix, names in fams.items():
+        for name in names:
+            if name not in known:
+                raise InputError(f"families: {prefix}: scope {name!r} is not declared",
+                                 file=source)
     return Catalog(
         name=str(doc.get("name", source)),
         version=str(doc.get("version", "")),
@@ -102,6 +120,7 @@ def catalog_from_document(doc: Any, source: str) -> Catalog:
         resources=tuple(sorted((str(k), tuple(v)) for k, v in res.items())),
         source=source,
         base_paths=tuple(base_paths),
+        families=tuple((prefix, frozenset(names)) for prefix, names in fams.items()),
     )
 
 
@@ -119,45 +138,36 @@ def _str(doc: dict[str, Any], field: str, source: str) -> str:
     return value
 
 
-def load_catalog_file(path: str) -> Catalog:
-    """A scopeaudit catalog file (JSON or YAML)."""
-    from pathlib import Path
+@dataclass(frozen=True)
+class LoadedCatalog:
+    catalog: Catalog
+    openapi: ImportReport | None = None  # what an OpenAPI import read; None for our format
 
-    from scopeaudit.inventory import decode
 
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise InputError("no such file", file=path) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", file=path) from None
-    text = decode(data, path)
-    if path.lower().endswith((".yaml", ".yml")):
-        from ruamel.yaml import YAML
-        from ruamel.yaml.error import MarkedYAMLError, YAMLError
-        from ruamel.yaml.reader import ReaderError
+def load_catalog_file(path: str, options: ImportOptions | None = None,
+                      diagnostics: Diagnostics | None = None) -> Catalog:
+    """A catalog file: scopeaudit's own format, or an OpenAPI 3.x / Swagger 2.0 document
+    (JSON or YAML). ``options`` apply to OpenAPI documents only."""
+    return read_catalog_file(path, options, diagnostics).catalog
 
-        try:
-            doc = YAML(typ="safe").load(text)
-        except MarkedYAMLError as exc:
-            line = exc.problem_mark.line + 1 if exc.problem_mark is not None else None
-            raise InputError(f"invalid YAML: {exc.problem}", file=path, line=line) from None
-        except ReaderError as exc:
-            # e.g. a control character; its message spans lines, so say it in one.
-            line = text[: exc.position].count("\n") + 1
-            what = (f"unacceptable character #x{exc.character:04x}"
-                    if isinstance(exc.character, int) else "unacceptable character")
-            raise InputError(f"invalid YAML: {what} ({exc.reason})", file=path,
-                             line=line) from None
-        except YAMLError as exc:
-            message = " ".join(str(exc).split())
-            raise InputError(f"invalid YAML: {message}", file=path) from None
-    else:
-        try:
-            doc = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"invalid JSON: {exc.msg}", file=path, line=exc.lineno) from None
-    return catalog_from_document(doc, source=path)
+
+def read_catalog_file(path: str, options: ImportOptions | None = None,
+                      diagnostics: Diagnostics | None = None) -> LoadedCatalog:
+    """As load_catalog_file, with what an OpenAPI import read (for ``scopeaudit catalog``)."""
+    from scopeaudit.catalog.documents import read_document
+    from scopeaudit.catalog.openapi import import_openapi, is_openapi_document
+
+    doc = read_document(path)
+    if is_openapi_document(doc.data):
+        imported = import_openapi(doc, options, diagnostics)
+        return LoadedCatalog(imported.catalog, imported.report)
+    if options is not None and options.overrides is not None:
+        raise InputError("--catalog-overrides applies to OpenAPI documents only; this is a "
+                         "scopeaudit catalog: edit it instead", file=path)
+    if options is not None and options.semantics is not None and diagnostics is not None:
+        diagnostics.warn("--scope-list-semantics applies to OpenAPI documents only; "
+                         "ignored for a scopeaudit catalog", file=path)
+    return LoadedCatalog(catalog_from_document(doc.data, source=path))
 
 
 def catalog_document(catalog: Catalog) -> dict[str, Any]:
@@ -177,12 +187,47 @@ def catalog_document(catalog: Catalog) -> dict[str, Any]:
         if op.note:
             entry["note"] = op.note
         operations.append(entry)
-    return {
+    document: dict[str, Any] = {
         "format": CATALOG_FORMAT,
         "name": catalog.name,
         "version": catalog.version,
         "base_paths": list(catalog.base_paths),
         "resources": {name: list(prefixes) for name, prefixes in catalog.resources},
-        "scopes": [{"name": s.name, "description": s.description} for s in catalog.scopes],
-        "operations": operations,
     }
+    if catalog.families:
+        # path prefix -> scopes an unmatched request under it might need (OpenAPI imports)
+        document["families"] = {prefix: sorted(scopes) for prefix, scopes in catalog.families}
+    document["scopes"] = [{"name": s.name, "description": s.description}
+                          for s in catalog.scopes]
+    document["operations"] = operations
+    return document
+
+
+def catalog_yaml(catalog: Catalog) -> str:
+    """The catalog in scopeaudit's own format as YAML (``catalog --format catalog``): one
+    operation per block, its scope alternatives on one line. Loads back to the same catalog."""
+    import io
+
+    from ruamel.yaml import YAML
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    def flow(items: list[Any]) -> CommentedSeq:
+        seq = CommentedSeq(items)
+        seq.fa.set_flow_style()
+        return seq
+
+    document = catalog_document(catalog)
+    for op in document["operations"]:
+        op["scopes"] = flow([flow(alt) for alt in op["scopes"]])
+    if "families" in document:
+        document["families"] = CommentedMap(
+            (prefix, flow(scopes)) for prefix, scopes in document["families"].items())
+    document["base_paths"] = flow(document["base_paths"])
+    document["resources"] = CommentedMap(
+        (name, flow(prefixes)) for name, prefixes in document["resources"].items())
+    yaml = YAML(typ="rt")
+    yaml.width = 4096  # one line per scope list, however long
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    out = io.StringIO()
+    yaml.dump(CommentedMap(document), out)
+    return out.getvalue()

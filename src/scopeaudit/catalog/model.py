@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import cached_property
@@ -9,6 +10,12 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from scopeaudit.catalog.routes import Router
+
+
+_WORD_SPLIT = re.compile(r"[:.]")
+_READ_WORDS = frozenset({"read", "list", "view", "get", "readonly", "read-only"})
+_WRITE_WORDS = frozenset({"write", "create", "update", "delete", "manage", "modify", "edit",
+                          "read-write", "readwrite"})
 
 
 class Provenance(Enum):
@@ -30,9 +37,17 @@ class Scope:
 
     @property
     def is_write(self) -> bool:
-        """A scope that can change data. Anything not plainly a read is treated as a write."""
-        action = self.name.split(":", 1)[1] if ":" in self.name else self.name
-        return action not in {"read", "list", "view", "get"}
+        """A scope that can change data. Anything not plainly a read is treated as a write.
+
+        Plainly a read: one of the name's ``:``- or ``.``-separated words is a read word and
+        none is a write word. That reads ``issues:read`` (insp.ac), ``read:jira-work`` and
+        ``read:attachment:jira`` (Atlassian), ``accounting.settings.read`` (Xero),
+        ``users:read.email`` and ``admin.apps:read`` (Slack) and ``drive.readonly`` as reads,
+        and ``database:view_credentials`` (a compound word), ``accounting.settings`` or
+        ``admin`` as writes.
+        """
+        words = set(_WORD_SPLIT.split(self.name.lower()))
+        return not (words & _READ_WORDS) or bool(words & _WRITE_WORDS)
 
 
 @dataclass(frozen=True)
@@ -73,6 +88,20 @@ class Catalog:
     resources: tuple[tuple[str, tuple[str, ...]], ...] = ()
     source: str = "built-in"
     base_paths: tuple[str, ...] = field(default=("",))
+    # path prefix -> the scopes a request under it could need; given by catalogs whose scope
+    # names do not follow ``resource:action`` (OpenAPI imports); else derived from resources
+    families: tuple[tuple[str, frozenset[str]], ...] = ()
+
+    @cached_property
+    def path_families(self) -> tuple[tuple[str, frozenset[str]], ...]:
+        """(path prefix, scopes), longest prefix first: what an unmatched request under the
+        prefix might have needed (see usage.aggregate.family_of)."""
+        if self.families:
+            pairs = list(self.families)
+        else:
+            pairs = [(prefix, frozenset(s.name for s in self.scopes if s.resource == resource))
+                     for resource, prefixes in self.resources for prefix in prefixes]
+        return tuple(sorted(pairs, key=lambda p: (-len(p[0]), p[0])))
 
     @cached_property
     def _by_name(self) -> dict[str, Scope]:

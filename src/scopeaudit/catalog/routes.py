@@ -94,6 +94,11 @@ class Router:
         for op in operations:
             self._add(op)
 
+    @property
+    def folds_identifiers(self) -> bool:
+        """Whether cache_key folds identifier segments (no template could tell them apart)."""
+        return not self._has_id_literals
+
     def cache_key(self, path: str) -> str:
         """A key under which ``match`` results for ``path`` can be cached.
 
