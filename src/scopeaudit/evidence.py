@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from scopeaudit.catalog.model import Catalog, Operation
 from scopeaudit.model import (
     ClientSummary,
+    ConfidencePolicy,
     Key,
     KeyVerdict,
     RemovalConfidence,
@@ -31,18 +32,6 @@ from scopeaudit.window import day_date, day_number, epoch_date
 
 USED, UNUSED, UNKNOWN, DENIED = "used", "unused", "unknown", "denied"
 MAX_CLIENTS_SHOWN = 20
-
-
-@dataclass(frozen=True)
-class ConfidencePolicy:
-    """Thresholds for removal confidence; stated in every basis so a reader can judge."""
-
-    high_days: int = 60
-    high_coverage: float = 0.9
-    high_active_days: int = 14
-    medium_days: int = 30
-    medium_coverage: float = 0.75
-    medium_active_days: int = 3
 
 
 @dataclass
@@ -87,17 +76,6 @@ def choose_alternative(op: Operation, granted: frozenset[str],
     if not op.requires:
         return frozenset(), True
     return min(op.requires, key=privilege), False
-
-
-def resource_scopes(catalog: Catalog, shape: str) -> frozenset[str] | None:
-    """Scopes of the resource an unmatched request touches; None when no resource is known
-    for its path (then any scope could be needed)."""
-    path = shape.split(" ", 1)[1] if " " in shape else shape
-    for resource, prefixes in catalog.resources:
-        for prefix in prefixes:
-            if path == prefix or path.startswith(prefix.rstrip("/") + "/"):
-                return frozenset(s.name for s in catalog.scopes if s.resource == resource)
-    return None
 
 
 def removal_confidence(key: Key, window: Window, covered: frozenset[int],
@@ -212,7 +190,7 @@ def build_evidence(keys: tuple[Key, ...], catalog: Catalog, usage: Usage, window
                 scope_days[scope] |= set(per_day)
         unknown: set[str] = set()
         for shape in t.unmatched:
-            family = resource_scopes(catalog, shape)
+            family = usage.shape_families.get(shape)
             unknown |= (granted if family is None else family & granted)
         unknown -= used
         denied_needs: dict[str, tuple[int, tuple[str, ...]]] = {}

@@ -301,3 +301,20 @@ def test_coverage_gaps() -> None:
     assert audit.coverage.days_with_data == 87
     assert audit.coverage.gaps == ((SINCE + timedelta(days=10), SINCE + timedelta(days=11)),
                                    (SINCE + timedelta(days=50), SINCE + timedelta(days=50)))
+
+
+def test_unmatched_family_is_judged_on_the_real_path_not_the_shape() -> None:
+    # /rest/api/3 has a literal "3", which the shape folds to {id}; the family must still be
+    # found from the path as logged
+    from scopeaudit.catalog.model import Catalog, Operation, Provenance, Scope
+
+    cat = Catalog("t", "1", (Scope("read:work"), Scope("write:work"), Scope("read:user")),
+                  (Operation("issue.get", "GET", "/rest/api/3/issue/{id}",
+                             (frozenset({"read:work"}),), Provenance.DOCUMENTED),),
+                  families=(("/rest/api/3/issue", frozenset({"read:work", "write:work"})),))
+    agg = Aggregator(cat)
+    agg.consume([rec(day(1), "k", "GET", "/rest/api/3/issue/10/changelog")], "logs")
+    usage = agg.finish()
+    (shape,) = usage.shape_families
+    assert shape == "~GET /rest/api/{id}/issue/{id}/changelog"
+    assert usage.shape_families[shape] == frozenset({"read:work", "write:work"})

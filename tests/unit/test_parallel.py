@@ -13,6 +13,7 @@ from scopeaudit.audit import AuditOptions, LogOptions, analyse, read_usage
 from scopeaudit.catalog import load_builtin
 from scopeaudit.diagnostics import Diagnostics
 from scopeaudit.inventory import KeysFormat, parse_inventory
+from scopeaudit.render import RenderOptions
 from scopeaudit.render.json_render import render_json
 from scopeaudit.rules.inventory_rules import LintSettings
 from scopeaudit.usage.parallel import _scan
@@ -51,7 +52,7 @@ def report(paths: list[Path], jobs: int, split: int) -> str:
     audit = analyse(inventory, catalog, usage, stats, (records, requests),
                     AuditOptions(lint=LintSettings(as_of=date(2026, 12, 1))), diagnostics,
                     timestamp=False)
-    return render_json(audit)
+    return render_json(audit, RenderOptions())
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

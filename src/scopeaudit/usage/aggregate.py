@@ -96,11 +96,15 @@ class Usage:
     shapes_overflow: int = 0
     newest: float | None = None
     oldest: float | None = None
+    # unmatched shape -> the scopes its resource could need (None: any), judged on the first
+    # real path seen: a shape's {id} may have folded a literal such as the 3 in /rest/api/3
+    shape_families: dict[str, frozenset[str] | None] = field(default_factory=dict)
 
 
 class Aggregator:
     def __init__(self, catalog: Catalog) -> None:
         self._router = catalog.router
+        self._families = catalog.path_families
         self._route_cache: dict[tuple[str, str], tuple[str | None, bool]] = {}
         # (user agent, ip) -> client id, and (key, client id) -> its use record
         self._client_ids: dict[tuple[str | None, str | None], str] = {}
@@ -131,7 +135,13 @@ class Aggregator:
             return match.operation.id, False
         if match.kind is MatchKind.PREFLIGHT:
             return None, False
-        return self._shape(method, match.path), match.kind is MatchKind.INVALID
+        shape = self._shape(method, match.path)
+        if shape not in self.usage.shape_families:
+            # the overflow bucket mixes paths: any scope could be needed there
+            overflow = shape.endswith(" (other)")
+            self.usage.shape_families[shape] = (None if overflow
+                                                else family_of(self._families, match.path))
+        return shape, match.kind is MatchKind.INVALID
 
     def _shape(self, method: str, path: str) -> str:
         shape = UNMATCHED_PREFIX + method + " " + generalise(path)
@@ -153,6 +163,7 @@ class Aggregator:
         first_seen_at = usage.first_seen_at
         route_cache = self._route_cache
         cache_key = self._router.cache_key
+        folds = self._router.folds_identifiers
         client_uses = self._client_uses
         client_ids = self._client_ids
         classes = _CLASS_OF_STATUS
@@ -178,9 +189,17 @@ class Aggregator:
                     self._token(source, rec)
                 cut = target.find("?")
                 path = target if cut < 0 else target[:cut]
-                # Fold identifiers only when the path ends in one: exact either way, and
-                # the regex is skipped for list endpoints.
-                route_key = (method, cache_key(path) if path[-1:].isdigit() else path)
+                # Fold identifiers only when the path ends in one (exact either way; see
+                # Router.cache_key); a plain trailing number is folded without the regex.
+                if not path[-1:].isdigit():
+                    route_key = (method, path)
+                else:
+                    cut = path.rfind("/")
+                    head = path[:cut]
+                    if folds and path[cut + 1:].isdigit() and not head[-1:].isdigit():
+                        route_key = (method, head + "/0")
+                    else:
+                        route_key = (method, cache_key(path))
                 cached = route_cache.get(route_key)
                 if cached is None:
                     cached = self._route(method, path)
@@ -260,6 +279,17 @@ class Aggregator:
         return self.usage
 
 
+def family_of(families: tuple[tuple[str, frozenset[str]], ...],
+              path: str) -> frozenset[str] | None:
+    """The scopes a request to ``path`` could need when no operation matches it: those of the
+    longest catalog path prefix it falls under; None when it falls under none (any scope)."""
+    for prefix, scopes in families:
+        prefix = prefix.rstrip("/")
+        if path == prefix or path.startswith(prefix + "/"):
+            return scopes
+    return None
+
+
 def generalise(path: str) -> str:
     """An unmatched path's shape: segments that look like identifiers become ``{id}``, so
     ``/v1/exports/8812`` and ``/v1/exports/9921`` count as one shape."""
@@ -324,6 +354,8 @@ def merge_usage(parts: list[Usage]) -> Usage:
             merged.tokens[slot] = (had_count + count, (had_lines + lines)[:MAX_TOKEN_LINES])
         for source, days in part.days_by_input.items():
             merged.days_by_input.setdefault(source, set()).update(days)
+        for shape, family in part.shape_families.items():
+            merged.shape_families.setdefault(shape, family)
         merged.unattributed += part.unattributed
         merged.preflight += part.preflight
         merged.invalid_targets += part.invalid_targets

@@ -10,12 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from scopeaudit.errors import InputError
 from scopeaudit.secrets import TOKEN_RE
 from scopeaudit.usage.record import ReadContext, Record
-from scopeaudit.usage.timeparse import parse_time
+from scopeaudit.usage.timeparse import iso_utc_fast, parse_time
 
 FIELDS = ("time", "key_id", "method", "path", "status", "user_agent", "ip", "count")
 
@@ -57,6 +58,8 @@ PRESETS: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 
+# valid method as logged -> its upper-case form (a memo of a pure check, bounded)
+_METHODS: dict[str, str] = {}
 _REQUEST_LINE = re.compile(r"^([A-Za-z]+) (\S+)(?: HTTP/[0-9.]+)?$")
 
 
@@ -128,28 +131,40 @@ class FieldMap:
         # Plans per record shape (see _plan); a memo, not configuration.
         object.__setattr__(self, "_plans", {})
 
-    def _plan(self, obj: Mapping[str, Any]) -> tuple[Any, ...]:
-        """Per canonical field, the candidates that can hold a value in records with these
-        keys, in order: one name (the common case), None (no candidate), or a tuple.
+    def _extractor(self, obj: Mapping[str, Any]) -> Callable[[Mapping[str, Any]], list[Any]]:
+        """A function giving the eight raw field values (FIELDS order) of records with the
+        keys of ``obj``; computed once per record shape.
 
         Exact: a plain-name candidate absent from the record's keys would be skipped anyway,
-        so only those are dropped; dotted and computed getters are always kept. Records
-        written by one producer share their keys, so the plan is computed once per shape.
+        so only those are dropped; dotted and computed getters are always kept. When every
+        field then has at most one plain name, one C-level itemgetter fetches them all.
+        Values still need the "" / "-" check (see record).
         """
         signature = tuple(obj)
-        plans: dict[tuple[str, ...], tuple[Any, ...]] = self._plans  # type: ignore[attr-defined]
-        plan = plans.get(signature)
-        if plan is None:
-            entries: list[Any] = []
-            for field in FIELDS:
-                kept = tuple(g for g in self.getters.get(field, ())
-                             if not isinstance(g, str) or g in obj)
-                entries.append(None if not kept else kept[0]
-                               if len(kept) == 1 and isinstance(kept[0], str) else kept)
-            plan = tuple(entries)
-            if len(plans) < 1024:
-                plans[signature] = plan
-        return plan
+        cache: dict[tuple[str, ...], Callable[[Mapping[str, Any]], list[Any]]] = \
+            self._plans  # type: ignore[attr-defined]
+        extract = cache.get(signature)
+        if extract is not None:
+            return extract
+        entries = [tuple(g for g in self.getters.get(field, ())
+                         if not isinstance(g, str) or g in obj) for field in FIELDS]
+        names = [e[0] for e in entries if e]
+        if all(len(e) <= 1 for e in entries) and all(isinstance(n, str) for n in names) \
+                and len(names) >= 2:
+            getter = itemgetter(*names)
+            missing = [i for i, e in enumerate(entries) if not e]
+
+            def extract(o: Mapping[str, Any]) -> list[Any]:
+                values = list(getter(o))
+                for i in missing:
+                    values.insert(i, None)
+                return values
+        else:
+            def extract(o: Mapping[str, Any]) -> list[Any]:
+                return [first_value(o, e) if e else None for e in entries]
+        if len(cache) < 1024:
+            cache[signature] = extract
+        return extract
 
     def get(self, obj: Mapping[str, Any], field: str) -> Any:
         return first_value(obj, self.getters[field])
@@ -157,19 +172,18 @@ class FieldMap:
     def record(self, obj: Mapping[str, Any], line: int, ctx: ReadContext,
                raw_has_token: bool) -> Record:
         """One structured record -> Record; raises BadRecord with the reason."""
-        values = [
-            None if entry is None
-            else (v if (v := obj[entry]) != "" and v != "-" else None)
-            if entry.__class__ is str else first_value(obj, entry)
-            for entry in self._plan(obj)
-        ]
+        values = self._extractor(obj)(obj)
+        if "" in values or "-" in values:  # empty markers count as missing
+            values = [None if v == "" or v == "-" else v for v in values]
         raw_time, raw_key, method, target, raw_status, ua, ip, raw_count = values
         if raw_time is None:
             raise BadRecord("no time field")
-        try:
-            when = parse_time(raw_time)
-        except (ValueError, OverflowError, OSError):
-            raise BadRecord("unreadable time") from None
+        when = iso_utc_fast(raw_time) if raw_time.__class__ is str else None
+        if when is None:
+            try:
+                when = parse_time(raw_time)
+            except (ValueError, OverflowError, OSError):
+                raise BadRecord("unreadable time") from None
         # A full request line ("GET /x HTTP/1.1", or a routeKey "GET /orders") holds the
         # method too; its target is the path even when a method field is also present.
         if isinstance(target, str) and (method is None or " " in target):
@@ -182,8 +196,13 @@ class FieldMap:
                 method, _, target = target.strip().partition(" ")
         if not isinstance(target, str) or not target:
             raise BadRecord("no request path")
-        if not isinstance(method, str) or not (method.isascii() and method.isalpha()):
-            raise BadRecord("no request method")
+        upper = _METHODS.get(method) if method.__class__ is str else None
+        if upper is None:
+            if not isinstance(method, str) or not (method.isascii() and method.isalpha()):
+                raise BadRecord("no request method")
+            upper = method.upper()
+            if len(_METHODS) < 1024:
+                _METHODS[method] = upper
         status = raw_status if raw_status.__class__ is int and 0 <= raw_status <= 999 \
             else _status(raw_status)
         hits = 1 if raw_count is None else _count(raw_count)
@@ -191,8 +210,10 @@ class FieldMap:
         target, target_key, target_token = ctx.resolver.scrub_target(target)
         if key is None:
             key = target_key
-        ua = ua if isinstance(ua, str) else None
-        ip = ip if isinstance(ip, str) else None
+        if ua.__class__ is not str:
+            ua = None
+        if ip.__class__ is not str:
+            ip = None
         if (ua is not None and "sk_" in ua) or (ip is not None and "sk_" in ip):
             # A token pasted into another kept field (a User-Agent, say) is not kept either.
             clean_ua, clean_ip = scrub_text(ua), scrub_text(ip)
@@ -200,7 +221,7 @@ class FieldMap:
             ua, ip = clean_ua, clean_ip
         # tuple.__new__ builds the same Record without NamedTuple's Python-level __new__:
         # this line runs once per log record.
-        return tuple.__new__(Record, (when, key, method.upper(), target, status, ua, ip, hits,
+        return tuple.__new__(Record, (when, key, upper, target, status, ua, ip, hits,
                                       line, token or target_token or raw_has_token))
 
 
@@ -241,4 +262,4 @@ def scrub_text(value: str | None) -> str | None:
 
 def line_has_token(raw: bytes) -> bool:
     """A token anywhere in the raw line (a header, the referer, …): cheap test first."""
-    return (b"sk_live_" in raw or b"sk_test_" in raw) and TOKEN_BYTES_RE.search(raw) is not None
+    return b"sk_" in raw and TOKEN_BYTES_RE.search(raw) is not None

@@ -29,7 +29,7 @@ def parse_time(value: object) -> float:
         return _epoch(float(value))
     if not isinstance(value, str):
         raise ValueError(f"not a timestamp: {type(value).__name__}")
-    fast = _iso_utc_fast(value)
+    fast = iso_utc_fast(value)
     if fast is not None:
         return fast
     text = value.strip()
@@ -49,30 +49,32 @@ def parse_time(value: object) -> float:
     return parsed.timestamp()
 
 
-def _iso_utc_fast(text: str) -> float | None:
+def iso_utc_fast(text: str) -> float | None:
     """The commonest log form, ``YYYY-MM-DDTHH:MM:SS[.fff…]Z``: the minute's epoch is
-    cached, the seconds added. Anything else (or any doubt) returns None for the full path."""
-    n = len(text)
-    if n < 20 or n > 30 or text[-1] != "Z" or text[10] != "T" or text[16] != ":":
-        return None
-    seconds = text[17:-1]
-    if not (seconds[:2].isdigit() and (len(seconds) == 2 or (
-            seconds[2] == "." and seconds[3:].isdigit()))):
-        return None
-    value = float(seconds)
-    if value >= 60:
-        return None
-    prefix = text[:16]
-    base = _MINUTES.get(prefix)
+    cached (keyed with the colon after the minutes, which the cache entry has checked), the
+    seconds added. Anything else, or any doubt, returns None for the full parser."""
+    base = _MINUTES.get(text[:17])
     if base is None:
+        if len(text) < 20 or text[10] != "T" or text[16] != ":":
+            return None
         try:
-            base = datetime.fromisoformat(prefix + ":00+00:00").timestamp()
+            base = datetime.fromisoformat(text[:16] + ":00+00:00").timestamp()
         except ValueError:
             return None
         if len(_MINUTES) >= 65536:
             _MINUTES.clear()
-        _MINUTES[prefix] = base
-    return base + value
+        _MINUTES[text[:17]] = base
+    if text[-1:] != "Z":
+        return None
+    seconds = text[17:-1]
+    if len(seconds) == 2:
+        if not seconds.isdigit():
+            return None
+    elif seconds[2:3] != "." or not seconds[:2].isdigit() or not seconds[3:].isdigit() \
+            or len(seconds) > 12:
+        return None
+    value = float(seconds)
+    return None if value >= 60 else base + value
 
 
 # A memo of minute -> epoch (pure function of its key; bounded), not configuration.

@@ -8,7 +8,6 @@ resources) and Kong (JSON Lines whose line may also be an http-log batch, a JSON
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -20,11 +19,10 @@ import orjson
 from scopeaudit.errors import InputError
 from scopeaudit.secrets import redact
 from scopeaudit.usage.fields import BadRecord, FieldMap, Getter, line_has_token
-from scopeaudit.usage.inputs import iter_lines
 from scopeaudit.usage.readers.csv_reader import CsvReader
 from scopeaudit.usage.readers.envoy import DEFAULT as ENVOY_DEFAULT
 from scopeaudit.usage.readers.envoy import envoy_reader
-from scopeaudit.usage.readers.jsonl import BOM, JsonLinesReader
+from scopeaudit.usage.readers.jsonl import JsonLinesReader
 from scopeaudit.usage.readers.nginx import COMBINED, nginx_reader
 from scopeaudit.usage.record import LogReader, ReadContext, Record
 
@@ -165,49 +163,24 @@ def apigw_fields(maps: Mapping[str, str]) -> FieldMap:
 
 
 @dataclass  # not frozen: LogReader.name is a plain (settable) protocol member
-class KongReader:
+class KongReader(JsonLinesReader):
     """Kong log plugins' JSON (``kong.log.serialize()``): one object per line, or an http-log
     batch (a JSON array of them) on a line; a batch's records share its line number."""
 
-    fields: FieldMap
     name: str = "kong"
 
-    def read(self, stream: io.BufferedIOBase, ctx: ReadContext) -> Iterator[Record]:
+    def other(self, value: Any, raw: bytes, lineno: int, ctx: ReadContext) -> Iterator[Record]:
         skip = ctx.stats.skip
-        to_record = self.fields.record
-        for lineno, raw in iter_lines(stream, ctx.first_line):
-            if raw is None:
-                skip(lineno, "line longer than 1 MiB")
+        if not isinstance(value, list):
+            skip(lineno, "not a JSON object or array")
+            return
+        batch_token = line_has_token(raw)
+        for item in value:
+            if not isinstance(item, dict):
+                skip(lineno, "a batch item is not a JSON object")
                 continue
+            token = batch_token and line_has_token(orjson.dumps(item))
             try:
-                obj = orjson.loads(raw)
-            except orjson.JSONDecodeError as exc:
-                if not raw.strip():
-                    continue
-                if lineno == 1 and raw.startswith(BOM):
-                    try:
-                        obj = orjson.loads(raw[len(BOM):])
-                    except orjson.JSONDecodeError:
-                        obj = None
-                if obj is None:
-                    skip(lineno, f"invalid JSON ({str(exc).split(':')[0]})")
-                    continue
-            if isinstance(obj, dict):
-                try:
-                    yield to_record(obj, lineno, ctx, line_has_token(raw))
-                except BadRecord as exc:
-                    skip(lineno, str(exc))
-                continue
-            if not isinstance(obj, list):
-                skip(lineno, "not a JSON object or array")
-                continue
-            batch_token = line_has_token(raw)
-            for item in obj:
-                if not isinstance(item, dict):
-                    skip(lineno, "a batch item is not a JSON object")
-                    continue
-                token = batch_token and line_has_token(orjson.dumps(item))
-                try:
-                    yield to_record(item, lineno, ctx, token)
-                except BadRecord as exc:
-                    skip(lineno, str(exc))
+                yield self.fields.record(item, lineno, ctx, token)
+            except BadRecord as exc:
+                skip(lineno, str(exc))

@@ -39,12 +39,18 @@ class JsonLinesReader:
                     skip(lineno, f"invalid JSON ({str(exc).split(':')[0]})")
                     continue
             if not isinstance(obj, dict):
-                skip(lineno, "not a JSON object")
+                yield from self.other(obj, raw, lineno, ctx)
                 continue
             try:
                 yield to_record(obj, lineno, ctx, line_has_token(raw))
             except BadRecord as exc:
                 skip(lineno, str(exc))
+
+    def other(self, value: Any, raw: bytes, lineno: int, ctx: ReadContext) -> Iterator[Record]:
+        """A line holding JSON that is not an object: malformed here; formats that batch
+        records on one line (Kong's http-log) override this."""
+        ctx.stats.skip(lineno, "not a JSON object")
+        return iter(())
 
 
 def _after_bom(raw: bytes) -> Any:
