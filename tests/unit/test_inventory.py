@@ -22,7 +22,7 @@ from scopeaudit.secrets import fingerprint
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_KEYS = ROOT / "examples" / "keys.yaml"
 
-LIVE_TOKEN = "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc"  # 24 alphanumerics after the prefix
+LIVE_TOKEN = "sk_live_" + "0FAKE0TOKEN0FOR0TESTS000"  # 24 alphanumerics after the prefix
 TEST_TOKEN = "sk_test_" + "Zz9Yy8Xx7Ww6Vv5U"  # 16, the shortest full token
 SHA_UPPER = "ABCDEF0123456789" * 4
 SHA_LOWER = SHA_UPPER.lower()

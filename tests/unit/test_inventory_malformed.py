@@ -23,7 +23,7 @@ from scopeaudit.errors import InputError
 from scopeaudit.inventory import KeysFormat, parse_inventory
 
 TIMEOUT = 20
-LIVE_TOKEN = "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc"  # a full token: 24 alphanumerics
+LIVE_TOKEN = "sk_live_" + "0FAKE0TOKEN0FOR0TESTS000"  # a full token: 24 alphanumerics
 TOKEN_TAIL = LIVE_TOKEN[len("sk_live_"):]  # not even the secret part may be shown
 
 

@@ -201,7 +201,7 @@ def test_sa209_duplicate_id_and_fingerprint() -> None:
 
 
 def test_sa210_secret_in_definitions_names_line_never_the_token() -> None:
-    token = "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc"
+    token = "sk_live_" + "0FAKE0TOKEN0FOR0TESTS000"
     findings = only(lint_yaml(f"""\
         keys:
           - id: a

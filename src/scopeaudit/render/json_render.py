@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from scopeaudit.model import Audit, Finding, Key, KeyVerdict, count_by_severity
+from scopeaudit.render import RenderOptions
 
 SCHEMA_ID = "scopeaudit/audit/v1"
 
@@ -132,5 +133,5 @@ def audit_document(audit: Audit) -> dict[str, Any]:
     return doc
 
 
-def render_json(audit: Audit) -> str:
+def render_json(audit: Audit, options: RenderOptions) -> str:
     return json.dumps(audit_document(audit), indent=2, ensure_ascii=False) + "\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from tabulate import tabulate
 
 from scopeaudit.model import Audit, count_by_severity
+from scopeaudit.render import RenderOptions
 from scopeaudit.render.text import one_line
 
 
@@ -12,7 +13,7 @@ def _states(states: dict[str, str], wanted: str) -> int:
     return sum(1 for s in states.values() if s == wanted)
 
 
-def render_table(audit: Audit) -> str:
+def render_table(audit: Audit, options: RenderOptions) -> str:
     lines: list[str] = []
     if audit.window is not None and audit.coverage is not None and audit.usage is not None:
         cov = audit.coverage

@@ -142,7 +142,7 @@ _RULES = (
         "never the token.",
         "A key file is committed, reviewed and copied; a token in it is a leaked token. A "
         "short `prefix:` matcher such as `sk_live_7Hq2` is not a secret and is not reported.",
-        "- id: key_1\n  prefix: sk_live_4eC39HqLyjWDarjtT1zdp7dc",
+        "- id: key_1\n  prefix: sk_live_…   # the whole 24-character secret pasted here",
         "Revoke the token in the insp.ac dashboard now, issue a new one, and keep only a "
         "`prefix`, `last4` or `sha256` matcher in the file.",
         INVENTORY,
@@ -274,7 +274,36 @@ _USAGE_RULES = (
     ),
 )
 
-REGISTRY: dict[str, Rule] = {rule.id: rule for rule in (*_RULES, *_USAGE_RULES)}
+CONFIG = "config"
+
+_CONFIG_RULES = (
+    Rule(
+        "SA901", "expired-suppression", Severity.MEDIUM,
+        "A suppression in the configuration is past its expiry date.",
+        "Reports each `[[ignore]]` entry whose `expires` date is before the audit date. From the "
+        "day after that date it no longer suppresses, so the findings it hid count again.",
+        "A suppression is a decision with a shelf life: 'accepted until the integration is "
+        "rewritten'. Past its date nobody has re-decided, and the risk is back in the open.",
+        "[[ignore]] rule = \"SA102\", key = \"key_bi_*\", reason = \"backfill until Q3\", "
+        "expires = 2026-09-30",
+        "Fix the findings it covered, or re-decide: give the entry a new `expires` date and an "
+        "updated `reason`.",
+        CONFIG,
+    ),
+    Rule(
+        "SA902", "unused-suppression", Severity.LOW,
+        "A suppression in the configuration matched no finding.",
+        "Reports each `[[ignore]]` entry that suppressed nothing in this run.",
+        "A stale suppression silently hides the next finding that happens to match it, long "
+        "after the reason for it has gone.",
+        "[[ignore]] rule = \"SA206\", key = \"key_removed_last_year\", reason = \"…\"",
+        "Remove the entry (or narrow its globs).",
+        CONFIG,
+    ),
+)
+
+REGISTRY: dict[str, Rule] = {rule.id: rule
+                             for rule in (*_RULES, *_USAGE_RULES, *_CONFIG_RULES)}
 
 
 def get_rule(id_or_name: str) -> Rule:

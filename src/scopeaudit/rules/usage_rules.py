@@ -51,8 +51,8 @@ def key_rules(facts: KeyFacts, catalog: Catalog, settings: UsageSettings) -> Ite
             deferred: list[str] = []
             for scope in v.remove:
                 conf = v.confidence[scope]
-                if v.states.get(scope) != UNUSED:
-                    continue
+                if v.states.get(scope) != UNUSED or catalog.scope(scope) is None:
+                    continue  # a scope the catalog does not know is SA201's to report
                 if conf.level == "low":
                     deferred.append(scope)
                     continue
@@ -113,7 +113,8 @@ def key_rules(facts: KeyFacts, catalog: Catalog, settings: UsageSettings) -> Ite
         total = sum(n for _, n in v.unmatched)
         yield make_finding(
             "SA302", f"key {key.id!r} sent {total} accepted requests that match no catalog "
-            f"operation ({len(v.unmatched)} shapes); scopes of those resources are kept",
+            f"operation ({len(v.unmatched)} request shape{'s' if len(v.unmatched) != 1 else ''});"
+            " scopes of those resources are kept",
             key.location, key=key.id,
             evidence={"shapes": [{"request": s, "requests": n}
                                  for s, n in v.unmatched[:MAX_SHAPES_SHOWN]],

@@ -1,0 +1,285 @@
+"""Configuration: ``scopeaudit.toml``, ``.scopeaudit.toml`` or ``[tool.scopeaudit]`` in
+``pyproject.toml``, found from the working directory up to the repository root.
+
+The closest file wins and files are never merged. Every CLI option has a key named after its
+long option (``fail-on = "high"``); precedence is flag > ``SCOPEAUDIT_*`` environment variable
+> file > default, which the CLI gets from click (the file's values become click's default map).
+Per-rule tables (``[rules.SA203]``) override severity, disable a rule or set its threshold;
+``[[ignore]]`` entries are suppressions (see :mod:`scopeaudit.gate`). Unknown keys and wrong
+types are errors naming the file and line.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from scopeaudit.errors import InputError
+from scopeaudit.gate import Suppression
+from scopeaudit.model import Location, Severity
+
+CANDIDATES = ("scopeaudit.toml", ".scopeaudit.toml", "pyproject.toml")
+# Threshold keys a rule table may carry, and the option each one sets.
+RULE_THRESHOLDS = {
+    "SA203": "broad-key-threshold",
+    "SA208": "rotation-days",
+    "SA106": "shared-key-clients",
+}
+
+
+@dataclass(frozen=True)
+class RuleSettings:
+    severity: Severity | None = None
+    disabled: bool = False
+
+
+@dataclass(frozen=True)
+class Config:
+    path: str | None  # None: no configuration file
+    options: Mapping[str, Any] = field(default_factory=dict)  # long option name -> value
+    rules: Mapping[str, RuleSettings] = field(default_factory=dict)  # rule id -> settings
+    ignores: tuple[Suppression, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+def discover(start: Path) -> Path | None:
+    """The closest configuration file from ``start`` up to the repository root."""
+    here = start.resolve()
+    for directory in (here, *here.parents):
+        for name in CANDIDATES:
+            candidate = directory / name
+            if candidate.is_file() and (name != "pyproject.toml" or _has_tool_table(candidate)):
+                return candidate
+        if (directory / ".git").exists():
+            return None
+    return None
+
+
+def _has_tool_table(path: Path) -> bool:
+    try:
+        return re.search(r"(?m)^\s*\[tool\.scopeaudit(\]|\.)", path.read_text("utf-8")) is not None
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def load(path: Path, option_types: Mapping[str, type | tuple[type, ...]]) -> Config:
+    """Read and check one configuration file. ``option_types`` maps every long option name
+    the CLI knows to the TOML type it takes (``list`` for repeatable options)."""
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the configuration: {exc}", file=source) from None
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        found = re.search(r"at line (\d+)", str(exc))
+        raise InputError(f"invalid TOML: {str(exc).split(' (at line')[0]}", file=source,
+                         line=int(found.group(1)) if found else None) from None
+    lines = _Lines(text)
+    table: Any = doc
+    prefix = ""
+    if path.name == "pyproject.toml":
+        table = doc.get("tool", {}).get("scopeaudit", {})
+        prefix = "tool.scopeaudit."
+    if not isinstance(table, dict):
+        raise InputError("[tool.scopeaudit] must be a table", file=source)
+    options: dict[str, Any] = {}
+    rules: dict[str, RuleSettings] = {}
+    ignores: list[Suppression] = []
+    warnings: list[str] = []
+    for key, value in table.items():
+        line = lines.key(key, prefix)
+        if key == "rules":
+            rules, thresholds = _rules(value, source, lines, prefix)
+            for option, threshold in thresholds.items():
+                options.setdefault(option, threshold)
+        elif key == "ignore":
+            ignores = _ignores(value, source, lines, prefix, warnings)
+        elif key in option_types:
+            options[key] = _checked(value, option_types[key], key, source, line)
+        else:
+            known = ", ".join(sorted([*option_types, "rules", "ignore"]))
+            raise InputError(f"unknown key {key!r} (known keys: {known})", file=source,
+                             line=line)
+    return Config(source, options, rules, tuple(ignores), tuple(warnings))
+
+
+def _checked(value: Any, expected: type | tuple[type, ...], key: str, source: str,
+             line: int | None) -> Any:
+    if expected is list:
+        if isinstance(value, str):
+            return [value]
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return value
+        raise InputError(f"{key!r} must be a string or a list of strings", file=source,
+                         line=line)
+    types = expected if isinstance(expected, tuple) else (expected,)
+    if isinstance(value, bool) and bool not in types:
+        ok = False
+    elif isinstance(value, date) and not isinstance(value, datetime) and str in types:
+        value, ok = value.isoformat(), True  # a TOML date where a date string is expected
+    else:
+        ok = isinstance(value, types)
+    if not ok:
+        names = " or ".join(_type_name(t) for t in types)
+        raise InputError(f"{key!r} must be {names}, found {_type_name(type(value))}",
+                         file=source, line=line)
+    return value
+
+
+def _type_name(t: type) -> str:
+    return {str: "a string", int: "a whole number", bool: "true or false", list: "a list",
+            float: "a number", dict: "a table"}.get(t, t.__name__)
+
+
+def _rules(value: Any, source: str, lines: _Lines, prefix: str
+           ) -> tuple[dict[str, RuleSettings], dict[str, int]]:
+    from scopeaudit.rules.registry import get_rule
+
+    if not isinstance(value, dict):
+        raise InputError("'rules' must be a table of [rules.ID] tables", file=source,
+                         line=lines.key("rules", prefix))
+    out: dict[str, RuleSettings] = {}
+    thresholds: dict[str, int] = {}
+    for name, settings in value.items():
+        line = lines.table(f"{prefix}rules.{name}")
+        try:
+            rule = get_rule(name)
+        except KeyError:
+            raise InputError(f"unknown rule {name!r} in [rules]", file=source,
+                             line=line) from None
+        if not isinstance(settings, dict):
+            raise InputError(f"[rules.{name}] must be a table", file=source, line=line)
+        severity: Severity | None = None
+        disabled = False
+        for key, item in settings.items():
+            key_line = lines.key(key, f"{prefix}rules.{name}.") or line
+            if key == "severity":
+                if not isinstance(item, str):
+                    raise InputError("'severity' must be a string", file=source, line=key_line)
+                try:
+                    severity = Severity.parse(item)
+                except ValueError as exc:
+                    raise InputError(str(exc), file=source, line=key_line) from None
+            elif key in ("disabled", "disable"):
+                if not isinstance(item, bool):
+                    raise InputError(f"'{key}' must be true or false", file=source,
+                                     line=key_line)
+                disabled = item
+            elif key == RULE_THRESHOLDS.get(rule.id):
+                if isinstance(item, bool) or not isinstance(item, int) or item < 1:
+                    raise InputError(f"'{key}' must be a whole number of at least 1",
+                                     file=source, line=key_line)
+                thresholds[key] = item
+            else:
+                allowed = ["severity", "disabled"] + ([RULE_THRESHOLDS[rule.id]]
+                                                      if rule.id in RULE_THRESHOLDS else [])
+                raise InputError(f"unknown key {key!r} in [rules.{name}] (known: "
+                                 f"{', '.join(allowed)})", file=source, line=key_line)
+        out[rule.id] = RuleSettings(severity, disabled)
+    return out, thresholds
+
+
+def _ignores(value: Any, source: str, lines: _Lines, prefix: str,
+             warnings: list[str]) -> list[Suppression]:
+    from scopeaudit.rules.registry import get_rule
+
+    if not isinstance(value, list):
+        raise InputError("'ignore' must be an array of tables: [[ignore]]", file=source,
+                         line=lines.key("ignore", prefix))
+    entries: list[Suppression] = []
+    header_lines = lines.array_tables(f"{prefix}ignore")
+    for n, item in enumerate(value):
+        line = header_lines[n] if n < len(header_lines) else lines.key("ignore", prefix)
+        if not isinstance(item, dict):
+            raise InputError("each [[ignore]] entry must be a table", file=source, line=line)
+        unknown = set(item) - {"rule", "key", "scope", "reason", "expires"}
+        if unknown:
+            raise InputError(f"unknown key {sorted(unknown)[0]!r} in [[ignore]] (known: rule, "
+                             "key, scope, reason, expires)", file=source, line=line)
+        rule = item.get("rule")
+        if not isinstance(rule, str) or not rule:
+            raise InputError("[[ignore]] needs 'rule' (an id such as SA102, a name, or '*')",
+                             file=source, line=line)
+        if rule != "*":
+            try:
+                rule = get_rule(rule).id
+            except KeyError:
+                raise InputError(f"[[ignore]]: unknown rule {rule!r}", file=source,
+                                 line=line) from None
+        reason = item.get("reason")
+        if not isinstance(reason, str) or not reason.strip():
+            raise InputError("[[ignore]] needs a 'reason': say why it is accepted",
+                             file=source, line=line)
+        for glob_key in ("key", "scope"):
+            if glob_key in item and not isinstance(item[glob_key], str):
+                raise InputError(f"[[ignore]] '{glob_key}' must be a string (a glob)",
+                                 file=source, line=line)
+        expires = _expiry(item.get("expires"), source, line)
+        if expires is None:
+            warnings.append(f"{source}:{line}: [[ignore]] for {rule} has no 'expires' date; it "
+                            "will suppress forever")
+        entries.append(Suppression(rule=rule, reason=reason.strip(),
+                                   location=Location(source, line or 1),
+                                   key=item.get("key", "*"), scope=item.get("scope", "*"),
+                                   expires=expires))
+    return entries
+
+
+def _expiry(value: Any, source: str, line: int | None) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise InputError(f"[[ignore]] 'expires' must be a date (2026-12-31), found {value!r:.40}",
+                     file=source, line=line)
+
+
+class _Lines:
+    """Where keys and tables sit in the TOML text: tomllib gives no positions, and errors
+    must name the line. Good enough for the flat files a configuration is."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
+        self.tables: list[tuple[int, str]] = []  # (line, dotted table name) in order
+        for n, raw in enumerate(self.lines, start=1):
+            header = re.match(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?", raw)
+            if header:
+                self.tables.append((n, header.group(1).replace('"', "")))
+
+    def table(self, name: str) -> int | None:
+        return next((n for n, t in self.tables if t == name), None)
+
+    def array_tables(self, name: str) -> list[int]:
+        return [n for n, t in self.tables if t == name]
+
+    def key(self, key: str, prefix: str) -> int | None:
+        """The line of ``key`` inside the table named by ``prefix`` (dotted, with a trailing
+        dot), or at the top level when the prefix is empty."""
+        table = prefix.rstrip(".")
+        start = 0
+        if table:
+            header = self.table(table)
+            if header is None:
+                return None
+            start = header  # the header's 1-based number is the next line's index
+        pattern = re.compile(rf'^\s*"?{re.escape(key)}"?\s*=')
+        for n in range(start, len(self.lines)):
+            if re.match(r"^\s*\[", self.lines[n]):
+                break  # the next table begins
+            if pattern.match(self.lines[n]):
+                return n + 1
+        return None

@@ -1,0 +1,122 @@
+"""The CI gate: suppressions with reasons and expiry dates, the baseline, and what counts.
+
+A suppressed or baselined finding is kept and marked, never dropped; only the findings that
+still count decide the exit code. A suppression past its date stops suppressing and is itself
+a finding (SA901); one that matched nothing is reported as stale (SA902).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date
+from fnmatch import fnmatchcase
+from pathlib import Path
+
+from scopeaudit.errors import InputError
+from scopeaudit.model import Finding, Location
+
+BASELINE_SCHEMA = "scopeaudit/baseline/v1"
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """One ``[[ignore]]`` entry. ``rule`` is an id or a name; ``key`` and ``scope`` are
+    case-sensitive globs (``*`` matches anything, including a finding with no scope)."""
+
+    rule: str
+    reason: str
+    location: Location
+    key: str = "*"
+    scope: str = "*"
+    expires: date | None = None
+
+    def matches(self, finding: Finding) -> bool:
+        if self.rule not in (finding.rule, finding.name, "*"):
+            return False
+        return fnmatchcase(finding.key or "", self.key) and fnmatchcase(finding.scope or "",
+                                                                          self.scope)
+
+    def expired(self, as_of: date) -> bool:
+        """Valid through its ``expires`` date; from the next day on it no longer suppresses."""
+        return self.expires is not None and as_of > self.expires
+
+
+@dataclass(frozen=True)
+class GateResult:
+    findings: tuple[Finding, ...]  # every finding, marked; plus SA901/SA902 on suppressions
+    suppressed: int
+    baselined: int
+
+
+def apply_gate(findings: Iterable[Finding], suppressions: Iterable[Suppression],
+               baseline: frozenset[str] | None, as_of: date) -> GateResult:
+    from scopeaudit.rules.inventory_rules import make_finding
+
+    entries = list(suppressions)
+    used = [False] * len(entries)
+    marked: list[Finding] = []
+    for finding in findings:
+        for i, entry in enumerate(entries):
+            if entry.expired(as_of) or not entry.matches(finding):
+                continue
+            used[i] = True
+            finding = replace(finding, suppressed=True, suppression_reason=entry.reason)
+            break
+        if baseline is not None and finding.fingerprint in baseline:
+            finding = replace(finding, baselined=True)
+        marked.append(finding)
+    for i, entry in enumerate(entries):
+        what = _describe(entry)
+        if entry.expired(as_of) and entry.expires is not None:
+            marked.append(make_finding(
+                "SA901", f"suppression {what} expired on {entry.expires.isoformat()} and no "
+                "longer suppresses", entry.location, discriminator=what,
+                evidence={"rule": entry.rule, "key": entry.key, "scope": entry.scope,
+                          "expires": entry.expires.isoformat(), "reason": entry.reason}))
+        elif not used[i]:
+            marked.append(make_finding(
+                "SA902", f"suppression {what} matched no finding; remove it", entry.location,
+                discriminator=what,
+                evidence={"rule": entry.rule, "key": entry.key, "scope": entry.scope,
+                          "reason": entry.reason}))
+    return GateResult(tuple(marked), sum(1 for f in marked if f.suppressed),
+                      sum(1 for f in marked if f.baselined))
+
+
+def _describe(entry: Suppression) -> str:
+    return f"{entry.rule} key={entry.key} scope={entry.scope}"
+
+
+def baseline_document(findings: Iterable[Finding]) -> str:
+    """Versioned, sorted, no timestamp: the same findings give the same bytes."""
+    entries = sorted({(f.fingerprint, f.rule, f.key or "", f.scope or "") for f in findings})
+    doc = {
+        "schema": BASELINE_SCHEMA,
+        "findings": [{"fingerprint": fp, "rule": rule, "key": key or None, "scope": scope or None}
+                     for fp, rule, key, scope in entries],
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def load_baseline(path: str) -> frozenset[str]:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError("no such baseline file", file=path) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the baseline: {exc}", file=path) from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"invalid JSON: {exc.msg}", file=path, line=exc.lineno) from None
+    if not isinstance(doc, dict) or doc.get("schema") != BASELINE_SCHEMA:
+        raise InputError(f"not a scopeaudit baseline (expected schema {BASELINE_SCHEMA}; "
+                         "write one with `scopeaudit baseline write`)", file=path)
+    entries = doc.get("findings")
+    if not isinstance(entries, list) or not all(
+            isinstance(e, dict) and isinstance(e.get("fingerprint"), str) for e in entries):
+        raise InputError("'findings' must be a list of {fingerprint, rule, key, scope}",
+                         file=path)
+    return frozenset(e["fingerprint"] for e in entries)

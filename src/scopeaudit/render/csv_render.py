@@ -1,0 +1,57 @@
+"""CSV: one row per finding, for spreadsheets and ticket imports, from the Audit value.
+
+Key names, ids and messages come from files a reviewer does not control, and a spreadsheet
+runs a cell that starts with ``=``, ``+``, ``-`` or ``@`` as a formula. Following OWASP's
+CSV-injection guidance, every such cell (and one starting with a tab or carriage return) is
+prefixed with a single quote, and the csv module quotes cells holding commas, quotes or line
+breaks. Control characters other than tab and newline are shown as ``\\xNN`` escapes, so no
+raw escape sequence or NUL reaches a terminal or an importer. Findings never hold a token;
+every cell still passes through :func:`scopeaudit.secrets.redact` as a last line of defence.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from scopeaudit.model import Audit, Finding
+from scopeaudit.render import RenderOptions
+from scopeaudit.secrets import redact
+
+HEADER = ("severity", "rule", "name", "key", "scope", "confidence", "file", "line", "message",
+          "fingerprint", "suppressed")
+
+# C0 controls but tab and newline, DEL, and the C1 controls.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Cells a spreadsheet would read as a formula (OWASP): = + - @, or a leading tab / CR.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value: str | int | bool | None) -> str:
+    """One cell's text: None empty, booleans as true/false, tokens redacted, controls
+    escaped, and a cell that could start a formula neutralised with a leading single quote."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = redact(str(value))
+    if text.startswith(FORMULA_START):  # checked before escaping: a leading CR counts too
+        text = "'" + text
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)
+
+
+def finding_row(f: Finding) -> list[str]:
+    return [cell(v) for v in (
+        f.severity.value, f.rule, f.name, f.key, f.scope, f.confidence, f.location.file,
+        f.location.line, f.message, f.fingerprint, f.suppressed,
+    )]
+
+
+def render_csv(audit: Audit, options: RenderOptions) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow([cell(h) for h in HEADER])
+    for finding in audit.findings:
+        writer.writerow(finding_row(finding))
+    return out.getvalue()

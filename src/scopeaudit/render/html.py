@@ -1,0 +1,649 @@
+"""The HTML report: one self-contained file a security reviewer can open, filter and print.
+
+The renderer builds a plain view model here (frozen dataclasses of display-ready strings and
+numbers, chart geometry worked out in Python) and hands it to ``report.html.j2``; the template
+only lays it out. Nothing is recomputed: every state, recommendation and confidence is read
+from the Audit value as it stands.
+
+Safety, in layers:
+
+* Jinja2 autoescapes every value (see :mod:`scopeaudit.render.templates`);
+* text shown to a reader has control, bidi-override and zero-width characters made visible
+  (``\\x1b``, ``\\u202e``), so a hostile key name can neither break lines nor read backwards;
+* the findings script reads its data from a ``<script type="application/json">`` island
+  written through ``script_json`` (the original strings, never interpolated into code);
+* a Content-Security-Policy allows nothing but this file's own inline style and script,
+  pinned by their SHA-256 hashes (``csp_hash``), so even an escaping mistake could not run an
+  injected script.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from markupsafe import Markup
+
+from scopeaudit.model import Audit, Finding, Key, KeyVerdict, Severity, count_by_severity
+from scopeaudit.render import RenderOptions
+from scopeaudit.render.templates import render_template
+
+TEMPLATE = "report.html.j2"
+
+# Control characters (C0, DEL, C1), bidi embeddings/overrides/isolates, zero-width and
+# invisible formatting characters: all can make one string look like another.
+_INVISIBLE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
+
+_JOINTS = re.compile(r"(?<=[/_.:@])")
+
+# Chart geometry, in SVG user units (the SVG scales to the page width through its viewBox).
+_CHART_LABEL_W = 210
+_CHART_BAR_W = 420
+_CHART_TEXT_W = 250
+_CHART_ROW_H = 22
+_CHART_BAR_H = 14
+_CHART_TOP = 34  # room for the legend above the bars
+_CHART_LABEL_CHARS = 30
+
+
+def visible(text: str) -> str:
+    """``text`` with every invisible or direction-changing character written as an escape."""
+    def escape(m: re.Match[str]) -> str:
+        code = ord(m.group(0))
+        return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+    return _INVISIBLE.sub(escape, text)
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _num(value: int) -> str:
+    """Thousands separators: 415154 -> 415,154."""
+    return f"{value:,}"
+
+
+def _breakable(text: str) -> Markup:
+    """``text`` escaped, with a line-break opportunity (``<wbr>``) after each ``/``, ``_``,
+    ``.``, ``:`` and ``@``, so paths, ids and scopes wrap at their joints, not mid-word."""
+    parts = [part for part in _JOINTS.split(str(text)) if part]
+    return Markup("<wbr>").join(parts)  # join escapes every part
+
+
+def _csp_hash(source: str) -> Markup:
+    """The CSP source expression for an inline element whose text is exactly ``source``
+    (base64 and quotes only: safe to mark, and marking keeps the quotes readable)."""
+    digest = hashlib.sha256(str(source).encode("utf-8")).digest()
+    return Markup("'sha256-" + base64.b64encode(digest).decode("ascii") + "'")  # noqa: S704
+
+
+# --------------------------------------------------------------------------- view model
+
+
+@dataclass(frozen=True)
+class StateView:
+    """A scope state as the legend, matrix and chart show it: never colour alone."""
+
+    name: str  # used | unused | unknown | denied | none
+    code: str  # the one-letter CSS class suffix (s-u, s-x, …): short, it repeats per cell
+    symbol: str
+    label: str
+    meaning: str
+
+
+STATES: tuple[StateView, ...] = (
+    StateView("used", "u", "✓", "used",
+              "an accepted request in the window needed this scope"),
+    StateView("unused", "x", "✗", "unused",
+              "granted, but no request in the window needed it: a removal candidate"),
+    StateView("unknown", "q", "?", "unknown",
+              "the key sent requests no catalog operation describes on this resource; "
+              "never recommended for removal"),
+    StateView("denied", "d", "⊘", "denied",
+              "requests needing this scope were refused with 403"),
+)
+NOT_GRANTED = StateView("none", "n", "·", "not granted",
+                        "the key neither holds nor asked for it")
+_STATE = {s.name: s for s in STATES}
+
+
+@dataclass(frozen=True)
+class InputView:
+    path: str
+    kind: str
+    sha256: str
+    records: int
+    skipped: int
+    skipped_lines: str
+
+
+@dataclass(frozen=True)
+class SeverityCount:
+    severity: str
+    count: int
+
+
+@dataclass(frozen=True)
+class SummaryView:
+    keys: int
+    findings: int
+    by_severity: tuple[SeverityCount, ...]
+    active_findings: int  # not suppressed
+    suppressed: int
+    alarming: bool  # an unsuppressed critical or high finding: the tile is marked
+
+
+@dataclass(frozen=True)
+class CoverageView:
+    since: str
+    until: str
+    days: int
+    days_with_data: int
+    percent: str
+    gaps: tuple[str, ...]
+    by_input: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class UsageView:
+    records: int
+    requests: int
+    in_window: int
+    outside_window: int
+    unattributed: int
+    preflight: int
+    unknown_keys: int
+
+
+@dataclass(frozen=True)
+class ReplayView:
+    requests: int
+    would_be_denied: int
+    unverifiable: int
+    denied_shapes: tuple[tuple[str, str, int], ...]
+
+    @property
+    def ok(self) -> bool:
+        return self.would_be_denied == 0
+
+
+@dataclass(frozen=True)
+class ChartSegment:
+    state: str
+    code: str
+    count: int
+    x: int
+    width: int
+
+
+@dataclass(frozen=True)
+class ChartRow:
+    label: str  # shortened for the chart
+    full: str  # the whole label, in the row's <title>
+    anchor: str
+    y: int
+    segments: tuple[ChartSegment, ...]
+    text: str  # "5 used · 1 unused": the counts in words
+
+
+@dataclass(frozen=True)
+class ChartView:
+    width: int
+    height: int
+    label_w: int
+    bar_x: int
+    bar_h: int
+    text_x: int
+    rows: tuple[ChartRow, ...]
+    scale_max: int
+
+
+@dataclass(frozen=True)
+class MatrixCell:
+    state: str
+    symbol: str
+    outside_grant: bool  # a state on a scope the key does not hold (denied, undeclared use)
+    css: str  # "" for not granted (the plain cell), else "s-u", "s-d out", …
+
+
+@dataclass(frozen=True)
+class MatrixRow:
+    label: str
+    key_id: str
+    anchor: str
+    cells: tuple[MatrixCell, ...]
+
+
+@dataclass(frozen=True)
+class MatrixView:
+    scopes: tuple[str, ...]
+    rows: tuple[MatrixRow, ...]
+
+
+@dataclass(frozen=True)
+class ScopeGroup:
+    """A key's granted scopes that share a state (in lint mode, one group: all of them)."""
+
+    state: str
+    code: str
+    symbol: str
+    label: str
+    scopes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RemovalGroup:
+    """Removals of one key that share a confidence level and basis (usually all of them)."""
+
+    level: str
+    basis: str
+    scopes: tuple[str, ...]
+
+    @property
+    def deferred(self) -> bool:
+        """Low confidence: the rules of evidence defer such a removal (SA108), so the report
+        must not present it as advice to act on now."""
+        return self.level == "low"
+
+
+@dataclass(frozen=True)
+class ClientView:
+    client: str
+    requests: int
+    first_seen: str
+    last_seen: str
+
+
+@dataclass(frozen=True)
+class FindingRef:
+    anchor: str
+    severity: str
+    rule: str
+    name: str
+    scope: str
+    message: str
+
+
+@dataclass(frozen=True)
+class UsageFacts:
+    accepted: int
+    denied: int
+    unauthorized: int
+    active_days: int
+    first_seen: str
+    last_seen: str
+    recommended: tuple[str, ...]
+    removals: tuple[RemovalGroup, ...]
+    remove_count: int
+    undeclared: tuple[str, ...]  # used without being granted
+    refused: tuple[str, ...]  # not granted, asked for and refused with 403
+    clients: tuple[ClientView, ...]
+    unmatched: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class CardView:
+    anchor: str
+    key_id: str
+    name: str
+    owner: str
+    created: str
+    expires: str
+    tags: tuple[str, ...]
+    location: str
+    granted: int
+    granted_groups: tuple[ScopeGroup, ...]
+    usage: UsageFacts | None  # None in lint mode
+    findings: tuple[FindingRef, ...]
+
+
+@dataclass(frozen=True)
+class FindingRow:
+    index: int
+    anchor: str
+    severity: str
+    rule: str
+    name: str
+    key: str
+    key_anchor: str  # the key's card, or "" for a key only seen in the logs
+    scope: str
+    location: str
+    message: str
+    evidence: tuple[tuple[str, str], ...]
+    confidence: str
+    fingerprint: str
+    suppressed: bool
+
+
+@dataclass(frozen=True)
+class RuleView:
+    id: str
+    name: str
+    severity: str
+    summary: str
+    what: str
+    why: str
+    example: str
+    remediation: str
+    fired: int
+
+
+@dataclass(frozen=True)
+class CatalogView:
+    name: str
+    version: str
+    source: str
+    operations: int
+    scopes: int
+    provenance: tuple[tuple[str, int], ...]
+
+    @property
+    def provenance_text(self) -> str:
+        """"14 documented, 3 implied, 36 inferred"."""
+        return ", ".join(f"{n} {name}" for name, n in self.provenance)
+
+
+@dataclass(frozen=True)
+class PolicyView:
+    """The confidence thresholds the method section explains (scopeaudit's defaults)."""
+
+    high_days: int
+    high_coverage: str
+    high_active_days: int
+    medium_days: int
+    medium_coverage: str
+    medium_active_days: int
+
+
+@dataclass(frozen=True)
+class ReportView:
+    title: str
+    mode: str
+    is_audit: bool
+    tool_version: str
+    as_of: str
+    generated_at: str
+    keys_source: str
+    summary: SummaryView
+    inputs: tuple[InputView, ...]
+    coverage: CoverageView | None
+    usage: UsageView | None
+    replay: ReplayView | None
+    states: tuple[StateView, ...]
+    not_granted: StateView
+    chart: ChartView | None
+    matrix: MatrixView | None
+    cards: tuple[CardView, ...]
+    findings: tuple[FindingRow, ...]
+    severities: tuple[str, ...]
+    rules: tuple[RuleView, ...]
+    catalog: CatalogView
+    policy: PolicyView
+    warnings: tuple[str, ...]
+    script_data: Mapping[str, Any]  # the findings script's data: the JSON island
+
+
+# --------------------------------------------------------------------------- building
+
+
+def _evidence_value(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}={_evidence_value(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        inner = [_evidence_value(v) for v in value]
+        nested = any(isinstance(v, Mapping) for v in value)
+        return ("; " if nested else ", ").join(inner)
+    if value is None:
+        return "-"
+    return str(value)
+
+
+def _evidence(f: Finding) -> tuple[tuple[str, str], ...]:
+    if not f.evidence:
+        return ()
+    return tuple((visible(str(k)), visible(_evidence_value(v))) for k, v in f.evidence.items())
+
+
+def _pair_verdicts(audit: Audit) -> list[KeyVerdict | None]:
+    """Each key's verdict. Verdicts come in key order, one per key (a duplicated id gets one
+    each); fall back to a look-up by id if a producer ever breaks that."""
+    if len(audit.verdicts) == len(audit.keys) and all(
+            v.key_id == k.id for k, v in zip(audit.keys, audit.verdicts, strict=True)):
+        return list(audit.verdicts)
+    by_id = {v.key_id: v for v in audit.verdicts}
+    return [by_id.get(k.id) for k in audit.keys]
+
+
+def _granted_groups(key: Key, verdict: KeyVerdict | None) -> tuple[ScopeGroup, ...]:
+    granted = [visible(s) for s in key.granted]
+    if verdict is None:
+        return (ScopeGroup("granted", "g", "", "granted", tuple(granted)),) if granted else ()
+    groups = []
+    for state in (*STATES, NOT_GRANTED):
+        scopes = tuple(visible(s) for s in key.granted
+                       if _STATE.get(verdict.states.get(s, ""), NOT_GRANTED) is state)
+        if scopes:
+            groups.append(ScopeGroup(state.name, state.code, state.symbol, state.label, scopes))
+    return tuple(groups)
+
+
+def _removals(verdict: KeyVerdict) -> tuple[RemovalGroup, ...]:
+    groups: dict[tuple[str, str], list[str]] = {}
+    for scope in verdict.remove:
+        conf = verdict.confidence.get(scope)
+        level, basis = (conf.level, conf.basis) if conf else ("unknown", "no basis recorded")
+        groups.setdefault((level, basis), []).append(visible(scope))
+    return tuple(RemovalGroup(level, visible(basis), tuple(scopes))
+                 for (level, basis), scopes in groups.items())
+
+
+def _usage_facts(key: Key, v: KeyVerdict) -> UsageFacts:
+    granted = set(key.granted)
+    return UsageFacts(
+        accepted=v.accepted, denied=v.denied, unauthorized=v.unauthorized,
+        active_days=v.active_days,
+        first_seen=visible(v.first_seen or ""), last_seen=visible(v.last_seen or ""),
+        recommended=tuple(visible(s) for s in v.recommended),
+        removals=_removals(v),
+        remove_count=len(v.remove),
+        undeclared=tuple(visible(s) for s in v.undeclared),
+        refused=tuple(visible(s) for s, st in v.states.items()
+                      if st == "denied" and s not in granted),
+        clients=tuple(ClientView(visible(c.client), c.requests, visible(c.first_seen),
+                                 visible(c.last_seen)) for c in v.clients),
+        unmatched=tuple((visible(shape), n) for shape, n in v.unmatched),
+    )
+
+
+def _card(index: int, key: Key, verdict: KeyVerdict | None,
+          refs: Sequence[FindingRef]) -> CardView:
+    return CardView(
+        anchor=f"key-{index}",
+        key_id=visible(key.id),
+        name=visible(key.name or ""),
+        owner=visible(key.owner or ""),
+        created=key.created.isoformat() if key.created else "",
+        expires=key.expires.isoformat() if key.expires else "",
+        tags=tuple(visible(t) for t in key.tags),
+        location=visible(str(key.location)),
+        granted=len(key.granted),
+        granted_groups=_granted_groups(key, verdict),
+        usage=_usage_facts(key, verdict) if verdict is not None else None,
+        findings=tuple(refs),
+    )
+
+
+def _chart(labels: Sequence[tuple[str, str]], verdicts: Sequence[KeyVerdict]) -> ChartView:
+    """A horizontal stacked bar per key: how many of its scopes are in each state."""
+    counts = [[sum(1 for s in v.states.values() if s == st.name) for st in STATES]
+              for v in verdicts]
+    scale_max = max((sum(c) for c in counts), default=0) or 1
+    rows = []
+    for i, ((label, anchor), per_state) in enumerate(zip(labels, counts, strict=True)):
+        x = _CHART_LABEL_W
+        segments = []
+        for state, n in zip(STATES, per_state, strict=True):
+            if n:
+                width = max(2, round(n * _CHART_BAR_W / scale_max))
+                segments.append(ChartSegment(state.name, state.code, n, x, width))
+                x += width
+        words = " · ".join(f"{n} {st.label}" for st, n in zip(STATES, per_state, strict=True)
+                           if n) or "no scopes"
+        rows.append(ChartRow(_short(label, _CHART_LABEL_CHARS), label, anchor,
+                             _CHART_TOP + i * _CHART_ROW_H, tuple(segments), words))
+    return ChartView(
+        width=_CHART_LABEL_W + _CHART_BAR_W + _CHART_TEXT_W,
+        height=_CHART_TOP + len(rows) * _CHART_ROW_H + 4,
+        label_w=_CHART_LABEL_W, bar_x=_CHART_LABEL_W, bar_h=_CHART_BAR_H,
+        text_x=_CHART_LABEL_W + _CHART_BAR_W + 8, rows=tuple(rows), scale_max=scale_max,
+    )
+
+
+def _matrix(labels: Sequence[tuple[str, str]], keys: Sequence[Key],
+            verdicts: Sequence[KeyVerdict]) -> MatrixView:
+    scopes = sorted({s for v in verdicts for s in v.states})
+    rows = []
+    for (label, anchor), key, verdict in zip(labels, keys, verdicts, strict=True):
+        granted = set(key.granted)
+        cells = []
+        for scope in scopes:
+            state = _STATE.get(verdict.states.get(scope, ""), NOT_GRANTED)
+            outside = state is not NOT_GRANTED and scope not in granted
+            css = "" if state is NOT_GRANTED else f"s-{state.code}" + (" out" if outside else "")
+            cells.append(MatrixCell(state.name, state.symbol, outside, css))
+        rows.append(MatrixRow(label, visible(key.id), anchor, tuple(cells)))
+    return MatrixView(tuple(visible(s) for s in scopes), tuple(rows))
+
+
+def _finding_rows(audit: Audit, key_anchor: Mapping[str, str]) -> tuple[FindingRow, ...]:
+    return tuple(
+        FindingRow(
+            index=i, anchor=f"finding-{i}", severity=f.severity.value, rule=f.rule,
+            name=visible(f.name), key=visible(f.key or ""),
+            key_anchor=key_anchor.get(f.key or "", "") if f.key else "",
+            scope=visible(f.scope or ""), location=visible(str(f.location)),
+            message=visible(f.message), evidence=_evidence(f),
+            confidence=f.confidence or "", fingerprint=f.fingerprint, suppressed=f.suppressed,
+        )
+        for i, f in enumerate(audit.findings)
+    )
+
+
+ISLAND_COLUMNS = ("severity", "rule", "name", "key", "scope", "file", "line", "confidence")
+
+
+def _script_data(audit: Audit) -> dict[str, Any]:
+    """What the findings script sorts and filters on: the original strings, untouched (the
+    island is JSON, not HTML; ``script_json`` makes it safe there). One array per finding,
+    in table order, its fields named once by ``columns``: at thousands of findings, names
+    repeated in every row would be a good part of the file."""
+    return {
+        "severities": [s.value for s in Severity.descending()],
+        "columns": list(ISLAND_COLUMNS),
+        "findings": [
+            [f.severity.value, f.rule, f.name, f.key, f.scope, f.location.file,
+             f.location.line, f.confidence]
+            for f in audit.findings
+        ],
+    }
+
+
+def _policy(audit: Audit) -> PolicyView:
+    p = audit.confidence_policy
+    return PolicyView(p.high_days, f"{p.high_coverage:.0%}", p.high_active_days,
+                      p.medium_days, f"{p.medium_coverage:.0%}", p.medium_active_days)
+
+
+def build_view(audit: Audit) -> ReportView:
+    """The whole report as display-ready values; the template decides only the layout."""
+    keys_input = next((i for i in audit.inputs if i.kind == "keys"), None)
+    keys_source = visible(keys_input.path) if keys_input else ""
+    labels = [(visible(k.name or k.id), f"key-{i}") for i, k in enumerate(audit.keys, 1)]
+    key_anchor: dict[str, str] = {}
+    for (_, anchor), k in zip(labels, audit.keys, strict=True):
+        key_anchor.setdefault(k.id, anchor)  # a duplicated id links to its first card
+    findings = _finding_rows(audit, key_anchor)
+    refs: dict[str, list[FindingRef]] = {}
+    for row, f in zip(findings, audit.findings, strict=True):
+        if f.key is not None:
+            refs.setdefault(f.key, []).append(FindingRef(row.anchor, row.severity, row.rule,
+                                                         row.name, row.scope, row.message))
+    verdicts = _pair_verdicts(audit)
+    cards = tuple(_card(i, k, v, refs.get(k.id, ()))
+                  for i, (k, v) in enumerate(zip(audit.keys, verdicts, strict=True), 1))
+
+    is_audit = audit.mode == "audit" and audit.window is not None
+    coverage = usage = replay = chart = matrix = None
+    judged = [(lab, k, v) for lab, k, v in zip(labels, audit.keys, verdicts, strict=True)
+              if v is not None]
+    if is_audit and audit.window is not None and audit.coverage is not None:
+        cov, win = audit.coverage, audit.window
+        coverage = CoverageView(
+            win.since.isoformat(), win.until.isoformat(), win.days, cov.days_with_data,
+            f"{cov.ratio:.0%}",
+            tuple(a.isoformat() if a == b else f"{a.isoformat()} – {b.isoformat()}"
+                  for a, b in cov.gaps),
+            tuple((visible(p), n) for p, n in sorted(cov.by_input.items())))
+    if is_audit and audit.usage is not None:
+        u = audit.usage
+        usage = UsageView(u.records, u.requests, u.in_window, u.outside_window,
+                          u.unattributed, u.preflight, u.unknown_keys)
+    if is_audit and audit.replay is not None:
+        r = audit.replay
+        replay = ReplayView(r.requests, r.would_be_denied, r.unverifiable,
+                            tuple((visible(k), visible(op), n) for k, op, n in r.denied_shapes))
+    if is_audit:
+        chart = _chart([lab for lab, _, _ in judged], [v for _, _, v in judged if v])
+        matrix = _matrix([lab for lab, _, _ in judged], [k for _, k, _ in judged],
+                         [v for _, _, v in judged if v])
+
+    counts = count_by_severity(audit.findings)
+    suppressed = sum(1 for f in audit.findings if f.suppressed)
+    fired: dict[str, int] = {}
+    for f in audit.findings:
+        fired[f.rule] = fired.get(f.rule, 0) + 1
+    cat = audit.catalog
+    return ReportView(
+        title=f"scopeaudit {audit.mode} report: {keys_source}" if keys_source
+        else f"scopeaudit {audit.mode} report",
+        mode=audit.mode,
+        is_audit=is_audit,
+        tool_version=audit.tool_version,
+        as_of=audit.as_of.isoformat(),
+        generated_at=audit.generated_at or "",
+        keys_source=keys_source,
+        summary=SummaryView(len(audit.keys), len(audit.findings),
+                            tuple(SeverityCount(s, n) for s, n in counts.items()),
+                            len(audit.findings) - suppressed, suppressed,
+                            bool(audit.at_or_above(Severity.HIGH))),
+        inputs=tuple(InputView(visible(i.path), i.kind, i.sha256, i.records, i.skipped,
+                               ", ".join(map(str, i.skipped_lines)))
+                     for i in audit.inputs),
+        coverage=coverage, usage=usage, replay=replay,
+        states=STATES, not_granted=NOT_GRANTED, chart=chart, matrix=matrix,
+        cards=cards, findings=findings,
+        severities=tuple(s.value for s in Severity.descending()),
+        rules=tuple(RuleView(r.id, r.name, r.severity.value, r.summary, r.what, r.why,
+                             r.example, r.remediation, fired.get(r.id, 0))
+                    for r in audit.rules),
+        catalog=CatalogView(visible(cat.name), visible(cat.version), visible(cat.source),
+                            cat.operations, cat.scopes,
+                            tuple((visible(k), n) for k, n in cat.provenance.items())),
+        policy=_policy(audit),
+        warnings=tuple(visible(w) for w in audit.warnings),
+        script_data=_script_data(audit),
+    )
+
+
+def render_html(audit: Audit, options: RenderOptions) -> str:
+    """The report as one HTML document (no external resource of any kind)."""
+    return render_template(TEMPLATE, {"report": build_view(audit)}, options.template_dir,
+                           filters={"num": _num, "csp_hash": _csp_hash,
+                                    "breakable": _breakable})

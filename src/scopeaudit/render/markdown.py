@@ -1,0 +1,526 @@
+"""The Markdown report: GitHub-flavoured, for a pull-request comment or ``$GITHUB_STEP_SUMMARY``.
+
+The renderer turns the Audit value into a plain view model (the dataclasses below) and hands it
+to ``report.md.j2``; the template only formats. Every string that came from an input (key ids,
+names, owners, scopes, messages, paths, user agents) goes through the one ``md`` filter, which
+makes it inert Markdown: see :func:`md`.
+
+GitHub refuses a step summary over 1 MiB, so the report is rendered with everything first and,
+only when that is over :data:`BUDGET_BYTES`, summarised: per-key sections beyond the first
+:data:`KEY_SECTIONS_WHEN_TRUNCATED` go, then the findings table is cut to its most severe rows
+(the Audit's order), and a visible note says what was left out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from markupsafe import Markup
+
+from scopeaudit.errors import InputError
+from scopeaudit.model import Audit, Key, KeyVerdict, Severity, count_by_severity
+from scopeaudit.render import RenderOptions
+
+TEMPLATE = "report.md.j2"
+BUDGET_BYTES = 1_000_000  # GitHub's step-summary limit is 1 MiB; stay clear of it
+KEY_SECTIONS_WHEN_TRUNCATED = 25
+CELL_LIMIT = 200  # characters of one input string shown, by default
+TEXT_LIMIT = 500  # for messages, bases and warnings, which are sentences
+LIST_LIMIT = 10  # skipped lines, clients, request shapes and gaps shown before "N more"
+
+# ---------------------------------------------------------------------------------------------
+# The md filter
+
+
+# Markdown punctuation that could start emphasis, code, links, table cells, headings, images,
+# strikethrough or (on GitHub) math is backslash-escaped, which CommonMark shows as the
+# character itself; &, < and > become entities, so no tag or entity can form.
+_ESCAPES = str.maketrans({
+    **{c: "\\" + c for c in "\\`*_[]|#!~$"},
+    "&": "&amp;", "<": "&lt;", ">": "&gt;",
+})
+# Characters that could break a table row or a line, move a terminal's cursor, or reorder
+# text visually (bidi controls): shown as visible escapes instead.
+_INVISIBLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# U+200D ZERO WIDTH JOINER after "@" or "#" stops GitHub from linking a mention (@org/team)
+# or an issue (#123): its filters run on the rendered text and need the two side by side.
+# An e-mail address (a letter or digit before the @) pings nobody and is left alone.
+ZWJ = "\u200d"
+_MENTION = re.compile(r"(?<![A-Za-z0-9])@(?=[A-Za-z0-9])")
+_ISSUE = re.compile(r"#(?=[0-9])")
+# A line start that would make a list item, a heading underline or an ordered list.
+_LEADING_MARKER = re.compile(r" *(?:[-+=]|[0-9]+[.)])")
+
+
+def _visible(match: re.Match[str]) -> str:
+    code = ord(match.group(0))
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def md(value: object, limit: int = CELL_LIMIT) -> Markup:
+    """``value`` as inert GitHub Markdown text, HTML-escaped exactly once, as Markup.
+
+    - cut to ``limit`` characters (the last one "…");
+    - control characters, line breaks and bidi controls shown as ``\\xNN`` / ``\\uNNNN``, so a
+      table row cannot break and nothing moves the cursor;
+    - ``\\ ` * _ [ ] | # ! ~ $`` backslash-escaped, and a leading ``-``, ``+``, ``=`` or
+      ``1.``/``1)`` too, so nothing becomes emphasis, code, a link, a list or a heading;
+    - ``&``, ``<`` and ``>`` as HTML entities (GitHub shows ``&lt;`` as ``<``), so no tag or
+      entity can form; quotes need nothing, as no tag can open;
+    - ``@name`` (not an e-mail address) and ``#123`` get a zero-width joiner after the ``@`` or
+      ``#``, so they neither ping anyone nor link an issue.
+
+    The result is Markup, so Jinja's autoescape leaves it alone; Markup given in (the output
+    of an earlier ``md``) is returned unchanged, so nothing is escaped twice.
+    """
+    if isinstance(value, Markup):
+        return value
+    text = "" if value is None else str(value)
+    if len(text) > limit:
+        text = text[: max(limit - 1, 0)] + "…"
+    text = _INVISIBLE.sub(_visible, text)
+    text = _ISSUE.sub("#" + ZWJ, _MENTION.sub("@" + ZWJ, text))
+    marker = _LEADING_MARKER.match(text)
+    # the marker's characters (spaces, digits, - + = . )) are not changed by _ESCAPES
+    cut = marker.end() - 1 if marker else 0
+    escaped = text[:cut] + ("\\" if marker else "") + text[cut:].translate(_ESCAPES)
+    return Markup(escaped)  # noqa: S704 - every character above is escaped or inert
+
+
+def num(value: int) -> str:
+    """An integer with thousands separators: 415,154."""
+    return f"{value:,}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The view model: plain, already-decided data; the template only lays it out
+
+
+@dataclass(frozen=True)
+class SeverityCount:
+    severity: str
+    count: int
+
+
+@dataclass(frozen=True)
+class InputRow:
+    path: str
+    kind: str
+    records: int
+    days_with_data: int | None  # audit mode, log inputs only
+    skipped: int
+    skipped_lines: tuple[int, ...]  # the first LIST_LIMIT
+    more_skipped_lines: int
+
+
+@dataclass(frozen=True)
+class ReplayRefusal:
+    key: str
+    operation: str
+    requests: int
+
+
+@dataclass(frozen=True)
+class UsageView:
+    """What only an audit with logs has: window, coverage, requests read, replay."""
+
+    since: str
+    until: str
+    days: int
+    days_with_data: int
+    days_in_window: int
+    coverage_percent: str
+    gaps: tuple[str, ...]  # "2026-10-03" or "2026-10-03 to 2026-10-05", the first LIST_LIMIT
+    more_gaps: int
+    records: int
+    requests: int
+    in_window: int
+    outside_window: int
+    unattributed: int
+    preflight: int
+    unknown_keys: int
+    replay_requests: int
+    replay_refused: int
+    replay_unverifiable: int
+    replay_refusals: tuple[ReplayRefusal, ...]  # the first LIST_LIMIT
+    more_replay_refusals: int
+
+
+@dataclass(frozen=True)
+class RemovalGroup:
+    """Removals of one key that share a confidence level and basis, in the verdict's order."""
+
+    scopes: tuple[str, ...]
+    level: str
+    deferred: bool  # low confidence: deferred (SA108), not recommended
+    basis: str
+
+
+@dataclass(frozen=True)
+class ClientRow:
+    client: str
+    requests: int
+
+
+@dataclass(frozen=True)
+class ShapeRow:
+    request: str
+    requests: int
+
+
+@dataclass(frozen=True)
+class KeySection:
+    key_id: str
+    name: str | None
+    owner: str | None
+    created: str | None
+    expires: str | None
+    file: str
+    line: int
+    granted: tuple[str, ...]
+    recommended: tuple[str, ...]
+    removals: tuple[RemovalGroup, ...]
+    remove_count: int
+    used: tuple[str, ...]
+    unknown: tuple[str, ...]
+    denied: tuple[str, ...]
+    undeclared: tuple[str, ...]
+    accepted: int
+    refused: int  # 403
+    unauthenticated: int  # 401
+    active_days: int
+    first_seen: str | None
+    last_seen: str | None
+    clients_count: int
+    clients: tuple[ClientRow, ...]  # the first LIST_LIMIT
+    unmatched: tuple[ShapeRow, ...]  # the first LIST_LIMIT
+    more_unmatched: int
+
+
+@dataclass(frozen=True)
+class FindingRow:
+    severity: str
+    suppressed: bool
+    rule: str
+    name: str
+    key: str | None
+    scope: str | None
+    file: str
+    line: int
+    message: str
+
+
+@dataclass(frozen=True)
+class RuleRow:
+    id: str
+    name: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The one-line verdict: the gravest severities present (unsuppressed) and the removals."""
+
+    level: str  # "action" (critical or high), "review" (anything else), "clean" (nothing)
+    critical: int
+    high: int
+    findings: int  # unsuppressed
+    removals: int  # recommended removals (high or medium confidence)
+    removal_keys: int
+    deferred: int  # low-confidence removals, deferred
+
+
+@dataclass(frozen=True)
+class Truncation:
+    findings: int
+    key_sections: int
+    inputs: int
+    warnings: int
+
+
+@dataclass(frozen=True)
+class MarkdownView:
+    mode: str  # "audit" | "lint"
+    tool_version: str
+    as_of: str
+    generated_at: str | None
+    verdict: Verdict
+    keys_audited: int
+    keys_sources: tuple[str, ...]
+    findings_total: int
+    suppressed: int
+    by_severity: tuple[SeverityCount, ...]  # every severity, gravest first, zeros included
+    catalog: str
+    catalog_source: str
+    catalog_operations: int
+    catalog_scopes: int
+    usage: UsageView | None  # None in lint mode: usage sections are left out
+    inputs: tuple[InputRow, ...]
+    skipped_total: int
+    key_sections: tuple[KeySection, ...]  # audit mode: keys with something to do
+    quiet_keys: tuple[str, ...]  # audit mode: keys with nothing to do
+    findings: tuple[FindingRow, ...]
+    rules: tuple[RuleRow, ...]  # the rules of this report's findings
+    warnings: tuple[str, ...]
+    truncation: Truncation | None
+
+
+def _first(items: tuple[str, ...] | list[str], limit: int = LIST_LIMIT) -> tuple[str, ...]:
+    return tuple(items[:limit])
+
+
+def _usage_view(audit: Audit) -> UsageView | None:
+    if audit.mode != "audit" or audit.window is None or audit.coverage is None \
+            or audit.usage is None or audit.replay is None:
+        return None
+    cov, usage, replay = audit.coverage, audit.usage, audit.replay
+    gaps = [a.isoformat() if a == b else f"{a.isoformat()} to {b.isoformat()}"
+            for a, b in cov.gaps]
+    refusals = [ReplayRefusal(k, op, n) for k, op, n in replay.denied_shapes]
+    return UsageView(
+        since=audit.window.since.isoformat(), until=audit.window.until.isoformat(),
+        days=audit.window.days, days_with_data=cov.days_with_data,
+        days_in_window=cov.days_in_window, coverage_percent=f"{cov.ratio:.0%}",
+        gaps=_first(gaps), more_gaps=max(len(gaps) - LIST_LIMIT, 0),
+        records=usage.records, requests=usage.requests, in_window=usage.in_window,
+        outside_window=usage.outside_window, unattributed=usage.unattributed,
+        preflight=usage.preflight, unknown_keys=usage.unknown_keys,
+        replay_requests=replay.requests, replay_refused=replay.would_be_denied,
+        replay_unverifiable=replay.unverifiable,
+        replay_refusals=tuple(refusals[:LIST_LIMIT]),
+        more_replay_refusals=max(len(refusals) - LIST_LIMIT, 0),
+    )
+
+
+def _removal_groups(v: KeyVerdict) -> tuple[RemovalGroup, ...]:
+    groups: dict[tuple[str, str], list[str]] = {}
+    for scope in v.remove:
+        conf = v.confidence.get(scope)
+        level, basis = (conf.level, conf.basis) if conf is not None else ("unstated", "")
+        groups.setdefault((level, basis), []).append(scope)
+    # rules/usage_rules.py defers every low-confidence removal (SA108)
+    return tuple(RemovalGroup(tuple(scopes), level, level == "low", basis)
+                 for (level, basis), scopes in groups.items())
+
+
+def _has_something_to_do(v: KeyVerdict, keys_with_findings: set[str]) -> bool:
+    """Removals, refused or unexplained use, or a finding above info on the key."""
+    if v.remove or v.undeclared or v.denied or v.unauthorized:
+        return True
+    if any(state in ("unknown", "denied") for state in v.states.values()):
+        return True
+    return v.key_id in keys_with_findings
+
+
+def _key_section(v: KeyVerdict, key: Key | None) -> KeySection:
+    states = sorted(v.states.items())
+    return KeySection(
+        key_id=v.key_id,
+        name=key.name if key else None,
+        owner=key.owner if key else None,
+        created=key.created.isoformat() if key and key.created else None,
+        expires=key.expires.isoformat() if key and key.expires else None,
+        file=key.location.file if key else "",
+        line=key.location.line if key else 0,
+        granted=key.granted if key else (),
+        recommended=v.recommended,
+        removals=_removal_groups(v),
+        remove_count=len(v.remove),
+        used=tuple(s for s, state in states if state == "used"),
+        unknown=tuple(s for s, state in states if state == "unknown"),
+        denied=tuple(s for s, state in states if state == "denied"),
+        undeclared=v.undeclared,
+        accepted=v.accepted, refused=v.denied, unauthenticated=v.unauthorized,
+        active_days=v.active_days, first_seen=v.first_seen, last_seen=v.last_seen,
+        clients_count=len(v.clients),
+        clients=tuple(ClientRow(c.client, c.requests) for c in v.clients[:LIST_LIMIT]),
+        unmatched=tuple(ShapeRow(s, n) for s, n in v.unmatched[:LIST_LIMIT]),
+        more_unmatched=max(len(v.unmatched) - LIST_LIMIT, 0),
+    )
+
+
+def _verdict(audit: Audit) -> Verdict:
+    active = [f for f in audit.findings if not f.suppressed]
+    removals = deferred = removal_keys = 0
+    for v in audit.verdicts:
+        low = sum(1 for s in v.remove if (c := v.confidence.get(s)) is not None
+                  and c.level == "low")
+        deferred += low
+        removals += len(v.remove) - low
+        removal_keys += 1 if len(v.remove) > low else 0
+    critical = sum(1 for f in active if f.severity is Severity.CRITICAL)
+    high = sum(1 for f in active if f.severity is Severity.HIGH)
+    level = "action" if critical or high else "review" if active else "clean"
+    return Verdict(level, critical, high, len(active), removals, removal_keys, deferred)
+
+
+def build_view(audit: Audit) -> MarkdownView:
+    """Everything the template shows, decided here (nothing is left out yet)."""
+    usage = _usage_view(audit)
+    keys: dict[str, Key] = {}
+    for k in audit.keys:
+        keys.setdefault(k.id, k)  # a duplicated id (SA209): the first definition
+    sections: list[KeySection] = []
+    quiet: list[str] = []
+    if usage is not None:
+        noted = {f.key for f in audit.findings
+                 if f.key is not None and not f.suppressed and f.severity > Severity.INFO}
+        for v in audit.verdicts:
+            if _has_something_to_do(v, noted):
+                sections.append(_key_section(v, keys.get(v.key_id)))
+            else:
+                quiet.append(v.key_id)
+    days = audit.coverage.by_input if usage is not None and audit.coverage else {}
+    inputs = tuple(
+        InputRow(i.path, i.kind, i.records,
+                 days.get(i.path) if i.kind == "logs" and usage is not None else None,
+                 i.skipped, i.skipped_lines[:LIST_LIMIT],
+                 max(len(i.skipped_lines) - LIST_LIMIT, 0))
+        for i in audit.inputs)
+    fired = {f.rule for f in audit.findings}
+    return MarkdownView(
+        mode=audit.mode,
+        tool_version=audit.tool_version,
+        as_of=audit.as_of.isoformat(),
+        generated_at=audit.generated_at,
+        verdict=_verdict(audit),
+        keys_audited=len(audit.keys),
+        keys_sources=tuple(i.path for i in audit.inputs if i.kind == "keys"),
+        findings_total=len(audit.findings),
+        suppressed=sum(1 for f in audit.findings if f.suppressed),
+        by_severity=tuple(SeverityCount(s, n)
+                          for s, n in count_by_severity(audit.findings).items()),
+        catalog=f"{audit.catalog.name} {audit.catalog.version}",
+        catalog_source=audit.catalog.source,
+        catalog_operations=audit.catalog.operations,
+        catalog_scopes=audit.catalog.scopes,
+        usage=usage,
+        inputs=inputs,
+        skipped_total=sum(i.skipped for i in audit.inputs),
+        key_sections=tuple(sections),
+        quiet_keys=tuple(quiet),
+        findings=tuple(
+            FindingRow(f.severity.value, f.suppressed, f.rule, f.name, f.key, f.scope,
+                       f.location.file, f.location.line, f.message)
+            for f in audit.findings),
+        rules=tuple(RuleRow(r.id, r.name, r.summary) for r in audit.rules if r.id in fired),
+        warnings=audit.warnings,
+        truncation=None,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Rendering within the budget
+
+
+def _size(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def _cut(full: MarkdownView, keys: int, findings: int, inputs: int,
+         warnings: int) -> MarkdownView:
+    return replace(
+        full,
+        key_sections=full.key_sections[:keys],
+        findings=full.findings[:findings],
+        inputs=full.inputs[:inputs],
+        warnings=full.warnings[:warnings],
+        truncation=Truncation(
+            findings=len(full.findings) - min(findings, len(full.findings)),
+            key_sections=len(full.key_sections) - min(keys, len(full.key_sections)),
+            inputs=len(full.inputs) - min(inputs, len(full.inputs)),
+            warnings=len(full.warnings) - min(warnings, len(full.warnings)),
+        ),
+    )
+
+
+Shape = tuple[int, int, int, int]  # key sections, findings, inputs, warnings kept
+
+
+def _largest(upper: int, fits: Callable[[int], bool], guess: int) -> int:
+    """The largest n in 0..upper with fits(n), given fits(0), a monotone fits, and a guess
+    near the answer: gallop from the guess, then bisect, so few renders are needed."""
+    low, high = 0, upper  # invariant: fits(low), and nothing above high fits
+    guess = min(max(guess, 0), upper)
+    step = 1
+    if fits(guess):
+        low = guess
+        while low < high:
+            probe = min(low + step, high)
+            if not fits(probe):
+                high = probe - 1
+                break
+            low, step = probe, step * 2
+    else:
+        high = guess - 1
+        while low < high:
+            probe = max(high - step, low)
+            if fits(probe):
+                low = probe
+                break
+            high, step = probe - 1, step * 2
+    while low < high:
+        mid = (low + high + 1) // 2
+        if fits(mid):
+            low = mid
+        else:
+            high = mid - 1
+    return low
+
+
+def fit_to_budget(full: MarkdownView, render: Callable[[MarkdownView], str],
+                  budget: int = BUDGET_BYTES, template: str = TEMPLATE) -> str:
+    """``render(full)`` if it is within ``budget`` bytes, else the largest summary that is.
+
+    Cuts, in order: per-key sections beyond the first KEY_SECTIONS_WHEN_TRUNCATED, findings
+    rows from the least severe end, the remaining key sections, then input rows and warnings.
+    """
+    text = render(full)
+    if _size(text) <= budget:
+        return text
+    sizes: dict[Shape, int] = {}
+    texts: dict[Shape, str] = {}
+
+    def size(shape: Shape) -> int:
+        if shape not in sizes:
+            texts[shape] = render(_cut(full, *shape))
+            sizes[shape] = _size(texts[shape])
+        return sizes[shape]
+
+    def keep_most(shape: Callable[[int], Shape], upper: int) -> Shape | None:
+        """The shape keeping most of one list (0..upper) that fits; None if none does."""
+        if size(shape(0)) > budget:
+            return None
+        empty, whole = size(shape(0)), size(shape(upper))
+        guess = upper if whole <= budget else (budget - empty) * upper // (whole - empty)
+        return shape(_largest(upper, lambda n: size(shape(n)) <= budget, guess))
+
+    keys = min(len(full.key_sections), KEY_SECTIONS_WHEN_TRUNCATED)
+    findings, inputs, warnings = len(full.findings), len(full.inputs), len(full.warnings)
+    chosen = (
+        keep_most(lambda n: (keys, n, inputs, warnings), findings)
+        or keep_most(lambda n: (n, 0, inputs, warnings), keys)
+        or keep_most(lambda n: (0, 0, n, warnings), inputs)
+        or keep_most(lambda n: (0, 0, 0, n), warnings)
+    )
+    if chosen is None:
+        raise InputError(f"the Markdown report is over {budget:,} bytes even with every table "
+                         "and section left out", file=template)
+    return texts[chosen]
+
+
+def render_view(view: MarkdownView, template_dir: Path | None) -> str:
+    """``view`` through ``report.md.j2`` (the built-in one, or ``template_dir``'s)."""
+    from scopeaudit.render.templates import render_template
+
+    return render_template(TEMPLATE, {"view": view, "text_limit": TEXT_LIMIT}, template_dir,
+                           filters={"md": md, "num": num})
+
+
+def render_markdown(audit: Audit, options: RenderOptions) -> str:
+    where = TEMPLATE if options.template_dir is None else str(options.template_dir / TEMPLATE)
+    return fit_to_budget(build_view(audit), lambda view: render_view(view, options.template_dir),
+                         template=where)

@@ -1,0 +1,578 @@
+"""The HTML report: its structure on the example audit, a golden file, hostile inputs parsed
+back with html.parser, the Content-Security-Policy, lint mode, and the size budget."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import json
+import os
+import re
+from datetime import date
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import normalise
+from scopeaudit.errors import InputError
+from scopeaudit.model import (
+    Audit,
+    CatalogInfo,
+    ClientSummary,
+    Coverage,
+    Finding,
+    InputFile,
+    Key,
+    KeyVerdict,
+    Location,
+    RemovalConfidence,
+    Replay,
+    ScopeGrant,
+    Severity,
+    UsageSummary,
+    Window,
+    count_by_severity,
+    sorted_findings,
+)
+from scopeaudit.render import RenderOptions
+from scopeaudit.render.html import render_html, visible
+
+ROOT = Path(__file__).resolve().parents[2]
+GOLDEN = ROOT / "tests" / "golden" / "example.html"
+UPDATE = os.environ.get("SCOPEAUDIT_UPDATE_GOLDEN") == "1"
+SYMBOLS = {"used": "✓", "unused": "✗", "unknown": "?", "denied": "⊘"}
+CODES = {"used": "s-u", "unused": "s-x", "unknown": "s-q", "denied": "s-d"}  # CSS classes
+NOT_GRANTED = "·"
+SIZE_BUDGET = 5 * 1024 * 1024
+
+# Every element the report is built from. An element outside this set in the output can only
+# have come from data that escaped escaping.
+ALLOWED_TAGS = {
+    "html", "head", "meta", "title", "style", "body", "header", "nav", "ol", "ul", "li", "a",
+    "main", "section", "h1", "h2", "h3", "h4", "div", "span", "p", "br", "wbr", "code", "pre",
+    "strong", "em", "small", "table", "thead", "tbody", "tr", "th", "td", "figure", "article", "dl",
+    "dt", "dd", "label", "select", "option", "input", "button", "script",
+    # inline SVG
+    "svg", "defs", "pattern", "rect", "line", "circle", "path", "g", "text",
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# a small DOM: html.parser events kept as a tree, enough to query by id, tag and class
+
+
+@dataclasses.dataclass
+class Node:
+    tag: str
+    attrs: dict[str, str | None]
+    children: list[Node | str] = dataclasses.field(default_factory=list)
+    parent: Node | None = None
+
+    @property
+    def classes(self) -> list[str]:
+        return (self.attrs.get("class") or "").split()
+
+    def text(self) -> str:
+        return "".join(c if isinstance(c, str) else c.text() for c in self.children)
+
+    def iter(self) -> list[Node]:
+        out = [self]
+        for c in self.children:
+            if isinstance(c, Node):
+                out.extend(c.iter())
+        return out
+
+    def find_all(self, tag: str | None = None, cls: str | None = None) -> list[Node]:
+        return [n for n in self.iter()[1:]
+                if (tag is None or n.tag == tag) and (cls is None or cls in n.classes)]
+
+    def by_id(self, ident: str) -> Node:
+        found = [n for n in self.iter() if n.attrs.get("id") == ident]
+        assert len(found) == 1, f"{len(found)} elements with id {ident!r}"
+        return found[0]
+
+
+VOID = {"meta", "br", "wbr", "input", "link", "img", "hr", "source", "col", "area", "base",
+        "embed", "param", "track"}
+
+
+class TreeBuilder(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.root = Node("#document", {})
+        self.current = self.root
+        self.tags: list[tuple[str, list[tuple[str, str | None]]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, attrs))
+        node = Node(tag, dict(attrs), parent=self.current)
+        self.current.children.append(node)
+        if tag not in VOID:
+            self.current = node
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, attrs))
+        self.current.children.append(Node(tag, dict(attrs), parent=self.current))
+
+    def handle_endtag(self, tag: str) -> None:
+        node: Node | None = self.current
+        while node is not None and node.tag != tag:
+            node = node.parent
+        assert node is not None and node.parent is not None, f"stray </{tag}>"
+        self.current = node.parent
+
+    def handle_data(self, data: str) -> None:
+        self.current.children.append(data)
+
+
+def parse(html: str) -> TreeBuilder:
+    builder = TreeBuilder()
+    builder.feed(html)
+    builder.close()
+    assert builder.current is builder.root, f"unclosed <{builder.current.tag}>"
+    return builder
+
+
+def island(doc: Node) -> Any:
+    node = doc.by_id("findings-data")
+    assert node.tag == "script" and node.attrs.get("type") == "application/json"
+    return json.loads(node.text())
+
+
+def csp_hash(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
+@pytest.fixture(scope="module")
+def example_html(example_audit: Audit) -> str:
+    return render_html(example_audit, RenderOptions())
+
+
+@pytest.fixture(scope="module")
+def example_doc(example_html: str) -> Node:
+    return parse(example_html).root
+
+
+# ---------------------------------------------------------------------------------------------
+# structure of the example audit's report
+
+
+def test_sections_present(example_doc: Node) -> None:
+    for section in ("summary", "overview", "matrix", "keys", "findings", "method"):
+        assert example_doc.by_id(section).tag == "section"
+
+
+def test_summary_states_inputs_window_coverage_findings_requests_and_replay(
+        example_doc: Node, example_audit: Audit) -> None:
+    text = " ".join(example_doc.by_id("summary").text().split())
+    assert "11" in text and "Keys audited" in text
+    assert "2026-08-29 – 2026-11-26" in text and "90 days" in text
+    assert "89 of 90 days have records" in text and "Gaps: 2026-10-03" in text
+    assert "415,154" in text  # requests read
+    counts = count_by_severity(example_audit.findings)
+    assert counts["critical"] == 2 and counts["high"] >= 7  # the planted leaks and worse
+    assert f"Findings {len(example_audit.findings)} " + " ".join(
+        f"{n} {sev}" for sev, n in counts.items()) in text
+    assert "✓ 0 refused" in text and "of 403,963 accepted requests" in text
+    for i in example_audit.inputs:
+        assert i.path in text
+    assert "logs cover 89 of the window's 90 days" in text  # the warning
+
+
+def test_every_key_has_a_card(example_doc: Node, example_audit: Audit) -> None:
+    cards = example_doc.by_id("keys").find_all("article", "card")
+    assert len(cards) == len(example_audit.keys) == 11
+    verdicts = {v.key_id: v for v in example_audit.verdicts}
+    for card, key in zip(cards, example_audit.keys, strict=True):
+        text = " ".join(card.text().split())
+        assert key.id in text and (key.name or key.id) in text
+        v = verdicts[key.id]
+        # granted scopes grouped by state, each group led by its symbol and name
+        groups = {p.find_all("span", "state")[0].text(): p.text()
+                  for p in card.find_all("p", "scopes") if p.find_all("span", "state")}
+        for state, symbol in SYMBOLS.items():
+            scopes = [s for s in key.granted if v.states[s] == state]
+            label = f"{symbol} {state} ({len(scopes)})"
+            assert (label in groups) == bool(scopes), (key.id, label)
+            if scopes:
+                assert groups[label] == f"{label} {', '.join(scopes)}"
+        for scope in v.remove:
+            assert scope in text
+        for c in v.clients:
+            assert c.client in text
+        if v.first_seen:
+            assert v.first_seen in text and (v.last_seen or "") in text
+    field_app = " ".join(example_doc.by_id("key-5").text().split())
+    assert "Confidence: high" in field_app and "key active on 64 days" in field_app
+    assert "Refused for scopes it does not hold: assets:read, sites:write" in field_app
+    inspections = " ".join(example_doc.by_id("key-10").text().split())
+    assert "Confidence: low" in inspections  # created mid-window: the removal is deferred
+
+
+def test_card_lists_the_keys_findings(example_doc: Node, example_audit: Audit) -> None:
+    cards = example_doc.by_id("keys").find_all("article", "card")
+    for card, key in zip(cards, example_audit.keys, strict=True):
+        links = [a.attrs["href"] for a in card.find_all("a")]
+        mine = [i for i, f in enumerate(example_audit.findings) if f.key == key.id]
+        assert links == [f"#finding-{i}" for i in mine]
+
+
+def test_matrix_has_a_cell_per_key_and_scope_with_the_state_symbol(
+        example_doc: Node, example_audit: Audit) -> None:
+    table = example_doc.by_id("matrix-table")
+    scopes = [th.text() for th in table.find_all("th", "scope")]
+    assert scopes == sorted({s for v in example_audit.verdicts for s in v.states})
+    assert len(scopes) == 27  # the catalog's 26 and the misspelt isues:read
+    rows = table.find_all("tbody")[0].find_all("tr")
+    assert len(rows) == len(example_audit.verdicts)
+    for row, verdict in zip(rows, example_audit.verdicts, strict=True):
+        cells = row.find_all("td")
+        assert len(cells) == len(scopes)
+        for scope, cell in zip(scopes, cells, strict=True):
+            state = verdict.states.get(scope)
+            assert cell.text() == (SYMBOLS[state] if state else NOT_GRANTED), (verdict.key_id,
+                                                                                 scope)
+            assert cell.classes[:1] == ([CODES[state]] if state else [])
+    # the legend names every state with its symbol, so colour is never the only signal
+    legend = " ".join(example_doc.by_id("matrix").find_all("ul", "legend")[0].text().split())
+    for state, symbol in SYMBOLS.items():
+        assert f"{symbol} {state}" in legend
+    # assets:read and sites:write were refused to key_field_app, which does not hold them
+    field_app = rows[4]
+    out = [scopes[i] for i, c in enumerate(field_app.find_all("td")) if "out" in c.classes]
+    assert out == ["assets:read", "sites:write"]
+
+
+def test_svg_chart_has_a_stacked_bar_per_key_with_labels_and_legend(
+        example_doc: Node, example_audit: Audit) -> None:
+    svgs = example_doc.by_id("overview").find_all("svg")
+    assert len(svgs) == 1
+    bars = svgs[0].find_all("g", "bar")
+    assert len(bars) == len(example_audit.verdicts)
+    for bar, verdict in zip(bars, example_audit.verdicts, strict=True):
+        segments = [n.classes for n in bar.find_all("rect")]
+        assert sorted(c for (c,) in segments) == sorted(CODES[s] for s in set(
+            verdict.states.values()))
+        counts = bar.find_all("text", "counts")[0].text()
+        for state in set(verdict.states.values()):
+            n = sum(1 for s in verdict.states.values() if s == state)
+            assert f"{n} {state}" in counts
+    platform = " ".join(bars[5].text().split())
+    assert "Platform admin (legacy)" in platform and "26 unused" in platform
+    legend = svgs[0].find_all("g", "legend-svg")[0].text()
+    for state, symbol in SYMBOLS.items():
+        assert f"{symbol} {state}" in legend
+
+
+def test_findings_table_has_every_finding_in_order(example_doc: Node,
+                                                   example_audit: Audit) -> None:
+    table = example_doc.by_id("findings-table")
+    rows = table.find_all("tbody")[0].find_all("tr")
+    assert len(rows) == len(example_audit.findings) > 25
+    for i, (row, f) in enumerate(zip(rows, example_audit.findings, strict=True)):
+        assert row.attrs["id"] == f"finding-{i}"
+        text = row.text()
+        assert f.severity.value in text and f.rule in text and f.message in text
+        assert f"{f.location.file}:{f.location.line}" in text and f.fingerprint in text
+    sortable = [th.attrs["data-sort"] for th in table.find_all("th") if "data-sort" in th.attrs]
+    assert sortable == ["severity", "rule", "key", "scope", "location", "confidence"]
+    # the filters stay hidden until the script fills them: with JavaScript off all rows show
+    assert "hidden" in example_doc.by_id("findings-filter").attrs
+    assert not any("hidden" in row.attrs for row in rows)
+
+
+def test_json_island_carries_what_the_script_sorts_and_filters_on(
+        example_doc: Node, example_audit: Audit) -> None:
+    data = island(example_doc)
+    assert data["severities"] == ["critical", "high", "medium", "low", "info"]
+    assert data["columns"] == ["severity", "rule", "name", "key", "scope", "file", "line",
+                               "confidence"]
+    assert data["findings"] == [
+        [f.severity.value, f.rule, f.name, f.key, f.scope, f.location.file, f.location.line,
+         f.confidence]
+        for f in example_audit.findings
+    ]
+
+
+def test_method_section(example_doc: Node, example_audit: Audit) -> None:
+    text = " ".join(example_doc.by_id("method").text().split())
+    assert "insp.ac v1 (built-in): 53 operations, 26 scopes" in text
+    assert "14 documented, 3 implied, 36 inferred" in text
+    for i in example_audit.inputs:
+        assert re.fullmatch(r"[0-9a-f]{64}", i.sha256) and i.sha256 in text
+    assert f"scopeaudit {example_audit.tool_version}" in text
+    assert "high needs ≥ 60 observed days, ≥ 90% coverage and ≥ 14 active days" in text
+    assert len(example_audit.rules) >= 20  # the registry as of the run, however it grows
+    for rule in example_audit.rules:
+        assert example_doc.by_id(f"rule-{rule.id}")
+        assert rule.summary in text and " ".join(rule.remediation.split()) in text
+
+
+def test_internal_links_all_resolve(example_doc: Node) -> None:
+    ids = {n.attrs["id"] for n in example_doc.iter() if n.attrs.get("id")}
+    hrefs = [n.attrs["href"] or "" for n in example_doc.find_all("a")]
+    assert hrefs and all(h.startswith("#") and h[1:] in ids for h in hrefs)
+
+
+def test_self_contained_no_external_resources(example_html: str, example_doc: Node) -> None:
+    for node in example_doc.iter():
+        for name in ("src", "href", "action", "formaction", "poster", "data", "xlink:href"):
+            value = node.attrs.get(name)
+            assert value is None or not re.match(r"\s*(https?:)?//", value), (node.tag, value)
+        assert not (node.tag == "link" and "stylesheet" in (node.attrs.get("rel") or ""))
+    assert not example_doc.find_all("link") and not example_doc.find_all("img")
+    assert not example_doc.find_all("iframe") and not example_doc.find_all("object")
+    style = example_doc.find_all("style")[0].text()
+    assert "@import" not in style and "@font-face" not in style
+    assert not re.search(r"url\(\s*['\"]?(?!#)", style)  # url() only to the inline patterns
+    assert "http://" not in example_html and "https://" not in example_html
+
+
+def test_content_security_policy_pins_the_inline_style_and_script(example_doc: Node) -> None:
+    metas = [m for m in example_doc.find_all("meta")
+             if m.attrs.get("http-equiv") == "Content-Security-Policy"]
+    assert len(metas) == 1
+    policy = dict(d.strip().split(" ", 1) for d in (metas[0].attrs["content"] or "").split(";"))
+    assert policy["default-src"] == "'none'"
+    assert policy["base-uri"] == "'none'" and policy["form-action"] == "'none'"
+    # it comes before anything it governs
+    order = [n.tag for n in example_doc.iter() if n.tag in ("meta", "style", "script")]
+    assert order.index("style") > order.index("meta")
+    styles = example_doc.find_all("style")
+    scripts = [s for s in example_doc.find_all("script") if "type" not in s.attrs]
+    assert len(styles) == 1 and len(scripts) == 1
+    assert policy["style-src"] == csp_hash(styles[0].text())
+    assert policy["script-src"] == csp_hash(scripts[0].text())
+    # nothing else would run or style under that policy
+    for node in example_doc.iter():
+        assert "style" not in node.attrs, node.tag
+        assert not any(a.startswith("on") for a in node.attrs), node.tag
+
+
+def test_nothing_token_shaped(example_html: str, example_lint: Audit) -> None:
+    # a pattern written here, not the program's own: no full token in either report
+    for html in (example_html, render_html(example_lint, RenderOptions())):
+        assert not re.search(r"sk_(live|test)_[A-Za-z0-9]{16}", html)
+        assert not re.search(r"(?i)bearer\s+[A-Za-z0-9._~+/=-]{16}", html)
+
+
+def test_golden(example_html: str) -> None:
+    """The whole report, byte for byte. Review the diff by eye before updating."""
+    text = normalise(example_html)
+    if UPDATE:
+        GOLDEN.parent.mkdir(parents=True, exist_ok=True)
+        GOLDEN.write_text(text, encoding="utf-8", newline="\n")
+    assert GOLDEN.exists(), f"{GOLDEN} is missing: run with SCOPEAUDIT_UPDATE_GOLDEN=1, read it"
+    assert text == GOLDEN.read_text(encoding="utf-8"), (
+        "tests/golden/example.html differs; if the change is meant, rerun with "
+        "SCOPEAUDIT_UPDATE_GOLDEN=1 and review the diff")
+
+
+# ---------------------------------------------------------------------------------------------
+# lint mode: no usage sections at all, rather than empty ones
+
+
+def test_lint_mode_leaves_out_the_usage_sections(example_lint: Audit) -> None:
+    doc = parse(render_html(example_lint, RenderOptions())).root
+    ids = {n.attrs["id"] for n in doc.iter() if n.attrs.get("id")}
+    assert {"summary", "keys", "findings", "method", "findings-data"} <= ids
+    assert not {"overview", "matrix", "matrix-table"} & ids
+    assert not doc.find_all("svg")
+    summary = " ".join(doc.by_id("summary").text().split())
+    assert "Keys checked" in summary and "Window" not in summary
+    assert "Replay" not in summary and "Requests read" not in summary
+    cards = doc.find_all("article", "card")
+    assert len(cards) == len(example_lint.keys)
+    assert all("Recommended" not in c.text() and "Clients" not in c.text() for c in cards)
+    assert len(doc.by_id("findings-table").find_all("tbody")[0].find_all("tr")) == \
+        len(example_lint.findings)
+
+
+# ---------------------------------------------------------------------------------------------
+# hostile inputs
+
+
+HOSTILE = (
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(1)>',
+    "</script><script>alert(1)</script>",
+    "'><svg onload=alert(1)>",
+    "a|b `rm -rf /` @org/team {{ 7*7 }} ${x} &amp; &lt;",
+    "ctl\x00\x01\x07\x08\x0b\x0c\x1b[31m\x7f\x85\u2028\u2029 \u202eevil\u200b\ufeff end",
+    "<!-- </style></svg></title> <![CDATA[ ]]>",
+    "x" * 10_000,
+)
+
+
+def hostile_audit(rules: Any) -> Audit:
+    """Every string a user or a log line can control, set to something hostile."""
+    keys: list[Key] = []
+    verdicts: list[KeyVerdict] = []
+    findings: list[Finding] = []
+    for n, h in enumerate(HOSTILE):
+        where = Location(f"{h}/keys-{n}.yaml", n + 1)
+        keys.append(Key(id=f"{h}#{n}", location=where, name=h, owner=h, tags=(h, "@org/team"),
+                        scope_grants=(ScopeGrant(h, where), ScopeGrant("issues:read", where)),
+                        created=date(2026, 1, 1)))
+        verdicts.append(KeyVerdict(
+            key_id=f"{h}#{n}", states={h: "used", "issues:read": "unused", f"{h}:w": "denied"},
+            recommended=(h,), remove=("issues:read",), undeclared=(h,),
+            confidence={"issues:read": RemovalConfidence("high", h)},
+            accepted=1, denied=1, unauthorized=0, first_seen=h, last_seen=h, active_days=1,
+            clients=(ClientSummary(f"{h} @ 192.0.2.0/24", 1, ((h, 1),), h, h),),
+            operations=((h, 1),), unmatched=((h, 1),)))
+        findings.append(Finding(
+            rule="SA102", name=h, severity=Severity.HIGH, message=h, location=where,
+            key=f"{h}#{n}", scope=h, confidence="high",
+            evidence={"lines": [1, 2], h: h, "nested": [{"request": h, "requests": 1}]},
+            discriminator=h))
+    findings.append(Finding(rule="SA303", name="unknown-key", severity=Severity.HIGH,
+                            message=HOSTILE[0], location=Location(HOSTILE[1], 7),
+                            key=HOSTILE[2]))
+    return Audit(
+        mode="audit", tool_version="0.0.0-test", as_of=date(2026, 11, 27),
+        inputs=(InputFile(HOSTILE[1], "keys", "0" * 64, len(keys)),
+                InputFile(HOSTILE[2], "logs", "1" * 64, 10, 2, (3, 4))),
+        catalog=CatalogInfo(HOSTILE[0], HOSTILE[1], HOSTILE[3], 1, 1, {HOSTILE[4]: 1}),
+        keys=tuple(keys), findings=sorted_findings(findings), warnings=HOSTILE,
+        window=Window(date(2026, 9, 1), date(2026, 11, 29)),
+        coverage=Coverage(88, 90, ((date(2026, 10, 3), date(2026, 10, 4)),),
+                          {HOSTILE[2]: 88, HOSTILE[5]: 1}),
+        verdicts=tuple(verdicts),
+        replay=Replay(10, 1, 1, ((HOSTILE[0], HOSTILE[1], 1),)),
+        usage=UsageSummary(10, 10, 10, 0, 0, 0, 1),
+        rules=rules,
+    )
+
+
+@pytest.fixture(scope="module")
+def hostile(example_audit: Audit) -> tuple[Audit, str, TreeBuilder]:
+    audit = hostile_audit(example_audit.rules)
+    html = render_html(audit, RenderOptions())
+    return audit, html, parse(html)
+
+
+def test_hostile_inputs_inject_no_element_or_attribute(
+        hostile: tuple[Audit, str, TreeBuilder]) -> None:
+    _, _, tree = hostile
+    tags = {tag for tag, _ in tree.tags}
+    assert tags <= ALLOWED_TAGS, tags - ALLOWED_TAGS
+    assert "img" not in tags
+    scripts = [attrs for tag, attrs in tree.tags if tag == "script"]
+    assert scripts == [[("type", "application/json"), ("id", "findings-data")], []]
+    svgs = [tag for tag, _ in tree.tags if tag == "svg"]
+    assert len(svgs) == 1  # the chart's own, and no other
+    for tag, attrs in tree.tags:
+        for name, value in attrs:
+            assert not name.startswith("on"), (tag, name)
+            assert name not in ("src", "style", "srcdoc", "formaction"), (tag, name)
+            # data never lands in an attribute: none of its text can appear in one
+            assert "alert" not in (value or "") and "xxxxxxxxxx" not in (value or ""), (tag,
+                                                                                         name)
+    # the script's code is the report's own, the same as for the example audit
+    policy = tree.root.find_all("meta")[1].attrs["content"] or ""
+    code = next(s for s in tree.root.find_all("script") if "type" not in s.attrs).text()
+    assert csp_hash(code) in policy and "alert" not in code
+
+
+def test_hostile_text_is_shown_escaped_and_visible(
+        hostile: tuple[Audit, str, TreeBuilder]) -> None:
+    _, html, tree = hostile
+    doc = tree.root
+    cards = doc.find_all("article", "card")
+    assert len(cards) == len(HOSTILE)
+    for card, h in zip(cards, HOSTILE, strict=True):
+        assert card.find_all("h3")[0].text() == visible(h)  # the whole name, 10 kB included
+    # control, bidi and zero-width characters are written out, never emitted raw
+    shown = visible(HOSTILE[5])
+    assert shown == ("ctl\\x00\\x01\\x07\\x08\\x0b\\x0c\\x1b[31m\\x7f\\x85\u2028\u2029 "
+                     "\\u202eevil\\u200b\\ufeff end")
+    assert shown in doc.text()
+    outside_island = html.replace(doc.by_id("findings-data").text(), "")
+    assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+                         "\u200b-\u200f\ufeff]", outside_island)
+    # the chart shortens a long label but its title keeps the whole of it
+    bar = doc.by_id("overview").find_all("g", "bar")[-1]
+    assert bar.find_all("text", "keylabel")[0].text() == "x" * 29 + "…"
+    assert bar.find_all("title")[0].text() == "x" * 10_000
+    for text in ("<script>alert(1)</script>", '"><img src=x onerror=alert(1)>'):
+        assert text in doc.text()  # shown as text, exactly
+
+
+def test_hostile_json_island_round_trips(hostile: tuple[Audit, str, TreeBuilder]) -> None:
+    audit, _, tree = hostile
+    raw = tree.root.by_id("findings-data").text()
+    assert "<" not in raw and ">" not in raw and "&" not in raw  # nothing can close it
+    data = island(tree.root)
+    assert len(data["findings"]) == len(audit.findings)
+    for got, f in zip(data["findings"], audit.findings, strict=True):
+        row = dict(zip(data["columns"], got, strict=True))
+        assert (row["key"], row["scope"], row["name"], row["file"], row["line"]) == \
+            (f.key, f.scope, f.name, f.location.file, f.location.line)
+    # every hostile string reached the island and came back unchanged
+    strings = {v for f in data["findings"] for v in f if isinstance(v, str)}
+    assert set(HOSTILE) <= strings
+
+
+def test_duplicate_key_ids_get_distinct_cards_and_anchors(example_audit: Audit) -> None:
+    first = example_audit.keys[0]
+    audit = dataclasses.replace(example_audit, keys=(*example_audit.keys, first),
+                                verdicts=(*example_audit.verdicts, example_audit.verdicts[0]))
+    doc = parse(render_html(audit, RenderOptions())).root
+    cards = doc.find_all("article", "card")
+    assert len(cards) == 12 and len({c.attrs["id"] for c in cards}) == 12
+    assert len(doc.by_id("matrix-table").find_all("tbody")[0].find_all("tr")) == 12
+
+
+# ---------------------------------------------------------------------------------------------
+# templates chosen by the organisation
+
+
+def test_template_dir_replaces_the_built_in_template(example_audit: Audit,
+                                                     tmp_path: Path) -> None:
+    (tmp_path / "report.html.j2").write_text(
+        "<p>{{ report.summary.keys }} keys, {{ report.findings|length }} findings; "
+        "{{ report.cards[0].key_id }} {{ '<b>'|breakable }} {{ ('a/' * 9)|breakable }}</p>\n")
+    out = render_html(example_audit, RenderOptions(template_dir=tmp_path))
+    assert out == (f"<p>11 keys, {len(example_audit.findings)} findings; key_bi_export &lt;b&gt; "
+                   "a/<wbr>a/<wbr>a/<wbr>a/<wbr>a/<wbr>a/<wbr>a/<wbr>a/<wbr>a/</p>\n")
+    (tmp_path / "report.html.j2").write_text("{{ report.nothing }}\n")
+    with pytest.raises(InputError, match=r"report\.html\.j2:1"):
+        render_html(example_audit, RenderOptions(template_dir=tmp_path))
+    with pytest.raises(InputError, match="not a directory"):
+        render_html(example_audit, RenderOptions(template_dir=tmp_path / "missing"))
+
+
+# ---------------------------------------------------------------------------------------------
+# size: 1,000 keys stay under 5 MB
+
+
+def many_keys(audit: Audit, count: int) -> Audit:
+    """``count`` keys cycling through the example's, each with its verdict and findings."""
+    keys, verdicts, findings = [], [], []
+    own = {k.id: [f for f in audit.findings if f.key == k.id] for k in audit.keys}
+    for n in range(count):
+        key, verdict = audit.keys[n % len(audit.keys)], audit.verdicts[n % len(audit.keys)]
+        new_id = f"{key.id}_{n:04d}"
+        keys.append(dataclasses.replace(key, id=new_id, name=f"{key.label} #{n}"))
+        verdicts.append(dataclasses.replace(verdict, key_id=new_id))
+        findings += [dataclasses.replace(f, key=new_id) for f in own[key.id]]
+    findings += [f for f in audit.findings if f.key not in own]
+    return dataclasses.replace(audit, keys=tuple(keys), verdicts=tuple(verdicts),
+                               findings=sorted_findings(findings))
+
+
+def test_thousand_keys_stay_under_five_megabytes(example_audit: Audit) -> None:
+    big = many_keys(example_audit, 1000)
+    assert len(big.findings) > 2000
+    html = render_html(big, RenderOptions())
+    size = len(html.encode("utf-8"))
+    print(f"1,000 keys, {len(big.findings)} findings: {size:,} bytes")
+    assert size < SIZE_BUDGET, f"{size:,} bytes"
+    doc = parse(html).root
+    assert len(doc.find_all("article", "card")) == 1000
+    assert len(doc.by_id("matrix-table").find_all("tbody")[0].find_all("tr")) == 1000
+
