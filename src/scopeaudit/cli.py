@@ -7,6 +7,8 @@ imports the pipeline it runs.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -18,6 +20,7 @@ from scopeaudit.errors import ExitCode, InputError
 if TYPE_CHECKING:
     from scopeaudit.catalog.model import Catalog
     from scopeaudit.catalog.openapi import ImportOptions
+    from scopeaudit.config import Config
     from scopeaudit.diagnostics import Diagnostics
 
 SEVERITY_CHOICES = ("info", "low", "medium", "high", "critical")
@@ -157,9 +160,15 @@ def catalog(catalog_path: str | None, scope_list_semantics: str | None,
     return ExitCode.CLEAN
 
 
-def _key_options(func: Any) -> Any:
-    """Options shared by every command that reads key definitions and reports findings."""
-    decorators = [
+def _apply(func: Any, decorators: list[Any]) -> Any:
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+def _input_options(func: Any) -> Any:
+    """What an audit reads and how it judges: shared by lint, audit and baseline write."""
+    return _apply(func, [
         click.option("--keys", "keys_path", required=True, metavar="FILE",
                      help="Key definitions: YAML, JSON or CSV."),
         click.option("--keys-format", type=click.Choice(["yaml", "json", "csv"]),
@@ -167,13 +176,6 @@ def _key_options(func: Any) -> Any:
         catalog_option,
         scope_semantics_option,
         catalog_overrides_option,
-        click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
-                     show_default=True, help="Report format."),
-        output_option,
-        click.option("--template-dir", metavar="DIR",
-                     help="Your own HTML/Markdown templates instead of the built-in ones "
-                          "(report.html.j2, report.md.j2)."),
-        fail_on_option,
         click.option("--as-of", metavar="DATE", help="Judge expiry and rotation as of DATE "
                      "(YYYY-MM-DD; default: today, UTC)."),
         click.option("--broad-key-threshold", type=click.IntRange(min=1), default=10,
@@ -182,109 +184,257 @@ def _key_options(func: Any) -> Any:
                      show_default=True, help="SA208: days after which a key is due for rotation."),
         click.option("--no-timestamp", is_flag=True,
                      help="Leave out generated_at, so the same inputs give the same bytes."),
-    ]
-    for decorator in reversed(decorators):
-        func = decorator(func)
-    return func
+        click.option("--config", "config_path", metavar="PATH",
+                     help="The configuration file (default: scopeaudit.toml, .scopeaudit.toml "
+                          "or [tool.scopeaudit] in pyproject.toml, the closest from here up "
+                          "to the repository root)."),
+        click.option("--no-config", is_flag=True, help="Read no configuration file."),
+        click.option("--no-ignores", is_flag=True,
+                     help="Apply no [[ignore]] suppression: show everything as it counts."),
+    ])
+
+
+def _report_options(func: Any) -> Any:
+    """How the result is shown and gated: lint and audit."""
+    return _apply(func, [
+        click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
+                     show_default=True, help="Report format."),
+        output_option,
+        click.option("--template-dir", metavar="DIR",
+                     help="Your own HTML/Markdown templates instead of the built-in ones "
+                          "(report.html.j2, report.md.j2)."),
+        fail_on_option,
+        click.option("--baseline", "baseline_path", metavar="FILE",
+                     help="Findings in this baseline (`scopeaudit baseline write`) are marked "
+                          "and do not count toward --fail-on."),
+        click.option("--exit-zero", is_flag=True,
+                     help="Exit 0 even with findings at or above --fail-on (errors still "
+                          "exit 2)."),
+    ])
+
+
+def _log_options(required: bool) -> Callable[[Any], Any]:
+    def decorate(func: Any) -> Any:
+        return _apply(func, [
+            click.option("--logs", "log_paths", multiple=True, required=required,
+                         metavar="PATH",
+                         help="Request logs: files, globs (quote them), or - for stdin; gzip "
+                              "is read transparently. Repeat for several."),
+            click.option("--log-format", "log_formats", multiple=True,
+                         metavar="[GLOB=]FORMAT",
+                         help="jsonl, csv, nginx, 'nginx:<log_format>', envoy, "
+                              "'envoy:<format>', apigw or kong (default: from the file name: "
+                              ".jsonl/.ndjson/.json, .csv, .log). GLOB=FORMAT applies to the "
+                              "inputs matching GLOB; repeatable."),
+            click.option("--map", "maps", multiple=True, metavar="FIELD=SOURCE",
+                         help="Where a field comes from in JSON/CSV records, e.g. "
+                              "key_id=context.identity.apiKeyId (fields: time, key_id, method, "
+                              "path, status, user_agent, ip, count)."),
+            click.option("--since", metavar="DATE|DURATION",
+                         help="Window start: a date, or a duration such as 90d counted back "
+                              "from --until."),
+            click.option("--until", metavar="DATE",
+                         help="Window end (default: the day of the newest record)."),
+            click.option("--strict", is_flag=True,
+                         help="Stop at the first malformed log record (exit 2)."),
+            click.option("--shared-key-clients", type=click.IntRange(min=2), default=3,
+                         show_default=True,
+                         help="SA106: distinct clients at which a key counts as shared."),
+            click.option("--jobs", type=click.IntRange(min=1), default=None,
+                         help="Processes reading logs (default: the number of cores, at most "
+                              "8). The report is the same whatever the number."),
+        ])
+    return decorate
 
 
 def _finish(audit: Any, fmt: str, output: str | None, fail_on: str,
-            diagnostics: Diagnostics, template_dir: str | None) -> int:
+            diagnostics: Diagnostics, template_dir: str | None, gate: GateOptions) -> int:
     from pathlib import Path
 
     from scopeaudit.model import Severity
     from scopeaudit.render import OutputFormat, RenderOptions, renderer_for
 
+    audit = _apply_gate(audit, gate, diagnostics)
     _show_warnings(diagnostics)
     options = RenderOptions(template_dir=Path(template_dir) if template_dir else None)
     _write_output(renderer_for(OutputFormat(fmt))(audit, options), output)
-    if fail_on == "never":
+    if fail_on == "never" or gate.exit_zero:
         return ExitCode.CLEAN
     return _exit_for(len(audit.at_or_above(Severity.parse(fail_on))))
 
 
+@dataclass(frozen=True)
+class GateOptions:
+    baseline_path: str | None = None
+    no_ignores: bool = False
+    exit_zero: bool = False
+
+
+def _apply_gate(audit: Any, gate: GateOptions, diagnostics: Diagnostics) -> Any:
+    """Per-rule settings, suppressions and the baseline from the configuration that main()
+    loaded (click's context object), applied to the finished Audit."""
+    from dataclasses import replace
+
+    from scopeaudit.gate import apply_gate, load_baseline
+    from scopeaudit.model import sorted_findings
+
+    config = _active_config()
+    for warning in config.warnings:
+        diagnostics.warn(warning)
+    findings = []
+    for f in audit.findings:
+        settings = config.rules.get(f.rule)
+        if settings is not None and settings.disabled:
+            continue
+        if settings is not None and settings.severity is not None:
+            f = replace(f, severity=settings.severity)
+        findings.append(f)
+    baseline = load_baseline(gate.baseline_path) if gate.baseline_path else None
+    ignores = () if gate.no_ignores else config.ignores
+    result = apply_gate(findings, ignores, baseline, audit.as_of)
+    disabled = tuple(sorted(rule for rule, s in config.rules.items() if s.disabled))
+    return replace(audit, findings=sorted_findings(list(result.findings)),
+                   warnings=tuple(str(w) for w in diagnostics.warnings),
+                   disabled_rules=disabled, config_path=config.path)
+
+
+def _active_config() -> Config:
+    from scopeaudit.config import Config
+
+    ctx = click.get_current_context(silent=True)
+    found = ctx.find_object(Config) if ctx is not None else None
+    return found if found is not None else Config(None)
+
+
 @cli.command()
-@_key_options
-def lint(keys_path: str, keys_format: str | None, catalog_path: str | None,
-         scope_list_semantics: str | None, catalog_overrides: str | None, fmt: str,
-         output: str | None, template_dir: str | None, fail_on: str, as_of: str | None,
-         broad_key_threshold: int, rotation_days: int, no_timestamp: bool) -> int:
+@_input_options
+@_report_options
+def lint(**params: Any) -> int:
     """Check key definitions without usage logs (rules SA2xx)."""
     from scopeaudit.diagnostics import Diagnostics
-    from scopeaudit.inventory import KeysFormat, load_inventory
-    from scopeaudit.lint import lint as run_lint
-    from scopeaudit.rules.inventory_rules import LintSettings
 
     diagnostics = Diagnostics()
-    settings = LintSettings(as_of=_parse_date(as_of, "--as-of"),
-                            broad_key_threshold=broad_key_threshold, rotation_days=rotation_days)
-    cat = _load_catalog(catalog_path, scope_list_semantics, catalog_overrides, diagnostics)
-    inventory = load_inventory(keys_path, KeysFormat(keys_format) if keys_format else None,
-                               diagnostics)
-    audit = run_lint(inventory, cat, settings, diagnostics, timestamp=not no_timestamp)
-    return _finish(audit, fmt, output, fail_on, diagnostics, template_dir)
+    return _finish_with(_build_lint(params, diagnostics), params, diagnostics)
 
 
 @cli.command()
-@_key_options
-@click.option("--logs", "log_paths", multiple=True, required=True, metavar="PATH",
-              help="Request logs: files, globs (quote them), or - for stdin; gzip is read "
-                   "transparently. Repeat for several.")
-@click.option("--log-format", "log_formats", multiple=True, metavar="[GLOB=]FORMAT",
-              help="jsonl, csv, nginx, 'nginx:<log_format>', envoy, 'envoy:<format>', apigw or "
-                   "kong (default: from the file name: .jsonl/.ndjson/.json, .csv, .log). "
-                   "GLOB=FORMAT applies to the inputs matching GLOB; repeatable.")
-@click.option("--map", "maps", multiple=True, metavar="FIELD=SOURCE",
-              help="Where a field comes from in JSON/CSV records, e.g. "
-                   "key_id=context.identity.apiKeyId (fields: time, key_id, method, path, "
-                   "status, user_agent, ip, count).")
-@click.option("--since", metavar="DATE|DURATION",
-              help="Window start: a date, or a duration such as 90d counted back from --until.")
-@click.option("--until", metavar="DATE",
-              help="Window end (default: the day of the newest record).")
-@click.option("--strict", is_flag=True, help="Stop at the first malformed log record (exit 2).")
-@click.option("--shared-key-clients", type=click.IntRange(min=2), default=3, show_default=True,
-              help="SA106: distinct clients at which a key counts as shared.")
-@click.option("--jobs", type=click.IntRange(min=1), default=None,
-              help="Processes reading logs (default: the number of cores, at most 8). "
-                   "The report is the same whatever the number.")
-def audit(keys_path: str, keys_format: str | None, catalog_path: str | None,
-          scope_list_semantics: str | None, catalog_overrides: str | None, fmt: str,
-          output: str | None, template_dir: str | None, fail_on: str, as_of: str | None,
-          broad_key_threshold: int,
-          rotation_days: int, no_timestamp: bool, log_paths: tuple[str, ...],
-          log_formats: tuple[str, ...], maps: tuple[str, ...], since: str | None,
-          until: str | None,
-          strict: bool, shared_key_clients: int, jobs: int | None) -> int:
+@_input_options
+@_report_options
+@_log_options(required=True)
+def audit(**params: Any) -> int:
     """Compare granted scopes with usage logs: verdicts, recommendations, evidence."""
-    from scopeaudit.audit import AuditOptions, LogOptions, analyse, read_usage
     from scopeaudit.diagnostics import Diagnostics
-    from scopeaudit.inventory import KeysFormat, load_inventory
-    from scopeaudit.rules.inventory_rules import LintSettings
-    from scopeaudit.rules.usage_rules import UsageSettings
-    from scopeaudit.usage.fields import parse_maps
 
     diagnostics = Diagnostics()
-    lint_settings = LintSettings(as_of=_parse_date(as_of, "--as-of"),
-                                 broad_key_threshold=broad_key_threshold,
-                                 rotation_days=rotation_days)
-    options = AuditOptions(lint=lint_settings,
-                           usage=UsageSettings(shared_key_clients=shared_key_clients),
-                           since=since, until=until)
+    return _finish_with(_build_audit(params, diagnostics), params, diagnostics)
+
+
+@cli.group()
+def baseline() -> None:
+    """Accept today's findings, so that only new ones fail the build."""
+
+
+@baseline.command("write")
+@_input_options
+@_log_options(required=False)
+@click.option("-o", "--output", metavar="FILE",
+              help="Where to write the baseline (default: stdout).")
+def baseline_write(**params: Any) -> int:
+    """Write the fingerprints of the current findings (lint, or audit when --logs is given).
+
+    Takes the same inputs and options as lint and audit. Versioned, sorted, no timestamp:
+    the same findings give the same bytes, whatever their lines.
+    """
+    from scopeaudit.diagnostics import Diagnostics
+    from scopeaudit.gate import baseline_document
+
+    diagnostics = Diagnostics()
+    built = (_build_audit(params, diagnostics) if params["log_paths"]
+             else _build_lint(params, diagnostics))
+    gated = _apply_gate(built, GateOptions(), diagnostics)
+    _show_warnings(diagnostics)
+    _write_output(baseline_document([f for f in gated.findings if f.counts]), params["output"])
+    return ExitCode.CLEAN
+
+
+@cli.command()
+@click.option("--dir", "directory", default=".", show_default=True, metavar="DIR",
+              help="Where to write the files.")
+@click.option("--force", is_flag=True, help="Overwrite files that exist.")
+def init(directory: str, force: bool) -> int:
+    """Write a commented starter scopeaudit.toml and an example keys.yaml."""
+    from importlib import resources
+    from pathlib import Path
+
+    target = Path(directory)
+    if not target.is_dir():
+        raise InputError("not a directory", file=directory)
+    starter = resources.files("scopeaudit").joinpath("starter")
+    for name in ("scopeaudit.toml", "keys.yaml"):
+        path = target / name
+        if path.exists() and not force:
+            click.echo(f"scopeaudit: {path} exists, left as it is (--force overwrites)",
+                       err=True)
+            continue
+        path.write_text(starter.joinpath(name).read_text("utf-8"), encoding="utf-8")
+        click.echo(f"scopeaudit: wrote {path}", err=True)
+    click.echo("scopeaudit: next: edit keys.yaml, then run `scopeaudit lint`", err=True)
+    return ExitCode.CLEAN
+
+
+def _lint_settings(params: dict[str, Any]) -> Any:
+    from scopeaudit.rules.inventory_rules import LintSettings
+
+    return LintSettings(as_of=_parse_date(params["as_of"], "--as-of"),
+                        broad_key_threshold=params["broad_key_threshold"],
+                        rotation_days=params["rotation_days"])
+
+
+def _inventory_and_catalog(params: dict[str, Any], diagnostics: Diagnostics) -> Any:
+    from scopeaudit.inventory import KeysFormat, load_inventory
+
+    cat = _load_catalog(params["catalog_path"], params["scope_list_semantics"],
+                        params["catalog_overrides"], diagnostics)
+    keys_format = params["keys_format"]
+    inventory = load_inventory(params["keys_path"],
+                               KeysFormat(keys_format) if keys_format else None, diagnostics)
+    return inventory, cat
+
+
+def _build_lint(params: dict[str, Any], diagnostics: Diagnostics) -> Any:
+    from scopeaudit.lint import lint as run_lint
+
+    inventory, cat = _inventory_and_catalog(params, diagnostics)
+    return run_lint(inventory, cat, _lint_settings(params), diagnostics,
+                    timestamp=not params["no_timestamp"])
+
+
+def _build_audit(params: dict[str, Any], diagnostics: Diagnostics) -> Any:
+    from scopeaudit.audit import AuditOptions, LogOptions, analyse, read_usage
+    from scopeaudit.rules.usage_rules import UsageSettings
+    from scopeaudit.usage.fields import parse_maps
     from scopeaudit.usage.parallel import default_jobs
 
-    logs = LogOptions(paths=log_paths, log_formats=log_formats, maps=parse_maps(maps),
-                      strict=strict, jobs=jobs or default_jobs())
-    cat = _load_catalog(catalog_path, scope_list_semantics, catalog_overrides, diagnostics)
-    inventory = load_inventory(keys_path, KeysFormat(keys_format) if keys_format else None,
-                               diagnostics)
+    options = AuditOptions(lint=_lint_settings(params),
+                           usage=UsageSettings(shared_key_clients=params["shared_key_clients"]),
+                           since=params["since"], until=params["until"])
+    logs = LogOptions(paths=params["log_paths"], log_formats=params["log_formats"],
+                      maps=parse_maps(params["maps"]), strict=params["strict"],
+                      jobs=params["jobs"] or default_jobs())
+    inventory, cat = _inventory_and_catalog(params, diagnostics)
     progress = _progress if sys.stderr.isatty() else None
     usage, inputs, records, requests = read_usage(inventory, cat, logs, diagnostics, progress)
-    result = analyse(inventory, cat, usage, inputs, (records, requests), options, diagnostics,
-                     timestamp=not no_timestamp)
     if progress is not None:
         click.echo("\r\x1b[K", nl=False, err=True)
-    return _finish(result, fmt, output, fail_on, diagnostics, template_dir)
+    return analyse(inventory, cat, usage, inputs, (records, requests), options, diagnostics,
+                   timestamp=not params["no_timestamp"])
+
+
+def _finish_with(built: Any, params: dict[str, Any], diagnostics: Diagnostics) -> int:
+    return _finish(built, params["fmt"], params["output"], params["fail_on"], diagnostics,
+                   params["template_dir"],
+                   GateOptions(params["baseline_path"], params["no_ignores"],
+                               params["exit_zero"]))
 
 
 def _progress(path: str, records: int) -> None:
@@ -317,11 +467,103 @@ def explain(rule: str) -> int:
     return ExitCode.CLEAN
 
 
+# Commands whose options a configuration file may set (the click command objects).
+def _configurable() -> dict[str, click.Command]:
+    return {"lint": lint, "audit": audit, "baseline write": baseline_write}
+
+
+def _long_name(param: click.Parameter) -> str | None:
+    longs = [o for o in param.opts if o.startswith("--")]
+    return longs[0][2:] if longs else None
+
+
+def _install_envvars() -> None:
+    """SCOPEAUDIT_<LONG_OPTION> for every option (SCOPEAUDIT_FAIL_ON for --fail-on)."""
+    for command in (*_configurable().values(), catalog):
+        for param in command.params:
+            name = _long_name(param)
+            if isinstance(param, click.Option) and name and param.envvar is None:
+                param.envvar = "SCOPEAUDIT_" + name.upper().replace("-", "_")
+
+
+_NOT_IN_FILES = frozenset({"config", "no-config", "help"})
+
+
+def option_types() -> dict[str, type | tuple[type, ...]]:
+    """Every configurable long option -> the TOML type it takes."""
+    types: dict[str, type | tuple[type, ...]] = {}
+    for command in _configurable().values():
+        for param in command.params:
+            name = _long_name(param)
+            if not isinstance(param, click.Option) or not name or name in _NOT_IN_FILES:
+                continue
+            if param.multiple:
+                types[name] = list
+            elif param.is_flag:
+                types[name] = bool
+            elif isinstance(param.type, click.types.IntParamType):
+                types[name] = int
+            else:
+                types[name] = str
+    return types
+
+
+def _load_config(args: list[str]) -> tuple[Config, dict[str, Any]]:
+    """The configuration for this run, and click's default map from it. Resolved before
+    click parses anything, so that the file is only the default: flag > env > file."""
+    import os
+    from pathlib import Path
+
+    from scopeaudit.config import Config, discover, load
+
+    invoked = next((a for a in args if not a.startswith("-")), None)
+    if invoked not in ("lint", "audit", "baseline") or "--help" in args or "-h" in args:
+        return Config(None), {}  # --help, catalog, rules, ...: no file is read
+    explicit = _scan_option(args, "--config") or os.environ.get("SCOPEAUDIT_CONFIG") or None
+    no_config = "--no-config" in args or os.environ.get("SCOPEAUDIT_NO_CONFIG", "").lower() in (
+        "1", "true", "yes")
+    if no_config:
+        return Config(None), {}
+    path = Path(explicit) if explicit else discover(Path.cwd())
+    if path is None:
+        return Config(None), {}
+    if not path.is_file():
+        raise InputError("no such configuration file", file=str(path))
+    config = load(path, option_types())
+    defaults: dict[str, Any] = {}
+    for command_name, command in _configurable().items():
+        values = {}
+        for param in command.params:
+            name = _long_name(param)
+            if name is not None and name in config.options and param.name is not None:
+                values[param.name] = config.options[name]
+        group, _, sub = command_name.partition(" ")
+        if sub:
+            defaults.setdefault(group, {})[sub] = values
+        else:
+            defaults[group] = values
+    return config, defaults
+
+
+def _scan_option(args: list[str], name: str) -> str | None:
+    for i, arg in enumerate(args):
+        if arg == name and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith(name + "="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+_install_envvars()
+
+
 def main(argv: list[str] | None = None) -> NoReturn:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
-        result: Any = cli.main(args=args, prog_name="scopeaudit", standalone_mode=False)
+        config, defaults = _load_config(args)
+        result: Any = cli.main(args=args, prog_name="scopeaudit", standalone_mode=False,
+                               default_map=defaults, obj=config)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.UsageError as exc:

@@ -151,6 +151,11 @@ class Finding:
         return not self.suppressed and not self.baselined
 
     @property
+    def status(self) -> str:
+        """How the gate marked it: "suppressed", "baselined", or "" when it counts."""
+        return "suppressed" if self.suppressed else "baselined" if self.baselined else ""
+
+    @property
     def fingerprint(self) -> str:
         identity = "|".join((self.rule, self.key or "", self.scope or "", self.discriminator))
         return hashlib.sha256(identity.encode("utf-8")).hexdigest()[:32]
@@ -319,6 +324,8 @@ class Audit:
     # the rule registry as of this run: reports explain rules without reaching back into it
     rules: tuple[Rule, ...] = ()
     confidence_policy: ConfidencePolicy = field(default_factory=ConfidencePolicy)
+    disabled_rules: tuple[str, ...] = ()  # switched off in the configuration
+    config_path: str | None = None  # the configuration file the gate applied, if any
 
     def at_or_above(self, threshold: Severity) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.counts and threshold <= f.severity)

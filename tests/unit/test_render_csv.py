@@ -32,7 +32,7 @@ GOLDEN = ROOT / "tests" / "golden" / "example.csv"
 UPDATE_GOLDEN = os.environ.get("SCOPEAUDIT_UPDATE_GOLDEN") == "1"
 
 HEADER = ["severity", "rule", "name", "key", "scope", "confidence", "file", "line", "message",
-          "fingerprint", "suppressed"]
+          "fingerprint", "suppressed", "baselined"]
 DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
 # C0 controls but tab and newline, DEL and C1 (written here, not imported from the renderer)
 RAW_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -117,13 +117,21 @@ def test_example_rows(example_audit: Audit) -> None:
         "line": "18",
         "message": "key 'key_bi_export' never exercised 'issues:write' in the window "
                    "(7655 accepted requests on 89 days)",
-        "fingerprint": sa102["fingerprint"], "suppressed": "false",
+        "fingerprint": sa102["fingerprint"], "suppressed": "false", "baselined": "false",
     }
     assert re.fullmatch(r"[0-9a-f]{32}", sa102["fingerprint"])
     # empty, not "None", where a finding has no scope or confidence
     sa205 = next(r for r in by_rule if r["rule"] == "SA205")
     assert sa205["scope"] == "" and sa205["confidence"] == ""
     assert [r["rule"] for r in by_rule] == [f.rule for f in example_audit.findings]
+
+
+def test_baselined_column() -> None:
+    f = dataclasses.replace(small_finding(), baselined=True)
+    rows = parse(render_csv(dataclasses.replace(lint_text(SMALL), findings=(f,)),
+                            RenderOptions()))
+    assert rows[1][HEADER.index("baselined")] == "true"
+    assert rows[1][HEADER.index("suppressed")] == "false"
 
 
 def test_suppressed_column() -> None:
@@ -189,7 +197,7 @@ keys:
     text = render_csv(audit, RenderOptions())
     assert not RAW_CONTROL.search(text)
     rows = parse(text)
-    assert len(rows) == len(audit.findings) + 1 and all(len(r) == 11 for r in rows)
+    assert len(rows) == len(audit.findings) + 1 and all(len(r) == 12 for r in rows)
     cells = {(r[HEADER.index("rule")], r[HEADER.index("key")], r[HEADER.index("scope")])
              for r in rows[1:]}
     # by hand: SA201 for every scope (none is known), SA205/SA206 for both keys

@@ -20,7 +20,7 @@ from scopeaudit.render import RenderOptions
 from scopeaudit.secrets import redact
 
 HEADER = ("severity", "rule", "name", "key", "scope", "confidence", "file", "line", "message",
-          "fingerprint", "suppressed")
+          "fingerprint", "suppressed", "baselined")
 
 # C0 controls but tab and newline, DEL, and the C1 controls.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -44,7 +44,7 @@ def cell(value: str | int | bool | None) -> str:
 def finding_row(f: Finding) -> list[str]:
     return [cell(v) for v in (
         f.severity.value, f.rule, f.name, f.key, f.scope, f.confidence, f.location.file,
-        f.location.line, f.message, f.fingerprint, f.suppressed,
+        f.location.line, f.message, f.fingerprint, f.suppressed, f.baselined,
     )]
 
 

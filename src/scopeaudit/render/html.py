@@ -319,7 +319,7 @@ class FindingRow:
     evidence: tuple[tuple[str, str], ...]
     confidence: str
     fingerprint: str
-    suppressed: bool
+    status: str  # "", "suppressed" or "baselined"
 
 
 @dataclass(frozen=True)
@@ -530,7 +530,7 @@ def _finding_rows(audit: Audit, key_anchor: Mapping[str, str]) -> tuple[FindingR
             key_anchor=key_anchor.get(f.key or "", "") if f.key else "",
             scope=visible(f.scope or ""), location=visible(str(f.location)),
             message=visible(f.message), evidence=_evidence(f),
-            confidence=f.confidence or "", fingerprint=f.fingerprint, suppressed=f.suppressed,
+            confidence=f.confidence or "", fingerprint=f.fingerprint, status=f.status,
         )
         for i, f in enumerate(audit.findings)
     )
@@ -605,7 +605,7 @@ def build_view(audit: Audit) -> ReportView:
                          [v for _, _, v in judged if v])
 
     counts = count_by_severity(audit.findings)
-    suppressed = sum(1 for f in audit.findings if f.suppressed)
+    suppressed = sum(1 for f in audit.findings if not f.counts)  # suppressed or baselined
     fired: dict[str, int] = {}
     for f in audit.findings:
         fired[f.rule] = fired.get(f.rule, 0) + 1

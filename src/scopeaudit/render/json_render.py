@@ -29,6 +29,8 @@ def finding_document(f: Finding) -> dict[str, Any]:
         "location": {"file": f.location.file, "line": f.location.line},
         "fingerprint": f.fingerprint,
         "suppressed": f.suppressed,
+        "suppression_reason": f.suppression_reason,
+        "baselined": f.baselined,
     }
 
 
@@ -127,7 +129,12 @@ def audit_document(audit: Audit) -> dict[str, Any]:
         "summary": {
             "findings": len(audit.findings),
             "by_severity": count_by_severity(audit.findings),
+            # kept apart: all findings are listed; these do not count toward --fail-on
+            "suppressed": sum(1 for f in audit.findings if f.suppressed),
+            "baselined": sum(1 for f in audit.findings if f.baselined and not f.suppressed),
+            "counted": sum(1 for f in audit.findings if f.counts),
         },
+        "gate": {"config": audit.config_path, "disabled_rules": list(audit.disabled_rules)},
         "warnings": list(audit.warnings),
     })
     return doc

@@ -203,7 +203,7 @@ class KeySection:
 @dataclass(frozen=True)
 class FindingRow:
     severity: str
-    suppressed: bool
+    status: str  # "", "suppressed" or "baselined"
     rule: str
     name: str
     key: str | None
@@ -343,7 +343,7 @@ def _key_section(v: KeyVerdict, key: Key | None) -> KeySection:
 
 
 def _verdict(audit: Audit) -> Verdict:
-    active = [f for f in audit.findings if not f.suppressed]
+    active = [f for f in audit.findings if f.counts]
     removals = deferred = removal_keys = 0
     for v in audit.verdicts:
         low = sum(1 for s in v.remove if (c := v.confidence.get(s)) is not None
@@ -367,7 +367,7 @@ def build_view(audit: Audit) -> MarkdownView:
     quiet: list[str] = []
     if usage is not None:
         noted = {f.key for f in audit.findings
-                 if f.key is not None and not f.suppressed and f.severity > Severity.INFO}
+                 if f.key is not None and f.counts and f.severity > Severity.INFO}
         for v in audit.verdicts:
             if _has_something_to_do(v, noted):
                 sections.append(_key_section(v, keys.get(v.key_id)))
@@ -390,7 +390,7 @@ def build_view(audit: Audit) -> MarkdownView:
         keys_audited=len(audit.keys),
         keys_sources=tuple(i.path for i in audit.inputs if i.kind == "keys"),
         findings_total=len(audit.findings),
-        suppressed=sum(1 for f in audit.findings if f.suppressed),
+        suppressed=sum(1 for f in audit.findings if not f.counts),
         by_severity=tuple(SeverityCount(s, n)
                           for s, n in count_by_severity(audit.findings).items()),
         catalog=f"{audit.catalog.name} {audit.catalog.version}",
@@ -403,7 +403,7 @@ def build_view(audit: Audit) -> MarkdownView:
         key_sections=tuple(sections),
         quiet_keys=tuple(quiet),
         findings=tuple(
-            FindingRow(f.severity.value, f.suppressed, f.rule, f.name, f.key, f.scope,
+            FindingRow(f.severity.value, f.status, f.rule, f.name, f.key, f.scope,
                        f.location.file, f.location.line, f.message)
             for f in audit.findings),
         rules=tuple(RuleRow(r.id, r.name, r.summary) for r in audit.rules if r.id in fired),

@@ -40,7 +40,7 @@ def render_table(audit: Audit, options: RenderOptions) -> str:
         rows_f = [
             (f.severity.value, f"{f.rule} {f.name}", one_line(f.key or "-", 32),
              one_line(f.scope or "-", 24), f"{f.location.file}:{f.location.line}",
-             one_line(f.message, 110))
+             one_line(f.message, 110) + (f" [{f.status}]" if f.status else ""))
             for f in audit.findings
         ]
         lines.append(tabulate(rows_f, headers=("severity", "rule", "key", "scope", "location",
@@ -50,7 +50,10 @@ def render_table(audit: Audit, options: RenderOptions) -> str:
     counts = count_by_severity(audit.findings)
     shown = ", ".join(f"{n} {sev}" for sev, n in counts.items() if n) or "none"
     lines.append("")
-    lines.append(f"{len(audit.keys)} keys checked; findings: {shown}.")
+    uncounted = sum(1 for f in audit.findings if not f.counts)
+    lines.append(f"{len(audit.keys)} keys checked; findings: {shown}."
+                 + (f" {uncounted} of them suppressed or baselined, not counted toward "
+                    "--fail-on." if uncounted else ""))
     if audit.replay is not None:
         r = audit.replay
         lines.append(f"Replay: {r.requests} accepted requests checked against the recommended "

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The GitHub Action's logic (action.yml): install scopeaudit in its own virtual environment,
+# write the SARIF report, run the gate with a Markdown report appended to the job summary,
+# and hand the exit code to the action's last step, so the SARIF upload runs in between.
+# Inputs arrive as INPUT_* environment variables. SCOPEAUDIT_BIN (tests) skips the install.
+set -uo pipefail
+
+if [ -n "${SCOPEAUDIT_BIN:-}" ]; then
+  scopeaudit="$SCOPEAUDIT_BIN"
+else
+  venv="${RUNNER_TEMP:-${TMPDIR:-/tmp}}/scopeaudit-venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "${INPUT_PACKAGE:-$ACTION_PATH}"
+  scopeaudit="$venv/bin/scopeaudit"
+fi
+
+command=lint
+args=()
+[ -n "${INPUT_KEYS:-}" ] && args+=(--keys "$INPUT_KEYS")
+if [ -n "${INPUT_LOGS:-}" ]; then
+  command=audit
+  while IFS= read -r pattern; do
+    [ -n "$pattern" ] && args+=(--logs "$pattern")
+  done <<< "$INPUT_LOGS"
+fi
+[ -n "${INPUT_BASELINE:-}" ] && args+=(--baseline "$INPUT_BASELINE")
+[ -n "${INPUT_CONFIG:-}" ] && args+=(--config "$INPUT_CONFIG")
+[ -n "${INPUT_FAIL_ON:-}" ] && args+=(--fail-on "$INPUT_FAIL_ON")
+sarif="${INPUT_SARIF_FILE:-scopeaudit.sarif}"
+
+# The SARIF report never decides the gate (--exit-zero); an error in it (exit 2) does.
+"$scopeaudit" "$command" "${args[@]}" --format sarif -o "$sarif" --exit-zero
+code=$?
+if [ "$code" -eq 0 ]; then
+  summary="$(mktemp)"
+  "$scopeaudit" "$command" "${args[@]}" --format markdown -o "$summary"
+  code=$?
+  if [ -n "${GITHUB_STEP_SUMMARY:-}" ] && [ -s "$summary" ]; then
+    cat "$summary" >> "$GITHUB_STEP_SUMMARY"
+  fi
+  rm -f "$summary"
+fi
+echo "exit-code=$code" >> "${GITHUB_OUTPUT:-/dev/null}"
+exit 0
