@@ -90,7 +90,7 @@ def read_usage(inventory: Inventory, catalog: Catalog, logs: LogOptions,
                                logs.split_min_bytes)
     usage, stats_list, records, requests, warnings = read_units(
         units, hashes, inventory.keys, catalog, logs.maps, logs.strict, logs.jobs,
-        progress if logs.jobs == 1 else None)
+        progress)
     for warning in warnings:
         diagnostics.warn(warning)
     for stats in stats_list:

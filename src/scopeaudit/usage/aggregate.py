@@ -319,13 +319,18 @@ def merge_usage(parts: list[Usage]) -> Usage:
     first-seen locations and token lines keep the earliest units' first. (Past the bound of
     MAX_CLIENTS_PER_KEY clients, which clients are listed may differ; counts do not.)
     """
-    merged = Usage({}, {}, {}, {}, {}, {})
-    shapes_overflow = 0
-    for part in parts:
+    if not parts:
+        return Usage({}, {}, {}, {}, {}, {})
+    # The first part is the base, merged into in place; each later part is dropped from the
+    # list once merged, so memory holds the result and one part, not every part and a copy.
+    merged = parts[0]
+    shapes_overflow = merged.shapes_overflow
+    while len(parts) > 1:
+        part = parts.pop(1)
         for cell_key, cell in part.cells.items():
             mine = merged.cells.get(cell_key)
             if mine is None:
-                merged.cells[cell_key] = Cell(cell.count, cell.first, cell.last)
+                merged.cells[cell_key] = cell
             else:
                 mine.count += cell.count
                 mine.first = min(mine.first, cell.first)
@@ -339,7 +344,8 @@ def merge_usage(parts: list[Usage]) -> Usage:
                         merged.clients_overflow[key] = (
                             merged.clients_overflow.get(key, 0) + use.hits)
                         continue
-                    mine_use = per_key[client] = ClientUse()
+                    per_key[client] = use
+                    continue
                 mine_use.hits += use.hits
                 mine_use.first = min(mine_use.first, use.first)
                 mine_use.last = max(mine_use.last, use.last)

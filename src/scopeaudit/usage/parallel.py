@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -163,6 +163,7 @@ def _report(records: Iterator[Record], path: str, progress: Progress) -> Iterato
 
 
 _WORKER_JOB: _Job | None = None
+_EMPTY = Usage({}, {}, {}, {}, {}, {})
 
 
 def _init_worker(job: _Job) -> None:
@@ -187,7 +188,14 @@ def read_units(units: list[Unit], hashes: Mapping[str, str], keys: tuple[Key, ..
         context = get_context("fork") if "fork" in _methods() else get_context("spawn")
         with ProcessPoolExecutor(max_workers=min(jobs, len(units)), mp_context=context,
                                  initializer=_init_worker, initargs=(job,)) as pool:
-            results = list(pool.map(_run_in_worker, units))
+            futures = [pool.submit(_run_in_worker, unit) for unit in units]
+            done_records = 0
+            for future in as_completed(futures):
+                if progress is not None:
+                    done_records += future.result().stats.records
+                    progress(future.result().stats.path, done_records)
+            results = [f.result() for f in futures]  # input order, whatever finished first
+            del futures  # the results are the only references left: merging can free parts
     else:
         results = [run_unit(unit, job, progress) for unit in units]
     records = sum(r.stats.records for r in results)
@@ -207,8 +215,10 @@ def read_units(units: list[Unit], hashes: Mapping[str, str], keys: tuple[Key, ..
         stats.bytes_read += result.stats.bytes_read
     for path, digest in hashes.items():
         by_path[path].sha256 = digest
-    usage = merge_usage([r.usage for r in results]) if len(results) > 1 else (
-        results[0].usage if results else Usage({}, {}, {}, {}, {}, {}))
+    parts = [r.usage for r in results]
+    for result in results:
+        result.usage = _EMPTY  # merge_usage frees each part as it goes; nothing else holds it
+    usage = merge_usage(parts)
     return usage, list(by_path.values()), records, requests, warnings
 
 
