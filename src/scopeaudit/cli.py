@@ -247,14 +247,33 @@ def _log_options(required: bool) -> Callable[[Any], Any]:
     return decorate
 
 
+def _history_options(func: Any) -> Any:
+    """The run history: audit only."""
+    return _apply(func, [
+        click.option("--history", "history_path", metavar="PATH",
+                     help="Record this run in an SQLite history (created if missing) and "
+                          "report what changed since the previous run there."),
+        click.option("--history-timeout", type=click.FloatRange(min=0), default=30.0,
+                     show_default=True, metavar="SECONDS",
+                     help="How long to wait for another run holding the history."),
+    ])
+
+
 def _finish(audit: Any, fmt: str, output: str | None, fail_on: str,
-            diagnostics: Diagnostics, template_dir: str | None, gate: GateOptions) -> int:
+            diagnostics: Diagnostics, template_dir: str | None, gate: GateOptions,
+            history: tuple[str, float] | None = None) -> int:
     from pathlib import Path
 
     from scopeaudit.model import Severity
     from scopeaudit.render import OutputFormat, RenderOptions, renderer_for
 
     audit = _apply_gate(audit, gate, diagnostics)
+    if history is not None:
+        from dataclasses import replace
+
+        from scopeaudit.history import record_run
+
+        audit = replace(audit, drift=record_run(history[0], audit, timeout=history[1]))
     _show_warnings(diagnostics)
     options = RenderOptions(template_dir=Path(template_dir) if template_dir else None)
     _write_output(renderer_for(OutputFormat(fmt))(audit, options), output)
@@ -321,6 +340,7 @@ def lint(**params: Any) -> int:
 @_input_options
 @_report_options
 @_log_options(required=True)
+@_history_options
 def audit(**params: Any) -> int:
     """Compare granted scopes with usage logs: verdicts, recommendations, evidence."""
     from scopeaudit.diagnostics import Diagnostics
@@ -434,7 +454,9 @@ def _finish_with(built: Any, params: dict[str, Any], diagnostics: Diagnostics) -
     return _finish(built, params["fmt"], params["output"], params["fail_on"], diagnostics,
                    params["template_dir"],
                    GateOptions(params["baseline_path"], params["no_ignores"],
-                               params["exit_zero"]))
+                               params["exit_zero"]),
+                   (params["history_path"], params["history_timeout"])
+                   if params.get("history_path") else None)
 
 
 def _progress(path: str, records: int) -> None:
@@ -464,6 +486,26 @@ def explain(rule: str) -> int:
     except KeyError:
         raise InputError(f"unknown rule {rule!r}; `scopeaudit rules` lists them") from None
     click.echo(found.explain(), nl=False)
+    return ExitCode.CLEAN
+
+
+@cli.command()
+@click.argument("path", metavar="PATH")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "html"]),
+              default="table", show_default=True,
+              help="table: one row per run; json: the runs and the trend; html: a page with "
+                   "the trend drawn as inline SVG.")
+@click.option("-o", "--output", metavar="FILE", help="Write to FILE instead of stdout.")
+@click.option("--history-timeout", type=click.FloatRange(min=0), default=30.0,
+              show_default=True, metavar="SECONDS",
+              help="How long to wait for a run writing the history.")
+def history(path: str, fmt: str, output: str | None, history_timeout: float) -> int:
+    """List the runs recorded with `audit --history PATH`, and the trend."""
+    from scopeaudit.history import list_runs
+    from scopeaudit.render.history_view import render_history
+
+    runs = list_runs(path, history_timeout)
+    _write_output(render_history(runs, fmt, path), output)
     return ExitCode.CLEAN
 
 

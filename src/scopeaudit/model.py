@@ -301,6 +301,63 @@ class UsageSummary:
 
 
 @dataclass(frozen=True)
+class DriftFinding:
+    """A finding as the run history knows it: its identity and what it was about.
+
+    ``first_seen`` is when the history first recorded this fingerprint (persisting and
+    regressed findings; None for new and resolved ones). ``resolved_at`` is, for a regressed
+    finding, the run in which it was last absent.
+    """
+
+    fingerprint: str
+    rule: str
+    key: str | None
+    scope: str | None
+    severity: str
+    first_seen: str | None = None
+    resolved_at: str | None = None
+
+
+@dataclass(frozen=True)
+class PreviousRun:
+    id: int
+    run_at: str
+    tool_version: str
+
+
+@dataclass(frozen=True)
+class Drift:
+    """What changed since the previous run recorded in the same history (``--history``).
+
+    ``previous_run`` is None on a history's first run: then every finding is new and every
+    key added. Over-privilege is the risk-weighted count of granted scopes the audit would
+    take away (see :mod:`scopeaudit.drift`: a write scope weighs 3, a read scope 1).
+    """
+
+    previous_run: PreviousRun | None
+    new: tuple[DriftFinding, ...]
+    persisting: tuple[DriftFinding, ...]
+    resolved: tuple[DriftFinding, ...]
+    regressed: tuple[DriftFinding, ...]
+    keys_added: tuple[str, ...]
+    keys_removed: tuple[str, ...]
+    scopes_granted: tuple[tuple[str, str], ...]  # (key, scope) granted since the previous run
+    scopes_revoked: tuple[tuple[str, str], ...]  # (key, scope) no longer granted
+    unused_scopes: int  # granted scopes the audit would take away, all keys
+    over_privilege: int  # the organisation's weighted score
+    over_privilege_by_key: Mapping[str, int]
+    previous_unused_scopes: int | None = None
+    previous_over_privilege: int | None = None
+
+    def states(self) -> dict[str, str]:
+        """fingerprint -> "new", "persisting" or "regressed" for every current finding."""
+        return {d.fingerprint: name
+                for name, group in (("new", self.new), ("persisting", self.persisting),
+                                    ("regressed", self.regressed))
+                for d in group}
+
+
+@dataclass(frozen=True)
 class Audit:
     """The one result value. Every output format is a view of it; nothing renders from loaders.
 
@@ -326,6 +383,7 @@ class Audit:
     confidence_policy: ConfidencePolicy = field(default_factory=ConfidencePolicy)
     disabled_rules: tuple[str, ...] = ()  # switched off in the configuration
     config_path: str | None = None  # the configuration file the gate applied, if any
+    drift: Drift | None = None  # since the previous run in --history; None without one
 
     def at_or_above(self, threshold: Severity) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.counts and threshold <= f.severity)

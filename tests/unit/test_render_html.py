@@ -168,7 +168,7 @@ def test_sections_present(example_doc: Node) -> None:
 def test_summary_states_inputs_window_coverage_findings_requests_and_replay(
         example_doc: Node, example_audit: Audit) -> None:
     text = " ".join(example_doc.by_id("summary").text().split())
-    assert "11" in text and "Keys audited" in text
+    assert "Scopes to remove" in text and "of 11 keys audited" in text
     assert "2026-08-29 – 2026-11-26" in text and "90 days" in text
     assert "89 of 90 days have records" in text and "Gaps: 2026-10-03" in text
     assert "415,154" in text  # requests read
@@ -576,3 +576,13 @@ def test_thousand_keys_stay_under_five_megabytes(example_audit: Audit) -> None:
     assert len(doc.find_all("article", "card")) == 1000
     assert len(doc.by_id("matrix-table").find_all("tbody")[0].find_all("tr")) == 1000
 
+
+
+def test_summary_leads_with_what_to_remove(example_audit: Audit) -> None:
+    # by hand from the example's remove lists: bi 1, sensor 1, ticket 1, mobile 4, field 1,
+    # platform admin 26, dashboard 2 = 36 on 7 keys; inspection runner's 2 are deferred (low)
+    html = render_html(example_audit, RenderOptions())
+    tile = html[html.index("Scopes to remove"):]
+    tile = tile[: tile.index("</div>")]
+    assert '<span class="big">36</span>' in tile
+    assert "on 7 of 11 keys audited; 2 more deferred for thin evidence" in tile

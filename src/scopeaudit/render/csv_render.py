@@ -49,9 +49,15 @@ def finding_row(f: Finding) -> list[str]:
 
 
 def render_csv(audit: Audit, options: RenderOptions) -> str:
+    """With --history (``audit.drift``), a last column ``drift``: new, persisting or
+    regressed since the previous run; without one the columns are exactly HEADER."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow([cell(h) for h in HEADER])
+    states = audit.drift.states() if audit.drift is not None else None
+    writer.writerow([cell(h) for h in HEADER] + (["drift"] if states is not None else []))
     for finding in audit.findings:
-        writer.writerow(finding_row(finding))
+        row = finding_row(finding)
+        if states is not None:
+            row.append(cell(states.get(finding.fingerprint, "")))
+        writer.writerow(row)
     return out.getvalue()

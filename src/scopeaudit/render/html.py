@@ -30,6 +30,7 @@ from markupsafe import Markup
 
 from scopeaudit.model import Audit, Finding, Key, KeyVerdict, Severity, count_by_severity
 from scopeaudit.render import RenderOptions
+from scopeaudit.render.markdown import DriftView, drift_view
 from scopeaudit.render.templates import render_template
 
 TEMPLATE = "report.html.j2"
@@ -138,6 +139,9 @@ class SummaryView:
     active_findings: int  # not suppressed
     suppressed: int
     alarming: bool  # an unsuppressed critical or high finding: the tile is marked
+    removals: int  # scope removals recommended (confidence medium or high)
+    removal_keys: int  # keys with at least one of them
+    deferred: int  # removals deferred for thin evidence (confidence low, SA108)
 
 
 @dataclass(frozen=True)
@@ -388,6 +392,7 @@ class ReportView:
     policy: PolicyView
     warnings: tuple[str, ...]
     script_data: Mapping[str, Any]  # the findings script's data: the JSON island
+    drift: DriftView | None = None  # "since last run" (--history only)
 
 
 # --------------------------------------------------------------------------- building
@@ -440,7 +445,7 @@ def _removals(verdict: KeyVerdict) -> tuple[RemovalGroup, ...]:
         conf = verdict.confidence.get(scope)
         level, basis = (conf.level, conf.basis) if conf else ("unknown", "no basis recorded")
         groups.setdefault((level, basis), []).append(visible(scope))
-    return tuple(RemovalGroup(level, visible(basis), tuple(scopes))
+    return tuple(RemovalGroup(level, visible(basis[:1].upper() + basis[1:]), tuple(scopes))
                  for (level, basis), scopes in groups.items())
 
 
@@ -561,6 +566,18 @@ def _policy(audit: Audit) -> PolicyView:
                       p.medium_days, f"{p.medium_coverage:.0%}", p.medium_active_days)
 
 
+def _removal_counts(audit: Audit) -> tuple[int, int, int]:
+    """(recommended removals, keys with one, deferred removals): the summary's headline."""
+    removals = keys = deferred = 0
+    for v in audit.verdicts:
+        low = sum(1 for s in v.remove if (c := v.confidence.get(s)) is not None
+                  and c.level == "low")
+        removals += len(v.remove) - low
+        deferred += low
+        keys += 1 if len(v.remove) > low else 0
+    return removals, keys, deferred
+
+
 def build_view(audit: Audit) -> ReportView:
     """The whole report as display-ready values; the template decides only the layout."""
     keys_input = next((i for i in audit.inputs if i.kind == "keys"), None)
@@ -622,7 +639,7 @@ def build_view(audit: Audit) -> ReportView:
         summary=SummaryView(len(audit.keys), len(audit.findings),
                             tuple(SeverityCount(s, n) for s, n in counts.items()),
                             len(audit.findings) - suppressed, suppressed,
-                            bool(audit.at_or_above(Severity.HIGH))),
+                            bool(audit.at_or_above(Severity.HIGH)), *_removal_counts(audit)),
         inputs=tuple(InputView(visible(i.path), i.kind, i.sha256, i.records, i.skipped,
                                ", ".join(map(str, i.skipped_lines)))
                      for i in audit.inputs),
@@ -639,6 +656,7 @@ def build_view(audit: Audit) -> ReportView:
         policy=_policy(audit),
         warnings=tuple(visible(w) for w in audit.warnings),
         script_data=_script_data(audit),
+        drift=drift_view(audit.drift, visible),
     )
 
 

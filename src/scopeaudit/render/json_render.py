@@ -10,7 +10,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from scopeaudit.model import Audit, Finding, Key, KeyVerdict, count_by_severity
+from scopeaudit.drift import READ_WEIGHT, WRITE_WEIGHT
+from scopeaudit.model import (
+    Audit,
+    Drift,
+    DriftFinding,
+    Finding,
+    Key,
+    KeyVerdict,
+    count_by_severity,
+)
 from scopeaudit.render import RenderOptions
 
 SCHEMA_ID = "scopeaudit/audit/v1"
@@ -102,6 +111,42 @@ def _usage_documents(audit: Audit) -> dict[str, Any]:
     }
 
 
+def _drift_finding(d: DriftFinding, dated: bool) -> dict[str, Any]:
+    doc: dict[str, Any] = {"fingerprint": d.fingerprint, "rule": d.rule, "key": d.key,
+                           "scope": d.scope, "severity": d.severity}
+    if dated:
+        doc["first_seen"] = d.first_seen
+    return doc
+
+
+def drift_document(drift: Drift | None) -> dict[str, Any] | None:
+    """Since the previous run in the history; None without --history."""
+    if drift is None:
+        return None
+    prev = drift.previous_run
+    return {
+        "previous_run": ({"id": prev.id, "run_at": prev.run_at,
+                          "tool_version": prev.tool_version} if prev else None),
+        "new": [_drift_finding(d, False) for d in drift.new],
+        "persisting": [_drift_finding(d, True) for d in drift.persisting],
+        "resolved": [_drift_finding(d, False) for d in drift.resolved],
+        "regressed": [{**_drift_finding(d, True), "resolved_at": d.resolved_at}
+                      for d in drift.regressed],
+        "keys_added": list(drift.keys_added),
+        "keys_removed": list(drift.keys_removed),
+        "scopes_granted": [{"key": k, "scope": s} for k, s in drift.scopes_granted],
+        "scopes_revoked": [{"key": k, "scope": s} for k, s in drift.scopes_revoked],
+        "over_privilege": {
+            "weights": {"write": WRITE_WEIGHT, "read": READ_WEIGHT},
+            "unused_scopes": drift.unused_scopes,
+            "score": drift.over_privilege,
+            "by_key": dict(drift.over_privilege_by_key),
+            "previous_unused_scopes": drift.previous_unused_scopes,
+            "previous_score": drift.previous_over_privilege,
+        },
+    }
+
+
 def audit_document(audit: Audit) -> dict[str, Any]:
     verdicts = {v.key_id: v for v in audit.verdicts}
     doc: dict[str, Any] = {
@@ -136,6 +181,7 @@ def audit_document(audit: Audit) -> dict[str, Any]:
         },
         "gate": {"config": audit.config_path, "disabled_rules": list(audit.disabled_rules)},
         "warnings": list(audit.warnings),
+        "drift": drift_document(audit.drift),
     })
     return doc
 

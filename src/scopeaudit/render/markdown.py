@@ -21,7 +21,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from scopeaudit.errors import InputError
-from scopeaudit.model import Audit, Key, KeyVerdict, Severity, count_by_severity
+from scopeaudit.model import Audit, Drift, Key, KeyVerdict, Severity, count_by_severity
 from scopeaudit.render import RenderOptions
 
 TEMPLATE = "report.md.j2"
@@ -242,6 +242,37 @@ class Truncation:
 
 
 @dataclass(frozen=True)
+class DriftRow:
+    state: str  # new | regressed | resolved
+    severity: str
+    rule: str
+    key: str | None
+    scope: str | None
+    first_seen: str | None
+
+
+@dataclass(frozen=True)
+class DriftView:
+    """"Since last run" (--history): counts, the changed findings, keys and scopes."""
+
+    previous: str | None  # the previous run's time, None on a history's first run
+    new: int
+    persisting: int
+    resolved: int
+    regressed: int
+    rows: tuple[DriftRow, ...]  # new, regressed and resolved findings, at most LIST_LIMIT
+    more_rows: int
+    keys_added: tuple[str, ...]
+    keys_removed: tuple[str, ...]
+    scopes_granted: tuple[str, ...]  # "key: scope"
+    scopes_revoked: tuple[str, ...]
+    over_privilege: int
+    previous_over_privilege: int | None
+    unused_scopes: int
+    previous_unused_scopes: int | None
+
+
+@dataclass(frozen=True)
 class MarkdownView:
     mode: str  # "audit" | "lint"
     tool_version: str
@@ -266,6 +297,7 @@ class MarkdownView:
     rules: tuple[RuleRow, ...]  # the rules of this report's findings
     warnings: tuple[str, ...]
     truncation: Truncation | None
+    drift: DriftView | None = None  # --history only
 
 
 def _first(items: tuple[str, ...] | list[str], limit: int = LIST_LIMIT) -> tuple[str, ...]:
@@ -357,6 +389,36 @@ def _verdict(audit: Audit) -> Verdict:
     return Verdict(level, critical, high, len(active), removals, removal_keys, deferred)
 
 
+def drift_view(drift: Drift | None,
+               text: Callable[[str], str] = lambda value: value) -> DriftView | None:
+    """The "since last run" view (Markdown and HTML); ``text`` cleans strings from inputs
+    (the HTML report makes invisible characters visible)."""
+    if drift is None:
+        return None
+
+    def opt(value: str | None) -> str | None:
+        return text(value) if value is not None else None
+
+    rows = [DriftRow(state, d.severity, text(d.rule), opt(d.key), opt(d.scope), d.first_seen)
+            for state, group in (("new", drift.new), ("regressed", drift.regressed),
+                                 ("resolved", drift.resolved))
+            for d in group]
+    return DriftView(
+        previous=drift.previous_run.run_at if drift.previous_run else None,
+        new=len(drift.new), persisting=len(drift.persisting), resolved=len(drift.resolved),
+        regressed=len(drift.regressed), rows=tuple(rows[:LIST_LIMIT]),
+        more_rows=max(len(rows) - LIST_LIMIT, 0),
+        keys_added=_first([text(k) for k in drift.keys_added]) if drift.previous_run else (),
+        keys_removed=_first([text(k) for k in drift.keys_removed]),
+        scopes_granted=_first([text(f"{k}: {s}") for k, s in drift.scopes_granted]),
+        scopes_revoked=_first([text(f"{k}: {s}") for k, s in drift.scopes_revoked]),
+        over_privilege=drift.over_privilege,
+        previous_over_privilege=drift.previous_over_privilege,
+        unused_scopes=drift.unused_scopes,
+        previous_unused_scopes=drift.previous_unused_scopes,
+    )
+
+
 def build_view(audit: Audit) -> MarkdownView:
     """Everything the template shows, decided here (nothing is left out yet)."""
     usage = _usage_view(audit)
@@ -409,6 +471,7 @@ def build_view(audit: Audit) -> MarkdownView:
         rules=tuple(RuleRow(r.id, r.name, r.summary) for r in audit.rules if r.id in fired),
         warnings=audit.warnings,
         truncation=None,
+        drift=drift_view(audit.drift),
     )
 
 

@@ -19,7 +19,7 @@ import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from scopeaudit.model import Audit, Finding, Severity
+from scopeaudit.model import Audit, Drift, Finding, Severity
 from scopeaudit.render import RenderOptions
 from scopeaudit.secrets import redact
 
@@ -185,7 +185,8 @@ def _message(finding: Finding) -> str:
     return text
 
 
-def result_document(finding: Finding, rule_index: int) -> dict[str, Any]:
+def result_document(finding: Finding, rule_index: int,
+                    drift_state: str | None = None) -> dict[str, Any]:
     uri = artifact_uri(finding.location.file)
     artifact: dict[str, Any] = {"uri": uri}
     if _is_relative(uri):
@@ -222,7 +223,23 @@ def result_document(finding: Finding, rule_index: int) -> dict[str, Any]:
         result["suppressions"] = [suppression]
     if finding.baselined:
         result["baselineState"] = "unchanged"
+    if drift_state:  # --history: compared with the previous run (regressed: new again)
+        result["baselineState"] = "unchanged" if drift_state == "persisting" else "new"
+        result["properties"]["drift"] = drift_state
     return result
+
+
+def _drift_properties(drift: Drift) -> dict[str, Any]:
+    prev = drift.previous_run
+    return {"drift": {
+        "previous_run": ({"id": prev.id, "run_at": prev.run_at} if prev else None),
+        "new": len(drift.new), "persisting": len(drift.persisting),
+        "resolved": len(drift.resolved), "regressed": len(drift.regressed),
+        "resolved_fingerprints": [d.fingerprint for d in drift.resolved],
+        "keys_added": list(drift.keys_added), "keys_removed": list(drift.keys_removed),
+        "over_privilege": drift.over_privilege, "unused_scopes": drift.unused_scopes,
+        "previous_over_privilege": drift.previous_over_privilege,
+    }}
 
 
 def sarif_document(audit: Audit) -> dict[str, Any]:
@@ -243,17 +260,18 @@ def sarif_document(audit: Audit) -> dict[str, Any]:
                                 f"at most {MAX_RESULTS} results per run; the JSON report "
                                 f"(--format json) has them all"},
         }]
-    return {
-        "$schema": SARIF_SCHEMA,
-        "version": SARIF_VERSION,
-        "runs": [{
-            "tool": {"driver": {"name": TOOL_NAME, "version": audit.tool_version,
-                                "rules": descriptors}},
-            "automationDetails": {"id": f"{TOOL_NAME}/{audit.mode}/"},
-            "invocations": [invocation],
-            "results": [result_document(f, index[f.rule]) for f in shown],
-        }],
+    states = audit.drift.states() if audit.drift is not None else {}
+    run: dict[str, Any] = {
+        "tool": {"driver": {"name": TOOL_NAME, "version": audit.tool_version,
+                            "rules": descriptors}},
+        "automationDetails": {"id": f"{TOOL_NAME}/{audit.mode}/"},
+        "invocations": [invocation],
+        "results": [result_document(f, index[f.rule], states.get(f.fingerprint))
+                    for f in shown],
     }
+    if audit.drift is not None:
+        run["properties"] = _drift_properties(audit.drift)
+    return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
 
 
 def _redacted(value: Any) -> Any:

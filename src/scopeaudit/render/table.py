@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
-from scopeaudit.model import Audit, count_by_severity
+from scopeaudit.model import Audit, Drift, count_by_severity
 from scopeaudit.render import RenderOptions
 from scopeaudit.render.text import one_line
 
@@ -60,8 +60,44 @@ def render_table(audit: Audit, options: RenderOptions) -> str:
                      f"scopes, {r.would_be_denied} would be refused"
                      + (f" ({r.unverifiable} unmatched requests not checkable)"
                         if r.unverifiable else "") + ".")
+    if audit.drift is not None:
+        lines.extend(drift_lines(audit.drift))
     skipped = [i for i in audit.inputs if i.skipped]
     for i in skipped:
         lines.append(f"{i.path}: {i.skipped} malformed record(s) skipped (lines "
                      f"{', '.join(map(str, i.skipped_lines))}).")
     return "\n".join(lines) + "\n"
+
+
+def _pairs(pairs: tuple[tuple[str, str], ...]) -> str:
+    return one_line(", ".join(f"{k} {s}" for k, s in pairs), 100)
+
+
+def drift_lines(drift: Drift) -> list[str]:
+    """The "since last run" section: a few lines."""
+    prev = drift.previous_run
+    lines = ["", f"Since last run ({prev.run_at}, run {prev.id}):" if prev
+             else "Since last run: this is the first run in the history."]
+    lines.append(f"  findings: {len(drift.new)} new, {len(drift.persisting)} persisting, "
+                 f"{len(drift.resolved)} resolved, {len(drift.regressed)} regressed")
+    for label, group in (("new", drift.new), ("regressed", drift.regressed)):
+        if group:
+            lines.append(f"  {label}: " + one_line(", ".join(
+                f"{d.rule} {d.key or '-'}{' ' + d.scope if d.scope else ''}" for d in group),
+                110))
+    if prev is not None and (drift.keys_added or drift.keys_removed):
+        lines.append(f"  keys: {len(drift.keys_added)} added"
+                     + (f" ({one_line(', '.join(drift.keys_added), 60)})"
+                        if drift.keys_added else "")
+                     + f", {len(drift.keys_removed)} removed"
+                     + (f" ({one_line(', '.join(drift.keys_removed), 60)})"
+                        if drift.keys_removed else ""))
+    if drift.scopes_granted:
+        lines.append(f"  scopes granted: {_pairs(drift.scopes_granted)}")
+    if drift.scopes_revoked:
+        lines.append(f"  scopes revoked: {_pairs(drift.scopes_revoked)}")
+    before = (f" (was {drift.previous_over_privilege}, {drift.previous_unused_scopes} unused)"
+              if drift.previous_over_privilege is not None else "")
+    lines.append(f"  over-privilege: {drift.over_privilege} from {drift.unused_scopes} unused "
+                 f"scope(s), write 3 / read 1{before}")
+    return lines
