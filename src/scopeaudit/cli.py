@@ -615,8 +615,9 @@ def main(argv: list[str] | None = None) -> NoReturn:
         # click's own errors default to exit 1, which here means "findings": never let it leak.
         exc.show()
         sys.exit(ExitCode.ERROR)
-    except click.Abort:
-        click.echo("scopeaudit: aborted", err=True)
+    except (click.Abort, KeyboardInterrupt):
+        # Ctrl-C in a long audit: one line, no traceback, and nothing half-written reported
+        click.echo("scopeaudit: interrupted", err=True)
         sys.exit(ExitCode.ERROR)
     except InputError as exc:
         if debug:

@@ -154,3 +154,16 @@ def test_internal_error_is_one_line_exit_2_and_debug_shows_traceback(
     assert "0FAKE0TOKEN0FOR0TESTS000" not in err
     with pytest.raises(RuntimeError):
         main(["--debug", "lint", "--keys", EXAMPLE_KEYS])
+
+
+def test_interrupt_is_one_line_exit_2(capsys: pytest.CaptureFixture[str],
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import scopeaudit.lint
+
+    def interrupted(*_: object, **__: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(scopeaudit.lint, "lint", interrupted)
+    code, _, err = run(capsys, "lint", "--keys", EXAMPLE_KEYS)
+    # click prints a newline first (after the ^C the terminal shows), then our one line
+    assert code == 2 and err.strip() == "scopeaudit: interrupted"
