@@ -13,17 +13,15 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 
 from scopeaudit.model import Audit, Finding
 from scopeaudit.render import RenderOptions
+from scopeaudit.render.text import show_invisible
 from scopeaudit.secrets import redact
 
 HEADER = ("severity", "rule", "name", "key", "scope", "confidence", "file", "line", "message",
           "fingerprint", "suppressed", "baselined")
 
-# C0 controls but tab and newline, DEL, and the C1 controls.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # Cells a spreadsheet would read as a formula (OWASP): = + - @, or a leading tab / CR.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -38,7 +36,7 @@ def cell(value: str | int | bool | None) -> str:
     text = redact(str(value))
     if text.startswith(FORMULA_START):  # checked before escaping: a leading CR counts too
         text = "'" + text
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)
+    return show_invisible(text, keep="\t\n")  # the cell's quoting carries tab and newline
 
 
 def finding_row(f: Finding) -> list[str]:

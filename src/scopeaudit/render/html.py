@@ -32,14 +32,9 @@ from scopeaudit.model import Audit, Finding, Key, KeyVerdict, Severity, count_by
 from scopeaudit.render import RenderOptions
 from scopeaudit.render.markdown import DriftView, drift_view
 from scopeaudit.render.templates import render_template
+from scopeaudit.render.text import show_invisible
 
 TEMPLATE = "report.html.j2"
-
-# Control characters (C0, DEL, C1), bidi embeddings/overrides/isolates, zero-width and
-# invisible formatting characters: all can make one string look like another.
-_INVISIBLE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
-)
 
 _JOINTS = re.compile(r"(?<=[/_.:@])")
 
@@ -55,11 +50,7 @@ _CHART_LABEL_CHARS = 30
 
 def visible(text: str) -> str:
     """``text`` with every invisible or direction-changing character written as an escape."""
-    def escape(m: re.Match[str]) -> str:
-        code = ord(m.group(0))
-        return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
-
-    return _INVISIBLE.sub(escape, text)
+    return show_invisible(text)
 
 
 def _short(text: str, limit: int) -> str:

@@ -23,6 +23,7 @@ from markupsafe import Markup
 from scopeaudit.errors import InputError
 from scopeaudit.model import Audit, Drift, Key, KeyVerdict, Severity, count_by_severity
 from scopeaudit.render import RenderOptions
+from scopeaudit.render.text import show_invisible
 
 TEMPLATE = "report.md.j2"
 BUDGET_BYTES = 1_000_000  # GitHub's step-summary limit is 1 MiB; stay clear of it
@@ -42,9 +43,6 @@ _ESCAPES = str.maketrans({
     **{c: "\\" + c for c in "\\`*_[]|#!~$"},
     "&": "&amp;", "<": "&lt;", ">": "&gt;",
 })
-# Characters that could break a table row or a line, move a terminal's cursor, or reorder
-# text visually (bidi controls): shown as visible escapes instead.
-_INVISIBLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # U+200D ZERO WIDTH JOINER after "@" or "#" stops GitHub from linking a mention (@org/team)
 # or an issue (#123): its filters run on the rendered text and need the two side by side.
 # An e-mail address (a letter or digit before the @) pings nobody and is left alone.
@@ -53,11 +51,6 @@ _MENTION = re.compile(r"(?<![A-Za-z0-9])@(?=[A-Za-z0-9])")
 _ISSUE = re.compile(r"#(?=[0-9])")
 # A line start that would make a list item, a heading underline or an ordered list.
 _LEADING_MARKER = re.compile(r" *(?:[-+=]|[0-9]+[.)])")
-
-
-def _visible(match: re.Match[str]) -> str:
-    code = ord(match.group(0))
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 
 def md(value: object, limit: int = CELL_LIMIT) -> Markup:
@@ -81,7 +74,7 @@ def md(value: object, limit: int = CELL_LIMIT) -> Markup:
     text = "" if value is None else str(value)
     if len(text) > limit:
         text = text[: max(limit - 1, 0)] + "…"
-    text = _INVISIBLE.sub(_visible, text)
+    text = show_invisible(text)  # before the ZWJs below are put in
     text = _ISSUE.sub("#" + ZWJ, _MENTION.sub("@" + ZWJ, text))
     marker = _LEADING_MARKER.match(text)
     # the marker's characters (spaces, digits, - + = . )) are not changed by _ESCAPES

@@ -1,16 +1,35 @@
-"""Small text helpers shared by the plain-text views."""
+"""Text helpers every view shares: invisible characters made visible, cells cut to size."""
 
 from __future__ import annotations
 
 import re
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Control characters (C0, DEL, C1), line and paragraph separators, bidi marks, embeddings,
+# overrides and isolates, zero-width and invisible formatting characters: each can break a
+# line or a table row, move a terminal's cursor, or make one string look like another.
+_INVISIBLE_SET = ("\x00-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e"
+                  "\u2060-\u2064\u2066-\u2069\ufeff")
+_INVISIBLE = re.compile(f"[{_INVISIBLE_SET}]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group(0))
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def show_invisible(text: str, keep: str = "") -> str:
+    """``text`` with every invisible or direction-changing character written as an escape
+    (``\\x1b``, ``\\u202e``); the characters in ``keep`` (e.g. a CSV cell's tab and newline,
+    which its quoting carries) stay as they are."""
+    if not keep:
+        return _INVISIBLE.sub(_escape, text)
+    return _INVISIBLE.sub(lambda m: m.group(0) if m.group(0) in keep else _escape(m), text)
 
 
 def one_line(text: str, limit: int) -> str:
-    """Control characters made visible and the text cut to ``limit`` characters for a cell.
+    """A terminal cell: invisible characters made visible, cut to ``limit`` characters.
 
     Keeps a hostile key name from moving the cursor or forging lines in a terminal.
     """
-    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)
+    text = show_invisible(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
