@@ -248,6 +248,11 @@ class RemovalConfidence:
     level: str  # "high" | "medium" | "low"
     basis: str
 
+    @property
+    def deferred(self) -> bool:
+        """Low confidence: the removal is deferred (SA108), not recommended yet."""
+        return self.level == "low"
+
 
 @dataclass(frozen=True)
 class ClientSummary:
@@ -277,6 +282,12 @@ class KeyVerdict:
     clients: tuple[ClientSummary, ...]
     operations: tuple[tuple[str, int], ...]  # accepted requests per operation
     unmatched: tuple[tuple[str, int], ...]  # accepted requests per unmatched shape
+
+    @property
+    def deferred(self) -> tuple[str, ...]:
+        """The removals whose confidence is low: deferred (SA108), not recommended yet."""
+        return tuple(s for s in self.remove
+                     if (c := self.confidence.get(s)) is not None and c.deferred)
 
 
 @dataclass(frozen=True)
@@ -384,6 +395,16 @@ class Audit:
     disabled_rules: tuple[str, ...] = ()  # switched off in the configuration
     config_path: str | None = None  # the configuration file the gate applied, if any
     drift: Drift | None = None  # since the previous run in --history; None without one
+
+    def removal_counts(self) -> tuple[int, int, int]:
+        """(recommended removals, keys with at least one, deferred removals)."""
+        removals = keys = deferred = 0
+        for v in self.verdicts:
+            low = len(v.deferred)
+            removals += len(v.remove) - low
+            deferred += low
+            keys += 1 if len(v.remove) > low else 0
+        return removals, keys, deferred
 
     def at_or_above(self, threshold: Severity) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.counts and threshold <= f.severity)

@@ -28,7 +28,15 @@ from typing import Any
 
 from markupsafe import Markup
 
-from scopeaudit.model import Audit, Finding, Key, KeyVerdict, Severity, count_by_severity
+from scopeaudit.model import (
+    Audit,
+    Finding,
+    Key,
+    KeyVerdict,
+    RemovalConfidence,
+    Severity,
+    count_by_severity,
+)
 from scopeaudit.render import RenderOptions
 from scopeaudit.render.markdown import DriftView, drift_view
 from scopeaudit.render.templates import render_template
@@ -240,12 +248,9 @@ class RemovalGroup:
     level: str
     basis: str
     scopes: tuple[str, ...]
-
-    @property
-    def deferred(self) -> bool:
-        """Low confidence: the rules of evidence defer such a removal (SA108), so the report
-        must not present it as advice to act on now."""
-        return self.level == "low"
+    # low confidence: the rules of evidence defer such a removal (SA108), so the report
+    # must not present it as advice to act on now
+    deferred: bool
 
 
 @dataclass(frozen=True)
@@ -431,13 +436,13 @@ def _granted_groups(key: Key, verdict: KeyVerdict | None) -> tuple[ScopeGroup, .
 
 
 def _removals(verdict: KeyVerdict) -> tuple[RemovalGroup, ...]:
-    groups: dict[tuple[str, str], list[str]] = {}
+    groups: dict[RemovalConfidence, list[str]] = {}
     for scope in verdict.remove:
-        conf = verdict.confidence.get(scope)
-        level, basis = (conf.level, conf.basis) if conf else ("unknown", "no basis recorded")
-        groups.setdefault((level, basis), []).append(visible(scope))
-    return tuple(RemovalGroup(level, visible(basis[:1].upper() + basis[1:]), tuple(scopes))
-                 for (level, basis), scopes in groups.items())
+        conf = verdict.confidence.get(scope) or RemovalConfidence("unknown", "no basis recorded")
+        groups.setdefault(conf, []).append(visible(scope))
+    return tuple(RemovalGroup(conf.level, visible(conf.basis[:1].upper() + conf.basis[1:]),
+                              tuple(scopes), conf.deferred)
+                 for conf, scopes in groups.items())
 
 
 def _usage_facts(key: Key, v: KeyVerdict) -> UsageFacts:
@@ -557,18 +562,6 @@ def _policy(audit: Audit) -> PolicyView:
                       p.medium_days, f"{p.medium_coverage:.0%}", p.medium_active_days)
 
 
-def _removal_counts(audit: Audit) -> tuple[int, int, int]:
-    """(recommended removals, keys with one, deferred removals): the summary's headline."""
-    removals = keys = deferred = 0
-    for v in audit.verdicts:
-        low = sum(1 for s in v.remove if (c := v.confidence.get(s)) is not None
-                  and c.level == "low")
-        removals += len(v.remove) - low
-        deferred += low
-        keys += 1 if len(v.remove) > low else 0
-    return removals, keys, deferred
-
-
 def build_view(audit: Audit) -> ReportView:
     """The whole report as display-ready values; the template decides only the layout."""
     keys_input = next((i for i in audit.inputs if i.kind == "keys"), None)
@@ -630,7 +623,7 @@ def build_view(audit: Audit) -> ReportView:
         summary=SummaryView(len(audit.keys), len(audit.findings),
                             tuple(SeverityCount(s, n) for s, n in counts.items()),
                             len(audit.findings) - suppressed, suppressed,
-                            bool(audit.at_or_above(Severity.HIGH)), *_removal_counts(audit)),
+                            bool(audit.at_or_above(Severity.HIGH)), *audit.removal_counts()),
         inputs=tuple(InputView(visible(i.path), i.kind, i.sha256, i.records, i.skipped,
                                ", ".join(map(str, i.skipped_lines)))
                      for i in audit.inputs),

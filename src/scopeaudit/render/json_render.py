@@ -61,8 +61,7 @@ def key_document(k: Key, v: KeyVerdict | None) -> dict[str, Any]:
         "recommended": list(v.recommended),
         "remove": list(v.remove),
         # the removals whose confidence is low: deferred (SA108), not yet recommended
-        "deferred": [s for s in v.remove
-                     if (c := v.confidence.get(s)) is not None and c.level == "low"],
+        "deferred": list(v.deferred),
         "undeclared": list(v.undeclared),
         "confidence": {s: {"level": c.level, "basis": c.basis}
                        for s, c in sorted(v.confidence.items())},

@@ -21,7 +21,15 @@ from pathlib import Path
 from markupsafe import Markup
 
 from scopeaudit.errors import InputError
-from scopeaudit.model import Audit, Drift, Key, KeyVerdict, Severity, count_by_severity
+from scopeaudit.model import (
+    Audit,
+    Drift,
+    Key,
+    KeyVerdict,
+    RemovalConfidence,
+    Severity,
+    count_by_severity,
+)
 from scopeaudit.render import RenderOptions
 from scopeaudit.render.text import show_invisible
 
@@ -321,14 +329,12 @@ def _usage_view(audit: Audit) -> UsageView | None:
 
 
 def _removal_groups(v: KeyVerdict) -> tuple[RemovalGroup, ...]:
-    groups: dict[tuple[str, str], list[str]] = {}
+    groups: dict[RemovalConfidence, list[str]] = {}
     for scope in v.remove:
-        conf = v.confidence.get(scope)
-        level, basis = (conf.level, conf.basis) if conf is not None else ("unstated", "")
-        groups.setdefault((level, basis), []).append(scope)
-    # rules/usage_rules.py defers every low-confidence removal (SA108)
-    return tuple(RemovalGroup(tuple(scopes), level, level == "low", basis)
-                 for (level, basis), scopes in groups.items())
+        conf = v.confidence.get(scope) or RemovalConfidence("unstated", "")
+        groups.setdefault(conf, []).append(scope)
+    return tuple(RemovalGroup(tuple(scopes), conf.level, conf.deferred, conf.basis)
+                 for conf, scopes in groups.items())
 
 
 def _has_something_to_do(v: KeyVerdict, keys_with_findings: set[str]) -> bool:
@@ -369,13 +375,7 @@ def _key_section(v: KeyVerdict, key: Key | None) -> KeySection:
 
 def _verdict(audit: Audit) -> Verdict:
     active = [f for f in audit.findings if f.counts]
-    removals = deferred = removal_keys = 0
-    for v in audit.verdicts:
-        low = sum(1 for s in v.remove if (c := v.confidence.get(s)) is not None
-                  and c.level == "low")
-        deferred += low
-        removals += len(v.remove) - low
-        removal_keys += 1 if len(v.remove) > low else 0
+    removals, removal_keys, deferred = audit.removal_counts()
     critical = sum(1 for f in active if f.severity is Severity.CRITICAL)
     high = sum(1 for f in active if f.severity is Severity.HIGH)
     level = "action" if critical or high else "review" if active else "clean"

@@ -32,7 +32,7 @@ def key_rules(facts: KeyFacts, catalog: Catalog, settings: UsageSettings) -> Ite
     if v.remove:
         confidence = v.confidence[v.remove[0]]
         if v.accepted == 0:
-            if confidence.level == "low":
+            if confidence.deferred:
                 yield _deferred(facts, list(v.remove), "no accepted request, but " +
                                 confidence.basis)
             else:
@@ -53,7 +53,7 @@ def key_rules(facts: KeyFacts, catalog: Catalog, settings: UsageSettings) -> Ite
                 conf = v.confidence[scope]
                 if v.states.get(scope) != UNUSED or catalog.scope(scope) is None:
                     continue  # a scope the catalog does not know is SA201's to report
-                if conf.level == "low":
+                if conf.deferred:
                     deferred.append(scope)
                     continue
                 is_write = bool(_writes([scope], catalog))
