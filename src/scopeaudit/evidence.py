@@ -145,32 +145,39 @@ def build_evidence(keys: tuple[Key, ...], catalog: Catalog, usage: Usage, window
     # accepted requests per (key, operation, day) for the replay and scope days
     accepted_by_op_day: dict[str, dict[str, dict[int, int]]] = defaultdict(
         lambda: defaultdict(dict))
+    # One pass over every cell: the loop runs once per (key, operation, class, day), so it
+    # keeps to plain comparisons (no min/max calls) and names each cell's fields once.
     for (key_label, op_id, cls, day), cell in usage.cells.items():
-        if key_label not in first_ever or cell.first < first_ever[key_label]:
-            first_ever[key_label] = cell.first
-        if not lo <= day <= hi:
+        first, last, count = cell.first, cell.last, cell.count
+        seen = first_ever.get(key_label)
+        if seen is None or first < seen:
+            first_ever[key_label] = first
+        if day < lo or day > hi:
             continue
         t = tallies[key_label]
-        t.first = cell.first if t.first is None else min(t.first, cell.first)
-        t.last = cell.last if t.last is None else max(t.last, cell.last)
+        if t.first is None or first < t.first:
+            t.first = first
+        if t.last is None or last > t.last:
+            t.last = last
         if cls == "401":
-            t.unauthorized += cell.count
-            t.unauth_first = cell.first if t.unauth_first is None else min(t.unauth_first,
-                                                                          cell.first)
-            t.unauth_last = cell.last if t.unauth_last is None else max(t.unauth_last, cell.last)
+            t.unauthorized += count
+            if t.unauth_first is None or first < t.unauth_first:
+                t.unauth_first = first
+            if t.unauth_last is None or last > t.unauth_last:
+                t.unauth_last = last
         elif cls == "403":
-            t.denied += cell.count
-            t.denials[op_id] = t.denials.get(op_id, 0) + cell.count
+            t.denied += count
+            t.denials[op_id] = t.denials.get(op_id, 0) + count
         else:
-            t.accepted += cell.count
+            t.accepted += count
             t.active_days.add(day)
             if op_id.startswith(UNMATCHED_PREFIX):
                 shape = op_id[len(UNMATCHED_PREFIX):]
-                t.unmatched[shape] = t.unmatched.get(shape, 0) + cell.count
+                t.unmatched[shape] = t.unmatched.get(shape, 0) + count
             else:
-                t.ops[op_id] = t.ops.get(op_id, 0) + cell.count
+                t.ops[op_id] = t.ops.get(op_id, 0) + count
                 per_day = accepted_by_op_day[key_label][op_id]
-                per_day[day] = per_day.get(day, 0) + cell.count
+                per_day[day] = per_day.get(day, 0) + count
 
     facts: list[KeyFacts] = []
     replay_requests = replay_denied = unverifiable = 0

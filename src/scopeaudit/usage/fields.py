@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from operator import itemgetter
 from typing import Any
 
@@ -120,16 +121,15 @@ class FieldMap:
 
     getters: Mapping[str, tuple[Getter, ...]]
     sources: Mapping[str, tuple[str, ...]]
+    # Plans per record shape (see _extractor): a memo, not configuration.
+    _plans: dict[tuple[str, ...], Callable[[Mapping[str, Any]], list[Any]]] = dataclass_field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def build(cls, overrides: Mapping[str, str], preset: str | None = None) -> FieldMap:
         base = PRESETS[preset] if preset else DEFAULTS
         sources = {f: ((overrides[f],) if f in overrides else base.get(f, ())) for f in FIELDS}
         return cls({f: tuple(_getter(s) for s in srcs) for f, srcs in sources.items()}, sources)
-
-    def __post_init__(self) -> None:
-        # Plans per record shape (see _plan); a memo, not configuration.
-        object.__setattr__(self, "_plans", {})
 
     def _extractor(self, obj: Mapping[str, Any]) -> Callable[[Mapping[str, Any]], list[Any]]:
         """A function giving the eight raw field values (FIELDS order) of records with the
@@ -141,8 +141,7 @@ class FieldMap:
         Values still need the "" / "-" check (see record).
         """
         signature = tuple(obj)
-        cache: dict[tuple[str, ...], Callable[[Mapping[str, Any]], list[Any]]] = \
-            self._plans  # type: ignore[attr-defined]
+        cache = self._plans
         extract = cache.get(signature)
         if extract is not None:
             return extract

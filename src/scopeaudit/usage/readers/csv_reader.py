@@ -55,7 +55,7 @@ def _text_lines(stream: io.BufferedIOBase, marks: _LineMarks) -> Iterator[str]:
             text = raw.decode("utf-8", "replace")  # keeps the quoting, so rows stay in step
         if b"sk_" in raw and line_has_token(raw):
             marks.token = True
-        yield text
+        yield text + "\n"  # the line end iter_lines took off: a quoted cell may span lines
 
 
 @dataclass  # not frozen: LogReader.name is a plain (settable) protocol member

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 
 from scopeaudit.usage.fields import BadRecord, FieldMap, line_has_token
-from scopeaudit.usage.inputs import iter_lines
+from scopeaudit.usage.inputs import iter_line_blocks
 from scopeaudit.usage.record import ReadContext, Record
 
 BOM = codecs.BOM_UTF8  # orjson refuses one; an exported file may start with it
@@ -25,26 +25,29 @@ class JsonLinesReader:
     def read(self, stream: io.BufferedIOBase, ctx: ReadContext) -> Iterator[Record]:
         skip = ctx.stats.skip
         to_record = self.fields.record
-        for lineno, raw in iter_lines(stream, ctx.first_line):
-            if raw is None:
-                skip(lineno, "line longer than 1 MiB")
-                continue
-            try:
-                obj = orjson.loads(raw)
-            except orjson.JSONDecodeError as exc:
-                if not raw.strip():
-                    continue  # blank lines are not records
-                obj = _after_bom(raw) if lineno == 1 else None  # off the hot path
-                if obj is None:
-                    skip(lineno, f"invalid JSON ({str(exc).split(':')[0]})")
+        loads = orjson.loads
+        decode_error = orjson.JSONDecodeError
+        for first, lines in iter_line_blocks(stream, ctx.first_line):
+            for lineno, raw in enumerate(lines, first):
+                if raw is None:
+                    skip(lineno, "line longer than 1 MiB")
                     continue
-            if not isinstance(obj, dict):
-                yield from self.other(obj, raw, lineno, ctx)
-                continue
-            try:
-                yield to_record(obj, lineno, ctx, line_has_token(raw))
-            except BadRecord as exc:
-                skip(lineno, str(exc))
+                try:
+                    obj = loads(raw)
+                except decode_error as exc:
+                    if not raw.strip():
+                        continue  # blank lines are not records
+                    obj = _after_bom(raw) if lineno == 1 else None  # off the hot path
+                    if obj is None:
+                        skip(lineno, f"invalid JSON ({str(exc).split(':')[0]})")
+                        continue
+                if obj.__class__ is not dict:
+                    yield from self.other(obj, raw, lineno, ctx)
+                    continue
+                try:
+                    yield to_record(obj, lineno, ctx, b"sk_" in raw and line_has_token(raw))
+                except BadRecord as exc:
+                    skip(lineno, str(exc))
 
     def other(self, value: Any, raw: bytes, lineno: int, ctx: ReadContext) -> Iterator[Record]:
         """A line holding JSON that is not an object: malformed here; formats that batch
