@@ -5,14 +5,23 @@ Writes deterministic JSON Lines logs (50 keys, identifiers in paths) to benchmar
 then, each in its own process so peak RSS is its own:
 
 * ``scopeaudit audit`` end to end (keys + catalog + logs -> JSON report);
-* a plain stdlib-json loop doing the same grouping (key x method x path-without-query x
-  status class x UTC day) with no routing, matching or evidence at all;
+* a plain stdlib-json loop doing the same grouping (key x operation x status class x UTC
+  day, with a regex per catalog template) and, for context, one grouping by raw path;
 
-and prints records/s for both, the ratio, and peak RSS at each size. Targets (issue 3):
+and prints records/s for each, the ratios, and peak RSS at each size. Targets (issue 3):
 scopeaudit >= 1.3x the stdlib loop; peak RSS at 10M <= 1.5x that at 1M.
 
-    python benchmarks/bench_audit.py                 # 1M and 10M records
-    python benchmarks/bench_audit.py --sizes 1000000 # 1M only
+Two traffic profiles (``--profile``):
+
+* ``integrations`` (the default): each key is one integration, as in a real organisation. It
+  calls a fixed handful of operations on the resources it holds, mostly successfully, with
+  a busy-to-quiet spread of volume across keys (1/rank) and one or two clients per key.
+* ``uniform``: every key calls every resource at random with random statuses: the worst case
+  for the aggregate, whose size is the number of distinct key x operation x status class x
+  day cells (about 275k at 1M records, close to the ~1M possible at 10M).
+
+    python benchmarks/bench_audit.py                          # 1M and 10M, integrations
+    python benchmarks/bench_audit.py --sizes 1000000 --profile uniform
 """
 
 from __future__ import annotations
@@ -120,10 +129,69 @@ def write_logs(path: Path, n: int) -> None:
             else:
                 method, target = "POST", base
             buf.append(json.dumps({
-                "ts": t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z",
+                "ts": _stamp(t),
                 "key_id": f"key_{rng.randrange(N_KEYS):02d}", "method": method, "path": target,
                 "status": statuses[rng.randrange(len(statuses))],
                 "ua": uas[rng.randrange(len(uas))], "ip": f"192.0.2.{rng.randrange(1, 255)}",
+            }, separators=(",", ":")))
+            if len(buf) >= 10000:
+                out.write("\n".join(buf) + "\n")
+                buf = []
+        if buf:
+            out.write("\n".join(buf) + "\n")
+
+
+def _stamp(t: datetime) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+
+
+def write_integration_logs(path: Path, n: int) -> None:
+    """Each key is one integration: the same few operations on its own resources, day after
+    day; mostly 2xx, a little 404, 429 and 5xx; a few keys probing a resource they lack
+    (403). Volume per key falls off as 1/rank."""
+    rng = random.Random(n + 7)
+    key_rng = random.Random(1)  # the same draws as write_keys: each key's own resources
+    profiles = []
+    for k in range(N_KEYS):
+        held = key_rng.sample(RESOURCES, 4)
+        used = held[:rng.randint(1, 3)]
+        writer = rng.random() < 0.4
+        calls: list[tuple[str, str]] = []
+        for _, base in used:
+            calls += [("GET", base + "/{id}"), ("GET", base + "?page={page}&limit=100")]
+            if writer:
+                calls += [("PATCH", base + "/{id}"), ("POST", base)]
+        probe = rng.choice([r for r in RESOURCES if r not in held])[1] if k % 10 == 3 else None
+        clients = [(f"integration-{k}/{c + 1}.0", f"10.{k}.{c}.{rng.randrange(1, 255)}")
+                   for c in range(rng.randint(1, 2))]
+        profiles.append((calls, probe, clients))
+    weights = [1 / (rank + 1) for rank in range(N_KEYS)]
+    keys = rng.choices(range(N_KEYS), weights=weights, k=n)
+    start = datetime(2026, 8, 29, tzinfo=UTC)
+    span = 90 * 86400
+    with open(path, "w", encoding="utf-8") as out:
+        buf = []
+        for i in range(n):
+            t = start + timedelta(seconds=span * i / n)
+            k = keys[i]
+            calls, probe, clients = profiles[k]
+            method, target = calls[rng.randrange(len(calls))]
+            r = rng.random()
+            if probe is not None and r < 0.02:
+                method, target, status = "GET", probe + "/{id}", 403
+            elif r < 0.03:
+                status = 404
+            elif r < 0.035:
+                status = 429
+            elif r < 0.038:
+                status = 500
+            else:
+                status = 201 if method == "POST" else 200
+            ua, ip = clients[rng.randrange(len(clients))]
+            buf.append(json.dumps({
+                "ts": _stamp(t), "key_id": f"key_{k:02d}", "method": method,
+                "path": target.format(id=rng.randrange(1, 200000), page=rng.randrange(1, 50)),
+                "status": status, "ua": ua, "ip": ip,
             }, separators=(",", ":")))
             if len(buf) >= 10000:
                 out.write("\n".join(buf) + "\n")
@@ -150,6 +218,8 @@ def peak_rss(cmd: list[str]) -> tuple[float, int, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--profile", choices=["integrations", "uniform"],
+                        default="integrations", help="traffic profile (see above)")
     args = parser.parse_args()
     DATA.mkdir(exist_ok=True)
     keys = DATA / "bench-keys.yaml"
@@ -157,10 +227,12 @@ def main() -> None:
     scopeaudit = str(Path(sys.executable).parent / "scopeaudit")
     results = []
     for n in args.sizes:
-        logs = DATA / f"bench-{n}.jsonl"
+        # uniform logs keep their first name: other benchmarks read them
+        logs = DATA / (f"bench-{n}.jsonl" if args.profile == "uniform"
+                       else f"bench-{args.profile}-{n}.jsonl")
         if not logs.exists():
             print(f"writing {n:,} records to {logs} ...", flush=True)
-            write_logs(logs, n)
+            (write_logs if args.profile == "uniform" else write_integration_logs)(logs, n)
         catalog = DATA / "catalog.json"
         subprocess.run([scopeaudit, "catalog", "--format", "json", "-o", str(catalog)],
                        check=True)
