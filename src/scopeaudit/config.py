@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -67,9 +67,15 @@ def _has_tool_table(path: Path) -> bool:
         return False
 
 
-def load(path: Path, option_types: Mapping[str, type | tuple[type, ...]]) -> Config:
+def load(path: Path, option_types: Mapping[str, type | tuple[type, ...]], *,
+         command_line_only: Collection[str] = (), no_urls: Collection[str] = ()) -> Config:
     """Read and check one configuration file. ``option_types`` maps every long option name
-    the CLI knows to the TOML type it takes (``list`` for repeatable options)."""
+    the CLI knows to the TOML type it takes (``list`` for repeatable options).
+
+    A configuration file is part of the repository, and a pull request can edit it: options
+    in ``command_line_only`` (where credentials go, which TLS servers are trusted) and URLs
+    in the ``no_urls`` options are refused here, so that a CI run never sends its secrets
+    where an edited file says."""
     source = str(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -101,13 +107,31 @@ def load(path: Path, option_types: Mapping[str, type | tuple[type, ...]]) -> Con
                 options.setdefault(option, threshold)
         elif key == "ignore":
             ignores = _ignores(value, source, lines, prefix, warnings)
+        elif key in command_line_only:
+            raise InputError(f"{key!r} cannot be set in a configuration file: it decides where "
+                             "credentials are sent or which TLS servers are trusted; set it "
+                             "on the command line or in the environment "
+                             f"(SCOPEAUDIT_{key.upper().replace('-', '_')})", file=source,
+                             line=line)
         elif key in option_types:
             options[key] = _checked(value, option_types[key], key, source, line)
+            if key in no_urls and any(_is_url(v) for v in
+                                      (value if isinstance(value, list) else [value])):
+                raise InputError(f"{key!r}: a URL cannot be set in a configuration file: it "
+                                 "would receive SCOPEAUDIT_HTTP_TOKEN and --header "
+                                 "credentials; set it on the command line or in the "
+                                 "environment", file=source, line=line)
         else:
             known = ", ".join(sorted([*option_types, "rules", "ignore"]))
             raise InputError(f"unknown key {key!r} (known keys: {known})", file=source,
                              line=line)
     return Config(source, options, rules, tuple(ignores), tuple(warnings))
+
+
+def _is_url(value: object) -> bool:
+    from scopeaudit.http.policy import is_url
+
+    return isinstance(value, str) and is_url(value)
 
 
 def _checked(value: Any, expected: type | tuple[type, ...], key: str, source: str,

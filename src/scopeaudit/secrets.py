@@ -40,3 +40,21 @@ def redact(text: str) -> str:
 
 def contains_token(text: str) -> bool:
     return TOKEN_RE.search(text) is not None
+
+
+# Query parameters whose value is a credential: a parameter is secret when its name contains
+# one of these words, case-insensitively (``api_key``, ``access_token``, ``X-Amz-Signature``,
+# ``X-Amz-Credential``, GCS's ``X-Goog-Signature``, Azure SAS ``sig``, ``password``,
+# ``sessionid`` ...). The one list for every module that hides query values: the log readers,
+# the SQL they compile to, and how URLs are shown. Words, not whole names, on purpose: an
+# unknown ``refresh_token`` is hidden too, at the price of also hiding ``?design=``.
+SECRET_PARAM_WORDS = ("token", "key", "sig", "secret", "passw", "pwd", "credential", "auth",
+                      "session")
+# A whole parameter name holding one of the words, as a regular expression (no groups, no
+# look-around: the SQL dialects' regex engines must accept it too).
+SECRET_PARAM_NAME = ("[^=&;#?/\\s]*(?:" + "|".join(SECRET_PARAM_WORDS) + ")[^=&;#?/\\s]*")
+
+
+def is_secret_param_name(name: str) -> bool:
+    low = name.lower()
+    return any(word in low for word in SECRET_PARAM_WORDS)

@@ -7,6 +7,7 @@ import hashlib
 import re
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scopeaudit.diagnostics import Diagnostics
 from scopeaudit.errors import InputError
@@ -14,6 +15,9 @@ from scopeaudit.inventory.schema import keys_from_tree
 from scopeaudit.inventory.tree import PNode
 from scopeaudit.model import Inventory
 from scopeaudit.secrets import TOKEN_RE, fingerprint, token_kind
+
+if TYPE_CHECKING:
+    from scopeaudit.http.settings import HttpSettings
 
 
 class KeysFormat(Enum):
@@ -92,7 +96,18 @@ def parse_inventory(data: bytes, source: str, fmt: KeysFormat,
     )
 
 
-def load_inventory(path: str, fmt: KeysFormat | None, diagnostics: Diagnostics) -> Inventory:
+def load_inventory(path: str, fmt: KeysFormat | None, diagnostics: Diagnostics,
+                   http: HttpSettings | None = None) -> Inventory:
+    from scopeaudit.http.policy import is_url
+
+    if is_url(path):
+        from scopeaudit.http.policy import display_url
+        from scopeaudit.http.settings import HttpSettings
+        from scopeaudit.inventory.remote import fetch_keys
+
+        data, found = fetch_keys(path, fmt.value if fmt else None, http or HttpSettings())
+        # the URL as reports show it: findings point at it, never at its credentials
+        return parse_inventory(data, display_url(path), KeysFormat(found), diagnostics)
     fmt = fmt or detect_format(path)
     try:
         data = Path(path).read_bytes()

@@ -149,6 +149,40 @@ _RULES = (
     ),
 )
 
+PROBE = "probe"
+
+_PROBE_RULES = (
+    Rule(
+        "SA211", "declared-scope-not-granted", Severity.MEDIUM,
+        "`scopeaudit probe`: a read scope the key's definition grants is refused by the live "
+        "API (403).",
+        "Compares `scopeaudit probe --keys FILE --key-id ID` with the definition: each read "
+        "scope the definition lists whose side-effect-free probe request was answered 403 "
+        "FORBIDDEN. The finding points at the line that grants the scope.",
+        "The key file no longer says what the key can do: the scope was removed in the "
+        "dashboard (or never granted), and whoever reads the file is misled; an integration "
+        "that needs the scope is broken.",
+        "key_bi_export declares works:read; GET /v1/works?limit=1 -> 403 FORBIDDEN",
+        "If the scope is no longer needed, remove it from the definition; if it is, grant it "
+        "in the insp.ac dashboard.",
+        PROBE,
+    ),
+    Rule(
+        "SA212", "undeclared-grant", Severity.HIGH,
+        "`scopeaudit probe`: the live key holds a read scope its definition does not grant.",
+        "Compares `scopeaudit probe --keys FILE --key-id ID` with the definition: each read "
+        "scope whose probe request was accepted (2xx, or 404 on a documented route) but that "
+        "the definition does not list. The finding points at the key's definition.",
+        "The dashboard grants more than the keys-as-code says: reviews, lint and audits of "
+        "the file all judge a key narrower than the real one, and the extra access is "
+        "unreviewed.",
+        "key_bi_export's definition lists issues:read only; GET /v1/users?limit=1 -> 200",
+        "Remove the scope from the key in the insp.ac dashboard, or, if it is needed, add it "
+        "to the definition so that it is reviewed like the rest.",
+        PROBE,
+    ),
+)
+
 USAGE = "usage"
 LOGS = "logs"
 
@@ -303,7 +337,8 @@ _CONFIG_RULES = (
 )
 
 REGISTRY: dict[str, Rule] = {rule.id: rule
-                             for rule in (*_RULES, *_USAGE_RULES, *_CONFIG_RULES)}
+                             for rule in (*_RULES, *_PROBE_RULES, *_USAGE_RULES,
+                                          *_CONFIG_RULES)}
 
 
 def get_rule(id_or_name: str) -> Rule:

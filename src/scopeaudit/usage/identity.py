@@ -12,14 +12,12 @@ import binascii
 import re
 
 from scopeaudit.model import Key
-from scopeaudit.secrets import TOKEN_RE, fingerprint
+from scopeaudit.secrets import SECRET_PARAM_NAME, SECRET_PARAM_WORDS, TOKEN_RE, fingerprint
 
 _SHA_RE = re.compile(r"sha256:([0-9a-fA-F]{64})")
-# Query parameters that carry credentials by convention: their values are never kept.
-_SECRET_PARAM_RE = re.compile(
-    r"(?i)([?&;](?:api[_-]?key|apikey|access[_-]?token|token|key|auth|authorization|"
-    r"client[_-]?secret|secret|password|sig|signature)=)([^&;#]*)"
-)
+# Query parameters that carry credentials (the one list, in scopeaudit.secrets): their values
+# are never kept.
+_SECRET_PARAM_RE = re.compile(rf"(?i)([?&;]{SECRET_PARAM_NAME}=)([^&;#]*)")
 _CACHE_LIMIT = 100_000
 # Authorization schemes other than Bearer whose credentials must not become a key label.
 _OTHER_SCHEMES = frozenset({"token", "apikey", "api-key", "key", "digest", "hmac", "signature",
@@ -30,8 +28,7 @@ def _may_hold_secret_param(target: str) -> bool:
     """A cheap necessary condition for _SECRET_PARAM_RE: every name it knows contains one of
     these words. Most query strings (page=, limit=) fail it and skip the regex."""
     low = target.lower()
-    return ("key" in low or "token" in low or "auth" in low or "secret" in low
-            or "passw" in low or "sig" in low)
+    return any(word in low for word in SECRET_PARAM_WORDS)
 
 
 class KeyResolver:

@@ -10,20 +10,25 @@ import sys
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from scopeaudit.errors import InputError
 
+if TYPE_CHECKING:
+    from scopeaudit.http.settings import HttpSettings
+
 MAX_LINE = 1 << 20  # 1 MiB: a longer line is skipped (counted), never held whole in memory
-_GZIP_MAGIC = b"\x1f\x8b"
+GZIP_MAGIC = b"\x1f\x8b"  # how a gzip stream starts: inputs are gzip by content, not by name
 
 
 def expand(patterns: tuple[str, ...] | list[str]) -> list[str]:
     """Every --logs value, globs expanded (sorted, for determinism); a glob matching nothing
     and a missing file are errors."""
+    from scopeaudit.http.policy import is_url
+
     paths: list[str] = []
     for pattern in patterns:
-        if pattern == "-" or pattern.startswith(("http://", "https://")):
+        if pattern == "-" or is_url(pattern):
             paths.append(pattern)
         elif glob.has_magic(pattern):
             matched = sorted(p for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
@@ -67,17 +72,34 @@ class HashingReader(io.RawIOBase):
         super().close()
 
 
-def open_input(path: str) -> tuple[io.BufferedIOBase, HashingReader]:
-    """A decompressed binary stream, and the hasher of the raw bytes behind it."""
+def input_label(path: str) -> str:
+    """How an input is named in reports and messages: a URL without its credentials."""
+    from scopeaudit.http.policy import display_url, is_url
+
+    return display_url(path) if is_url(path) else path
+
+
+def open_input(path: str, http: HttpSettings | None = None
+               ) -> tuple[io.BufferedIOBase, HashingReader]:
+    """A decompressed binary stream, and the hasher of the raw bytes behind it. A URL is
+    downloaded whole (every page, checked complete) before a byte of it is read."""
+    from scopeaudit.http.policy import is_url
+
     if path == "-":
         hashing = HashingReader(sys.stdin.buffer, owned=False)
+    elif is_url(path):
+        from scopeaudit.http.download import download_log
+        from scopeaudit.http.settings import HttpSettings
+
+        spool = download_log(path, http or HttpSettings())
+        hashing = HashingReader(spool, owned=True)  # type: ignore[arg-type]
     else:
         try:
             hashing = HashingReader(open(path, "rb"), owned=True)  # noqa: SIM115
         except OSError as exc:
             raise InputError(f"cannot read: {exc.strerror}", file=path) from None
     buffered = io.BufferedReader(hashing, buffer_size=1 << 16)
-    if buffered.peek(2)[:2] == _GZIP_MAGIC:
+    if buffered.peek(2)[:2] == GZIP_MAGIC:
         return gzip.GzipFile(fileobj=buffered, mode="rb"), hashing
     return buffered, hashing
 
@@ -112,12 +134,11 @@ def iter_line_blocks(stream: io.BufferedIOBase, first_line: int = 1
                 lineno += 1
                 too_long = False
                 chunk = chunk[cut + 1:]
-            lines: list[bytes | None] = (rest + chunk).split(b"\n") if rest \
-                else chunk.split(b"\n")  # type: ignore[assignment]
-            last = lines.pop()
-            for i, line in enumerate(lines):
-                if line is not None and len(line) > MAX_LINE:
-                    lines[i] = None
+            split = (rest + chunk).split(b"\n") if rest else chunk.split(b"\n")
+            last = split.pop()
+            lines = cast("list[bytes | None]", split)
+            if max(map(len, split), default=0) > MAX_LINE:  # rare: a long line inside a block
+                lines = [None if len(line) > MAX_LINE else line for line in split]
             if lines:
                 yield lineno, lines
                 lineno += len(lines)

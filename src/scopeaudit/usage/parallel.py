@@ -17,19 +17,28 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scopeaudit.catalog.model import Catalog
 from scopeaudit.errors import InputError
 from scopeaudit.model import Key
 from scopeaudit.usage.aggregate import Aggregator, Usage, merge_usage
 from scopeaudit.usage.identity import KeyResolver
-from scopeaudit.usage.inputs import TruncatedInput, open_input, open_range
+from scopeaudit.usage.inputs import (
+    GZIP_MAGIC,
+    TruncatedInput,
+    input_label,
+    open_input,
+    open_range,
+)
 from scopeaudit.usage.record import InputStats, ReadContext, Record
+
+if TYPE_CHECKING:
+    from scopeaudit.http.settings import HttpSettings
 
 # Below this size a file is read whole: splitting it would cost more than it saves.
 SPLIT_MIN_BYTES = 32 << 20
 _SCAN_BLOCK = 8 << 20
-_GZIP_MAGIC = b"\x1f\x8b"
 # Formats whose records never span lines (CSV's quoted cells can).
 _LINE_FORMATS = ("jsonl", "ndjson", "json", "nginx", "envoy", "apigw", "kong")
 
@@ -54,13 +63,15 @@ class UnitResult:
 
 
 def _splittable(path: str, kind: str, split_min: int) -> bool:
-    if path == "-" or path.startswith(("http://", "https://")) or kind not in _LINE_FORMATS:
+    from scopeaudit.http.policy import is_url
+
+    if path == "-" or is_url(path) or kind not in _LINE_FORMATS:
         return False
     try:
         if not Path(path).is_file() or Path(path).stat().st_size < split_min:
             return False
         with open(path, "rb") as handle:
-            return handle.read(2) != _GZIP_MAGIC
+            return handle.read(2) != GZIP_MAGIC
     except OSError:
         return False
 
@@ -119,30 +130,32 @@ class _Job:
     catalog: Catalog
     maps: Mapping[str, str]
     strict: bool
+    http: HttpSettings | None = None
 
 
 def run_unit(unit: Unit, job: _Job, progress: Progress | None = None) -> UnitResult:
     from scopeaudit.usage.readers import make_reader
 
     reader = make_reader(unit.spec, unit.path, job.maps)
-    stats = InputStats(unit.path, strict=job.strict)
+    label = input_label(unit.path)  # a URL's credentials stay out of stats and warnings
+    stats = InputStats(label, strict=job.strict)
     aggregator = Aggregator(job.catalog)
     warnings: list[str] = []
     hashing = None
     if unit.end is None:
-        stream, hashing = open_input(unit.path)
+        stream, hashing = open_input(unit.path, job.http)
     else:
         stream = open_range(unit.path, unit.start, unit.end)
     try:
         records: Iterator[Record] = reader.read(
             stream, ReadContext(stats, KeyResolver(job.keys), first_line=unit.first_line))
         if progress is not None:
-            records = _report(records, unit.path, progress)
+            records = _report(records, label, progress)
         try:
-            aggregator.consume(records, unit.path)
+            aggregator.consume(records, label)
         except TruncatedInput as exc:
             stats.skip(exc.line, f"input ends early ({exc.reason}); later lines are missing")
-            warnings.append(f"{unit.path}: input ends early ({exc.reason}): read up to line "
+            warnings.append(f"{label}: input ends early ({exc.reason}): read up to line "
                             f"{exc.line - 1}")
     finally:
         stream.close()
@@ -178,11 +191,11 @@ def _run_in_worker(unit: Unit) -> UnitResult:
 
 def read_units(units: list[Unit], hashes: Mapping[str, str], keys: tuple[Key, ...],
                catalog: Catalog, maps: Mapping[str, str], strict: bool, jobs: int,
-               progress: Progress | None = None
+               progress: Progress | None = None, http: HttpSettings | None = None
                ) -> tuple[Usage, list[InputStats], int, int, list[str]]:
     """Read every unit (in worker processes when jobs > 1 and there are several units) and
     merge. Returns (usage, one InputStats per input in order, records, requests, warnings)."""
-    job = _Job(keys, catalog, maps, strict)
+    job = _Job(keys, catalog, maps, strict, http)
     results: list[UnitResult]
     if jobs > 1 and len(units) > 1:
         context = get_context("fork") if "fork" in _methods() else get_context("spawn")
@@ -200,13 +213,15 @@ def read_units(units: list[Unit], hashes: Mapping[str, str], keys: tuple[Key, ..
         results = [run_unit(unit, job, progress) for unit in units]
     records = sum(r.stats.records for r in results)
     requests = sum(r.requests for r in results)
+    # By the unit's raw path, never by its label: two URLs differing only in a redacted
+    # query value (?sig=AAA, ?sig=BBB) are shown alike but are two inputs.
     by_path: dict[str, InputStats] = {}
     warnings: list[str] = []
-    for result in results:
+    for unit, result in zip(units, results, strict=True):
         warnings += result.warnings
-        stats = by_path.get(result.stats.path)
+        stats = by_path.get(unit.path)
         if stats is None:
-            by_path[result.stats.path] = result.stats
+            by_path[unit.path] = result.stats
             continue
         stats.records += result.stats.records
         stats.skipped += result.stats.skipped

@@ -73,7 +73,10 @@ def format_kind(spec: str | None, path: str) -> str:
 
 
 def _by_name(path: str) -> str:
-    name = urlsplit(path).path if path.startswith(("http://", "https://")) else path
+    from scopeaudit.http.policy import is_url
+    from scopeaudit.usage.inputs import input_label
+
+    name = urlsplit(path).path if is_url(path) else path
     name = name.replace("\\", "/").rsplit("/", 1)[-1].lower()
     name = name.removesuffix(".gz")
     name = _ROTATION_RE.sub("", name)
@@ -81,7 +84,7 @@ def _by_name(path: str) -> str:
         if name.endswith(suffix):
             return kind
     raise InputError("cannot tell the log format from the file name; pass --log-format "
-                     f"({', '.join(FORMATS)})", file=path)
+                     f"({', '.join(FORMATS)})", file=input_label(path))
 
 
 # --- AWS API Gateway -----------------------------------------------------------------------
