@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta, timezone
 _MONTHS = {m: i for i, m in enumerate(
     ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
 # Epoch values above this are milliseconds (in seconds it would be the year 5138).
-_MS_THRESHOLD = 100_000_000_000
+MS_THRESHOLD = 100_000_000_000
 # 10000-01-01T00:00:00Z: from here on no date exists (and date arithmetic overflows).
 _END_EPOCH = 253_402_300_800.0
 _CLF_RE = re.compile(
@@ -84,7 +84,7 @@ _MINUTES: dict[str, float] = {}
 def _epoch(value: float) -> float:
     if value != value or value < 0:  # NaN or negative
         raise ValueError("epoch time out of range")
-    if value >= _MS_THRESHOLD:
+    if value >= MS_THRESHOLD:
         value /= 1000.0
     if value >= _END_EPOCH:  # also infinity; µs and ns epochs are not guessed at
         raise ValueError("epoch time out of range")

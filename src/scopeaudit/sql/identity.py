@@ -1,0 +1,146 @@
+"""Secrets in SQL: tokens out of targets and free text, key identities fingerprinted.
+
+The readers' rules (usage/identity.py, usage/fields.py) as expressions, so that a query's
+result never carries a raw token: a key column holding ``sk_live_…`` or ``Bearer …``
+becomes ``sha256:<64 hex>``, the form a key file's ``sha256`` is written in, which the
+reader matches exactly as it matches a token it fingerprints itself. Where this differs
+from the reader (kept short on purpose, and on the safe side: nothing secret is kept):
+
+* a token is matched by its SHA-256 only; a key defined by ``prefix`` or ``last4`` alone
+  is matched by its token only when the query is built with those keys
+  (``key_expr(..., keys=...)``), which compiles the reader's prefix and last4 matching in;
+* an ``Authorization`` value of another scheme (``Basic …``, ``Token …``) is fingerprinted
+  whole-credential; the reader decodes Basic and may name a user instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlglot import exp
+
+from scopeaudit.model import Key
+from scopeaudit.secrets import SECRET_PARAM_NAME, TOKEN_RE
+from scopeaudit.sql.regex import Flavour
+from scopeaudit.sql.routing import case, concat, lit, regex_like, regex_replace
+from scopeaudit.usage.identity import _OTHER_SCHEMES
+
+TOKEN = TOKEN_RE.pattern  # no capture groups: REGEXP_EXTRACT gives the whole match
+# The reader's secret-parameter rule, names and all; the value as ``+`` (an empty value
+# is left alone there too).
+_PARAM_NAMES = SECRET_PARAM_NAME
+
+
+def scrub_target_expr(target: exp.Expr, dialect: str = "duckdb") -> exp.Expr:
+    """``KeyResolver.scrub_target``'s target: tokens -> ``[token]``, then the values of
+    credential query parameters (``api_key=``, ``token=``, …) -> ``[redacted]``."""
+    fl = Flavour(dialect)
+    no_tokens = regex_replace(target, TOKEN, "[token]", dialect)
+    return regex_replace(no_tokens, rf"(?i)([?&;]{_PARAM_NAMES}=)[^&;#]+",
+                         fl.group(1) + "[redacted]", dialect)
+
+
+def has_token_expr(value: exp.Expr) -> exp.Expr:
+    """Whether the text holds a raw token (SA301: a secret in the logs)."""
+    return exp.func("COALESCE", regex_like(value, TOKEN), exp.false())
+
+
+def scrub_text_expr(value: exp.Expr, dialect: str = "duckdb") -> exp.Expr:
+    """``fields.scrub_text``: tokens in a kept free-text field -> ``[token]``."""
+    return regex_replace(value, TOKEN, "[token]", dialect)
+
+
+def first_token_expr(value: exp.Expr, dialect: str) -> exp.Expr:
+    """The first token in the text (NULL if none)."""
+    if dialect == "postgres":
+        return exp.Bracket(this=exp.Paren(this=exp.Anonymous(
+            this="REGEXP_MATCH", expressions=[value, lit(TOKEN)])),
+            expressions=[exp.Literal.number(1)])
+    return exp.RegexpExtract(this=value, expression=lit(TOKEN),
+                             group=exp.Literal.number(0))
+
+
+def sha256_hex_expr(value: exp.Expr, dialect: str) -> exp.Expr:
+    """Lower-case hex SHA-256 of the text's UTF-8 bytes, per dialect."""
+    if dialect == "duckdb":
+        return exp.Anonymous(this="SHA256", expressions=[value])
+    if dialect == "trino":
+        return exp.Lower(this=exp.Anonymous(this="TO_HEX", expressions=[exp.Anonymous(
+            this="SHA256", expressions=[exp.Anonymous(this="TO_UTF8", expressions=[value])])]))
+    if dialect == "spark":
+        return exp.Anonymous(this="SHA2", expressions=[value, exp.Literal.number(256)])
+    if dialect == "bigquery":
+        return exp.Anonymous(this="TO_HEX", expressions=[
+            exp.Anonymous(this="SHA256", expressions=[value])])
+    return exp.Anonymous(this="ENCODE", expressions=[exp.Anonymous(
+        this="SHA256", expressions=[exp.Anonymous(this="CONVERT_TO",
+                                                  expressions=[value, lit("UTF8")])]),
+        lit("hex")])
+
+
+def strip_expr(value: exp.Expr, dialect: str) -> exp.Expr:
+    """Python's str.strip(): Unicode whitespace at both ends."""
+    fl = Flavour(dialect)
+    ws = fl.whitespace_class()
+    return regex_replace(regex_replace(value, rf"\A{ws}+", "", dialect), rf"{ws}+{fl.end}", "",
+                         dialect)
+
+
+def _token_identity(token: exp.Expr, dialect: str,
+                    keys: Sequence[Key]) -> exp.Expr:
+    """``KeyResolver._token``: by SHA-256 (in the reader), else by prefix (longest first),
+    else by a last4 that only one key has; else the fingerprint."""
+    fingerprint = concat(lit("sha256:"), sha256_hex_expr(token, dialect))
+    whens: list[tuple[exp.Expr, exp.Expr]] = []
+    sha_known = [k.sha256 for k in keys if k.sha256]
+    if sha_known:
+        whens.append((exp.In(this=sha256_hex_expr(token, dialect),
+                             expressions=[lit(s) for s in sha_known]), fingerprint))
+    for prefix, key_id in sorted(((k.prefix, k.id) for k in keys if k.prefix),
+                                 key=lambda p: len(p[0]), reverse=True):
+        whens.append((exp.EQ(this=exp.Substring(this=token, start=exp.Literal.number(1),
+                                                length=exp.Literal.number(len(prefix))),
+                             expression=lit(prefix)), lit(key_id)))
+    last4: dict[str, list[str]] = {}
+    for k in keys:
+        if k.last4:
+            last4.setdefault(k.last4, []).append(k.id)
+    for value, ids in sorted(last4.items()):
+        if len(ids) == 1:
+            whens.append((exp.EQ(this=exp.Right(this=token, expression=exp.Literal.number(4)),
+                                 expression=lit(value)), lit(ids[0])))
+    return case(whens, fingerprint)
+
+
+def key_expr(raw: exp.Expr, dialect: str = "duckdb",
+             keys: Sequence[Key] = ()) -> exp.Expr:
+    """The key identity the reader would take from a logged key value, never a token:
+    NULL for none; a token (bare, inside the value, or ``Bearer …``) as its identity;
+    other Authorization schemes fingerprinted; anything else as logged (stripped).
+    ``raw`` must be text."""
+    value = strip_expr(raw, dialect)
+    scheme = exp.Lower(this=exp.Substring(this=value, start=exp.Literal.number(1),
+                                          length=exp.Literal.number(7)))
+    after_bearer = strip_expr(exp.Substring(this=value, start=exp.Literal.number(8)), dialect)
+    schemes = "|".join(sorted({"basic", *_OTHER_SCHEMES}))
+    credentials = regex_replace(value, r"\A[^ ]+ ", "", dialect)
+    return case([
+        (exp.or_(exp.Is(this=raw, expression=exp.Null()),
+                 exp.In(this=value, expressions=[lit(""), lit("-")])), exp.Null()),
+        (exp.EQ(this=scheme, expression=lit("bearer ")),
+         _token_identity(after_bearer, dialect, keys)),
+        (regex_like(value, TOKEN),
+         _token_identity(first_token_expr(value, dialect), dialect, keys)),
+        (regex_like(value, rf"(?i)\A(?:{schemes}) +[^ ]"),
+         concat(lit("sha256:"), sha256_hex_expr(strip_expr(credentials, dialect), dialect))),
+    ], value)
+
+
+def key_token_expr(raw: exp.Expr, dialect: str = "duckdb") -> exp.Expr:
+    """Whether the logged key value was a raw token (bare, inside, or Bearer)."""
+    value = strip_expr(raw, dialect)
+    return exp.func("COALESCE", exp.or_(
+        exp.EQ(this=exp.Lower(this=exp.Substring(this=value, start=exp.Literal.number(1),
+                                                 length=exp.Literal.number(7))),
+               expression=lit("bearer ")),
+        regex_like(value, TOKEN)), exp.false())
