@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scopeaudit import __version__
 from scopeaudit.catalog.model import Catalog
@@ -30,9 +31,12 @@ from scopeaudit.rules.registry import all_rules
 from scopeaudit.rules.usage_rules import UsageSettings, key_rules, log_rules
 from scopeaudit.usage.aggregate import Usage
 from scopeaudit.usage.inputs import expand
-from scopeaudit.usage.parallel import SPLIT_MIN_BYTES, plan_units, read_units
+from scopeaudit.usage.parallel import SPLIT_MIN_BYTES
 from scopeaudit.usage.record import InputStats
 from scopeaudit.window import coverage, covered_days, day_number, resolve_window
+
+if TYPE_CHECKING:
+    from scopeaudit.http.settings import HttpSettings
 
 Progress = Callable[[str, int], None]
 
@@ -47,6 +51,8 @@ class LogOptions:
     strict: bool = False
     jobs: int = 1
     split_min_bytes: int = SPLIT_MIN_BYTES
+    http: HttpSettings | None = None  # how URL inputs are fetched (None: the defaults)
+    engine: str = "auto"  # auto | stream | duckdb (scopeaudit.engine)
 
     def format_for(self, path: str) -> str | None:
         default: str | None = None
@@ -59,7 +65,8 @@ class LogOptions:
         return default
 
 
-_FORMAT_NAMES = ("jsonl", "ndjson", "json", "csv", "nginx", "envoy", "apigw", "kong")
+_FORMAT_NAMES = ("jsonl", "ndjson", "json", "csv", "nginx", "envoy", "apigw", "kong",
+                 "parquet")
 
 
 def split_format_option(value: str) -> tuple[str | None, str]:
@@ -84,13 +91,14 @@ class AuditOptions:
 def read_usage(inventory: Inventory, catalog: Catalog, logs: LogOptions,
                diagnostics: Diagnostics, progress: Progress | None = None
                ) -> tuple[Usage, list[InputStats], int, int]:
-    """Stream every log input into one aggregate (on ``logs.jobs`` cores). Returns (usage,
-    per-input stats, records, requests)."""
-    units, hashes = plan_units(expand(list(logs.paths)), logs.format_for, logs.jobs,
-                               logs.split_min_bytes)
-    usage, stats_list, records, requests, warnings = read_units(
-        units, hashes, inventory.keys, catalog, logs.maps, logs.strict, logs.jobs,
-        progress)
+    """Every log input into one aggregate (on ``logs.jobs`` cores), each through the engine
+    ``logs.engine`` picks for it (scopeaudit.engine). Returns (usage, per-input stats,
+    records, requests)."""
+    from scopeaudit.engine import ReadRequest, read_logs
+
+    usage, stats_list, records, requests, warnings = read_logs(ReadRequest(
+        expand(list(logs.paths)), logs.format_for, inventory.keys, catalog, logs.maps,
+        logs.strict, logs.jobs, logs.split_min_bytes, logs.engine, logs.http), progress)
     for warning in warnings:
         diagnostics.warn(warning)
     for stats in stats_list:

@@ -16,12 +16,14 @@ import click
 
 from scopeaudit import __version__
 from scopeaudit.errors import ExitCode, InputError
+from scopeaudit.http.options import connection_options, input_http_options, settings_from
 
 if TYPE_CHECKING:
     from scopeaudit.catalog.model import Catalog
     from scopeaudit.catalog.openapi import ImportOptions
     from scopeaudit.config import Config
     from scopeaudit.diagnostics import Diagnostics
+    from scopeaudit.model import Key
 
 SEVERITY_CHOICES = ("info", "low", "medium", "high", "critical")
 # The report formats, spelled out here so that `--help` never imports the renderers;
@@ -170,7 +172,7 @@ def _input_options(func: Any) -> Any:
     """What an audit reads and how it judges: shared by lint, audit and baseline write."""
     return _apply(func, [
         click.option("--keys", "keys_path", required=True, metavar="FILE",
-                     help="Key definitions: YAML, JSON or CSV."),
+                     help="Key definitions: YAML, JSON or CSV; a file or an https:// URL."),
         click.option("--keys-format", type=click.Choice(["yaml", "json", "csv"]),
                      help="The key file's format (default: from its extension)."),
         catalog_option,
@@ -191,6 +193,7 @@ def _input_options(func: Any) -> Any:
         click.option("--no-config", is_flag=True, help="Read no configuration file."),
         click.option("--no-ignores", is_flag=True,
                      help="Apply no [[ignore]] suppression: show everything as it counts."),
+        *input_http_options(),
     ])
 
 
@@ -218,8 +221,8 @@ def _log_options(required: bool) -> Callable[[Any], Any]:
         return _apply(func, [
             click.option("--logs", "log_paths", multiple=True, required=required,
                          metavar="PATH",
-                         help="Request logs: files, globs (quote them), or - for stdin; gzip "
-                              "is read transparently. Repeat for several."),
+                         help="Request logs: files, globs (quote them), https:// URLs, or - "
+                              "for stdin; gzip is read transparently. Repeat for several."),
             click.option("--log-format", "log_formats", multiple=True,
                          metavar="[GLOB=]FORMAT",
                          help="jsonl, csv, nginx, 'nginx:<log_format>', envoy, "
@@ -243,6 +246,13 @@ def _log_options(required: bool) -> Callable[[Any], Any]:
             click.option("--jobs", type=click.IntRange(min=1), default=None,
                          help="Processes reading logs (default: the number of cores, at most "
                               "8). The report is the same whatever the number."),
+            click.option("--engine", type=click.Choice(["auto", "stream", "duckdb"]),
+                         default="auto", show_default=True,
+                         help="What reads the logs: the streaming reader, or DuckDB for "
+                              "JSON Lines, CSV and Parquet files (the scopeaudit[duckdb] "
+                              "extra; auto: Parquet, and JSON Lines and CSV files of 64 MiB or "
+                              "more, when it is installed). The report is the same either "
+                              "way."),
         ])
     return decorate
 
@@ -417,7 +427,8 @@ def _inventory_and_catalog(params: dict[str, Any], diagnostics: Diagnostics) -> 
                         params["catalog_overrides"], diagnostics)
     keys_format = params["keys_format"]
     inventory = load_inventory(params["keys_path"],
-                               KeysFormat(keys_format) if keys_format else None, diagnostics)
+                               KeysFormat(keys_format) if keys_format else None, diagnostics,
+                               settings_from(params))
     return inventory, cat
 
 
@@ -440,7 +451,8 @@ def _build_audit(params: dict[str, Any], diagnostics: Diagnostics) -> Any:
                            since=params["since"], until=params["until"])
     logs = LogOptions(paths=params["log_paths"], log_formats=params["log_formats"],
                       maps=parse_maps(params["maps"]), strict=params["strict"],
-                      jobs=params["jobs"] or default_jobs())
+                      jobs=params["jobs"] or default_jobs(), http=settings_from(params),
+                      engine=params.get("engine") or "auto")
     inventory, cat = _inventory_and_catalog(params, diagnostics)
     progress = _progress if sys.stderr.isatty() else None
     usage, inputs, records, requests = read_usage(inventory, cat, logs, diagnostics, progress)
@@ -509,6 +521,94 @@ def history(path: str, fmt: str, output: str | None, history_timeout: float) -> 
     return ExitCode.CLEAN
 
 
+@cli.command("sql")
+@click.option("--dialect", required=True, metavar="duckdb|trino|spark|bigquery|postgres",
+              help="The warehouse's SQL dialect (trino for Athena).")
+@click.option("--table", required=True, metavar="NAME",
+              help="The raw log table, dotted and quoted as the dialect writes it.")
+@click.option("--map", "maps", multiple=True, metavar="FIELD=COLUMN",
+              help="A column other than the default (ts, key_id, method, path, status, "
+                   "user_agent, ip): e.g. ts=event_time, key_id=api_key_id.")
+@click.option("--ts-type", default="timestamp", show_default=True,
+              metavar="timestamp|iso|epoch",
+              help="How ts is stored: a timestamp, an ISO 8601 string (no zone: UTC) or "
+                   "epoch seconds or milliseconds.")
+@click.option("--since", metavar="DATE|DURATION",
+              help="Only rows from this UTC day (a duration such as 90d needs --until).")
+@click.option("--until", metavar="DATE", help="Only rows up to this UTC day, inclusive.")
+@click.option("--keys", "keys_path", metavar="FILE",
+              help="Key definitions (YAML, JSON or CSV; a file or an https:// URL): tokens "
+                   "of keys known by prefix or last4 are matched in the query (by "
+                   "fingerprint alone otherwise).")
+@click.option("--keys-format", type=click.Choice(["yaml", "json", "csv"]),
+              help="The key file's format (default: from its extension).")
+@catalog_option
+@scope_semantics_option
+@catalog_overrides_option
+@output_option
+def sql(**params: Any) -> int:
+    """Print the query that aggregates a warehouse's raw request logs into the rows
+    `audit --logs` reads (save its result as CSV or JSON lines; Parquet too, which needs
+    the scopeaudit[duckdb] extra)."""
+    from scopeaudit.diagnostics import Diagnostics
+    from scopeaudit.sql.command import build_sql
+
+    diagnostics = Diagnostics()
+    keys: tuple[Key, ...] = ()
+    if params["keys_path"]:  # read as lint and audit read it
+        inventory, cat = _inventory_and_catalog(params, diagnostics)
+        keys = tuple(inventory.keys)
+    else:
+        cat = _load_catalog(params["catalog_path"], params["scope_list_semantics"],
+                            params["catalog_overrides"], diagnostics)
+    _show_warnings(diagnostics)
+    _write_output(build_sql(cat, params["dialect"], params["table"], params["maps"],
+                            params["ts_type"], params["since"], params["until"], keys),
+                  params["output"])
+    return ExitCode.CLEAN
+
+
+@cli.command()
+@click.option("--base-url", default="https://api.insp.ac", show_default=True, metavar="URL",
+              help="The API to probe (http:// only for loopback addresses unless "
+                   "--allow-insecure-http). The key comes from INSPAC_API_KEY, never an "
+                   "argument.")
+@click.option("--keys", "keys_path", metavar="FILE|URL",
+              help="Key definitions to compare the live result with (with --key-id).")
+@click.option("--key-id", metavar="ID", help="The definition of the probed key in --keys.")
+@click.option("--keys-format", type=click.Choice(["yaml", "json", "csv"]),
+              help="The key file's format (default: from its extension).")
+@catalog_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="table, or json (the contract scopeaudit/probe/v1).")
+@output_option
+@fail_on_option
+@click.option("--no-timestamp", is_flag=True, help="Leave out generated_at.")
+@lambda command: _apply(command, connection_options())  # timeouts, retries, TLS
+def probe(**params: Any) -> int:
+    """Check live which read scopes the key in INSPAC_API_KEY holds: one GET per read scope,
+    granted (2xx, 404), missing (403 FORBIDDEN) or unverifiable. Write scopes are never
+    probed. With --keys and --key-id, drift from the definition is SA211/SA212."""
+    from scopeaudit.diagnostics import Diagnostics
+    from scopeaudit.model import Severity
+    from scopeaudit.probe import run_probe
+    from scopeaudit.probe.model import ProbeOptions
+    from scopeaudit.render.probe_view import render_probe
+
+    diagnostics = Diagnostics()
+    options = ProbeOptions(base_url=params["base_url"], http=settings_from(params),
+                           keys_path=params.get("keys_path"), key_id=params.get("key_id"),
+                           keys_format=params.get("keys_format"),
+                           timestamp=not params.get("no_timestamp"))
+    report = run_probe(options, _load_catalog(params["catalog_path"]), diagnostics)
+    _show_warnings(diagnostics)
+    _write_output(render_probe(report, params["fmt"]), params["output"])
+    if params["fail_on"] == "never":
+        return ExitCode.CLEAN
+    threshold = Severity.parse(params["fail_on"])
+    return _exit_for(sum(1 for f in report.findings if threshold <= f.severity))
+
+
 # Commands whose options a configuration file may set (the click command objects).
 def _configurable() -> dict[str, click.Command]:
     return {"lint": lint, "audit": audit, "baseline write": baseline_write}
@@ -521,7 +621,7 @@ def _long_name(param: click.Parameter) -> str | None:
 
 def _install_envvars() -> None:
     """SCOPEAUDIT_<LONG_OPTION> for every option (SCOPEAUDIT_FAIL_ON for --fail-on)."""
-    for command in (*_configurable().values(), catalog):
+    for command in (*_configurable().values(), catalog, probe):
         for param in command.params:
             name = _long_name(param)
             if isinstance(param, click.Option) and name and param.envvar is None:
@@ -529,6 +629,9 @@ def _install_envvars() -> None:
 
 
 _NOT_IN_FILES = frozenset({"config", "no-config", "help"})
+# Options whose value may be a URL: a URL decides where credentials (SCOPEAUDIT_HTTP_TOKEN,
+# --header) are sent, so a configuration file may only name files.
+_URL_OPTIONS = frozenset({"keys", "logs", "catalog"})
 
 
 def option_types() -> dict[str, type | tuple[type, ...]]:
@@ -545,6 +648,8 @@ def option_types() -> dict[str, type | tuple[type, ...]]:
                 types[name] = bool
             elif isinstance(param.type, click.types.IntParamType):
                 types[name] = int
+            elif isinstance(param.type, click.types.FloatParamType):
+                types[name] = (int, float)
             else:
                 types[name] = str
     return types
@@ -571,7 +676,10 @@ def _load_config(args: list[str]) -> tuple[Config, dict[str, Any]]:
         return Config(None), {}
     if not path.is_file():
         raise InputError("no such configuration file", file=str(path))
-    config = load(path, option_types())
+    from scopeaudit.http.options import COMMAND_LINE_ONLY
+
+    config = load(path, option_types(), command_line_only=COMMAND_LINE_ONLY,
+                  no_urls=_URL_OPTIONS)
     defaults: dict[str, Any] = {}
     for command_name, command in _configurable().items():
         values = {}
@@ -600,7 +708,31 @@ _install_envvars()
 
 
 def main(argv: list[str] | None = None) -> NoReturn:
-    args = sys.argv[1:] if argv is None else argv
+    from scopeaudit.http.credentials import secret_scope
+
+    # The run's secrets (tokens, header values, passwords read from the environment): every
+    # error line below is scrubbed of them, and of URLs' credentials.
+    with secret_scope() as known:
+        _main(sys.argv[1:] if argv is None else argv, known.redact_text)
+
+
+def _shown_error(exc: InputError, scrub: Callable[[str], str]) -> str:
+    """``file:line: message`` with URLs shown without credentials, known secrets and tokens
+    replaced and invisible characters escaped: the last line of defence for a raw URL."""
+    from scopeaudit.http.policy import redact_urls
+    from scopeaudit.render.text import show_invisible
+
+    def clean(text: str) -> str:
+        return show_invisible(scrub(redact_urls(text)))
+
+    message = clean(exc.message)
+    if exc.file is None:
+        return message
+    where = clean(exc.file)
+    return f"{where}: {message}" if exc.line is None else f"{where}:{exc.line}: {message}"
+
+
+def _main(args: list[str], scrub: Callable[[str], str]) -> NoReturn:
     debug = "--debug" in args
     try:
         config, defaults = _load_config(args)
@@ -622,10 +754,8 @@ def main(argv: list[str] | None = None) -> NoReturn:
     except InputError as exc:
         if debug:
             raise
-        from scopeaudit.secrets import redact
-
         # Callers redact what they quote; this is the last line of defence for a token.
-        click.echo(f"scopeaudit: error: {redact(str(exc))}", err=True)
+        click.echo(f"scopeaudit: error: {_shown_error(exc, scrub)}", err=True)
         sys.exit(ExitCode.ERROR)
     except BrokenPipeError:
         # The reader went away (`| head`); nothing more to say, and nowhere to say it.
@@ -634,9 +764,10 @@ def main(argv: list[str] | None = None) -> NoReturn:
     except Exception as exc:
         if debug:
             raise
-        from scopeaudit.secrets import redact
+        from scopeaudit.http.policy import redact_urls
 
-        click.echo(f"scopeaudit: internal error: {type(exc).__name__}: {redact(str(exc))} "
+        click.echo(f"scopeaudit: internal error: {type(exc).__name__}: "
+                   f"{scrub(redact_urls(str(exc)))} "
                    "(run with --debug for a traceback, and please report it)", err=True)
         sys.exit(ExitCode.ERROR)
     sys.exit(int(result) if isinstance(result, int) else ExitCode.CLEAN)

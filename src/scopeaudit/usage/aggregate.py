@@ -218,7 +218,8 @@ class Aggregator:
                 else:
                     cut = path.rfind("/")
                     head = path[:cut]
-                    if folds and path[cut + 1:].isdigit() and not head[-1:].isdigit():
+                    if folds and cut >= 0 and path[cut + 1:].isdigit() \
+                            and not head[-1:].isdigit():
                         route_key = (method, head + "/0")
                     else:
                         route_key = (method, cache_key(path))

@@ -1,0 +1,174 @@
+"""Which engine reads each log input, and reading them all in input order.
+
+``stream`` is the streaming reader (every format, stdin, URLs; ``--jobs`` processes).
+``duckdb`` (the optional extra ``scopeaudit[duckdb]``) aggregates JSON Lines, CSV and Parquet
+files in DuckDB on ``--jobs`` threads, with the same result byte for byte
+(:mod:`scopeaudit.engine.duckdb_engine`); every other input (nginx, Envoy, API Gateway, Kong,
+stdin, URLs) still goes through the streaming reader, and so does a file DuckDB would read
+differently. ``auto`` (the default) uses DuckDB for Parquet, and for JSON Lines and CSV files
+of at least ``AUTO_MIN_BYTES`` on disk when DuckDB is installed, and the streaming reader for
+the rest. DuckDB itself is imported only when an input needs it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from scopeaudit.catalog.model import Catalog
+from scopeaudit.errors import InputError
+from scopeaudit.model import Key
+from scopeaudit.usage.aggregate import Usage, merge_usage
+from scopeaudit.usage.inputs import input_label
+from scopeaudit.usage.parallel import plan_units, read_units
+from scopeaudit.usage.record import InputStats
+
+if TYPE_CHECKING:
+    from scopeaudit.http.settings import HttpSettings
+
+ENGINES = ("auto", "stream", "duckdb")
+# Below this size (on disk) `auto` keeps the streaming reader: DuckDB's start-up and the
+# extra pass that hashes and counts lines cost more than they save on a small file.
+AUTO_MIN_BYTES = 64 << 20
+# Kong's records are nested objects (the plain, flat layout never matches them) and apigw
+# computes its path and method in Python: both stay with the streaming reader.
+_DUCKDB_FORMATS = ("jsonl", "ndjson", "json", "csv")
+_PARQUET_SUFFIXES = (".parquet", ".parq")
+INSTALL_HINT = "install scopeaudit[duckdb] (pip install 'scopeaudit[duckdb]')"
+
+Progress = Callable[[str, int], None]
+
+
+def duckdb_available() -> bool:
+    """Whether DuckDB can be imported (checked without importing it)."""
+    try:
+        return importlib.util.find_spec("duckdb") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def is_parquet(path: str, spec: str | None) -> bool:
+    if spec is not None:
+        return spec.partition(":")[0].strip().lower() == "parquet"
+    return path.lower().endswith(_PARQUET_SUFFIXES)
+
+
+def _local(path: str) -> bool:
+    from scopeaudit.http.policy import is_url
+
+    return path != "-" and not is_url(path)
+
+
+def choose(path: str, spec: str | None, engine: str, have_duckdb: bool) -> str:
+    """``duckdb`` or ``stream`` for one input; an InputError when none can read it."""
+    from scopeaudit.usage.readers import format_kind
+
+    if is_parquet(path, spec):
+        if engine == "stream":
+            raise InputError("Parquet is read by the DuckDB engine only; use --engine auto "
+                             "or --engine duckdb", file=input_label(path))
+        if not have_duckdb:
+            raise InputError(f"Parquet needs the DuckDB engine: {INSTALL_HINT}",
+                             file=input_label(path))
+        if not _local(path):
+            raise InputError("Parquet is read from local files only", file=input_label(path))
+        return "duckdb"
+    if engine == "stream" or not have_duckdb or not _local(path):
+        return "stream"
+    if format_kind(spec, path) not in _DUCKDB_FORMATS:
+        return "stream"
+    if engine == "duckdb":
+        return "duckdb"
+    try:
+        return "duckdb" if Path(path).stat().st_size >= AUTO_MIN_BYTES else "stream"
+    except OSError:
+        return "stream"
+
+
+@dataclass(frozen=True)
+class ReadRequest:
+    """What reading the logs needs (LogOptions' fields, without importing audit)."""
+
+    paths: list[str]
+    spec_for: Callable[[str], str | None]
+    keys: tuple[Key, ...]
+    catalog: Catalog
+    maps: Mapping[str, str]
+    strict: bool
+    jobs: int
+    split_min_bytes: int
+    engine: str = "auto"
+    http: HttpSettings | None = None
+
+
+def read_logs(request: ReadRequest, progress: Progress | None = None
+              ) -> tuple[Usage, list[InputStats], int, int, list[str]]:
+    """Every input through its engine, merged in input order. Returns (usage, per-input
+    stats, records, requests, warnings), as ``read_units`` does."""
+    if request.engine not in ENGINES:
+        raise InputError(f"--engine must be one of {', '.join(ENGINES)}, "
+                         f"not {request.engine!r}")
+    have = duckdb_available()
+    if request.engine == "duckdb" and not have:
+        raise InputError(f"--engine duckdb needs DuckDB, which is not installed: "
+                         f"{INSTALL_HINT}")
+    plan = [(path, choose(path, request.spec_for(path), request.engine, have))
+            for path in request.paths]
+    parts: list[Usage] = []
+    stats_all: list[InputStats] = []
+    warnings: list[str] = []
+    records = requests = 0
+    pending: list[str] = []  # consecutive streaming inputs, read together on --jobs cores
+
+    def flush() -> None:
+        nonlocal records, requests
+        if not pending:
+            return
+        units, hashes = plan_units(pending, request.spec_for, request.jobs,
+                                   request.split_min_bytes)
+        usage, stats, n, hits, said = read_units(
+            units, hashes, request.keys, request.catalog, request.maps, request.strict,
+            request.jobs, progress, request.http)
+        parts.append(usage)
+        stats_all.extend(stats)
+        warnings.extend(said)
+        records += n
+        requests += hits
+        pending.clear()
+
+    con = None
+    try:
+        for path, engine in plan:
+            if engine == "stream":
+                pending.append(path)
+                continue
+            from scopeaudit.engine import duckdb_engine
+
+            if con is None:
+                con = duckdb_engine.connect(request.jobs)
+            spec = request.spec_for(path)
+            try:
+                result = duckdb_engine.read_input(
+                    path, spec, input_label(path), request.keys, request.catalog,
+                    request.maps, request.strict, con, is_parquet(path, spec), request.jobs)
+            except duckdb_engine.Fallback as exc:
+                if is_parquet(path, spec):
+                    raise InputError(f"cannot read this Parquet file: {exc}",
+                                     file=input_label(path)) from None
+                pending.append(path)  # the streaming reader gives the same result, slower
+                continue
+            flush()
+            parts.append(result.usage)
+            stats_all.append(result.stats)
+            records += result.stats.records
+            requests += result.requests
+            if progress is not None:
+                progress(result.stats.path, result.stats.records)
+        flush()
+    finally:
+        if con is not None:
+            con.close()
+    return merge_usage(parts), stats_all, records, requests, warnings

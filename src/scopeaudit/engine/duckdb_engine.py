@@ -1,0 +1,725 @@
+"""The DuckDB engine: one input's aggregate computed by DuckDB, byte-identical to the
+streaming reader's (tests/unit/test_engine_parity.py holds the two engines to that).
+
+* **Lines and their numbers.** DuckDB reads a JSON Lines or CSV input as raw lines
+  (``read_csv`` with one VARCHAR column, no quoting, an absent delimiter) numbered by
+  ``row_number()``. That numbering keeps a query on one thread, so a large uncompressed input
+  is cut into line ranges, one query each, side by side (see ``chunks``). A pass in Python
+  over the same bytes, which hashes the input anyway (its sha256 is in the report), runs
+  beside the queries and counts the lines; if DuckDB's count differs (a carriage return, which
+  its line splitter treats as a line end; a gzip it reads differently) or the bytes hold a NUL
+  or the delimiter, or DuckDB refuses the input (invalid UTF-8, a line over 2 MB), the input is
+  read by the streaming reader instead (``Fallback``): the same result, only slower.
+* **Plain lines in SQL, every other line in Python.** A line is *plain* when it has exactly
+  the record layout most common in the input's first lines (``find_layout``): a flat JSON
+  object with those keys in that order (for CSV: the header's columns, unquoted), each value
+  of the type the layout has, strings of printable ASCII without quotes or backslashes (so
+  DuckDB's and orjson's readings cannot differ, and a string's text is its value), each field
+  the audit needs in a form whose meaning SQL reproduces exactly (ISO ``…Z`` or epoch time, a
+  letters-only method, an origin-form path without spaces and without ``=`` before its query,
+  a whole-number status and count, a key without spaces), and no ``sk_`` (no token). Only plain
+  lines are aggregated in SQL. Every other line (malformed, token-bearing, another layout, an
+  odd timestamp) goes through the streaming engine's own reader with its line number, so
+  skips, reasons, SA301 lines and its records are the streaming engine's by construction.
+* **Order.** SQL groups plain rows per key x method x route-cache key x status class x day and
+  per key x client x method x route key, each group with the line of its first row;
+  :mod:`scopeaudit.engine.groups` merges them with the Python-read records and replays them in
+  first-line order through the aggregator's own routing code, once per route key (few), so
+  operations, shapes and their bounded table, clients and their bound, first-seen lines are
+  the streaming engine's.
+
+Parquet inputs have no lines: each row becomes a compact JSON text (``json_object`` of its
+columns, timestamps as ISO ``…Z`` in UTC), numbered by its row from 1, and takes the same path.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import io
+import re
+import zlib
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from itertools import chain
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from scopeaudit.catalog.model import Catalog
+from scopeaudit.engine.groups import Builder
+from scopeaudit.errors import InputError
+from scopeaudit.model import Key
+from scopeaudit.usage.aggregate import Usage, network_of
+from scopeaudit.usage.fields import FIELDS, FieldMap
+from scopeaudit.usage.identity import KeyResolver
+from scopeaudit.usage.inputs import GZIP_MAGIC, MAX_LINE
+from scopeaudit.usage.readers import CsvReader, JsonLinesReader, make_reader
+from scopeaudit.usage.record import InputStats, ReadContext, Record
+
+if TYPE_CHECKING:
+    import duckdb
+
+_BLOCK = 8 << 20
+_DELIM = "\x01"  # the column delimiter DuckDB splits on: checked absent from the input
+_SAMPLE_LINES = 512
+# DuckDB's own memory (it spills to the temporary directory past it): the queries' hash
+# tables and sorts hold the groups, which grow with keys x routes x days, not with records.
+MEMORY_LIMIT = "512MB"
+
+
+class Fallback(Exception):
+    """This input is better read by the streaming engine (the reason is kept for --debug)."""
+
+
+@dataclass(frozen=True)
+class Prescan:
+    sha256: str
+    size: int
+    lines: int
+
+
+def read_head(path: str) -> tuple[bool, tuple[bytes, ...]]:
+    """(gzip?, the first lines): what the layout is learnt from, before DuckDB starts."""
+    with open(path, "rb") as handle:
+        is_gzip = handle.read(2) == GZIP_MAGIC
+        handle.seek(0)
+        if not is_gzip:
+            head = handle.read(1 << 20)
+        else:
+            inflate = zlib.decompressobj(wbits=31)
+            try:
+                head = inflate.decompress(handle.read(1 << 18), 1 << 20)
+            except zlib.error as exc:
+                raise Fallback(f"gzip: {exc}") from None
+    lines = head.split(b"\n")[:_SAMPLE_LINES]
+    if b"\n" not in head:
+        lines = []  # not even the first line is whole: learn nothing from it
+    return is_gzip, tuple(lines)
+
+
+def prescan(path: str, is_gzip: bool) -> Prescan:
+    """One pass over the input's bytes (run beside the DuckDB query): sha256, the count of
+    lines after decompression; Fallback when DuckDB's reading of the lines could differ."""
+    digest = hashlib.sha256()
+    size = lines = 0
+    last = b"\n"
+    delim = _DELIM.encode()
+    with open(path, "rb") as handle:
+        inflate = zlib.decompressobj(wbits=31) if is_gzip else None
+        while block := handle.read(_BLOCK):
+            digest.update(block)
+            size += len(block)
+            if inflate is None:
+                text = block
+            else:
+                try:
+                    text = inflate.decompress(block)
+                    while inflate.eof and inflate.unused_data:
+                        rest = inflate.unused_data  # another gzip member follows
+                        inflate = zlib.decompressobj(wbits=31)
+                        text += inflate.decompress(rest)
+                except zlib.error as exc:
+                    raise Fallback(f"gzip: {exc}") from None
+            if not text:
+                continue
+            if b"\x00" in text or delim in text:
+                raise Fallback("a NUL or \\x01 byte")
+            lines += text.count(b"\n")
+            last = text[-1:]
+        if inflate is not None and not inflate.eof:
+            raise Fallback("the gzip stream ends early")
+    if last != b"\n":
+        lines += 1
+    return Prescan(digest.hexdigest(), size, lines)
+
+
+# --- the plain layout ------------------------------------------------------------------------
+
+# Value patterns of a plain line. Strings: printable ASCII without '"' and '\' (so no escapes:
+# the text between the quotes is the value); numbers without exponents; the forms SQL reads
+# exactly as the Python reader does, per role.
+_S = r"[ !#-\[\]-~]"  # a string character
+_S_NOSPACE = r"[!#-\[\]-~]"
+_PATH_HEAD = r"[!#-<>@-\[\]-~]"  # no space, '=' or '?' before the query
+_NUM = r"-?(?:0|[1-9][0-9]{0,17})(?:\.[0-9]{1,17})?"
+_LITERAL = rf"(?:{_NUM}|true|false|null)"
+_ISO = (r"[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])T(?:[01][0-9]|2[0-3]):[0-5][0-9]"
+        r":[0-5][0-9](?:\.[0-9]{1,9})?Z")
+_EPOCH = r"[0-9]{1,15}(?:\.[0-9]{1,9})?"  # in a string: leading zeros are fine
+_EPOCH_NUMBER = r"(?:0|[1-9][0-9]{0,14})(?:\.[0-9]{1,9})?"  # a JSON number: none
+_WS = r"[ \t]*"
+_NAME_OK = re.compile(r"[ !#-\[\]-~]+")
+_IPV4_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_ROLE_PATTERNS: dict[tuple[str, bool], str] = {
+    # (field, string-valued?) -> the value pattern; a missing pair means "never plain"
+    ("time", True): f'"(?:{_ISO}|{_EPOCH})"',
+    ("time", False): _EPOCH_NUMBER,
+    ("key_id", True): f'"{_S_NOSPACE}*"',  # no space: no Bearer/Basic/scheme credentials
+    ("key_id", False): "null",
+    ("method", True): '"[A-Za-z]+"',
+    # an origin-form path: a target without its leading '/' keys oddly in the aggregator's
+    # cache (see groups.route_key), so the Python side keeps those
+    ("path", True): f'"/{_PATH_HEAD}*(?:\\?{_S_NOSPACE}*)?"',
+    ("status", True): '"[0-9]{1,3}"',
+    ("status", False): "(?:0|[1-9][0-9]{0,2})",
+    ("count", True): '"(?:0{0,10}[1-9][0-9]{0,17}|-)?"',
+    ("count", False): "(?:[1-9][0-9]{0,17}|null)",
+    ("user_agent", True): f'"{_S}*"',
+    ("user_agent", False): _LITERAL,
+    ("ip", True): f'"{_S}*"',
+    ("ip", False): _LITERAL,
+}
+_REQUIRED = ("time", "method", "path", "status")
+# A plain CSV row: unquoted cells (printable ASCII without '"' and ','), one per column
+_CSV_CELL = r"[ !#-+\--~]*"
+_CSV_NOSPACE = r"[!#-+\--~]"
+_CSV_PATTERNS: dict[str, str] = {
+    "time": f"(?:{_ISO}|{_EPOCH})",
+    "key_id": f"{_CSV_NOSPACE}*",
+    "method": "[A-Za-z]+",
+    "path": f"/[!#-+\\--<>@-~]*(?:\\?{_CSV_NOSPACE}*)?",
+    "status": "[0-9]{1,3}",
+    "count": "(?:0{0,10}[1-9][0-9]{0,17}|-)?",
+}
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The record layout plain lines have: these keys in this order, each always a string or
+    always a non-string, and for each field the one key it comes from (FieldMap's candidates
+    present in the layout: one at most, else the layout is not used)."""
+
+    keys: tuple[str, ...]
+    strings: tuple[bool, ...]
+    roles: Mapping[str, str]  # field -> key
+    csv: bool = False  # CSV: the keys are the header's columns, every cell a string
+
+    def regex(self) -> str:
+        role_of = {key: field for field, key in self.roles.items()}
+        if self.csv:
+            return ",".join(_CSV_PATTERNS.get(role_of.get(key, ""), _CSV_CELL)
+                            for key in self.keys)
+        pairs = []
+        for key, string in zip(self.keys, self.strings, strict=True):
+            role = role_of.get(key)
+            if role is None:
+                value = f'"{_S}*"' if string else _LITERAL
+            else:
+                value = _ROLE_PATTERNS[(role, string)]
+            pairs.append(f'"{_re2_escape(key)}"{_WS}:{_WS}{value}')
+        return _WS + r"\{" + _WS + f"{_WS},{_WS}".join(pairs) + _WS + r"\}" + _WS
+
+    def part(self, key: str) -> int:
+        """The 1-based index, in the line split on '"' (on ',' for CSV), of the key's value (a
+        string's text) or of the chunk holding it (':200,' for a non-string)."""
+        if self.csv:
+            return self.keys.index(key) + 1
+        index = 2  # part 1 is the '{' before the first key's name
+        for name, string in zip(self.keys, self.strings, strict=True):
+            if name == key:
+                return index + (2 if string else 1)
+            index += 4 if string else 2
+        raise KeyError(key)
+
+
+def _re2_escape(text: str) -> str:
+    return "".join(c if c.isalnum() or c == "_" else f"\\x{ord(c):02x}" for c in text)
+
+
+def find_layout(sample: tuple[bytes, ...], fields: FieldMap) -> Layout | None:
+    """The most common flat record layout among the sample lines that plain lines can have,
+    or None (the input is then read by the streaming reader)."""
+    seen: Counter[tuple[tuple[str, ...], tuple[bool, ...]]] = Counter()
+    for raw in sample:
+        if not raw.strip():
+            continue
+        try:
+            obj = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            continue
+        if not isinstance(obj, dict) or not obj:
+            continue
+        if any(isinstance(v, dict | list) for v in obj.values()):
+            continue
+        if all(_NAME_OK.fullmatch(k) for k in obj):
+            seen[(tuple(obj), tuple(isinstance(v, str) for v in obj.values()))] += 1
+    for (keys, strings), _ in seen.most_common(3):
+        roles: dict[str, str] = {}
+        usable = True
+        for name in FIELDS:
+            present = [s for s in fields.sources.get(name, ()) if s in keys]
+            if len(present) > 1:
+                usable = False  # which one counts depends on the values: Python decides
+            elif present:
+                roles[name] = present[0]
+                if (name, strings[keys.index(present[0])]) not in _ROLE_PATTERNS:
+                    usable = False
+        if usable and all(name in roles for name in _REQUIRED):
+            return Layout(keys, strings, roles)
+    return None
+
+
+def find_csv_layout(header: bytes, fields: FieldMap) -> Layout | None:
+    """The layout of a CSV input whose first line is a plain header (the CSV reader's own
+    header checks run on it separately), or None."""
+    try:
+        text = header.decode("ascii")
+    except UnicodeDecodeError:
+        return None
+    if not text.strip() or '"' in text or not _NAME_OK.fullmatch(text.rstrip("\n")):
+        return None
+    names = tuple(name.strip() for name in text.rstrip("\n").split(","))
+    if len(set(names)) != len(names):
+        return None  # the reader's dict keeps the last of two same-named columns
+    roles: dict[str, str] = {}
+    for name in FIELDS:
+        present = [s for s in fields.sources.get(name, ()) if s in names]
+        if len(present) > 1:
+            return None  # which one counts depends on the values: Python decides
+        if present:
+            roles[name] = present[0]
+    if not all(name in roles for name in _REQUIRED):
+        return None
+    return Layout(names, (True,) * len(names), roles, csv=True)
+
+
+# --- SQL ---------------------------------------------------------------------------------------
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def route_key_sql(folds: bool) -> str:
+    """The streaming aggregator's route-cache key (groups.route_key) of the path in column
+    ``pth``, given ``bare``, the path without its trailing digits."""
+    # Folding a path's identifier segments exactly as Router.cache_key does. RE2 has no
+    # look-ahead, so every '/' is doubled (and one appended): each segment then sits between
+    # slashes of its own, the matches cannot overlap, and halving the slashes (dropping the
+    # appended one) restores the path. Only reached for paths ending in a digit.
+    uuid = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    doubled = (f"replace(regexp_replace(replace(pth, '/', '//') || '/', "
+               f"'/(?:[0-9]+|{uuid})/', '/0/', 'g'), '//', '/')")
+    fold_all = f"left({doubled}, length({doubled}) - 1)" if folds else "pth"
+    # A path not ending in a digit is its own key; one ending in digits after a '/' that
+    # follows no digit folds that segment to 0 (``bare`` is the path without trailing digits)
+    fast = ("right(bare, 1) = '/' AND (length(bare) = 1 OR "
+            "NOT substr(bare, length(bare) - 1, 1) BETWEEN '0' AND '9')") if folds else "false"
+    return (f"CASE WHEN NOT right(pth, 1) BETWEEN '0' AND '9' THEN pth "
+            f"WHEN {fast} THEN bare || '0' ELSE {fold_all} END")
+
+
+def build_query(source_sql: str, layout: Layout, folds: bool) -> str:
+    """The one query: every line classified; plain lines (the layout's regex matches, no
+    token) grouped two ways (cells, clients); the rest listed with their numbers."""
+    strings = dict(zip(layout.keys, layout.strings, strict=True))
+
+    def value(field: str) -> str:
+        """The field's text in a plain line, NULL when absent, '' or '-' (FieldMap's empty
+        markers); a non-string's literal text."""
+        key = layout.roles.get(field)
+        if key is None:
+            return "NULL"
+        part = f"parts[{layout.part(key)}]"
+        if strings[key]:
+            return f"nullif(nullif({part}, ''), '-')"
+        return f"nullif(trim({part}, ' \t:,{{}}'), 'null')"
+
+    def text(field: str) -> str:
+        """The value only if it is a string (FieldMap drops a non-string user agent or ip)."""
+        key = layout.roles.get(field)
+        return value(field) if key is not None and strings[key] else "NULL"
+
+    time_string = strings[layout.roles["time"]]
+    sep = "," if layout.csv else '"'
+    # CSV: line 1 is the header; JSON: any line may be a record
+    first = 2 if layout.csv else 1
+    ipv4 = rf"{_IPV4_OCTET}\.{_IPV4_OCTET}\.{_IPV4_OCTET}\.{_IPV4_OCTET}"
+    return f"""
+WITH src AS ({source_sql}),
+raw AS (
+  SELECT n, line,
+         n >= {first} AND line IS NOT NULL AND strlen(line) <= {MAX_LINE}
+           AND NOT contains(line, 'sk_')
+           AND regexp_full_match(line, {_lit(layout.regex())}) AS shaped
+  FROM src
+),
+vals AS (
+  SELECT n, line, shaped,
+         {value("time")} AS t, {value("key_id")} AS k, upper({value("method")}) AS m,
+         split_part({value("path")}, '?', 1) AS pth,
+         CAST({value("status")} AS INTEGER) AS st,
+         coalesce(CAST({value("count")} AS BIGINT), 1) AS hits,
+         coalesce(substr({text("user_agent")}, 1, 120), '-') AS ua120, {text("ip")} AS ip
+  FROM (SELECT n, line, shaped,
+               CASE WHEN shaped THEN string_split(line, {_lit(sep)}) END AS parts FROM raw)
+),
+timed AS (
+  SELECT *,
+    {"contains(t, 'T')" if time_string else "false"} AS iso,
+    CASE WHEN {"contains(t, 'T')" if time_string else "false"}
+         THEN TRY_CAST(substr(t, 1, 10) AS DATE) - DATE '1970-01-01' END AS dnum
+  FROM vals
+),
+rows AS (
+  SELECT n, line, k, pth, st, hits, ua120, ip,
+    -- iso_utc_fast: the minute's epoch (exact) plus the seconds; _epoch: ms above 1e11
+    CASE WHEN iso THEN CAST(dnum * 86400 + CAST(substr(t, 12, 2) AS INTEGER) * 3600
+                            + CAST(substr(t, 15, 2) AS INTEGER) * 60 AS DOUBLE)
+                       + CAST(substr(t, 18, length(t) - 18) AS DOUBLE)
+         ELSE CASE WHEN CAST(t AS DOUBLE) >= 100000000000 THEN CAST(t AS DOUBLE) / 1000.0
+                   ELSE CAST(t AS DOUBLE) END END AS w,
+    -- Only m is kept on plain lines: a NULL method keeps the others out of the groups
+    CASE WHEN shaped AND pth <> '-' AND (NOT iso OR dnum IS NOT NULL AND left(t, 4) <> '0000')
+         THEN m END AS m0
+  FROM timed
+),
+keyed AS (
+  SELECT n, line, k, hits, ua120, w,
+    CASE WHEN w < 253402300800.0 THEN m0 END AS m,
+    CASE WHEN st IN (401, 403) THEN CAST(st AS VARCHAR)
+         ELSE CAST(st // 100 AS VARCHAR) || 'xx' END AS cls,
+    CAST(floor(w / 86400) AS BIGINT) AS d0,
+    {route_key_sql(folds)} AS rk,
+    CASE WHEN v4 THEN left(ip, length(ip) - length(split_part(ip, '.', 4))) || '0/24'
+         END AS net,
+    CASE WHEN NOT v4 THEN ip END AS ipraw
+  FROM (SELECT *, rtrim(pth, '0123456789') AS bare,
+               coalesce(regexp_full_match(ip, {_lit(ipv4)}), false) AS v4 FROM rows)
+),
+days AS (
+  -- Python's float floor division, exactly: floor(w / 86400) corrected by one where the
+  -- quotient rounded across a day boundary
+  SELECT *, CASE WHEN d0 * 86400 > w THEN d0 - 1 WHEN (d0 + 1) * 86400 <= w THEN d0 + 1
+                 ELSE d0 END AS day,
+    CASE WHEN m IS NULL THEN n END AS odd_n,
+    CASE WHEN m IS NULL THEN line END AS odd_line
+  FROM keyed
+)
+-- Few columns out (turning values into Python objects is what costs): per set, a holds the
+-- status class (cells), the client id or its user-agent half when the ip is Python's to
+-- judge (b: that ip) (clients), or the line (odd lines); day holds the last line number in
+-- the grand total; an odd line's number is its group's first_n.
+SELECT g, k, m, rk,
+  CASE g WHEN {_CELLS_G} THEN cls
+         WHEN {_CLIENTS_G} THEN ua120 || ' @ ' || CASE WHEN ipraw IS NULL
+                                                     THEN coalesce(net, '-') ELSE '' END
+         ELSE odd_line END AS a,
+  CASE WHEN g = {_CLIENTS_G} THEN ipraw END AS b,
+  CASE WHEN g = {_TOTAL_G} THEN last_n ELSE day END AS day,
+  records, hits, low, high, first_n
+FROM (
+  SELECT
+    GROUPING(k, m, rk, cls, day, ua120, net, ipraw, odd_n, odd_line) AS g,
+    k, m, rk, cls, day, ua120, net, ipraw, odd_line,
+    count(*) AS records, sum(hits) AS hits, min(w) AS low, max(w) AS high,
+    min(n) AS first_n, max(n) AS last_n
+  FROM days
+  GROUP BY GROUPING SETS (
+    (k, m, rk, cls, day),
+    (k, ua120, net, ipraw, m, rk),
+    (odd_n, odd_line),
+    ()
+  )
+)
+WHERE m IS NOT NULL OR g = {_TOTAL_G} OR g = {_ODD_G} AND odd_line IS NOT NULL
+-- the grand total first, then every group in the order its first line came
+ORDER BY g = {_TOTAL_G} DESC, first_n, g
+"""  # noqa: S608
+
+
+# --- running it ------------------------------------------------------------------------------
+
+
+def connect(threads: int) -> duckdb.DuckDBPyConnection:
+    import tempfile
+
+    import duckdb
+
+    con = duckdb.connect(config={"threads": max(1, threads),
+                                 "preserve_insertion_order": True,
+                                 "memory_limit": MEMORY_LIMIT,
+                                 "temp_directory": tempfile.gettempdir()})
+    # No progress bar: DuckDB would draw it on stdout, where the report may be going.
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
+def _lines_source(path: str, gz: bool, skip: int = 0, limit: int | None = None) -> str:
+    """The input's lines from line ``skip`` + 1 on (``limit`` of them, or all), numbered."""
+    source = (f"SELECT row_number() OVER () + {skip} AS n, line "  # noqa: S608
+              f"FROM read_csv({_lit(path)}, columns={{'line': 'VARCHAR'}}, delim=chr(1), "
+              "quote='', escape='', header=false, auto_detect=false, new_line='\\n', "
+              "strict_mode=false, encoding='utf-8', null_padding=false, "
+              f"skip={skip}, compression={_lit('gzip' if gz else 'none')})")
+    return source if limit is None else f"SELECT * FROM ({source}) LIMIT {limit}"  # noqa: S608
+
+
+# Lines per chunk below which an input is not cut: a chunk costs a query of its own.
+_CHUNK_MIN_LINES = 250_000
+
+
+def chunks(size: int, sample: tuple[bytes, ...], gz: bool, jobs: int
+           ) -> list[tuple[int, int | None]]:
+    """(skip, limit) line ranges covering the input, one query each.
+
+    Numbering lines (``row_number() OVER ()``) keeps DuckDB's whole pipeline on one thread;
+    so the input is cut into ``jobs`` ranges of about equal lines, each numbered from its own
+    start and read by its own query, the queries side by side. The ranges are estimated from
+    the sample's line length; the last one takes whatever remains, and the line count of the
+    pre-scan checks the whole afterwards. A gzip input is not cut (each range would inflate
+    everything before it again)."""
+    lines = [len(line) + 1 for line in sample if line]
+    if gz or jobs < 2 or not lines:
+        return [(0, None)]
+    estimate = size * len(lines) // sum(lines)
+    parts = max(1, min(jobs, estimate // _CHUNK_MIN_LINES))
+    step = estimate // parts
+    return [(i * step, step if i < parts - 1 else None) for i in range(parts)]
+
+
+def _parquet_source(con: duckdb.DuckDBPyConnection, path: str) -> tuple[str, list[str]]:
+    """Each Parquet row as a compact JSON object text (timestamps as ISO ...Z), numbered
+    from 1: the same input to the plain/odd split as a JSON Lines file."""
+    columns = con.execute(
+        f"DESCRIBE SELECT * FROM read_parquet({_lit(path)})").fetchall()  # noqa: S608
+    parts = []
+    for name, type_name, *_ in columns:
+        col = '"' + str(name).replace('"', '""') + '"'
+        if str(type_name).startswith("TIMESTAMP"):
+            value = (f"strftime({col}::TIMESTAMPTZ AT TIME ZONE 'UTC', "
+                     "'%Y-%m-%dT%H:%M:%S.%fZ')") if "TIME ZONE" in str(type_name) else \
+                f"strftime({col}, '%Y-%m-%dT%H:%M:%S.%fZ')"
+        else:
+            value = col
+        parts.append(f"{_lit(str(name))}, {value}")
+    row = f"to_json(json_object({', '.join(parts)}))" if parts else "'{}'"
+    return (f"SELECT file_row_number + 1 AS n, CAST({row} AS VARCHAR) AS line "  # noqa: S608
+            f"FROM read_parquet({_lit(path)}, file_row_number=true)"), [str(c[0]) for c in
+                                                                        columns]
+
+
+@dataclass
+class EngineResult:
+    usage: Usage
+    stats: InputStats
+    requests: int
+
+
+def read_input(path: str, spec: str | None, label: str, keys: tuple[Key, ...],
+               catalog: Catalog, maps: Mapping[str, str], strict: bool,
+               con: duckdb.DuckDBPyConnection, parquet: bool, jobs: int = 1) -> EngineResult:
+    """One input's Usage and stats, or Fallback (read it with the streaming engine)."""
+    import duckdb
+
+    reader = JsonLinesReader(FieldMap.build(maps)) if parquet else make_reader(spec, path,
+                                                                                 maps)
+    # apigw computes its path and method in Python (stages, route keys): not in SQL
+    if not isinstance(reader, JsonLinesReader | CsvReader) or reader.name == "apigw":
+        raise Fallback("a format whose fields SQL does not reproduce")
+    fields = reader.fields
+    csv = isinstance(reader, CsvReader)
+    if any(c in path for c in "*?[{"):
+        # DuckDB would expand a name like that as a glob of its own
+        raise Fallback("glob characters in the file name")
+    stats = InputStats(label, strict=strict)
+    if parquet:
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            while block := handle.read(_BLOCK):
+                digest.update(block)
+        stats.sha256, stats.bytes_read = digest.hexdigest(), Path(path).stat().st_size
+        try:
+            source_sql, _ = _parquet_source(con, path)
+            sample_rows = con.execute(f"SELECT line FROM ({source_sql}) "  # noqa: S608
+                                      f"LIMIT {_SAMPLE_LINES}").fetchall()
+        except duckdb.Error as exc:
+            raise InputError(f"cannot read Parquet: {str(exc).splitlines()[0]}",
+                             file=label) from None
+        sample = tuple(str(r[0]).encode("utf-8") for r in sample_rows)
+        is_gzip = False
+    else:
+        if Path(path).stat().st_size == 0:
+            stats.sha256 = hashlib.sha256(b"").hexdigest()
+            return EngineResult(Builder(label, catalog).finish(), stats, 0)
+        is_gzip, sample = read_head(path)
+        source_sql = ""
+    if csv:
+        header = sample[0] if sample else b""
+        if not header.strip():
+            raise Fallback("no header on the first line")  # the reader finds it and says
+        if header.startswith(codecs.BOM_UTF8):
+            raise Fallback("a byte order mark before the CSV header")
+        # the CSV reader's own checks of the header (a needed column missing is an error)
+        for _ in reader.read(io.BytesIO(header + b"\n"),
+                             ReadContext(InputStats(label), KeyResolver(keys))):
+            pass
+        layout = find_csv_layout(header, fields)
+    else:
+        layout = find_layout(sample, fields)
+    if layout is None and parquet:
+        # The streaming reader cannot read Parquet: every row through the Python reader
+        return _rows_in_python(con, source_sql, label, reader, keys, catalog, stats)
+    if layout is None:
+        raise Fallback("no flat record layout in the first lines")
+    folds = catalog.router.folds_identifiers
+    if parquet:
+        ranges: list[tuple[int, int | None]] = [(0, None)]
+        queries = [build_query(source_sql, layout, folds)]
+        con.execute(f"SET threads = {max(1, jobs)}")  # file_row_number numbers in parallel
+    else:
+        ranges = chunks(Path(path).stat().st_size, sample, is_gzip, jobs)
+        queries = [build_query(_lines_source(path, is_gzip, skip, limit), layout, folds)
+                   for skip, limit in ranges]
+        con.execute("SET threads = 1")  # one thread per range: see chunks()
+    # a connection of its own per query, so that they run side by side
+    cursors = [con.cursor() for _ in queries]
+    try:
+        with ThreadPoolExecutor(max_workers=len(queries) + 1) as pool:
+            # The hash and line count run beside the queries (DuckDB releases the GIL).
+            scan = None if parquet else pool.submit(prescan, path, is_gzip)
+            runs = [pool.submit(cursor.execute, query)
+                    for cursor, query in zip(cursors, queries, strict=True)]
+            try:
+                for run in runs:
+                    run.result()
+            except KeyboardInterrupt:
+                for cursor in cursors:
+                    cursor.interrupt()  # or the pool would wait for the queries to end
+                raise
+            except duckdb.Error as exc:
+                if parquet:
+                    raise InputError(f"cannot read Parquet: {str(exc).splitlines()[0]}",
+                                     file=label) from None
+                raise Fallback(f"DuckDB: {str(exc).splitlines()[0]}") from None
+            finally:
+                for run in runs:
+                    run.exception()  # every query has ended before going on
+                scanned = scan.result() if scan is not None else None
+        expected_lines = None
+        if scanned is not None:
+            stats.sha256, stats.bytes_read = scanned.sha256, scanned.size
+            expected_lines = scanned.lines
+        first_line = sample[0] if not parquet and sample and len(sample[0]) <= MAX_LINE \
+            else None
+        return _assemble(cursors, ranges, label, expected_lines, reader, first_line, keys,
+                         catalog, stats)
+    finally:
+        for cursor in cursors:
+            cursor.close()
+
+
+def _rows_in_python(con: duckdb.DuckDBPyConnection, source_sql: str, label: str,
+                    reader: JsonLinesReader | CsvReader, keys: tuple[Key, ...],
+                    catalog: Catalog, stats: InputStats) -> EngineResult:
+    """A Parquet input with no plain layout (nested columns, say): each row, as its JSON
+    text, through the JSON Lines reader, in row order."""
+    assert isinstance(reader, JsonLinesReader)
+    resolver = KeyResolver(keys)
+    builder = Builder(label, catalog)
+    cursor = con.cursor()
+    try:
+        cursor.execute(f"SELECT n, line FROM ({source_sql}) ORDER BY n")  # noqa: S608
+        for n, line in _batches(cursor):
+            for record in reader.read(io.BytesIO(line.encode("utf-8") + b"\n"),
+                                      ReadContext(stats, resolver, first_line=n)):
+                builder.record(record)
+    finally:
+        cursor.close()
+    stats.records = builder.records
+    return EngineResult(builder.finish(), stats, builder.requests)
+
+
+# GROUPING() bits, in the order k m rk cls day ua120 net ipraw odd_n odd_line (1: rolled up)
+_CELLS_G = 0b0000011111
+_CLIENTS_G = 0b0001100011
+_ODD_G = 0b1111111100
+_TOTAL_G = 0b1111111111
+_DAY, _RECORDS, _FIRST_N = 6, 7, 11  # columns of a result row
+_UNSEEN = "\x00unseen"  # no key label is this
+
+
+def _batches(cursor: duckdb.DuckDBPyConnection) -> Iterator[tuple[Any, ...]]:
+    """A query's rows, a batch at a time (the groups are never all held as Python rows)."""
+    while batch := cursor.fetchmany(20_000):
+        yield from batch
+
+
+def _assemble(cursors: list[duckdb.DuckDBPyConnection], ranges: list[tuple[int, int | None]],
+              label: str, expected_lines: int | None, reader: JsonLinesReader | CsvReader,
+              first_line: bytes | None, keys: tuple[Key, ...], catalog: Catalog,
+              stats: InputStats) -> EngineResult:
+    """The queries' groups and the Python-read lines, in line order, into one Usage."""
+    streams = []
+    numbered = last = 0
+    for cursor, (skip, _) in zip(cursors, ranges, strict=True):
+        rows = _batches(cursor)
+        total = next(rows)  # the grand total: lines, the first and the last line number
+        count, low_n, high_n = total[_RECORDS], total[_FIRST_N], total[_DAY]
+        if count and low_n != skip + 1:
+            raise Fallback("a range does not start where it should")
+        numbered += count
+        last = max(last, high_n or 0)
+        streams.append(rows)
+    if numbered != last or (expected_lines is not None and last != expected_lines):
+        # DuckDB split the lines differently (a carriage return, say): numbers would be wrong
+        raise Fallback(f"DuckDB read {numbered} lines where there are {expected_lines}")
+    resolver = KeyResolver(keys)
+    builder = Builder(label, catalog)
+    cell, client = builder.cell, builder.client
+    labels: dict[str | None, str | None] = {None: None}
+    networks: dict[str | None, str] = {}
+    csv = isinstance(reader, CsvReader)
+    # Each query's groups come in first-line order, and every group of a range starts in
+    # that range: the ranges one after the other are in first-line order too.
+    for g, k, m, rk, a, b, day, records, hits, low, high, first_n in chain.from_iterable(
+            streams):
+        if m is not None:
+            key = labels.get(k, _UNSEEN)
+            if key is _UNSEEN:
+                # a plain key holds no space and no token: resolve() is a pure lookup
+                key = labels[k] = resolver.resolve(k)[0]
+            if g == _CELLS_G:
+                cell(first_n, key, m, rk, rk, a, day, hits, low, high, records)
+            elif key is not None:  # a client group
+                if b is not None:
+                    net = networks.get(b)
+                    if net is None:
+                        net = networks[b] = network_of(b)
+                    a += net
+                client(key, a, m, rk, hits, low, high)
+        elif g == _ODD_G:
+            if csv:
+                assert isinstance(reader, CsvReader)
+                found = _csv_records(first_n, a, reader, first_line or b"", resolver, stats)
+            else:
+                assert isinstance(reader, JsonLinesReader)
+                raw = first_line if first_n == 1 and first_line is not None \
+                    else a.encode("utf-8")
+                found = reader.read(io.BytesIO(raw + b"\n"),
+                                    ReadContext(stats, resolver, first_line=first_n))
+            for record in found:
+                builder.record(record)
+    stats.records = builder.records
+    return EngineResult(builder.finish(), stats, builder.requests)
+
+
+def _csv_records(n: int, text: str, reader: CsvReader, header: bytes, resolver: KeyResolver,
+                 stats: InputStats) -> Iterator[Record]:
+    """A CSV row SQL left alone (quoted cells, a token, another form), read by the CSV reader
+    after the header, its line number and skips put back in place."""
+    if n == 1:
+        return  # the header
+    if text.count('"') % 2:
+        # a quoted cell that goes on over the next line: rows are not lines here
+        raise Fallback("a quoted CSV cell spans lines")
+    scratch = InputStats(stats.path)
+    raw = header + b"\n" + text.encode("utf-8") + b"\n"
+    yield from (record._replace(line=n)
+                for record in reader.read(io.BytesIO(raw), ReadContext(scratch, resolver)))
+    for _, reason in scratch.first_skipped:
+        stats.skip(n, reason)

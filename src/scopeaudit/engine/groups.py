@@ -1,0 +1,164 @@
+"""A ``Usage`` from grouped rows: how an engine that aggregates outside Python (DuckDB) hands
+its result to the pipeline, with the streaming aggregator's exact semantics.
+
+The streaming :class:`~scopeaudit.usage.aggregate.Aggregator` sees records one by one, and a
+few of its results depend on the order it sees them in: the order of its routing decisions
+(which shapes fill the ``MAX_SHAPES`` table, and the scopes a shape's family is judged on),
+which clients fill a key's ``MAX_CLIENTS_PER_KEY`` list, where each key was first seen, which
+lines name a token, and the insertion order of its tables. The :class:`Builder` takes groups
+of records, each with the position of its first record (line, then the record's place on its
+line), in that order — as an aggregator would have met their first records — together with
+the single records the Python readers produced; it makes the same decisions at the same
+moments. Counts, first and last times are order-free. Routing reuses the aggregator's own
+code, once per route-cache key, for the path that first had it; the SQL side names a group's
+paths by their route key, which routes as every origin-form path with that key does (that is
+what makes ``Router.cache_key`` exact); other targets come from the Python readers with their
+own path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from scopeaudit.catalog.model import Catalog
+from scopeaudit.usage.aggregate import (
+    MAX_CLIENTS_PER_KEY,
+    MAX_TOKEN_LINES,
+    Aggregator,
+    Cell,
+    ClientUse,
+    KeyLocation,
+    Usage,
+    network_of,
+    status_class,
+)
+from scopeaudit.usage.record import Record
+
+RouteKey = tuple[str, str]  # (upper-case method, route-cache key of the path)
+
+
+def route_key(router_folds: bool, cache_key: Callable[[str], str], method: str,
+              target: str) -> RouteKey:
+    """The streaming aggregator's route-cache key for a record (see Aggregator.consume):
+    the same computation, so the same paths share a routing decision."""
+    cut = target.find("?")
+    path = target if cut < 0 else target[:cut]
+    if not path[-1:].isdigit():
+        return (method, path)
+    cut = path.rfind("/")
+    head = path[:cut]
+    if router_folds and cut >= 0 and path[cut + 1:].isdigit() and not head[-1:].isdigit():
+        return (method, head + "/0")
+    return (method, cache_key(path))
+
+
+class Builder:
+    """One input's Usage, built from groups and records given in first-record order."""
+
+    def __init__(self, source: str, catalog: Catalog) -> None:
+        self.source = source
+        self._aggregator = Aggregator(catalog)  # its routing code and shape table
+        self.usage = self._aggregator.usage
+        router = catalog.router
+        self._folds, self._cache_key = router.folds_identifiers, router.cache_key
+        self._ops: dict[RouteKey, str | None] = {}
+        self._invalid: set[RouteKey] = set()
+        # (key, client) -> its use, or None once it was met past the key's bound
+        self._uses: dict[tuple[str, str], ClientUse | None] = {}
+        self.days: set[int] = set()
+        self.records = self.requests = 0
+        self._newest, self._oldest = float("-inf"), float("inf")
+
+    def cell(self, line: int, key: str | None, method: str, rk: str, path: str, cls: str,
+             day: int, hits: int, low: float, high: float, records: int) -> None:
+        """A group of records sharing key, method, route key, status class and day."""
+        usage = self.usage
+        self.records += records
+        self.requests += hits
+        self.days.add(day)
+        if high > self._newest:
+            self._newest = high
+        if low < self._oldest:
+            self._oldest = low
+        rkey = (method, rk)
+        ops = self._ops
+        if rkey in ops:
+            op = ops[rkey]
+        else:
+            # one routing decision per key, for the path that missed the aggregator's cache
+            op, invalid = self._aggregator._route(method, path)
+            ops[rkey] = op
+            if invalid:
+                self._invalid.add(rkey)
+        if rkey in self._invalid:
+            usage.invalid_targets += records
+        if op is None:
+            usage.preflight += hits
+            return
+        if key is None:
+            usage.unattributed += hits
+            return
+        if key not in usage.first_seen_at:
+            usage.first_seen_at[key] = KeyLocation(self.source, line)
+        slot = (key, op, cls, day)
+        found = usage.cells.get(slot)
+        if found is None:
+            usage.cells[slot] = Cell(hits, low, high)
+        else:
+            found.count += hits
+            if low < found.first:
+                found.first = low
+            if high > found.last:
+                found.last = high
+
+    def client(self, key: str, client: str, method: str, rk: str, hits: int, low: float,
+               high: float) -> None:
+        """A group of one key's records from one client to one route key; given after the
+        cell group that holds its first record (so the route key has been routed)."""
+        op = self._ops[(method, rk)]
+        if op is None:
+            return  # a preflight is nobody's use
+        usage = self.usage
+        slot = (key, client)
+        if slot in self._uses:
+            use = self._uses[slot]
+        else:
+            per_key = usage.clients.setdefault(key, {})
+            use = None if len(per_key) >= MAX_CLIENTS_PER_KEY else ClientUse()
+            if use is not None:
+                per_key[client] = use
+            self._uses[slot] = use
+        if use is None:  # past the bound: counted, not listed
+            usage.clients_overflow[key] = usage.clients_overflow.get(key, 0) + hits
+            return
+        use.hits += hits
+        use.ops[op] = use.ops.get(op, 0) + hits
+        if low < use.first:
+            use.first = low
+        if high > use.last:
+            use.last = high
+
+    def record(self, rec: Record) -> None:
+        """One record a Python reader produced, in its place among the groups."""
+        when, key, method, target, status, ua, ip, hits, line, token = rec
+        if token:
+            tokens = self.usage.tokens
+            count, lines = tokens.get((self.source, key or ""), (0, []))
+            if len(lines) < MAX_TOKEN_LINES:
+                lines.append(line)
+            tokens[(self.source, key or "")] = (count + 1, lines)
+        _, rk = route_key(self._folds, self._cache_key, method, target)
+        cut = target.find("?")
+        cls = status_class(status) if 0 <= status < 1000 else "?"
+        self.cell(line, key, method, rk, target if cut < 0 else target[:cut], cls,
+                  int(when // 86400), hits, when, when, 1)
+        if key is not None:
+            self.client(key, f"{(ua or '-')[:120]} @ {network_of(ip)}", method, rk, hits,
+                        when, when)
+
+    def finish(self) -> Usage:
+        usage = self.usage
+        usage.days_by_input[self.source] = self.days
+        if self.records:
+            usage.newest, usage.oldest = self._newest, self._oldest
+        return usage

@@ -1,0 +1,489 @@
+"""The DuckDB engine and the streaming reader give byte-identical JSON reports.
+
+Each case audits the same logs twice, ``--engine stream`` and ``--engine duckdb``, and
+compares the bytes of ``--format json --no-timestamp``: verdicts, counts, inputs with their
+skipped lines and reasons, warnings, SA301 lines, first-seen lines, clients. The expectation
+is the other engine's output, never a literal: this file guards every future change of either
+engine. Logs: the example organisation, the log fixtures of the reader and malformed-log tests
+(rebuilt here, as those tests build them in memory or in temporary folders), and random logs
+(hypothesis).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import gzip
+import io
+import json
+import random
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from scopeaudit.cli import main
+from scopeaudit.engine import duckdb_available
+from scopeaudit.secrets import fingerprint
+
+pytestmark = pytest.mark.skipif(not duckdb_available(),
+                                reason="DuckDB is not installed (scopeaudit[duckdb]): the "
+                                       "parity tests need both engines")
+
+ROOT = Path(__file__).resolve().parents[2]
+NGINX_FORMAT = ('$remote_addr $http_x_key_id [$time_local] "$request" $status '
+                '$body_bytes_sent "$http_user_agent"')
+
+# Made-up tokens, built at run time (no token-shaped literal in the repository).
+TOKEN_BI = "sk_" + "live_BIx9f8e7d6c5b4a3210Q"
+TOKEN_GW = "sk_" + "live_GWa1b2c3d4e5f6g7h8i9"
+TOKEN_UNKNOWN = "sk_" + "test_ZZZZyyyyXXXXwwwwVVVV"
+
+KEYS = f"""keys:
+  - id: key_bi
+    name: bi-export
+    sha256: {fingerprint(TOKEN_BI)}
+    created: 2026-01-01
+    owner: o
+    expires: 2027-12-31
+    scopes: [issues:read, works:write]
+  - id: key_gw
+    name: sensor-gateway
+    prefix: sk_live_GWa1
+    created: 2026-01-01
+    owner: o
+    expires: 2027-12-31
+    scopes: [sites:read, sites:write, assets:read]
+  - id: key_tk
+    name: ticket-sync
+    last4: Q7r2
+    created: 2026-01-01
+    owner: o
+    expires: 2027-12-31
+    scopes: [issues:read, issues:write]
+  - {{id: k1, created: 2026-01-01, owner: o, expires: 2027-12-31,
+      scopes: [issues:read, issues:write]}}
+  - {{id: k2, created: 2026-01-01, owner: o, expires: 2027-12-31, scopes: [sites:read]}}
+"""
+
+
+def run(args: list[str]) -> tuple[int, str]:
+    """scopeaudit in this process: (exit code, stderr)."""
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), pytest.raises(SystemExit) as exc:
+        main(args)
+    code = exc.value.code
+    return (code if isinstance(code, int) else 0), err.getvalue()
+
+
+def both_engines(keys: Path, logs: list[Path], out_dir: Path, *extra: str) -> tuple[bytes, str]:
+    """Audit with each engine; assert the same exit code, stderr and report bytes."""
+    results = []
+    for engine in ("stream", "duckdb"):
+        out = out_dir / f"report-{engine}.json"
+        args = ["audit", "--keys", str(keys), "--format", "json", "--no-timestamp",
+                "--as-of", "2026-12-01", "--fail-on", "never", "--engine", engine,
+                "-o", str(out), "--jobs", "1", *extra]
+        for log in logs:
+            args += ["--logs", str(log)]
+        code, err = run(args)
+        results.append((code, err, out.read_bytes() if out.exists() else b""))
+        out.unlink(missing_ok=True)
+    (code_s, err_s, doc_s), (code_d, err_d, doc_d) = results
+    assert (code_d, err_d) == (code_s, err_s)
+    assert doc_d == doc_s
+    return doc_s, err_s
+
+
+def write_keys(folder: Path) -> Path:
+    keys = folder / "keys.yaml"
+    keys.write_text(KEYS)
+    return keys
+
+
+# --- the example organisation ----------------------------------------------------------------
+
+
+def test_example_organisation(example_logs: Path, tmp_path: Path) -> None:
+    doc, _ = both_engines(
+        ROOT / "examples" / "keys.yaml",
+        [*sorted(example_logs.glob("gateway-*.jsonl.gz")), example_logs / "edge-nginx.log.gz"],
+        tmp_path, "--log-format", f"*.log.gz=nginx:{NGINX_FORMAT}")
+    report = json.loads(doc)
+    assert report["usage"]["records"] > 400_000  # the whole organisation was read
+    assert any(f["rule"] == "SA301" for f in report["findings"])
+
+
+def test_the_duckdb_engine_really_aggregates_in_sql(example_logs: Path) -> None:
+    """The parity above would hold trivially if every input fell back to the streaming
+    reader: the example's gateway logs are read by DuckDB, most lines in SQL."""
+    from scopeaudit.catalog import load_builtin
+    from scopeaudit.diagnostics import Diagnostics
+    from scopeaudit.engine import duckdb_engine
+    from scopeaudit.inventory import load_inventory
+
+    inventory = load_inventory(str(ROOT / "examples" / "keys.yaml"), None, Diagnostics())
+    con = duckdb_engine.connect(1)
+    path = str(sorted(example_logs.glob("gateway-*.jsonl.gz"))[0])
+    result = duckdb_engine.read_input(path, None, path, inventory.keys, load_builtin(), {},
+                                      False, con, parquet=False)
+    assert result.stats.records > 10_000
+
+
+# --- the log fixtures of the reader tests ------------------------------------------------------
+
+GOOD = '{"time":1795788231,"key_id":"key_bi","method":"GET","path":"/v1/issues","status":200}'
+
+
+def good(n: int) -> bytes:
+    return b"".join(json.dumps({"ts": f"2026-11-{1 + i % 28:02d}T10:00:00Z", "key_id": "k1",
+                                "method": "GET", "path": "/v1/issues", "status": 200}
+                               ).encode() + b"\n" for i in range(n))
+
+
+def stamps() -> bytes:
+    forms = ['"2026-11-27T14:03:51Z"', '"2026-11-27T15:03:51+01:00"',
+             '"2026-11-27T14:03:51.250"', '"2026-11-27 14:03:51"', "1795788231",
+             "1795788231.5", "1795788231500", '"1795788231"', '"27/Nov/2026:15:03:51 +0100"',
+             '"2026-11-27T23:59:59.999999999Z"', '"2026-11-27T23:59:60Z"',
+             '"2026-02-30T10:00:00Z"', '"0000-01-01T00:00:00Z"', '"2026-11-27T24:00:00Z"',
+             "253402300800", "-5", '"2026-11-27T14:03:51.Z"', "1795788231.123456789"]
+    return "".join(f'{{"time": {s}, "key_id": "key_bi", "method": "get", "path": "/v1/issues",'
+                   f' "status": 200}}\n' for s in forms).encode()
+
+
+def default_fields() -> bytes:
+    return "\n".join([
+        '{"ts":"2026-11-27T14:00:00Z","key":"bi-export","verb":"POST","url":"/v1/works",'
+        '"status_code":"201","ua":"bi/1.0","client_ip":"192.0.2.1","count":3}',
+        '{"timestamp":1795788000,"api_key_id":"sk_live_GWa1b2","http_method":"DELETE",'
+        '"uri":"/v1/sites/9","code":204}',
+        '{"@timestamp":"2026-11-27T14:00:00Z","key_name":"Q7r2","request":"GET /v1/me HTTP/1.1",'
+        '"response_status":200}',
+        '{"date":"2026-11-27T14:00:00Z","key_id":"key_other","method":"GET",'
+        '"request":"GET /v1/me?x=1 HTTP/2.0","status":200}',
+        "",
+    ]).encode()
+
+
+def malformed() -> bytes:
+    lines = [
+        GOOD,
+        '{"time":1795788231,"method":"GET","path":"/v1/issues"',
+        '["not", "an", "object"]',
+        '{"key_id":"key_bi","method":"GET","path":"/v1/issues","status":200}',
+        '{"time":"yesterday","method":"GET","path":"/x","status":200}',
+        '{"time":1795788231,"method":"GET","status":200}',
+        '{"time":1795788231,"path":"/v1/issues","status":200}',
+        '{"time":1795788231,"method":"GET","path":"/x","status":"OK"}',
+        '{"time":1795788231,"method":"GET","path":"/x","status":true}',
+        '{"time":1795788231,"method":"GET","path":"/x"}',
+        '{"time":1795788231,"method":"GET","path":"/x","status":1000}',
+        '{"time":1795788231,"method":"GET","path":"/x","status":200,"count":0}',
+        '{"time":[1],"method":"GET","path":"/x","status":200}',
+        "   ",
+        GOOD,
+    ]
+    data = ("\n".join(lines) + "\n").encode()
+    data += b'{"time":1795788231,"method":"GET","path":"/caf\xe9","status":200}\n'
+    data += b"\x9f\x92\x96\xff\xfe garbage \x1b[2J\n"
+    data += b'{"big":"' + b"x" * 1_500_000 + b'"}\n'
+    return data + GOOD.encode() + b"\n"
+
+
+def tokens() -> bytes:
+    return ("\n".join([
+        f'{{"time":1795788231,"key_id":"{TOKEN_BI}","method":"GET","path":"/v1/a","status":200}}',
+        f'{{"time":1795788231,"authorization":"Bearer {TOKEN_GW}","method":"GET",'
+        f'"path":"/v1/a","status":200}}',
+        f'{{"time":1795788231,"method":"GET","path":"/v1/a?limit=5&api_key={TOKEN_UNKNOWN}",'
+        f'"status":200}}',
+        f'{{"time":1795788231,"key_id":"key_tk","method":"GET","path":"/v1/a","status":200,'
+        f'"headers":{{"x-debug":"{TOKEN_BI}"}},"user_agent":"curl {TOKEN_GW}"}}',
+        '{"time":1795788231,"key_id":"key_tk","method":"GET","path":"/v1/a?token=","status":200}',
+        f'{{"time":1795788231,"method":"GET","path":"/v1/keys/{TOKEN_GW}?q={TOKEN_GW}",'
+        f'"status":200}}',
+        '{"time":1795788231,"key_id":"key_bi","method":"GET",'
+        '"path":"/v1/a?access_token=eyJhbGciOi.x.y&page=2","status":200}',
+        '{"time":1795788231,"key_id":"Basic ' + base64.b64encode(b"ticket-sync:pw").decode()
+        + '","method":"GET","path":"/v1/issues","status":200}',
+        '{"time":1795788231,"key_id":"Token abcdef","method":"GET","path":"/v1/a","status":200}',
+    ]) + "\n").encode()
+
+
+def flat(n: int, seed: int) -> bytes:
+    """Mostly one flat layout (the SQL path) with every kind of line mixed in."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        r = rng.random()
+        day = 1 + i * 28 // n
+        key = rng.choice(["k1", "k2", "key_bi", "bi-export", "Q7r2", "ghost", "-", "", "k 1",
+                          f"sha256:{'ab' * 32}", "sk_live_GWa1zz"])
+        target = rng.choice([
+            "/v1/issues", f"/v1/issues/{i}", f"/v1/issues/{i}/", "/v1/sites?page=2",
+            f"/v1/unknown/{i % 7}", "/v1/issues/x/y", f"/v1/works/{i}/tasks/{i % 3}",
+            "/v1/assets/3f2b8c1e-1111-2222-3333-444455556666", f"/v1/exports/ab{i % 5}cd9",
+            "https://api.insp.ac/v1/sites/12?x=1", "*", "/v1/issues;key=1/7", "/v1/is%2Fsues/3",
+            "/v1/sites/12?api_key=abc", f"/rest/api/{i % 4}", "/", "/v1/issues/007",
+            "/v1/issues/12a/34", "/v1/12/34",
+        ])
+        stamp = rng.choice([
+            f"2026-11-{day:02d}T{rng.randrange(24):02d}:{rng.randrange(60):02d}:"
+            f"{rng.randrange(60):02d}Z",
+            f"2026-11-{day:02d}T23:59:59.{rng.choice(['9', '999', '999999999', '5'])}Z",
+            1795788231 + i, 1795788231500 + i, f"{1795788231 + i}", 1795788231.25,
+            f"2026-11-{day:02d}T10:00:00+01:00",
+        ])
+        record: dict[str, object] = {
+            "ts": stamp, "key_id": key,
+            "method": rng.choice(["GET", "get", "PATCH", "POST", "OPTIONS", "HEAD", "DELETE",
+                                  "PUT", "G3T"]),
+            "path": target,
+            "status": rng.choice([200, 201, 204, 403, 401, 404, 429, 500, "200", 0, 99]),
+            "ua": rng.choice(["a/1", "b/2", "c/3", "x" * 130, None, 5, "-", "Mözilla — 5",
+                              "é" * 125]),
+            "ip": rng.choice([f"192.0.2.{rng.randrange(5)}", "2001:db8::1", "010.1.1.1",
+                              "fe80::1%eth0", "garbage", f"198.51.{i % 300}.7"]),
+        }
+        if r < 0.05:
+            record["count"] = rng.choice([1, 3, "4", 0, -1, "x"])
+        if r < 0.02:
+            out.append("{not json")
+            continue
+        if r < 0.03:
+            out.append("")
+            continue
+        if r < 0.04:
+            out.append(json.dumps(record).replace('"status"', '"status": 1, "status"', 1))
+            continue
+        if r < 0.045:
+            out.append(json.dumps(record)[:-1] + ', "lat": NaN}')
+            continue
+        if r < 0.05:
+            out.append(json.dumps(record)[:-1] + ",}")
+            continue
+        out.append(json.dumps(record, separators=(",", ":") if r < 0.5 else (", ", ": "),
+                              ensure_ascii=r < 0.7))
+    return ("\n".join(out) + "\n").encode()
+
+
+def many_clients() -> bytes:
+    """More clients than a key's bounded list holds."""
+    return "".join(json.dumps({"ts": f"2026-11-{1 + i % 28:02d}T10:00:{i % 60:02d}Z",
+                               "key_id": "k1", "method": "GET", "path": f"/v1/issues/{i}",
+                               "status": 200, "ua": f"agent-{i % 260}",
+                               "ip": f"10.{i % 7}.{i % 3}.1"}) + "\n"
+                   for i in range(2000)).encode()
+
+
+def kong_batch() -> bytes:
+    one = {"request": {"method": "GET", "uri": "/v1/issues?x=1",
+                       "headers": {"user-agent": "kong-client"}},
+           "response": {"status": 200}, "authenticated_entity": {"id": "k1"},
+           "client_ip": "192.0.2.9", "started_at": 1795788230123}
+    return (json.dumps([one, one, {"request": {}}]) + "\n" + json.dumps(one) + "\n").encode()
+
+
+def csv_flat(n: int, seed: int) -> bytes:
+    """A CSV export: mostly plain rows, with quoted cells, tokens and malformed rows."""
+    rng = random.Random(seed)
+    rows = ["time,key_id,method,path,status,user_agent,ip,count"]
+    for i in range(n):
+        day = 1 + i * 28 // n
+        row = [rng.choice([f"2026-11-{day:02d}T10:{i % 60:02d}:00Z", f"{1795788231 + i}",
+                           f"2026-11-{day:02d} 10:00:00", "", "yesterday",
+                           f"2026-11-{day:02d}T23:59:59.999999999Z"]),
+               rng.choice(["k1", "k2", "key_bi", "Q7r2", "", "-", "ghost", " k1",
+                           f"Bearer {TOKEN_GW}", "Basic Zm9vOmJhcg=="]),
+               rng.choice(["GET", "post", "OPTIONS", "HEAD", "G3T", ""]),
+               rng.choice([f"/v1/issues/{i}", "/v1/sites?page=2", f"/v1/unknown/{i % 5}",
+                           '"/v1/works/1"', '"/v1/a,b"', "/v1/x?api_key=1", "*", "-"]),
+               rng.choice(["200", "403", "401", "404", "500", "0", "two", "1000"]),
+               rng.choice(["a/1", '"agent, with comma"', "", "x" * 130, '"say ""hi"""']),
+               rng.choice(["192.0.2.1", "2001:db8::1", "", "10.0.0.300"]),
+               rng.choice(["", "", "", "3", "0", "-"])]
+        r = rng.random()
+        if r < 0.03:
+            row = row[:5]
+        elif r < 0.05:
+            row.append("extra")
+        rows.append(",".join(row))
+    return ("\n".join(rows) + "\n").encode()
+
+
+FIXTURES: list[tuple[str, bytes, tuple[str, ...]]] = [
+    ("stamps.jsonl", stamps(), ()),
+    ("default-fields.jsonl", default_fields(), ()),
+    ("dotted.jsonl", b'{"requestTime":"27/Nov/2026:14:07:09 +0000","context":{"identity":'
+     b'{"apiKeyId":"key_gw"},"http":{"method":"PUT","path":"/v1/assets/7"}},"result":'
+     b'{"code":409}}\n{"time":1795788231,"a.b":"key_bi","a":{"b":"key_gw"},"method":"GET",'
+     b'"path":"/","status":200}\n',
+     ("--map", "key_id=a.b")),
+    ("malformed.jsonl", malformed(), ()),
+    ("bom.jsonl", b"\xef\xbb\xbf" + GOOD.encode() + b"\n" + GOOD.encode() + b"\n", ()),
+    ("tokens.jsonl", tokens(), ()),
+    ("invalid-utf8.jsonl", good(3) + b'{"ts": "2026-11-02T10:00:00Z", "key_id": "k\xff"}\n'
+     + good(2), ()),
+    ("wrong-types.jsonl", good(2) + b'{"ts": true, "key_id": "k1", "method": "GET", '
+     b'"path": "/v1/issues", "status": 200}\n{"ts": "2026-11-02T10:00:00Z", "key_id": "k1", '
+     b'"method": 7, "path": "/v1/issues", "status": 200}\n' + good(1), ()),
+    ("missing-fields.jsonl", good(1) + b'{"ts": "2026-11-02T10:00:00Z", "key_id": "k1"}\n'
+     + b'{"key_id": "k1", "method": "GET", "path": "/v1/issues", "status": 200}\n', ()),
+    ("long-line.jsonl", good(2) + b'{"pad": "' + b"x" * (3 << 20) + b'"}\n' + good(2), ()),
+    ("binary.jsonl", bytes(range(1, 256)) * 40, ()),
+    ("nul.jsonl", good(2) + b'{"a":"\x00"}\n' + good(1), ()),
+    ("crlf.jsonl", good(3).replace(b"\n", b"\r\n"), ()),
+    ("blank-lines.jsonl", b"\n\n" + good(3).replace(b"\n", b"\n\n  \n") + b"\n", ()),
+    ("no-final-newline.jsonl", good(3)[:-1], ()),
+    ("empty.jsonl", b"", ()),
+    ("flat-1.jsonl", flat(800, 1), ()),
+    ("flat-2.jsonl.gz", gzip.compress(flat(800, 2)), ()),
+    ("flat-3.jsonl", flat(800, 3), ("--strict",)),
+    ("truncated.jsonl.gz", gzip.compress(flat(2000, 4))[: len(gzip.compress(flat(2000, 4))) // 2],
+     ()),
+    ("members.jsonl.gz", gzip.compress(good(5)) + gzip.compress(good(7)), ()),
+    ("many-clients.jsonl", many_clients(), ()),
+    ("kong.jsonl", kong_batch(), ("--log-format", "kong")),
+    # targets without a leading '/' share cache keys with origin-form ones ("5" and "/0")
+    ("cache-keys.jsonl", b"".join(
+        json.dumps({"ts": "2026-11-02T10:00:00Z", "key_id": "k1", "method": "GET",
+                    "path": p, "status": 200}).encode() + b"\n"
+        for p in ["5", "/0", "/7", "12", "/12", "/v1/issues/3", "v1/issues/3", "/v1/issues/4"]),
+     ()),
+    ("cache-keys-2.jsonl", b"".join(
+        json.dumps({"ts": "2026-11-02T10:00:00Z", "key_id": "k1", "method": "GET",
+                    "path": p, "status": 200}).encode() + b"\n"
+        for p in ["/0", "5", "/v1/issues/3", "7", "/v1/issues/4"]), ()),
+    ("flat-1.csv", csv_flat(600, 1), ()),
+    ("flat-2.csv.gz", gzip.compress(csv_flat(600, 2)), ()),
+    ("flat-3.csv", csv_flat(600, 3), ("--strict",)),
+    ("rows.csv", "\ufefftime,key_id,method,path,status,user_agent,ip\r\n"
+     "2026-11-27T14:00:00Z,key_bi,GET,/v1/issues,200,bi/1.0,192.0.2.1\r\n".encode(), ()),
+    ("spanning.csv", b"time,key_id,method,path,status,user_agent\n"
+     b"2026-11-27T14:00:00Z,key_bi,GET,/v1/issues,200,bi/1.0\n"
+     b'2026-11-27T14:00:01Z,key_gw,POST,/v1/works,201,"agent with\n'
+     b'two more\n'
+     b'lines, and ""quotes"""\n'
+     b"2026-11-27T14:00:02Z,key_tk,DELETE,/v1/sites/1,204,\n", ()),
+    ("header-only.csv", b"time,method,path,status\n", ()),
+    ("no-method-column.csv", b"When,API Key,Request,HTTP Status\n"
+     b'27/Nov/2026:14:03:51 +0000,k1,"GET /v1/me HTTP/1.1",200\n',
+     ("--map", "time=When", "--map", "path=Request", "--map", "status=HTTP Status",
+      "--map", "key_id=API Key")),
+    ("missing-column.csv", b"when,key_id,method,path,status\n2026-11-27,k,GET,/a,200\n", ()),
+    ("malformed.csv", b"".join([
+        b"time,key_id,method,path,status\n",
+        b"2026-11-27T14:00:00Z,key_bi,GET,/v1/a,200\n",
+        b"2026-11-27T14:00:00Z,key_bi,GET,/v1/a\n",
+        b"2026-11-27T14:00:00Z,key_bi,GET,/v1/a,200,extra\n",
+        b'2026-11-27T14:00:00Z,key_bi,GET,"/v1/a"x,200\n',
+        b"2026-11-27T14:00:00Z,key_bi,GET,/v1/a,two hundred\n",
+        b",key_bi,GET,/v1/a,200\n",
+        b"\n   \n",
+        b"2026-11-27T14:00:01Z,key_gw,GET,/v1/b,200\n",
+    ]), ()),
+]
+
+
+@pytest.mark.parametrize(("name", "payload", "extra"), FIXTURES, ids=[f[0] for f in FIXTURES])
+def test_log_fixture(tmp_path: Path, name: str, payload: bytes, extra: tuple[str, ...]) -> None:
+    log = tmp_path / name
+    log.write_bytes(payload)
+    both_engines(write_keys(tmp_path), [log], tmp_path, *extra)
+
+
+@pytest.mark.parametrize("minimum", [100, 700, 5000])
+def test_a_file_read_in_line_ranges_side_by_side(tmp_path: Path, minimum: int,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each range numbers its own lines (see duckdb_engine.chunks): the seams, and ranges
+    estimated too short or too long, change nothing."""
+    from scopeaudit.engine import duckdb_engine
+
+    monkeypatch.setattr(duckdb_engine, "_CHUNK_MIN_LINES", minimum)
+    log = tmp_path / "big.jsonl"
+    log.write_bytes(flat(3000, 11) + b'{"ts":"2026-11-02T10:00:00Z","key_id":"k1","method":"GET",'
+                    b'"path":"/v1/issues/9","status":200,"ua":"' + b"u" * 5000 + b'"}\n')
+    both_engines(write_keys(tmp_path), [log], tmp_path, "--jobs", "2")
+    csv = tmp_path / "big.csv"
+    csv.write_bytes(csv_flat(3000, 12))
+    both_engines(write_keys(tmp_path), [csv], tmp_path, "--jobs", "2")
+
+
+def test_several_inputs_mixed_with_a_streaming_one(tmp_path: Path) -> None:
+    """Inputs keep their order whatever engine reads each (an nginx log stays streamed)."""
+    a, b, c = tmp_path / "a.jsonl", tmp_path / "b.log", tmp_path / "c.jsonl"
+    a.write_bytes(flat(300, 7))
+    b.write_text('192.0.2.1 k1 [27/Nov/2026:14:03:51 +0000] "GET /v1/issues/4 HTTP/1.1" 200 5 '
+                 '"ua/1"\n')
+    c.write_bytes(flat(300, 8))
+    both_engines(write_keys(tmp_path), [a, b, c], tmp_path,
+                 "--log-format", f"*.log=nginx:{NGINX_FORMAT}")
+
+
+# --- random logs -----------------------------------------------------------------------------
+
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-5, 2_000_000_000_000),
+                     st.floats(allow_nan=False, allow_infinity=False),
+                     st.text(max_size=12), st.sampled_from(["", "-", "null"]))
+_TIMES = st.one_of(
+    st.builds(lambda d, h, m, s, f: f"2026-11-{d:02d}T{h:02d}:{m:02d}:{s:02d}{f}Z",
+              st.integers(1, 30), st.integers(0, 23), st.integers(0, 59), st.integers(0, 59),
+              st.sampled_from(["", ".5", ".999", ".123456", ".999999999"])),
+    st.integers(1_795_000_000, 1_796_000_000),
+    st.integers(1_795_000_000_000, 1_796_000_000_000).map(lambda v: v),
+    st.floats(1_795_000_000, 1_796_000_000),
+    st.sampled_from(["2026-11-27T14:03:51+02:00", "2026-11-27 14:03:51", "yesterday",
+                     "27/Nov/2026:15:03:51 +0100", "2026-11-27T14:03:51"]),
+)
+_PATHS = st.one_of(
+    st.sampled_from(["/v1/issues", "/v1/sites", "/v1/works", "/v1/assets", "/v1/users/me",
+                     "/v1/unknown", "*", "", "/v1/issues/export"]),
+    st.builds(lambda base, ident, q: f"{base}/{ident}{q}",
+              st.sampled_from(["/v1/issues", "/v1/sites", "/v1/works", "/v1/nothing"]),
+              st.one_of(st.integers(0, 10**12).map(str),
+                        st.uuids().map(str), st.text("abc123-_%", min_size=1, max_size=8)),
+              st.sampled_from(["", "?page=2", "?api_key=x&y=1", "/comments", "/"])),
+)
+_RECORDS = st.fixed_dictionaries(
+    {"ts": _TIMES,
+     "key_id": st.one_of(st.sampled_from(["k1", "k2", "key_bi", "Q7r2", "ghost", "-", "",
+                                          "Bearer abcdefghij", "bi-export"]), _SCALARS),
+     "method": st.one_of(st.sampled_from(["GET", "POST", "PATCH", "DELETE", "OPTIONS", "HEAD",
+                                          "get", "PUT"]), _SCALARS),
+     "path": _PATHS,
+     "status": st.one_of(st.sampled_from([200, 201, 401, 403, 404, 500, "204", 302]),
+                         _SCALARS),
+     "ua": st.one_of(st.sampled_from(["a/1", "b/2"]), _SCALARS),
+     "ip": st.one_of(st.sampled_from(["192.0.2.1", "192.0.2.200", "2001:db8::5", "1.2.3"]),
+                     _SCALARS)},
+    optional={"count": st.one_of(st.integers(-1, 5), st.sampled_from(["2", "x"]))})
+_LINES = st.one_of(
+    _RECORDS.map(lambda r: json.dumps(r, separators=(",", ":"))),
+    _RECORDS.map(json.dumps),
+    st.sampled_from(["", "{oops", "[1, 2]", '"text"', "   ", '{"ts": NaN}',
+                     '{"ts":"2026-11-02T10:00:00Z","key_id":"k1","method":"GET","path":"/x",'
+                     '"status":200,"status":201}']),
+    st.just(f'{{"ts":"2026-11-02T10:00:00Z","key_id":"{TOKEN_GW}","method":"GET",'
+            f'"path":"/v1/sites","status":200}}'),
+)
+
+
+@contextlib.contextmanager
+def folder() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory() as name:
+        yield Path(name)
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.lists(_LINES, min_size=1, max_size=60), st.booleans())
+def test_random_logs(lines: list[str], compress: bool) -> None:
+    with folder() as tmp:
+        data = ("\n".join(lines) + "\n").encode()
+        log = tmp / ("random.jsonl.gz" if compress else "random.jsonl")
+        log.write_bytes(gzip.compress(data) if compress else data)
+        both_engines(write_keys(tmp), [log], tmp)

@@ -1,0 +1,229 @@
+"""--engine: which engine reads what, the missing extra, Parquet inputs, configuration."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from scopeaudit import engine
+from scopeaudit.cli import main
+from scopeaudit.errors import InputError
+
+KEYS = ("keys:\n  - {id: k1, created: 2026-01-01, owner: o, expires: 2027-12-31, "
+        "scopes: [issues:read, sites:read]}\n")
+needs_duckdb = pytest.mark.skipif(not engine.duckdb_available(),
+                                  reason="DuckDB is not installed (scopeaudit[duckdb])")
+
+
+def run(*args: str) -> tuple[int, str]:
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), pytest.raises(SystemExit) as exc:
+        main(list(args))
+    code = exc.value.code
+    return (code if isinstance(code, int) else 0), err.getvalue()
+
+
+def lines(n: int) -> str:
+    return "".join(json.dumps({"ts": f"2026-11-{1 + i % 28:02d}T10:00:00Z", "key_id": "k1",
+                               "method": "GET", "path": f"/v1/issues/{i}", "status": 200})
+                   + "\n" for i in range(n))
+
+
+@pytest.fixture
+def logs(tmp_path: Path) -> tuple[Path, Path]:
+    keys, log = tmp_path / "keys.yaml", tmp_path / "usage.jsonl"
+    keys.write_text(KEYS)
+    log.write_text(lines(20))
+    return keys, log
+
+
+@pytest.fixture
+def no_duckdb(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As if the extra were not installed: importing duckdb fails."""
+    monkeypatch.setitem(sys.modules, "duckdb", None)  # type: ignore[arg-type]
+
+
+def audit(keys: Path, *extra: str) -> tuple[int, str]:
+    return run("audit", "--keys", str(keys), "--format", "json", "--no-timestamp",
+               "--fail-on", "never", "-o", str(keys.parent / "out.json"), *extra)
+
+
+def test_engine_duckdb_without_the_extra_is_a_clear_exit_2(
+        logs: tuple[Path, Path], no_duckdb: None) -> None:
+    keys, log = logs
+    assert not engine.duckdb_available()
+    code, err = audit(keys, "--logs", str(log), "--engine", "duckdb")
+    assert code == 2
+    assert "install scopeaudit[duckdb]" in err and "Traceback" not in err
+
+
+def test_auto_and_stream_need_no_extra(logs: tuple[Path, Path], no_duckdb: None) -> None:
+    keys, log = logs
+    for choice in ("auto", "stream"):
+        code, err = audit(keys, "--logs", str(log), "--engine", choice)
+        assert code == 0, err
+        report = json.loads((keys.parent / "out.json").read_text())
+        assert report["usage"]["records"] == 20
+
+
+def test_parquet_with_the_streaming_engine_is_refused(tmp_path: Path) -> None:
+    keys = tmp_path / "keys.yaml"
+    keys.write_text(KEYS)
+    data = tmp_path / "usage.parquet"
+    data.write_bytes(b"PAR1")
+    code, err = audit(keys, "--logs", str(data), "--engine", "stream")
+    assert code == 2 and "Parquet is read by the DuckDB engine only" in err
+    assert f"{data}" in err
+
+
+def test_parquet_without_the_extra_is_refused(tmp_path: Path, no_duckdb: None) -> None:
+    keys = tmp_path / "keys.yaml"
+    keys.write_text(KEYS)
+    data = tmp_path / "usage.parquet"
+    data.write_bytes(b"PAR1")
+    code, err = audit(keys, "--logs", str(data))
+    assert code == 2 and "install scopeaudit[duckdb]" in err
+
+
+@pytest.mark.parametrize(("path", "spec", "choice", "have", "expected"), [
+    ("a.jsonl", None, "auto", True, "stream"),  # small: the streaming reader
+    ("big.jsonl", None, "auto", True, "duckdb"),
+    ("big.jsonl", None, "auto", False, "stream"),
+    ("big.jsonl", None, "stream", True, "stream"),
+    ("a.jsonl", None, "duckdb", True, "duckdb"),  # forced: any size
+    ("a.log", None, "duckdb", True, "stream"),  # nginx stays streamed
+    ("a.jsonl", "kong", "duckdb", True, "stream"),
+    ("a.csv", None, "duckdb", True, "duckdb"),
+    ("-", "jsonl", "duckdb", True, "stream"),  # stdin
+    ("https://logs.example.com/a.jsonl", None, "duckdb", True, "stream"),
+    ("a.parquet", None, "auto", True, "duckdb"),
+    ("a.data", "parquet", "auto", True, "duckdb"),
+])
+def test_which_engine_reads_what(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: str,
+                                 spec: str | None, choice: str, have: bool,
+                                 expected: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(engine, "AUTO_MIN_BYTES", 1000)
+    if not path.startswith(("-", "http")):
+        Path(path).write_bytes(b"x" * (5000 if path.startswith("big") else 10))
+    assert engine.choose(path, spec, choice, have) == expected
+
+
+def test_parquet_refused_by_choose_names_the_file() -> None:
+    with pytest.raises(InputError, match="Parquet is read by the DuckDB engine only") as info:
+        engine.choose("logs/a.parquet", None, "stream", True)
+    assert info.value.file == "logs/a.parquet"
+
+
+def test_engine_from_the_environment(logs: tuple[Path, Path], no_duckdb: None,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    keys, log = logs
+    monkeypatch.setenv("SCOPEAUDIT_ENGINE", "duckdb")
+    code, err = audit(keys, "--logs", str(log))
+    assert code == 2 and "install scopeaudit[duckdb]" in err
+    monkeypatch.setenv("SCOPEAUDIT_ENGINE", "stream")
+    code, err = audit(keys, "--logs", str(log))
+    assert code == 0, err
+
+
+def test_engine_from_the_configuration(logs: tuple[Path, Path], no_duckdb: None,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from scopeaudit.cli import option_types
+
+    assert option_types()["engine"] is str
+    keys, log = logs
+    (keys.parent / "scopeaudit.toml").write_text('engine = "duckdb"\n')
+    monkeypatch.chdir(keys.parent)
+    code, err = audit(keys, "--logs", str(log))
+    assert code == 2 and "install scopeaudit[duckdb]" in err
+
+
+@needs_duckdb
+def test_parquet_rows_are_numbered_like_lines(tmp_path: Path) -> None:
+    """A Parquet copy of a JSON Lines log gives the same audit; a bad row is named by its
+    row number (1-based), as the line would be."""
+    import duckdb
+
+    keys = tmp_path / "keys.yaml"
+    keys.write_text(KEYS)
+    rows = lines(30).splitlines()
+    rows[6] = json.dumps({"ts": "2026-11-07T10:00:00Z", "key_id": "k1", "method": "GET",
+                          "path": "/v1/issues", "status": "OK"})  # row 7: not a number
+    log = tmp_path / "usage.jsonl"
+    log.write_text("\n".join(rows) + "\n")
+    parquet = tmp_path / "usage.parquet"
+    con = duckdb.connect()
+    con.execute(f"COPY (SELECT ts, key_id, method, path, CAST(status AS VARCHAR) AS status "
+                f"FROM read_json('{log}', columns={{ts: 'VARCHAR', key_id: 'VARCHAR', "
+                f"method: 'VARCHAR', path: 'VARCHAR', status: 'JSON'}})) TO '{parquet}' "
+                f"(FORMAT parquet)")
+    con.close()
+    reports = []
+    for source in (log, parquet):
+        out = tmp_path / f"{source.suffix}.json"
+        code, err = run("audit", "--keys", str(keys), "--logs", str(source), "--format", "json",
+                        "--no-timestamp", "--as-of", "2026-12-01", "--fail-on", "never",
+                        "-o", str(out))
+        assert code == 0, err
+        reports.append(json.loads(out.read_text()))
+    from_jsonl, from_parquet = reports
+    assert from_parquet["inputs"][1]["records"] == 29
+    assert from_parquet["inputs"][1]["skipped_lines"] == [7]
+    assert from_parquet["keys"] == from_jsonl["keys"]
+    assert from_parquet["usage"] == from_jsonl["usage"]
+
+
+@needs_duckdb
+def test_parquet_timestamps_are_read_as_utc(tmp_path: Path) -> None:
+    import duckdb
+
+    keys = tmp_path / "keys.yaml"
+    keys.write_text(KEYS)
+    parquet = tmp_path / "typed.parquet"
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"COPY (SELECT TIMESTAMP '2026-11-20 10:00:00.250' AS ts, "
+                f"TIMESTAMPTZ '2026-11-21 10:00:00+02' AS other, 'k1' AS key_id, "
+                f"'GET' AS method, '/v1/sites' AS path, 200 AS status) TO '{parquet}' "
+                f"(FORMAT parquet)")
+    con.close()
+    out = tmp_path / "out.json"
+    code, err = run("audit", "--keys", str(keys), "--logs", str(parquet), "--format", "json",
+                    "--no-timestamp", "--as-of", "2026-12-01", "--fail-on", "never",
+                    "-o", str(out))
+    assert code == 0, err
+    report = json.loads(out.read_text())
+    key = next(k for k in report["keys"] if k["id"] == "k1")
+    assert key["first_seen"] == "2026-11-20T10:00:00Z"  # 10:00:00.250, shown to the second
+
+
+
+@needs_duckdb
+def test_parquet_with_nested_columns_and_with_no_rows(tmp_path: Path) -> None:
+    """No flat layout: every row goes through the JSON reader (dotted --map paths work)."""
+    import duckdb
+
+    keys = tmp_path / "keys.yaml"
+    keys.write_text(KEYS)
+    nested, empty = tmp_path / "nested.parquet", tmp_path / "empty.parquet"
+    con = duckdb.connect()
+    con.execute(f"COPY (SELECT '2026-11-20T10:00:00Z' AS ts, {{'id': 'k1'}} AS identity, "
+                f"'GET' AS method, '/v1/sites' AS path, 200 AS status "
+                f"UNION ALL SELECT 'later', {{'id': 'k1'}}, 'GET', '/v1/sites', 200) "
+                f"TO '{nested}' (FORMAT parquet)")
+    con.execute(f"COPY (SELECT 'x' AS ts WHERE false) TO '{empty}' (FORMAT parquet)")
+    con.close()
+    out = tmp_path / "out.json"
+    code, err = run("audit", "--keys", str(keys), "--logs", str(nested), "--logs", str(empty),
+                    "--map", "key_id=identity.id", "--format", "json", "--no-timestamp",
+                    "--as-of", "2026-12-01", "--fail-on", "never", "-o", str(out))
+    assert code == 0, err
+    report = json.loads(out.read_text())
+    assert [(i["records"], i["skipped_lines"]) for i in report["inputs"][1:]] == [
+        (1, [2]), (0, [])]
+    assert next(k for k in report["keys"] if k["id"] == "k1")["requests"]["accepted"] == 1
