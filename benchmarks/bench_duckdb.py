@@ -20,24 +20,8 @@ query, peak RSS at 10M <= 1.5x that at 1M.
     python benchmarks/bench_duckdb.py                  # 1M and 10M records
     python benchmarks/bench_duckdb.py --sizes 1000000  # 1M only
 
-Figures of one run (2 shared cores, load average 3.4 during the 1M part, 1.2-2.5 during the
-10M part; records/s, wall time, peak RSS):
-
-    records                        1M JSONL        1M Parquet      10M JSONL        10M Parquet
-    stdlib loop, same grouping     42k  23.7 s     (JSONL)         62k  160.6 s     (JSONL)
-    stdlib loop, raw paths         62k  16.1 s     (JSONL)         100k 100.2 s     (JSONL)
-    hand-written DuckDB GROUP BY   287k  3.5 s     632k  1.6 s     1.11M  9.0 s     2.03M  4.9 s
-                                   282 MiB         241 MiB         1378 MiB         1340 MiB
-    scopeaudit --engine duckdb     78k  12.9 s     67k  15.0 s     277k  36.1 s     252k  39.7 s
-                                   348 MiB         282 MiB         594 MiB          488 MiB
-    vs the same-grouping loop      1.84x           1.58x           4.45x            4.04x
-    vs the hand-written query      0.27x           0.11x           0.25x            0.12x
-
-From 1M to 10M scopeaudit's throughput grows 3.6x (JSONL) and 3.8x (Parquet): fixed costs
-(start-up, keys and catalog, turning ~300k groups into the Usage) weigh on 1M; its peak RSS
-grows 1.70x and 1.73x (DuckDB is held to 512 MB; the rest is the aggregate, 274k cells at 1M
-and 650k at 10M, which the streaming engine holds too). Targets met: >= 4x the stdlib loop at
-10M. Not met: >= 4x at 1M, no slower than the hand-written query, RSS <= 1.5x.
+Traffic profiles as in bench_audit.py (``--profile integrations|uniform``, default
+integrations). The figures of each run, with the machine's load, go into the issue's note.
 """
 
 from __future__ import annotations
@@ -56,6 +40,7 @@ from bench_audit import (  # noqa: E402 - the sibling benchmark's data and basel
     BASELINE_SAME,
     DATA,
     peak_rss,
+    write_integration_logs,
     write_keys,
     write_logs,
 )
@@ -99,6 +84,8 @@ def load() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--profile", choices=["integrations", "uniform"],
+                        default="integrations", help="traffic profile (see bench_audit.py)")
     args = parser.parse_args()
     DATA.mkdir(exist_ok=True)
     keys = DATA / "bench-keys.yaml"
@@ -110,11 +97,12 @@ def main() -> None:
     rss: dict[tuple[str, int], int] = {}
     rate: dict[tuple[str, int], float] = {}
     for n in args.sizes:
-        jsonl = DATA / f"bench-{n}.jsonl"
+        stem = f"bench-{n}" if args.profile == "uniform" else f"bench-{args.profile}-{n}"
+        jsonl = DATA / f"{stem}.jsonl"
         if not jsonl.exists():
             print(f"writing {n:,} records to {jsonl} ...", flush=True)
-            write_logs(jsonl, n)
-        parquet = DATA / f"bench-{n}.parquet"
+            (write_logs if args.profile == "uniform" else write_integration_logs)(jsonl, n)
+        parquet = DATA / f"{stem}.parquet"
         if not parquet.exists():
             print(f"writing {parquet} ...", flush=True)
             write_parquet(jsonl, parquet)

@@ -741,7 +741,13 @@ def _main(args: list[str], scrub: Callable[[str], str]) -> NoReturn:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.UsageError as exc:
-        exc.show()
+        # One line, as every other error: the usage block click would print first is what
+        # --help is for, and a CI log should show the mistake, not the synopsis.
+        from scopeaudit.render.text import show_invisible
+
+        command = exc.ctx.command_path if exc.ctx is not None else "scopeaudit"
+        message = show_invisible(scrub(exc.format_message()))
+        click.echo(f"scopeaudit: error: {message} (see '{command} --help')", err=True)
         sys.exit(ExitCode.ERROR)
     except click.ClickException as exc:
         # click's own errors default to exit 1, which here means "findings": never let it leak.

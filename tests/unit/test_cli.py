@@ -168,3 +168,21 @@ def test_interrupt_is_one_line_exit_2(capsys: pytest.CaptureFixture[str],
     code, _, err = run(capsys, "lint", "--keys", EXAMPLE_KEYS)
     # click prints a newline first (after the ^C the terminal shows), then our one line
     assert code == 2 and err.strip() == "scopeaudit: interrupted"
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (("lint", "--keys", EXAMPLE_KEYS, "--format", "jsn"),
+     "scopeaudit: error: Invalid value for '--format': 'jsn' is not one of"),
+    (("lint", "--keys", EXAMPLE_KEYS, "--fail-on", "hgih"),
+     "scopeaudit: error: Invalid value for '--fail-on': 'hgih'"),
+    (("audit", "--keys", EXAMPLE_KEYS), "scopeaudit: error: Missing option '--logs'."),
+    (("explain",), "scopeaudit: error: Missing argument 'RULE'."),
+])
+def test_usage_mistakes_are_one_line(capsys: pytest.CaptureFixture[str],
+                                     args: tuple[str, ...], expected: str) -> None:
+    # click would print a usage block first; the README promises one line, and a CI log
+    # should show the mistake, with where to look
+    code, out, err = run(capsys, *args)
+    assert code == 2 and out == ""
+    assert err.startswith(expected) and err.count("\n") == 1
+    assert f"(see 'scopeaudit {args[0]} --help')" in err
