@@ -339,8 +339,11 @@ def merge_usage(parts: list[Usage]) -> Usage:
     """One aggregate from the aggregates of consecutive work units, taken in input order.
 
     Equal to consuming all records in one aggregator: counts add, first/last take min/max,
-    first-seen locations and token lines keep the earliest units' first. (Past the bound of
-    MAX_CLIENTS_PER_KEY clients, which clients are listed may differ; counts do not.)
+    first-seen locations and token lines keep the earliest units' first. One exception, past
+    the bound of MAX_CLIENTS_PER_KEY clients: a later unit that met a client only after its
+    own bound counted that client's requests as overflow, so a client an earlier unit listed
+    gets fewer of them than one pass would give it (the key's total is the same). Exact would
+    need every unit to keep every client, which is what the bound exists to prevent.
     """
     if not parts:
         return Usage({}, {}, {}, {}, {}, {})
