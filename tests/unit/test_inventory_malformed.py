@@ -274,7 +274,11 @@ def test_missing_file_names_the_path(tmp_path: Path) -> None:
 def test_directory_instead_of_a_file(tmp_path: Path) -> None:
     path = tmp_path / "keys.yaml"
     path.mkdir()
-    assert_input_error(lint(path), f"{path}: ")
+    assert "is a directory" in assert_input_error(lint(path), f"{path}: ")
+    # without a key-file extension too: the directory is the problem, not its name
+    plain = tmp_path / "exports"
+    plain.mkdir()
+    assert "is a directory" in assert_input_error(lint(plain), f"{plain}: ")
 
 
 def test_unknown_extension_is_a_usage_error(tmp_path: Path) -> None:

@@ -108,6 +108,8 @@ def load_inventory(path: str, fmt: KeysFormat | None, diagnostics: Diagnostics,
         data, found = fetch_keys(path, fmt.value if fmt else None, http or HttpSettings())
         # the URL as reports show it: findings point at it, never at its credentials
         return parse_inventory(data, display_url(path), KeysFormat(found), diagnostics)
+    if Path(path).is_dir():  # before the extension check, which would only confuse
+        raise InputError("is a directory, expected a key file", file=path)
     fmt = fmt or detect_format(path)
     try:
         data = Path(path).read_bytes()
