@@ -6,10 +6,12 @@ imports the pipeline it runs.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
@@ -87,8 +89,26 @@ def _exit_for(findings_at_threshold: int, exit_zero: bool = False) -> int:
     return ExitCode.CLEAN
 
 
+def _writable_output(ctx: click.Context, param: click.Parameter, value: str | None
+                     ) -> str | None:
+    """Refuse an -o the report could never be written to before the work starts, not after
+    a long audit: a missing or unwritable folder, or a folder given as the file."""
+    if value is None or value == "-":
+        return value
+    target = Path(value)
+    folder = target.parent if str(target.parent) else Path(".")
+    if target.is_dir():
+        raise InputError("is a directory; -o takes a file", file=value)
+    if not folder.is_dir():
+        raise InputError("cannot write the report: no such folder", file=value)
+    if not os.access(folder, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        raise InputError("cannot write the report: permission denied", file=value)
+    return value
+
+
 output_option = click.option(
-    "-o", "--output", metavar="FILE", help="Write the report to FILE instead of stdout."
+    "-o", "--output", metavar="FILE", help="Write the report to FILE instead of stdout.",
+    callback=_writable_output,
 )
 catalog_option = click.option(
     "--catalog", "catalog_path", metavar="PATH",

@@ -186,3 +186,15 @@ def test_usage_mistakes_are_one_line(capsys: pytest.CaptureFixture[str],
     assert code == 2 and out == ""
     assert err.startswith(expected) and err.count("\n") == 1
     assert f"(see 'scopeaudit {args[0]} --help')" in err
+
+
+def test_an_output_that_cannot_be_written_is_refused_first(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    # checked before the work starts: a missing log would otherwise be reported first
+    for target, reason in ((tmp_path / "missing" / "report.json", "no such folder"),
+                           (tmp_path, "is a directory")):
+        code, out, err = run(capsys, "audit", "--keys", EXAMPLE_KEYS,
+                             "--logs", str(tmp_path / "absent.jsonl"), "-o", str(target))
+        assert code == 2 and out == ""
+        assert err.startswith(f"scopeaudit: error: {target}: ") and reason in err
+        assert err.count("\n") == 1
