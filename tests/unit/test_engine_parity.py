@@ -18,7 +18,7 @@ import io
 import json
 import random
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -79,10 +79,14 @@ def run(args: list[str]) -> tuple[int, str]:
     return (code if isinstance(code, int) else 0), err.getvalue()
 
 
-def both_engines(keys: Path, logs: list[Path], out_dir: Path, *extra: str) -> tuple[bytes, str]:
-    """Audit with each engine; assert the same exit code, stderr and report bytes."""
+def both_engines(keys: Path, logs: list[Path], out_dir: Path, *extra: str,
+                 before: Callable[[], object] | None = None) -> tuple[bytes, str]:
+    """Audit with each engine; assert the same exit code, stderr and report bytes.
+    ``before`` runs before each engine's audit (to refill a named pipe, say)."""
     results = []
     for engine in ("stream", "duckdb"):
+        if before is not None:
+            before()
         out = out_dir / f"report-{engine}.json"
         args = ["audit", "--keys", str(keys), "--format", "json", "--no-timestamp",
                 "--as-of", "2026-12-01", "--fail-on", "never", "--engine", engine,
@@ -117,7 +121,7 @@ def test_example_organisation(example_logs: Path, tmp_path: Path) -> None:
     assert any(f["rule"] == "SA301" for f in report["findings"])
 
 
-def test_the_duckdb_engine_really_aggregates_in_sql(example_logs: Path) -> None:
+def test_the_duckdb_engine_really_aggregates_in_sql(example_logs: Path, tmp_path: Path) -> None:
     """The parity above would hold trivially if every input fell back to the streaming
     reader: the example's gateway logs are read by DuckDB, most lines in SQL."""
     from scopeaudit.catalog import load_builtin
@@ -126,7 +130,7 @@ def test_the_duckdb_engine_really_aggregates_in_sql(example_logs: Path) -> None:
     from scopeaudit.inventory import load_inventory
 
     inventory = load_inventory(str(ROOT / "examples" / "keys.yaml"), None, Diagnostics())
-    con = duckdb_engine.connect(1)
+    con = duckdb_engine.connect(1, str(tmp_path))
     path = str(sorted(example_logs.glob("gateway-*.jsonl.gz"))[0])
     result = duckdb_engine.read_input(path, None, path, inventory.keys, load_builtin(), {},
                                       False, con, parquet=False)
@@ -487,3 +491,123 @@ def test_random_logs(lines: list[str], compress: bool) -> None:
         log = tmp / ("random.jsonl.gz" if compress else "random.jsonl")
         log.write_bytes(gzip.compress(data) if compress else data)
         both_engines(write_keys(tmp), [log], tmp)
+
+
+# --- reviewed cases: each the smallest input that once read differently -----------------------
+
+STRAY_QUOTE_CSV = (b"ts,key_id,method,path,status,ua,ip\n"
+                   b"2026-10-01T00:00:00Z,key_bi,GET,/v1/issues,200,ua,1.2.3.4\n"
+                   b'2026-10-01T00:00:01Z,key_bi,GET,/v1/b"c,"d,x,1.2.3.4\n'
+                   b"2026-10-01T00:00:02Z,key_gw,GET,/v1/assets/1,200,ua,1.2.3.4\n"
+                   b'z",x"y,200\n')
+
+
+@pytest.mark.parametrize("payload", [
+    STRAY_QUOTE_CSV,
+    # an even count of quotes that opens a cell, then one that closes it on the next line
+    STRAY_QUOTE_CSV.replace(b"z\",x\"y,200\n", b"z\",x\"y,200\n" + STRAY_QUOTE_CSV[36:]),
+    # quotes that open nothing: an odd count inside unquoted cells, a quoted cell closed
+    b"ts,key_id,method,path,status,ua,ip\n"
+    b'2026-10-01T00:00:00Z,key_bi,GET,/v1/a"b,200,u"a,1.2.3.4\n'
+    b'2026-10-01T00:00:01Z,key_bi,GET,"/v1/issues",200,"a ""b""",1.2.3.4\n'
+    b'2026-10-01T00:00:02Z,key_bi,GET,"/v1/x"y,200,ua,1.2.3.4\n'
+    b"2026-10-01T00:00:03Z,key_gw,GET,/v1/assets/1,200,ua,1.2.3.4\n",
+], ids=["stray-quote", "stray-quote-twice", "quotes-opening-nothing"])
+def test_csv_quotes_that_open_a_cell_whatever_their_count(tmp_path: Path,
+                                                          payload: bytes) -> None:
+    log = tmp_path / "quotes.csv"
+    log.write_bytes(payload)
+    doc, _ = both_engines(write_keys(tmp_path), [log], tmp_path)
+    if payload == STRAY_QUOTE_CSV:
+        (source,) = [i for i in json.loads(doc)["inputs"] if i["kind"] == "logs"]
+        assert (source["records"], source["skipped_lines"]) == (1, [3]), source
+
+
+def test_csv_cell_over_the_csv_field_limit(tmp_path: Path) -> None:
+    """The csv module refuses a cell over its limit (131072): the row is skipped, by both."""
+    import csv
+
+    limit = csv.field_size_limit()
+    row = "2026-10-01T00:00:0{s}Z,key_bi,GET,/v1/issues,200,{ua},1.2.3.4\n"
+    log = tmp_path / "long-cell.csv"
+    log.write_text("ts,key_id,method,path,status,ua,ip\n" + row.format(s=0, ua="a")
+                   + row.format(s=1, ua="u" * (limit + 1)) + row.format(s=2, ua="u" * limit)
+                   + row.format(s=3, ua="b"))
+    doc, _ = both_engines(write_keys(tmp_path), [log], tmp_path)
+    (source,) = [i for i in json.loads(doc)["inputs"] if i["kind"] == "logs"]
+    assert (source["records"], source["skipped_lines"]) == (3, [3]), source
+
+
+def test_a_named_pipe_is_read_by_the_streaming_reader(tmp_path: Path) -> None:
+    """A FIFO (as ``--logs <(zcat x.gz)`` gives) has no size and reads once: it is never
+    DuckDB's, whatever --engine says (it once gave an empty audit)."""
+    import os
+    import threading
+
+    from scopeaudit.engine import choose
+
+    data = good(5)
+    fifo = tmp_path / "logs.jsonl"
+    writers: list[threading.Thread] = []
+
+    def refill() -> None:
+        """A new pipe at the same path, written once by a thread of its own."""
+        fifo.unlink(missing_ok=True)
+        os.mkfifo(fifo)
+
+        def write() -> None:
+            with open(fifo, "wb") as handle:  # waits for the reader
+                handle.write(data)
+
+        writers.append(threading.Thread(target=write, daemon=True))
+        writers[-1].start()
+
+    os.mkfifo(fifo)
+    assert choose(str(fifo), "jsonl", "duckdb", True) == "stream"  # never hangs on a pipe
+    doc, _ = both_engines(write_keys(tmp_path), [fifo], tmp_path, "--log-format", "jsonl",
+                          before=refill)
+    for writer in writers:
+        writer.join(timeout=10)
+        assert not writer.is_alive()
+    assert json.loads(doc)["usage"]["records"] == 5
+
+
+def test_gzip_inflated_in_bounded_pieces(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                         ) -> None:
+    """The pre-scan inflates at most _INFLATE_MAX bytes at a time (a block of a very
+    compressible gzip once inflated whole, 410 MB for a 9 MB file); pieces, block seams and
+    gzip members change no count."""
+    from scopeaudit.engine import duckdb_engine
+
+    monkeypatch.setattr(duckdb_engine, "_INFLATE_MAX", 1000)
+    monkeypatch.setattr(duckdb_engine, "_BLOCK", 777)
+    log = tmp_path / "members.jsonl.gz"
+    log.write_bytes(gzip.compress(good(300)) + gzip.compress(flat(400, 5))
+                    + gzip.compress(b"") + gzip.compress(good(40)[:-1]))
+    both_engines(write_keys(tmp_path), [log], tmp_path)
+    pieces = list(duckdb_engine._Gunzip().pieces(log.read_bytes()))
+    assert max(map(len, pieces)) <= 1000
+    assert b"".join(pieces) == gzip.decompress(log.read_bytes())
+
+
+def test_bounded_caches_change_no_result(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                         ) -> None:
+    """The DuckDB side's tables (route decisions, key labels, client networks) are bounded
+    as the aggregator's caches are: started again when full, with the same report."""
+    from scopeaudit.engine import duckdb_engine, groups
+
+    monkeypatch.setattr(groups, "_ROUTE_CACHE_LIMIT", 3)
+    monkeypatch.setattr(duckdb_engine, "_ROUTE_CACHE_LIMIT", 3)
+    sizes: list[int] = []
+    finish = groups.Builder.finish
+
+    def spy(self: groups.Builder) -> object:
+        sizes.append(len(self._ops))
+        return finish(self)
+
+    monkeypatch.setattr(groups.Builder, "finish", spy)
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.csv"
+    a.write_bytes(flat(3000, 21) + many_clients())
+    b.write_bytes(csv_flat(1500, 22))
+    both_engines(write_keys(tmp_path), [a, b], tmp_path)
+    assert sizes and max(sizes) <= 3

@@ -12,7 +12,10 @@ the rest. DuckDB itself is imported only when an input needs it.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import os
+import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +30,8 @@ from scopeaudit.usage.parallel import plan_units, read_units
 from scopeaudit.usage.record import InputStats
 
 if TYPE_CHECKING:
+    import duckdb
+
     from scopeaudit.http.settings import HttpSettings
 
 ENGINES = ("auto", "stream", "duckdb")
@@ -62,6 +67,16 @@ def _local(path: str) -> bool:
     return path != "-" and not is_url(path)
 
 
+def _regular(path: str) -> bool | None:
+    """Whether the path is a regular file (None: it cannot be looked at). DuckDB reads a
+    file more than once and by its size: a named pipe or a process substitution
+    (``<(zcat x.gz)``, a /dev/fd path) would read as empty; the streaming reader reads it."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return None
+
+
 def choose(path: str, spec: str | None, engine: str, have_duckdb: bool) -> str:
     """``duckdb`` or ``stream`` for one input; an InputError when none can read it."""
     from scopeaudit.usage.readers import format_kind
@@ -73,13 +88,16 @@ def choose(path: str, spec: str | None, engine: str, have_duckdb: bool) -> str:
         if not have_duckdb:
             raise InputError(f"Parquet needs the DuckDB engine: {INSTALL_HINT}",
                              file=input_label(path))
-        if not _local(path):
-            raise InputError("Parquet is read from local files only", file=input_label(path))
+        if not _local(path) or _regular(path) is False:
+            raise InputError("Parquet is read from local regular files only",
+                             file=input_label(path))
         return "duckdb"
     if engine == "stream" or not have_duckdb or not _local(path):
         return "stream"
     if format_kind(spec, path) not in _DUCKDB_FORMATS:
         return "stream"
+    if not _regular(path):
+        return "stream"  # a pipe, a device, or nothing there: the streaming reader says so
     if engine == "duckdb":
         return "duckdb"
     try:
@@ -123,10 +141,17 @@ def read_logs(request: ReadRequest, progress: Progress | None = None
     records = requests = 0
     pending: list[str] = []  # consecutive streaming inputs, read together on --jobs cores
 
+    con: duckdb.DuckDBPyConnection | None = None
+
     def flush() -> None:
-        nonlocal records, requests
+        nonlocal records, requests, con
         if not pending:
             return
+        if con is not None:
+            # read_units may fork worker processes: never with a DuckDB connection open
+            # (its threads and locks would be copied half-way); the next input opens another
+            con.close()
+            con = None
         units, hashes = plan_units(pending, request.spec_for, request.jobs,
                                    request.split_min_bytes)
         usage, stats, n, hits, said = read_units(
@@ -139,7 +164,8 @@ def read_logs(request: ReadRequest, progress: Progress | None = None
         requests += hits
         pending.clear()
 
-    con = None
+    spill = contextlib.ExitStack()
+    spill_dir: str | None = None
     try:
         for path, engine in plan:
             if engine == "stream":
@@ -147,8 +173,10 @@ def read_logs(request: ReadRequest, progress: Progress | None = None
                 continue
             from scopeaudit.engine import duckdb_engine
 
+            if spill_dir is None:
+                spill_dir = spill.enter_context(duckdb_engine.spill_directory())
             if con is None:
-                con = duckdb_engine.connect(request.jobs)
+                con = duckdb_engine.connect(request.jobs, spill_dir)
             spec = request.spec_for(path)
             try:
                 result = duckdb_engine.read_input(
@@ -169,6 +197,9 @@ def read_logs(request: ReadRequest, progress: Progress | None = None
                 progress(result.stats.path, result.stats.records)
         flush()
     finally:
-        if con is not None:
-            con.close()
+        try:
+            if con is not None:
+                con.close()
+        finally:
+            spill.close()  # the spill directory goes once DuckDB is done with it
     return merge_usage(parts), stats_all, records, requests, warnings

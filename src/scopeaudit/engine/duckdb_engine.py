@@ -35,13 +35,18 @@ columns, timestamps as ISO ``…Z`` in UTC), numbered by its row from 1, and tak
 from __future__ import annotations
 
 import codecs
+import csv as csv_module
 import hashlib
 import io
 import re
+import shutil
+import tempfile
+import threading
 import zlib
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
@@ -53,7 +58,7 @@ from scopeaudit.catalog.model import Catalog
 from scopeaudit.engine.groups import Builder
 from scopeaudit.errors import InputError
 from scopeaudit.model import Key
-from scopeaudit.usage.aggregate import Usage, network_of
+from scopeaudit.usage.aggregate import _ROUTE_CACHE_LIMIT, Usage, network_of
 from scopeaudit.usage.fields import FIELDS, FieldMap
 from scopeaudit.usage.identity import KeyResolver
 from scopeaudit.usage.inputs import GZIP_MAGIC, MAX_LINE
@@ -64,6 +69,13 @@ if TYPE_CHECKING:
     import duckdb
 
 _BLOCK = 8 << 20
+# The most bytes one inflate call may return: a gzip block of _BLOCK bytes can hold
+# gigabytes of repeated lines, and the pre-scan holds one output piece at a time.
+_INFLATE_MAX = 8 << 20
+# The head the layout is learnt from: a whole first line of the longest the streaming reader
+# reads (MAX_LINE) and its newline, so the CSV header and line 1 are seen whole whenever
+# the streaming reader sees them whole.
+_HEAD_BYTES = MAX_LINE + 1
 _DELIM = "\x01"  # the column delimiter DuckDB splits on: checked absent from the input
 _SAMPLE_LINES = 512
 # DuckDB's own memory (it spills to the temporary directory past it): the queries' hash
@@ -72,7 +84,8 @@ MEMORY_LIMIT = "512MB"
 
 
 class Fallback(Exception):
-    """This input is better read by the streaming engine (the reason is kept for --debug)."""
+    """This input is better read by the streaming engine, with the same result. The message
+    says why (for tests and tracebacks); the user sees no difference but the speed."""
 
 
 @dataclass(frozen=True)
@@ -88,11 +101,17 @@ def read_head(path: str) -> tuple[bool, tuple[bytes, ...]]:
         is_gzip = handle.read(2) == GZIP_MAGIC
         handle.seek(0)
         if not is_gzip:
-            head = handle.read(1 << 20)
+            head = handle.read(_HEAD_BYTES)
         else:
             inflate = zlib.decompressobj(wbits=31)
+            head = b""
             try:
-                head = inflate.decompress(handle.read(1 << 18), 1 << 20)
+                # compressed reads of 256 KiB until the head is full or the member ends
+                while len(head) < _HEAD_BYTES and not inflate.eof:
+                    data = inflate.unconsumed_tail or handle.read(1 << 18)
+                    if not data:
+                        break
+                    head += inflate.decompress(data, _HEAD_BYTES - len(head))
             except zlib.error as exc:
                 raise Fallback(f"gzip: {exc}") from None
     lines = head.split(b"\n")[:_SAMPLE_LINES]
@@ -101,36 +120,56 @@ def read_head(path: str) -> tuple[bool, tuple[bytes, ...]]:
     return is_gzip, tuple(lines)
 
 
-def prescan(path: str, is_gzip: bool) -> Prescan:
+class _Gunzip:
+    """Inflates a gzip input block by block, each piece of output at most _INFLATE_MAX bytes
+    (so memory stays bounded whatever the compression ratio), member after member."""
+
+    def __init__(self) -> None:
+        self.inflate = zlib.decompressobj(wbits=31)
+
+    def pieces(self, block: bytes) -> Iterator[bytes]:
+        data = block
+        if self.inflate.eof and data:
+            self.inflate = zlib.decompressobj(wbits=31)  # another member starts this block
+        try:
+            while True:
+                out = self.inflate.decompress(data, _INFLATE_MAX)
+                if out:
+                    yield out
+                if self.inflate.eof:
+                    data = self.inflate.unused_data
+                    if not data:
+                        return
+                    self.inflate = zlib.decompressobj(wbits=31)  # another gzip member
+                    continue
+                data = self.inflate.unconsumed_tail
+                if not data and len(out) < _INFLATE_MAX:
+                    return  # all input taken and no output held back
+        except zlib.error as exc:
+            raise Fallback(f"gzip: {exc}") from None
+
+
+def prescan(path: str, is_gzip: bool, stop: threading.Event | None = None) -> Prescan:
     """One pass over the input's bytes (run beside the DuckDB query): sha256, the count of
-    lines after decompression; Fallback when DuckDB's reading of the lines could differ."""
+    lines after decompression; Fallback when DuckDB's reading of the lines could differ (or
+    when ``stop`` is set: the run is being interrupted)."""
     digest = hashlib.sha256()
     size = lines = 0
     last = b"\n"
     delim = _DELIM.encode()
     with open(path, "rb") as handle:
-        inflate = zlib.decompressobj(wbits=31) if is_gzip else None
+        gunzip = _Gunzip() if is_gzip else None
         while block := handle.read(_BLOCK):
+            if stop is not None and stop.is_set():
+                raise Fallback("interrupted")
             digest.update(block)
             size += len(block)
-            if inflate is None:
-                text = block
-            else:
-                try:
-                    text = inflate.decompress(block)
-                    while inflate.eof and inflate.unused_data:
-                        rest = inflate.unused_data  # another gzip member follows
-                        inflate = zlib.decompressobj(wbits=31)
-                        text += inflate.decompress(rest)
-                except zlib.error as exc:
-                    raise Fallback(f"gzip: {exc}") from None
-            if not text:
-                continue
-            if b"\x00" in text or delim in text:
-                raise Fallback("a NUL or \\x01 byte")
-            lines += text.count(b"\n")
-            last = text[-1:]
-        if inflate is not None and not inflate.eof:
+            for text in (block,) if gunzip is None else gunzip.pieces(block):
+                if b"\x00" in text or delim in text:
+                    raise Fallback("a NUL or \\x01 byte")
+                lines += text.count(b"\n")
+                last = text[-1:]
+        if gunzip is not None and not gunzip.inflate.eof:
             raise Fallback("the gzip stream ends early")
     if last != b"\n":
         lines += 1
@@ -290,6 +329,12 @@ def find_csv_layout(header: bytes, fields: FieldMap) -> Layout | None:
 # --- SQL ---------------------------------------------------------------------------------------
 
 
+def csv_field_limit() -> int:
+    """The csv module's current field size limit (131072 unless changed): a longer cell is
+    an error to the streaming CSV reader."""
+    return csv_module.field_size_limit()
+
+
 def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -336,6 +381,9 @@ def build_query(source_sql: str, layout: Layout, folds: bool) -> str:
 
     time_string = strings[layout.roles["time"]]
     sep = "," if layout.csv else '"'
+    # CSV: the csv module refuses a cell longer than its field limit (the streaming reader
+    # skips that row), so only lines no longer than the limit can be plain
+    longest = min(MAX_LINE, csv_field_limit()) if layout.csv else MAX_LINE
     # CSV: line 1 is the header; JSON: any line may be a record
     first = 2 if layout.csv else 1
     ipv4 = rf"{_IPV4_OCTET}\.{_IPV4_OCTET}\.{_IPV4_OCTET}\.{_IPV4_OCTET}"
@@ -343,7 +391,7 @@ def build_query(source_sql: str, layout: Layout, folds: bool) -> str:
 WITH src AS ({source_sql}),
 raw AS (
   SELECT n, line,
-         n >= {first} AND line IS NOT NULL AND strlen(line) <= {MAX_LINE}
+         n >= {first} AND line IS NOT NULL AND strlen(line) <= {longest}
            AND NOT contains(line, 'sk_')
            AND regexp_full_match(line, {_lit(layout.regex())}) AS shaped
   FROM src
@@ -435,15 +483,25 @@ ORDER BY g = {_TOTAL_G} DESC, first_n, g
 # --- running it ------------------------------------------------------------------------------
 
 
-def connect(threads: int) -> duckdb.DuckDBPyConnection:
-    import tempfile
+@contextmanager
+def spill_directory() -> Iterator[str]:
+    """A directory of this run's own for DuckDB to spill to, removed afterwards (never the
+    shared temporary directory, where other runs' files live)."""
+    folder = tempfile.mkdtemp(prefix="scopeaudit-duckdb-")
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
+
+def connect(threads: int, temp_directory: str) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection spilling to ``temp_directory`` (see spill_directory)."""
     import duckdb
 
     con = duckdb.connect(config={"threads": max(1, threads),
                                  "preserve_insertion_order": True,
                                  "memory_limit": MEMORY_LIMIT,
-                                 "temp_directory": tempfile.gettempdir()})
+                                 "temp_directory": temp_directory})
     # No progress bar: DuckDB would draw it on stdout, where the report may be going.
     con.execute("SET enable_progress_bar = false")
     return con
@@ -578,16 +636,18 @@ def read_input(path: str, spec: str | None, label: str, keys: tuple[Key, ...],
         con.execute("SET threads = 1")  # one thread per range: see chunks()
     # a connection of its own per query, so that they run side by side
     cursors = [con.cursor() for _ in queries]
+    stop = threading.Event()
     try:
         with ThreadPoolExecutor(max_workers=len(queries) + 1) as pool:
             # The hash and line count run beside the queries (DuckDB releases the GIL).
-            scan = None if parquet else pool.submit(prescan, path, is_gzip)
+            scan = None if parquet else pool.submit(prescan, path, is_gzip, stop)
             runs = [pool.submit(cursor.execute, query)
                     for cursor, query in zip(cursors, queries, strict=True)]
             try:
                 for run in runs:
                     run.result()
             except KeyboardInterrupt:
+                stop.set()  # the pre-scan ends at its next block
                 for cursor in cursors:
                     cursor.interrupt()  # or the pool would wait for the queries to end
                 raise
@@ -597,9 +657,14 @@ def read_input(path: str, spec: str | None, label: str, keys: tuple[Key, ...],
                                      file=label) from None
                 raise Fallback(f"DuckDB: {str(exc).splitlines()[0]}") from None
             finally:
+                # Every thread has ended before going on; waiting must not raise (the
+                # pre-scan's Fallback would replace an exception already on its way out,
+                # a KeyboardInterrupt say): its result is read below, once all went well.
                 for run in runs:
-                    run.exception()  # every query has ended before going on
-                scanned = scan.result() if scan is not None else None
+                    run.exception()
+                if scan is not None:
+                    scan.exception()
+        scanned = scan.result() if scan is not None else None
         expected_lines = None
         if scanned is not None:
             stats.sha256, stats.bytes_read = scanned.sha256, scanned.size
@@ -656,12 +721,10 @@ def _assemble(cursors: list[duckdb.DuckDBPyConnection], ranges: list[tuple[int, 
     """The queries' groups and the Python-read lines, in line order, into one Usage."""
     streams = []
     numbered = last = 0
-    for cursor, (skip, _) in zip(cursors, ranges, strict=True):
+    for cursor in cursors:
         rows = _batches(cursor)
-        total = next(rows)  # the grand total: lines, the first and the last line number
-        count, low_n, high_n = total[_RECORDS], total[_FIRST_N], total[_DAY]
-        if count and low_n != skip + 1:
-            raise Fallback("a range does not start where it should")
+        total = next(rows)  # the grand total: lines and the last line number
+        count, high_n = total[_RECORDS], total[_DAY]
         numbered += count
         last = max(last, high_n or 0)
         streams.append(rows)
@@ -671,7 +734,7 @@ def _assemble(cursors: list[duckdb.DuckDBPyConnection], ranges: list[tuple[int, 
     resolver = KeyResolver(keys)
     builder = Builder(label, catalog)
     cell, client = builder.cell, builder.client
-    labels: dict[str | None, str | None] = {None: None}
+    labels: dict[str | None, str | None] = {}
     networks: dict[str | None, str] = {}
     csv = isinstance(reader, CsvReader)
     # Each query's groups come in first-line order, and every group of a range starts in
@@ -682,14 +745,20 @@ def _assemble(cursors: list[duckdb.DuckDBPyConnection], ranges: list[tuple[int, 
             key = labels.get(k, _UNSEEN)
             if key is _UNSEEN:
                 # a plain key holds no space and no token: resolve() is a pure lookup
-                key = labels[k] = resolver.resolve(k)[0]
+                key = resolver.resolve(k)[0]
+                if len(labels) >= _ROUTE_CACHE_LIMIT:
+                    labels.clear()  # a cache: bounded as the aggregator's own
+                labels[k] = key
             if g == _CELLS_G:
                 cell(first_n, key, m, rk, rk, a, day, hits, low, high, records)
             elif key is not None:  # a client group
                 if b is not None:
                     net = networks.get(b)
                     if net is None:
-                        net = networks[b] = network_of(b)
+                        net = network_of(b)
+                        if len(networks) >= _ROUTE_CACHE_LIMIT:
+                            networks.clear()
+                        networks[b] = net
                     a += net
                 client(key, a, m, rk, hits, low, high)
         elif g == _ODD_G:
@@ -708,13 +777,24 @@ def _assemble(cursors: list[duckdb.DuckDBPyConnection], ranges: list[tuple[int, 
     return EngineResult(builder.finish(), stats, builder.requests)
 
 
+def _row_ends_on_its_line(text: str) -> bool:
+    """Whether the csv module, as the streaming CSV reader runs it (``strict=True``), ends
+    the row that starts with this line on this line (or fails on it, dropping the rest of
+    the line): the next line then starts a row of its own. A quote opening a cell anywhere
+    (not only an odd count of them: ``b"c,"d`` opens one) carries the row on."""
+    rows = csv_module.reader(iter((text + "\n", "\n")), strict=True)
+    with suppress(csv_module.Error, StopIteration):
+        next(rows)
+    return rows.line_num <= 1
+
+
 def _csv_records(n: int, text: str, reader: CsvReader, header: bytes, resolver: KeyResolver,
                  stats: InputStats) -> Iterator[Record]:
     """A CSV row SQL left alone (quoted cells, a token, another form), read by the CSV reader
     after the header, its line number and skips put back in place."""
     if n == 1:
         return  # the header
-    if text.count('"') % 2:
+    if '"' in text and not _row_ends_on_its_line(text):
         # a quoted cell that goes on over the next line: rows are not lines here
         raise Fallback("a quoted CSV cell spans lines")
     scratch = InputStats(stats.path)

@@ -22,6 +22,7 @@ from collections.abc import Callable
 
 from scopeaudit.catalog.model import Catalog
 from scopeaudit.usage.aggregate import (
+    _ROUTE_CACHE_LIMIT,
     MAX_CLIENTS_PER_KEY,
     MAX_TOKEN_LINES,
     Aggregator,
@@ -61,17 +62,31 @@ class Builder:
         self.usage = self._aggregator.usage
         router = catalog.router
         self._folds, self._cache_key = router.folds_identifiers, router.cache_key
-        self._ops: dict[RouteKey, str | None] = {}
-        self._invalid: set[RouteKey] = set()
-        # (key, client) -> its use, or None once it was met past the key's bound
-        self._uses: dict[tuple[str, str], ClientUse | None] = {}
+        # route key -> (operation, invalid target?): the aggregator's route cache, bounded
+        # as it is (a key routed again routes the same: see _route)
+        self._ops: dict[RouteKey, tuple[str | None, bool]] = {}
         self.days: set[int] = set()
         self.records = self.requests = 0
         self._newest, self._oldest = float("-inf"), float("inf")
 
+    def _route(self, method: str, rk: str, path: str) -> tuple[str | None, bool]:
+        """The routing decision for a route key, made for the path that first had it. Once
+        more than _ROUTE_CACHE_LIMIT keys were met the table starts again, as the
+        aggregator's cache does; a key routed again gets the same decision (the shape table
+        only grows: a shape in it stays, one refused stays refused)."""
+        rkey = (method, rk)
+        found = self._ops.get(rkey)
+        if found is None:
+            found = self._aggregator._route(method, path)
+            if len(self._ops) >= _ROUTE_CACHE_LIMIT:
+                self._ops.clear()
+            self._ops[rkey] = found
+        return found
+
     def cell(self, line: int, key: str | None, method: str, rk: str, path: str, cls: str,
-             day: int, hits: int, low: float, high: float, records: int) -> None:
-        """A group of records sharing key, method, route key, status class and day."""
+             day: int, hits: int, low: float, high: float, records: int) -> str | None:
+        """A group of records sharing key, method, route key, status class and day; returns
+        the group's operation (None: a preflight)."""
         usage = self.usage
         self.records += records
         self.requests += hits
@@ -80,24 +95,15 @@ class Builder:
             self._newest = high
         if low < self._oldest:
             self._oldest = low
-        rkey = (method, rk)
-        ops = self._ops
-        if rkey in ops:
-            op = ops[rkey]
-        else:
-            # one routing decision per key, for the path that missed the aggregator's cache
-            op, invalid = self._aggregator._route(method, path)
-            ops[rkey] = op
-            if invalid:
-                self._invalid.add(rkey)
-        if rkey in self._invalid:
+        op, invalid = self._route(method, rk, path)
+        if invalid:
             usage.invalid_targets += records
         if op is None:
             usage.preflight += hits
-            return
+            return None
         if key is None:
             usage.unattributed += hits
-            return
+            return op
         if key not in usage.first_seen_at:
             usage.first_seen_at[key] = KeyLocation(self.source, line)
         slot = (key, op, cls, day)
@@ -110,24 +116,26 @@ class Builder:
                 found.first = low
             if high > found.last:
                 found.last = high
+        return op
 
     def client(self, key: str, client: str, method: str, rk: str, hits: int, low: float,
                high: float) -> None:
         """A group of one key's records from one client to one route key; given after the
-        cell group that holds its first record (so the route key has been routed)."""
-        op = self._ops[(method, rk)]
+        cell group that holds its first record (so the route key has been routed; the SQL
+        side's groups name origin-form paths by their route key, which routes as they do)."""
+        self._use(key, client, self._route(method, rk, rk)[0], hits, low, high)
+
+    def _use(self, key: str, client: str, op: str | None, hits: int, low: float,
+             high: float) -> None:
         if op is None:
             return  # a preflight is nobody's use
         usage = self.usage
-        slot = (key, client)
-        if slot in self._uses:
-            use = self._uses[slot]
-        else:
-            per_key = usage.clients.setdefault(key, {})
-            use = None if len(per_key) >= MAX_CLIENTS_PER_KEY else ClientUse()
-            if use is not None:
-                per_key[client] = use
-            self._uses[slot] = use
+        # the key's listed clients, as the aggregator keeps them: a client met once the
+        # list is full is never listed (the list only grows)
+        per_key = usage.clients.setdefault(key, {})
+        use = per_key.get(client)
+        if use is None and len(per_key) < MAX_CLIENTS_PER_KEY:
+            use = per_key[client] = ClientUse()
         if use is None:  # past the bound: counted, not listed
             usage.clients_overflow[key] = usage.clients_overflow.get(key, 0) + hits
             return
@@ -150,11 +158,11 @@ class Builder:
         _, rk = route_key(self._folds, self._cache_key, method, target)
         cut = target.find("?")
         cls = status_class(status) if 0 <= status < 1000 else "?"
-        self.cell(line, key, method, rk, target if cut < 0 else target[:cut], cls,
-                  int(when // 86400), hits, when, when, 1)
+        op = self.cell(line, key, method, rk, target if cut < 0 else target[:cut], cls,
+                       int(when // 86400), hits, when, when, 1)
         if key is not None:
-            self.client(key, f"{(ua or '-')[:120]} @ {network_of(ip)}", method, rk, hits,
-                        when, when)
+            # the operation the cell had: this record's own path decided it if it was new
+            self._use(key, f"{(ua or '-')[:120]} @ {network_of(ip)}", op, hits, when, when)
 
     def finish(self) -> Usage:
         usage = self.usage
