@@ -32,6 +32,7 @@ import random
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -114,8 +115,8 @@ def write_logs(path: Path, n: int) -> None:
     span = 90 * 86400
     statuses = [200] * 80 + [201] * 8 + [404] * 4 + [403] * 3 + [401] + [429] * 2 + [500] * 2
     uas = [f"client-{i}/1.{i}" for i in range(8)]
-    with open(path, "w", encoding="utf-8") as out:
-        buf = []
+
+    def records() -> Iterator[dict[str, object]]:
         for i in range(n):
             t = start + timedelta(seconds=span * i / n)
             _, base = RESOURCES[rng.randrange(len(RESOURCES))]
@@ -128,12 +129,21 @@ def write_logs(path: Path, n: int) -> None:
                 method, target = "PATCH", f"{base}/{rng.randrange(1, 200000)}"
             else:
                 method, target = "POST", base
-            buf.append(json.dumps({
+            yield {
                 "ts": _stamp(t),
                 "key_id": f"key_{rng.randrange(N_KEYS):02d}", "method": method, "path": target,
                 "status": statuses[rng.randrange(len(statuses))],
                 "ua": uas[rng.randrange(len(uas))], "ip": f"192.0.2.{rng.randrange(1, 255)}",
-            }, separators=(",", ":")))
+            }
+
+    _write_jsonl(path, records())
+
+
+def _write_jsonl(path: Path, records: Iterator[dict[str, object]]) -> None:
+    with open(path, "w", encoding="utf-8") as out:
+        buf = []
+        for record in records:
+            buf.append(json.dumps(record, separators=(",", ":")))
             if len(buf) >= 10000:
                 out.write("\n".join(buf) + "\n")
                 buf = []
@@ -169,8 +179,8 @@ def write_integration_logs(path: Path, n: int) -> None:
     keys = rng.choices(range(N_KEYS), weights=weights, k=n)
     start = datetime(2026, 8, 29, tzinfo=UTC)
     span = 90 * 86400
-    with open(path, "w", encoding="utf-8") as out:
-        buf = []
+
+    def records() -> Iterator[dict[str, object]]:
         for i in range(n):
             t = start + timedelta(seconds=span * i / n)
             k = keys[i]
@@ -188,16 +198,13 @@ def write_integration_logs(path: Path, n: int) -> None:
             else:
                 status = 201 if method == "POST" else 200
             ua, ip = clients[rng.randrange(len(clients))]
-            buf.append(json.dumps({
+            yield {
                 "ts": _stamp(t), "key_id": f"key_{k:02d}", "method": method,
                 "path": target.format(id=rng.randrange(1, 200000), page=rng.randrange(1, 50)),
                 "status": status, "ua": ua, "ip": ip,
-            }, separators=(",", ":")))
-            if len(buf) >= 10000:
-                out.write("\n".join(buf) + "\n")
-                buf = []
-        if buf:
-            out.write("\n".join(buf) + "\n")
+            }
+
+    _write_jsonl(path, records())
 
 
 def peak_rss(cmd: list[str]) -> tuple[float, int, str]:
