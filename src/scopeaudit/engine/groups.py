@@ -23,14 +23,14 @@ from collections.abc import Callable
 from scopeaudit.catalog.model import Catalog
 from scopeaudit.usage.aggregate import (
     _ROUTE_CACHE_LIMIT,
-    MAX_CLIENTS_PER_KEY,
-    MAX_TOKEN_LINES,
     Aggregator,
     Cell,
-    ClientUse,
     KeyLocation,
     Usage,
+    listed_use,
     network_of,
+    note_token,
+    route_cache_key,
     status_class,
 )
 from scopeaudit.usage.record import Record
@@ -43,14 +43,8 @@ def route_key(router_folds: bool, cache_key: Callable[[str], str], method: str,
     """The streaming aggregator's route-cache key for a record (see Aggregator.consume):
     the same computation, so the same paths share a routing decision."""
     cut = target.find("?")
-    path = target if cut < 0 else target[:cut]
-    if not path[-1:].isdigit():
-        return (method, path)
-    cut = path.rfind("/")
-    head = path[:cut]
-    if router_folds and cut >= 0 and path[cut + 1:].isdigit() and not head[-1:].isdigit():
-        return (method, head + "/0")
-    return (method, cache_key(path))
+    return (method, route_cache_key(target if cut < 0 else target[:cut], router_folds,
+                                    cache_key))
 
 
 class Builder:
@@ -130,12 +124,7 @@ class Builder:
         if op is None:
             return  # a preflight is nobody's use
         usage = self.usage
-        # the key's listed clients, as the aggregator keeps them: a client met once the
-        # list is full is never listed (the list only grows)
-        per_key = usage.clients.setdefault(key, {})
-        use = per_key.get(client)
-        if use is None and len(per_key) < MAX_CLIENTS_PER_KEY:
-            use = per_key[client] = ClientUse()
+        use = listed_use(usage, key, client)
         if use is None:  # past the bound: counted, not listed
             usage.clients_overflow[key] = usage.clients_overflow.get(key, 0) + hits
             return
@@ -150,11 +139,7 @@ class Builder:
         """One record a Python reader produced, in its place among the groups."""
         when, key, method, target, status, ua, ip, hits, line, token = rec
         if token:
-            tokens = self.usage.tokens
-            count, lines = tokens.get((self.source, key or ""), (0, []))
-            if len(lines) < MAX_TOKEN_LINES:
-                lines.append(line)
-            tokens[(self.source, key or "")] = (count + 1, lines)
+            note_token(self.usage, self.source, key, line)
         _, rk = route_key(self._folds, self._cache_key, method, target)
         cut = target.find("?")
         cls = status_class(status) if 0 <= status < 1000 else "?"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -211,18 +211,9 @@ class Aggregator:
                     self._token(source, rec)
                 cut = target.find("?")
                 path = target if cut < 0 else target[:cut]
-                # Fold identifiers only when the path ends in one (exact either way; see
-                # Router.cache_key); a plain trailing number is folded without the regex.
-                if not path[-1:].isdigit():
-                    route_key = (method, path)
-                else:
-                    cut = path.rfind("/")
-                    head = path[:cut]
-                    if folds and cut >= 0 and path[cut + 1:].isdigit() \
-                            and not head[-1:].isdigit():
-                        route_key = (method, head + "/0")
-                    else:
-                        route_key = (method, cache_key(path))
+                # route_cache_key's first test inline: most paths are their own key
+                route_key = (method, path if not path[-1:].isdigit()
+                             else route_cache_key(path, folds, cache_key))
                 cached = route_cache.get(route_key)
                 if cached is None:
                     cached = self._route(method, path)
@@ -281,25 +272,57 @@ class Aggregator:
 
     def _client_use(self, key: str, client: str) -> ClientUse | None:
         """The use record of (key, client); None once the key has MAX_CLIENTS_PER_KEY."""
-        per_key = self.usage.clients.setdefault(key, {})
-        use = per_key.get(client)
+        use = listed_use(self.usage, key, client)
         if use is None:
-            if len(per_key) >= MAX_CLIENTS_PER_KEY:
-                return None
-            use = per_key[client] = ClientUse()
+            return None
         if len(self._client_uses) < _ROUTE_CACHE_LIMIT:
             self._client_uses[(key, client)] = use
         return use
 
     def _token(self, source: str, rec: Record) -> None:
-        slot = (source, rec.key or "")
-        count, lines = self.usage.tokens.get(slot, (0, []))
-        if len(lines) < MAX_TOKEN_LINES:
-            lines.append(rec.line)
-        self.usage.tokens[slot] = (count + 1, lines)
+        note_token(self.usage, source, rec.key, rec.line)
 
     def finish(self) -> Usage:
         return self.usage
+
+
+def route_cache_key(path: str, folds: bool, cache_key: Callable[[str], str]) -> str:
+    """The key under which a request path's (query cut off) routing decision is cached.
+
+    Identifiers are folded only when the path ends in one (exact either way; see
+    Router.cache_key); a plain trailing number after a '/' is folded without the regex. Every
+    engine keys by this, so the same paths share one decision (which fills the shape table).
+    """
+    if not path[-1:].isdigit():
+        return path
+    cut = path.rfind("/")
+    head = path[:cut]
+    if folds and cut >= 0 and path[cut + 1:].isdigit() and not head[-1:].isdigit():
+        return head + "/0"
+    return cache_key(path)
+
+
+def listed_use(usage: Usage, key: str, client: str) -> ClientUse | None:
+    """The use record of (key, client); None once the key lists MAX_CLIENTS_PER_KEY clients
+    and this is not one of them (the list only grows: later clients are counted, not
+    listed)."""
+    per_key = usage.clients.setdefault(key, {})
+    use = per_key.get(client)
+    if use is None:
+        if len(per_key) >= MAX_CLIENTS_PER_KEY:
+            return None
+        use = per_key[client] = ClientUse()
+    return use
+
+
+def note_token(usage: Usage, source: str, key: str | None, line: int) -> None:
+    """A record of ``source`` carried a raw token: counted per (input, key), its first
+    MAX_TOKEN_LINES lines kept for SA301."""
+    slot = (source, key or "")
+    count, lines = usage.tokens.get(slot, (0, []))
+    if len(lines) < MAX_TOKEN_LINES:
+        lines.append(line)
+    usage.tokens[slot] = (count + 1, lines)
 
 
 def family_of(families: tuple[tuple[str, frozenset[str]], ...],
