@@ -18,22 +18,15 @@ from scopeaudit.sql.warehouse import (
     render,
     warehouse_query,
 )
+from scopeaudit.usage.fields import parse_maps
 
 _DURATION = re.compile(r"([1-9][0-9]*)d")
 
 
 def parse_sql_maps(values: Sequence[str]) -> dict[str, str]:
-    """``--map FIELD=COLUMN``, FIELD one of COLUMNS (``ts``, ``key_id``, …)."""
-    sources = dict(DEFAULT_SOURCES)
-    for value in values:
-        name, sep, column = value.partition("=")
-        name, column = name.strip(), column.strip()
-        if not sep or not column:
-            raise InputError(f"--map expects FIELD=COLUMN, got {value!r}")
-        if name not in COLUMNS:
-            raise InputError(f"--map: unknown field {name!r} (fields: {', '.join(COLUMNS)})")
-        sources[name] = column
-    return sources
+    """``--map FIELD=COLUMN``, FIELD one of COLUMNS (``ts``, ``key_id``, …), over the
+    default column names."""
+    return {**DEFAULT_SOURCES, **parse_maps(values, COLUMNS, "COLUMN")}
 
 
 def _day(value: str, option: str) -> date:

@@ -8,7 +8,7 @@ known formats (API Gateway, Kong) are just mappings.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from operator import itemgetter
@@ -68,16 +68,18 @@ class BadRecord(Exception):
     """A reason a record is malformed; the reader counts it against its line."""
 
 
-def parse_maps(values: tuple[str, ...] | list[str]) -> dict[str, str]:
-    """``--map FIELD=SOURCE`` values, checked."""
+def parse_maps(values: Sequence[str], fields: Sequence[str] = FIELDS,
+               source_name: str = "SOURCE") -> dict[str, str]:
+    """``--map FIELD=SOURCE`` values, checked: FIELD one of ``fields`` (the readers' by
+    default; the warehouse query names its columns, ``source_name`` COLUMN)."""
     out: dict[str, str] = {}
     for value in values:
         field, sep, source = value.partition("=")
         field, source = field.strip(), source.strip()
         if not sep or not source:
-            raise InputError(f"--map expects FIELD=SOURCE, got {value!r}")
-        if field not in FIELDS:
-            raise InputError(f"--map: unknown field {field!r} (fields: {', '.join(FIELDS)})")
+            raise InputError(f"--map expects FIELD={source_name}, got {value!r}")
+        if field not in fields:
+            raise InputError(f"--map: unknown field {field!r} (fields: {', '.join(fields)})")
         out[field] = source
     return out
 
