@@ -228,24 +228,34 @@ def peak_rss(cmd: list[str]) -> tuple[float, int, str]:
     return elapsed, rss, proc.stdout
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def arguments(doc: str) -> argparse.Namespace:
+    """The options every benchmark here takes: sizes and traffic profile."""
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--profile", choices=["integrations", "uniform"],
-                        default="integrations", help="traffic profile (see above)")
-    args = parser.parse_args()
+                        default="integrations", help="traffic profile (see bench_audit.py)")
+    return parser.parse_args()
+
+
+def log_file(n: int, profile: str) -> Path:
+    """The JSON Lines file of ``n`` records of ``profile``, written on first use."""
+    # uniform logs keep their first name, from before profiles existed
+    logs = DATA / (f"bench-{n}.jsonl" if profile == "uniform" else f"bench-{profile}-{n}.jsonl")
+    if not logs.exists():
+        print(f"writing {n:,} records to {logs} ...", flush=True)
+        (write_logs if profile == "uniform" else write_integration_logs)(logs, n)
+    return logs
+
+
+def main() -> None:
+    args = arguments(__doc__)
     DATA.mkdir(exist_ok=True)
     keys = DATA / "bench-keys.yaml"
     write_keys(keys)
     scopeaudit = str(Path(sys.executable).parent / "scopeaudit")
     results = []
     for n in args.sizes:
-        # uniform logs keep their first name: other benchmarks read them
-        logs = DATA / (f"bench-{n}.jsonl" if args.profile == "uniform"
-                       else f"bench-{args.profile}-{n}.jsonl")
-        if not logs.exists():
-            print(f"writing {n:,} records to {logs} ...", flush=True)
-            (write_logs if args.profile == "uniform" else write_integration_logs)(logs, n)
+        logs = log_file(n, args.profile)
         catalog = DATA / "catalog.json"
         subprocess.run([scopeaudit, "catalog", "--format", "json", "-o", str(catalog)],
                        check=True)

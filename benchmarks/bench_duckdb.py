@@ -26,7 +26,6 @@ integrations). The figures of each run, with the machine's load, go into the iss
 
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
 import sys
@@ -39,10 +38,10 @@ from bench_audit import (  # noqa: E402 - the sibling benchmark's data and basel
     BASELINE,
     BASELINE_SAME,
     DATA,
+    arguments,
+    log_file,
     peak_rss,
-    write_integration_logs,
     write_keys,
-    write_logs,
 )
 
 # The hand-written query, as a data engineer would write it: DuckDB's own JSON/Parquet reader
@@ -82,11 +81,7 @@ def load() -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
-    parser.add_argument("--profile", choices=["integrations", "uniform"],
-                        default="integrations", help="traffic profile (see bench_audit.py)")
-    args = parser.parse_args()
+    args = arguments(__doc__)
     DATA.mkdir(exist_ok=True)
     keys = DATA / "bench-keys.yaml"
     write_keys(keys)
@@ -97,12 +92,8 @@ def main() -> None:
     rss: dict[tuple[str, int], int] = {}
     rate: dict[tuple[str, int], float] = {}
     for n in args.sizes:
-        stem = f"bench-{n}" if args.profile == "uniform" else f"bench-{args.profile}-{n}"
-        jsonl = DATA / f"{stem}.jsonl"
-        if not jsonl.exists():
-            print(f"writing {n:,} records to {jsonl} ...", flush=True)
-            (write_logs if args.profile == "uniform" else write_integration_logs)(jsonl, n)
-        parquet = DATA / f"{stem}.parquet"
+        jsonl = log_file(n, args.profile)
+        parquet = jsonl.with_suffix(".parquet")
         if not parquet.exists():
             print(f"writing {parquet} ...", flush=True)
             write_parquet(jsonl, parquet)
