@@ -289,6 +289,17 @@ class KeyVerdict:
         return tuple(s for s in self.remove
                      if (c := self.confidence.get(s)) is not None and c.deferred)
 
+    def removals_by_confidence(self) -> tuple[tuple[RemovalConfidence, tuple[str, ...]], ...]:
+        """The removals grouped by confidence (level and basis), in the order of ``remove``.
+        The evidence gives every removal a confidence; one without (a hand-made verdict)
+        groups as "unknown"."""
+        groups: dict[RemovalConfidence, list[str]] = {}
+        for scope in self.remove:
+            conf = self.confidence.get(scope) or RemovalConfidence("unknown",
+                                                                   "no basis recorded")
+            groups.setdefault(conf, []).append(scope)
+        return tuple((conf, tuple(scopes)) for conf, scopes in groups.items())
+
 
 @dataclass(frozen=True)
 class Replay:

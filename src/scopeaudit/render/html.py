@@ -33,7 +33,6 @@ from scopeaudit.model import (
     Finding,
     Key,
     KeyVerdict,
-    RemovalConfidence,
     Severity,
     count_by_severity,
 )
@@ -436,13 +435,9 @@ def _granted_groups(key: Key, verdict: KeyVerdict | None) -> tuple[ScopeGroup, .
 
 
 def _removals(verdict: KeyVerdict) -> tuple[RemovalGroup, ...]:
-    groups: dict[RemovalConfidence, list[str]] = {}
-    for scope in verdict.remove:
-        conf = verdict.confidence.get(scope) or RemovalConfidence("unknown", "no basis recorded")
-        groups.setdefault(conf, []).append(visible(scope))
     return tuple(RemovalGroup(conf.level, visible(conf.basis[:1].upper() + conf.basis[1:]),
-                              tuple(scopes), conf.deferred)
-                 for conf, scopes in groups.items())
+                              tuple(visible(s) for s in scopes), conf.deferred)
+                 for conf, scopes in verdict.removals_by_confidence())
 
 
 def _usage_facts(key: Key, v: KeyVerdict) -> UsageFacts:

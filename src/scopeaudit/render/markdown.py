@@ -26,7 +26,6 @@ from scopeaudit.model import (
     Drift,
     Key,
     KeyVerdict,
-    RemovalConfidence,
     Severity,
     count_by_severity,
 )
@@ -329,12 +328,8 @@ def _usage_view(audit: Audit) -> UsageView | None:
 
 
 def _removal_groups(v: KeyVerdict) -> tuple[RemovalGroup, ...]:
-    groups: dict[RemovalConfidence, list[str]] = {}
-    for scope in v.remove:
-        conf = v.confidence.get(scope) or RemovalConfidence("unstated", "")
-        groups.setdefault(conf, []).append(scope)
-    return tuple(RemovalGroup(tuple(scopes), conf.level, conf.deferred, conf.basis)
-                 for conf, scopes in groups.items())
+    return tuple(RemovalGroup(scopes, conf.level, conf.deferred, conf.basis)
+                 for conf, scopes in v.removals_by_confidence())
 
 
 def _has_something_to_do(v: KeyVerdict, keys_with_findings: set[str]) -> bool:
