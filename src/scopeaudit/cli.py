@@ -607,8 +607,9 @@ def sql(**params: Any) -> int:
 @lambda command: _apply(command, connection_options())  # timeouts, retries, TLS
 def probe(**params: Any) -> int:
     """Check live which read scopes the key in INSPAC_API_KEY holds: one GET per read scope,
-    granted (2xx, 404), missing (403 FORBIDDEN) or unverifiable. Write scopes are never
-    probed. With --keys and --key-id, drift from the definition is SA211/SA212."""
+    granted (2xx, or 404 on a documented route), missing (403 FORBIDDEN) or unverifiable.
+    Write scopes are never probed. With --keys and --key-id, drift from the definition is
+    SA211/SA212."""
     from scopeaudit.diagnostics import Diagnostics
     from scopeaudit.model import Severity
     from scopeaudit.probe import run_probe
