@@ -360,19 +360,29 @@ def route_key_sql(folds: bool) -> str:
 
 def build_query(source_sql: str, layout: Layout, folds: bool) -> str:
     """The one query: every line classified; plain lines (the layout's regex matches, no
-    token) grouped two ways (cells, clients); the rest listed with their numbers."""
+    token) grouped two ways (cells, clients); the rest listed with their numbers.
+
+    Per row it does the least it can (its cost is the engine's): a JSON line's values come
+    from one ``json_transform`` (a plain line has no escapes, so a value's text is what lies
+    between its quotes), the status class stays a number and a client its user agent and
+    raw address (Python names them, once per group), and one pass fills both groupings."""
     strings = dict(zip(layout.keys, layout.strings, strict=True))
+    role_of = {key: field for field, key in layout.roles.items()}
+
+    def source(key: str) -> str:
+        if layout.csv:
+            return f"parts[{layout.part(key)}]"
+        return f"rec.{_quote_ident(key)}"
 
     def value(field: str) -> str:
         """The field's text in a plain line, NULL when absent, '' or '-' (FieldMap's empty
-        markers); a non-string's literal text."""
+        markers); a non-string's literal text (JSON null: NULL)."""
         key = layout.roles.get(field)
         if key is None:
             return "NULL"
-        part = f"parts[{layout.part(key)}]"
         if strings[key]:
-            return f"nullif(nullif({part}, ''), '-')"
-        return f"nullif(trim({part}, ' \t:,{{}}'), 'null')"
+            return f"nullif(nullif({source(key)}, ''), '-')"
+        return source(key)  # json_transform gives a number's text, NULL for null
 
     def text(field: str) -> str:
         """The value only if it is a string (FieldMap drops a non-string user agent or ip)."""
@@ -380,12 +390,20 @@ def build_query(source_sql: str, layout: Layout, folds: bool) -> str:
         return value(field) if key is not None and strings[key] else "NULL"
 
     time_string = strings[layout.roles["time"]]
-    sep = "," if layout.csv else '"'
     # CSV: the csv module refuses a cell longer than its field limit (the streaming reader
     # skips that row), so only lines no longer than the limit can be plain
     longest = min(MAX_LINE, csv_field_limit()) if layout.csv else MAX_LINE
     # CSV: line 1 is the header; JSON: any line may be a record
     first = 2 if layout.csv else 1
+    if layout.csv:
+        extract = "string_split(line, ',') END AS parts"
+    else:
+        # only the keys the audit reads: every value of a plain line is a JSON string or
+        # literal, read here as its text
+        wanted = [key for key in layout.keys if key in role_of]
+        struct = "{" + ",".join(f"{_json_name(key)}:\"VARCHAR\"" for key in wanted) + "}"
+        extract = f"json_transform(line, {_lit(struct)}) END AS rec"
+    iso = "contains(t, 'T')" if time_string else "false"
     ipv4 = rf"{_IPV4_OCTET}\.{_IPV4_OCTET}\.{_IPV4_OCTET}\.{_IPV4_OCTET}"
     return f"""
 WITH src AS ({source_sql}),
@@ -403,14 +421,11 @@ vals AS (
          CAST({value("status")} AS INTEGER) AS st,
          coalesce(CAST({value("count")} AS BIGINT), 1) AS hits,
          coalesce(substr({text("user_agent")}, 1, 120), '-') AS ua120, {text("ip")} AS ip
-  FROM (SELECT n, line, shaped,
-               CASE WHEN shaped THEN string_split(line, {_lit(sep)}) END AS parts FROM raw)
+  FROM (SELECT n, line, shaped, CASE WHEN shaped THEN {extract} FROM raw)
 ),
 timed AS (
-  SELECT *,
-    {"contains(t, 'T')" if time_string else "false"} AS iso,
-    CASE WHEN {"contains(t, 'T')" if time_string else "false"}
-         THEN TRY_CAST(substr(t, 1, 10) AS DATE) - DATE '1970-01-01' END AS dnum
+  SELECT *, {iso} AS iso,
+    CASE WHEN {iso} THEN TRY_CAST(substr(t, 1, 10) AS DATE) - DATE '1970-01-01' END AS dnum
   FROM vals
 ),
 rows AS (
@@ -428,56 +443,52 @@ rows AS (
 ),
 keyed AS (
   SELECT n, line, k, hits, ua120, w,
+    -- the client's network: an IPv4 address's /24 prefix here ('192.0.2.'), any other
+    -- address raw for Python to judge (few: a key's clients are bounded)
+    CASE WHEN v4 THEN left(ip, length(ip) - length(split_part(ip, '.', 4))) END AS net,
+    CASE WHEN NOT v4 THEN ip END AS ip,
     CASE WHEN w < 253402300800.0 THEN m0 END AS m,
-    CASE WHEN st IN (401, 403) THEN CAST(st AS VARCHAR)
-         ELSE CAST(st // 100 AS VARCHAR) || 'xx' END AS cls,
+    -- the status class as a number (401, 403, or the hundreds): named in Python
+    CASE WHEN st IN (401, 403) THEN st ELSE st // 100 END AS cls,
     CAST(floor(w / 86400) AS BIGINT) AS d0,
-    {route_key_sql(folds)} AS rk,
-    CASE WHEN v4 THEN left(ip, length(ip) - length(split_part(ip, '.', 4))) || '0/24'
-         END AS net,
-    CASE WHEN NOT v4 THEN ip END AS ipraw
+    {route_key_sql(folds)} AS rk
   FROM (SELECT *, rtrim(pth, '0123456789') AS bare,
                coalesce(regexp_full_match(ip, {_lit(ipv4)}), false) AS v4 FROM rows)
 ),
 days AS (
   -- Python's float floor division, exactly: floor(w / 86400) corrected by one where the
   -- quotient rounded across a day boundary
-  SELECT *, CASE WHEN d0 * 86400 > w THEN d0 - 1 WHEN (d0 + 1) * 86400 <= w THEN d0 + 1
-                 ELSE d0 END AS day,
+  SELECT k, m, rk, cls, hits, w, n,
+    CASE WHEN m IS NOT NULL THEN ua120 END AS ua120,
+    CASE WHEN m IS NOT NULL THEN net END AS net,
+    CASE WHEN m IS NOT NULL THEN ip END AS ip,
+    CASE WHEN d0 * 86400 > w THEN d0 - 1 WHEN (d0 + 1) * 86400 <= w THEN d0 + 1
+         ELSE d0 END AS day,
     CASE WHEN m IS NULL THEN n END AS odd_n,
     CASE WHEN m IS NULL THEN line END AS odd_line
   FROM keyed
 )
--- Few columns out (turning values into Python objects is what costs): per set, a holds the
--- status class (cells), the client id or its user-agent half when the ip is Python's to
--- judge (b: that ip) (clients), or the line (odd lines); day holds the last line number in
--- the grand total; an odd line's number is its group's first_n.
-SELECT g, k, m, rk,
-  CASE g WHEN {_CELLS_G} THEN cls
-         WHEN {_CLIENTS_G} THEN ua120 || ' @ ' || CASE WHEN ipraw IS NULL
-                                                     THEN coalesce(net, '-') ELSE '' END
-         ELSE odd_line END AS a,
-  CASE WHEN g = {_CLIENTS_G} THEN ipraw END AS b,
-  CASE WHEN g = {_TOTAL_G} THEN last_n ELSE day END AS day,
-  records, hits, low, high, first_n
-FROM (
-  SELECT
-    GROUPING(k, m, rk, cls, day, ua120, net, ipraw, odd_n, odd_line) AS g,
-    k, m, rk, cls, day, ua120, net, ipraw, odd_line,
-    count(*) AS records, sum(hits) AS hits, min(w) AS low, max(w) AS high,
-    min(n) AS first_n, max(n) AS last_n
-  FROM days
-  GROUP BY GROUPING SETS (
-    (k, m, rk, cls, day),
-    (k, ua120, net, ipraw, m, rk),
-    (odd_n, odd_line),
-    ()
-  )
-)
-WHERE m IS NOT NULL OR g = {_TOTAL_G} OR g = {_ODD_G} AND odd_line IS NOT NULL
--- the grand total first, then every group in the order its first line came
-ORDER BY g = {_TOTAL_G} DESC, first_n, g
+-- Cells (and each odd line, a group of its own, its number its first_n) and clients, in
+-- the order their first lines came; a cell before the client group its first line opens.
+SELECT GROUPING(ua120, net, ip) = 0 AS client, k, m, rk, cls,
+  CASE WHEN GROUPING(ua120, net, ip) = 0 THEN ua120 ELSE odd_line END AS a, net, ip, day,
+  count(*) AS records, sum(hits) AS hits, min(w) AS low, max(w) AS high,
+  min(n) AS first_n, max(n) AS last_n
+FROM days
+GROUP BY GROUPING SETS ((k, m, rk, cls, day, odd_n, odd_line), (k, m, rk, ua120, net, ip))
+HAVING GROUPING(ua120, net, ip) <> 0 OR m IS NOT NULL
+ORDER BY first_n, client
 """  # noqa: S608
+
+
+def _json_name(key: str) -> str:
+    """A key as a JSON string (the layout's keys are printable ASCII without quotes or
+    backslashes: see _NAME_OK)."""
+    return f'"{key}"'
+
+
+def _quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 # --- running it ------------------------------------------------------------------------------
@@ -508,13 +519,19 @@ def connect(threads: int, temp_directory: str) -> duckdb.DuckDBPyConnection:
 
 
 def _lines_source(path: str, gz: bool, skip: int = 0, limit: int | None = None) -> str:
-    """The input's lines from line ``skip`` + 1 on (``limit`` of them, or all), numbered."""
-    source = (f"SELECT row_number() OVER () + {skip} AS n, line "  # noqa: S608
-              f"FROM read_csv({_lit(path)}, columns={{'line': 'VARCHAR'}}, delim=chr(1), "
-              "quote='', escape='', header=false, auto_detect=false, new_line='\\n', "
-              "strict_mode=false, encoding='utf-8', null_padding=false, "
-              f"skip={skip}, compression={_lit('gzip' if gz else 'none')})")
-    return source if limit is None else f"SELECT * FROM ({source}) LIMIT {limit}"  # noqa: S608
+    """The input's lines from line ``skip`` + 1 on (``limit`` of them, or all), numbered.
+
+    The lines before ``skip`` are read and numbered too, then dropped: read_csv's own
+    ``skip`` holds the lines it skips in memory, which would grow with the input."""
+    lines = (f"SELECT line FROM read_csv({_lit(path)}, columns={{'line': 'VARCHAR'}}, "  # noqa: S608
+             "delim=chr(1), quote='', escape='', header=false, auto_detect=false, "
+             "new_line='\\n', strict_mode=false, encoding='utf-8', null_padding=false, "
+             f"compression={_lit('gzip' if gz else 'none')})")
+    if limit is not None:
+        # the limit under the numbering: over it, the numbered lines would all be held
+        lines += f" LIMIT {skip + limit}"
+    numbered = f"SELECT row_number() OVER () AS n, line FROM ({lines})"  # noqa: S608
+    return numbered if skip == 0 else f"SELECT * FROM ({numbered}) WHERE n > {skip}"  # noqa: S608
 
 
 # Lines per chunk below which an input is not cut: a chunk costs a query of its own.
@@ -699,12 +716,6 @@ def _rows_in_python(con: duckdb.DuckDBPyConnection, source_sql: str, label: str,
     return EngineResult(builder.finish(), stats, builder.requests)
 
 
-# GROUPING() bits, in the order k m rk cls day ua120 net ipraw odd_n odd_line (1: rolled up)
-_CELLS_G = 0b0000011111
-_CLIENTS_G = 0b0001100011
-_ODD_G = 0b1111111100
-_TOTAL_G = 0b1111111111
-_DAY, _RECORDS, _FIRST_N = 6, 7, 11  # columns of a result row
 _UNSEEN = "\x00unseen"  # no key label is this
 
 
@@ -714,33 +725,29 @@ def _batches(cursor: duckdb.DuckDBPyConnection) -> Iterator[tuple[Any, ...]]:
         yield from batch
 
 
+def _class_name(cls: int) -> str:
+    """The status class the query gives as a number (401, 403, or the hundreds) by name."""
+    return str(cls) if cls >= 100 else f"{cls}xx"
+
+
 def _assemble(cursors: list[duckdb.DuckDBPyConnection], ranges: list[tuple[int, int | None]],
               label: str, expected_lines: int | None, reader: JsonLinesReader | CsvReader,
               first_line: bytes | None, keys: tuple[Key, ...], catalog: Catalog,
               stats: InputStats) -> EngineResult:
     """The queries' groups and the Python-read lines, in line order, into one Usage."""
-    streams = []
-    numbered = last = 0
-    for cursor in cursors:
-        rows = _batches(cursor)
-        total = next(rows)  # the grand total: lines and the last line number
-        count, high_n = total[_RECORDS], total[_DAY]
-        numbered += count
-        last = max(last, high_n or 0)
-        streams.append(rows)
-    if numbered != last or (expected_lines is not None and last != expected_lines):
-        # DuckDB split the lines differently (a carriage return, say): numbers would be wrong
-        raise Fallback(f"DuckDB read {numbered} lines where there are {expected_lines}")
     resolver = KeyResolver(keys)
     builder = Builder(label, catalog)
     cell, client = builder.cell, builder.client
     labels: dict[str | None, str | None] = {}
-    networks: dict[str | None, str] = {}
+    clients: dict[tuple[str, str | None, str | None], str] = {}
+    classes: dict[int, str] = {}
     csv = isinstance(reader, CsvReader)
+    numbered = last = 0
     # Each query's groups come in first-line order, and every group of a range starts in
     # that range: the ranges one after the other are in first-line order too.
-    for g, k, m, rk, a, b, day, records, hits, low, high, first_n in chain.from_iterable(
-            streams):
+    rows = chain.from_iterable(_batches(cursor) for cursor in cursors)
+    for (is_client, k, m, rk, cls, a, net, ip, day, records, hits, low, high, first_n,
+         last_n) in rows:
         if m is not None:
             key = labels.get(k, _UNSEEN)
             if key is _UNSEEN:
@@ -749,19 +756,27 @@ def _assemble(cursors: list[duckdb.DuckDBPyConnection], ranges: list[tuple[int, 
                 if len(labels) >= _ROUTE_CACHE_LIMIT:
                     labels.clear()  # a cache: bounded as the aggregator's own
                 labels[k] = key
-            if g == _CELLS_G:
-                cell(first_n, key, m, rk, rk, a, day, hits, low, high, records)
-            elif key is not None:  # a client group
-                if b is not None:
-                    net = networks.get(b)
-                    if net is None:
-                        net = network_of(b)
-                        if len(networks) >= _ROUTE_CACHE_LIMIT:
-                            networks.clear()
-                        networks[b] = net
-                    a += net
-                client(key, a, m, rk, hits, low, high)
-        elif g == _ODD_G:
+            if not is_client:
+                numbered += records
+                last = max(last, last_n)
+                name = classes.get(cls)
+                if name is None:
+                    name = classes[cls] = _class_name(cls)
+                cell(first_n, key, m, rk, rk, name, day, hits, low, high, records)
+            elif key is not None:
+                who = clients.get((a, net, ip))
+                if who is None:
+                    # network_of() of a canonical IPv4 address is its prefix and 0/24
+                    who = f"{a} @ {net}0/24" if net is not None else f"{a} @ {network_of(ip)}"
+                    if len(clients) >= _ROUTE_CACHE_LIMIT:
+                        clients.clear()
+                    clients[(a, net, ip)] = who
+                client(key, who, m, rk, hits, low, high)
+        else:  # a line SQL left to Python: its number is first_n
+            numbered += 1
+            last = max(last, first_n)
+            if a is None:
+                continue  # an empty line: nothing to read
             if csv:
                 assert isinstance(reader, CsvReader)
                 found = _csv_records(first_n, a, reader, first_line or b"", resolver, stats)
@@ -773,6 +788,9 @@ def _assemble(cursors: list[duckdb.DuckDBPyConnection], ranges: list[tuple[int, 
                                     ReadContext(stats, resolver, first_line=first_n))
             for record in found:
                 builder.record(record)
+    if numbered != last or (expected_lines is not None and last != expected_lines):
+        # DuckDB split the lines differently (a carriage return, say): numbers would be wrong
+        raise Fallback(f"DuckDB read {numbered} lines where there are {expected_lines}")
     stats.records = builder.records
     return EngineResult(builder.finish(), stats, builder.requests)
 
