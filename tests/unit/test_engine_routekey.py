@@ -33,9 +33,7 @@ def sql_keys(paths: list[str], folds: bool) -> list[str]:
     con = duckdb.connect()
     con.execute("CREATE TABLE p (i INTEGER, pth VARCHAR)")
     con.executemany("INSERT INTO p VALUES (?, ?)", list(enumerate(paths)))
-    rows = con.execute(f"SELECT i, {route_key_sql(folds)} FROM "
-                       "(SELECT i, pth, rtrim(pth, '0123456789') AS bare FROM p) ORDER BY i"
-                       ).fetchall()
+    rows = con.execute(f"SELECT i, {route_key_sql(folds)} FROM p ORDER BY i").fetchall()
     return [str(key) for _, key in rows]
 
 
@@ -51,7 +49,8 @@ def test_sql_route_key_is_the_aggregators(paths: list[str], folds: bool) -> None
 
 def test_examples() -> None:
     paths = ["/v1/issues/12", "/v1/12/34", "/v1/issues/12/comments", "/123", "/9", "/a1/123",
-             "/v1/assets/3f2b8c1e-1111-2222-3333-444455556666/7", "/v1/x/", "/", "/0012"]
+             "/v1/assets/3f2b8c1e-1111-2222-3333-444455556666/7", "/v1/x/", "/", "/0012",
+             "/v1//123", "//5", "/a/b1/2", "/a/1b/2", "/v1/issues/12/comments/3", "/x/y-7/8"]
     cache_key = load_builtin().router.cache_key
     assert sql_keys(paths, True) == [route_key(True, cache_key, "GET", p)[1] for p in paths]
     assert sql_keys(paths, True)[:2] == ["/v1/issues/0", "/v1/0/0"]

@@ -38,12 +38,10 @@ import codecs
 import csv as csv_module
 import hashlib
 import io
-import re
 import shutil
 import tempfile
 import threading
 import zlib
-from collections import Counter
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
@@ -52,14 +50,21 @@ from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 from scopeaudit.catalog.model import Catalog
+from scopeaudit.engine import parquet as parquet_rows
 from scopeaudit.engine.groups import Builder
+from scopeaudit.engine.plain import (
+    IPV4,
+    Layout,
+    find_csv_layout,
+    find_layout,
+    quote_ident,
+    sql_literal,
+)
 from scopeaudit.errors import InputError
 from scopeaudit.model import Key
 from scopeaudit.usage.aggregate import _ROUTE_CACHE_LIMIT, Usage, network_of
-from scopeaudit.usage.fields import FIELDS, FieldMap
+from scopeaudit.usage.fields import FieldMap
 from scopeaudit.usage.identity import KeyResolver
 from scopeaudit.usage.inputs import GZIP_MAGIC, MAX_LINE
 from scopeaudit.usage.readers import CsvReader, JsonLinesReader, make_reader
@@ -176,156 +181,6 @@ def prescan(path: str, is_gzip: bool, stop: threading.Event | None = None) -> Pr
     return Prescan(digest.hexdigest(), size, lines)
 
 
-# --- the plain layout ------------------------------------------------------------------------
-
-# Value patterns of a plain line. Strings: printable ASCII without '"' and '\' (so no escapes:
-# the text between the quotes is the value); numbers without exponents; the forms SQL reads
-# exactly as the Python reader does, per role.
-_S = r"[ !#-\[\]-~]"  # a string character
-_S_NOSPACE = r"[!#-\[\]-~]"
-_PATH_HEAD = r"[!#-<>@-\[\]-~]"  # no space, '=' or '?' before the query
-_NUM = r"-?(?:0|[1-9][0-9]{0,17})(?:\.[0-9]{1,17})?"
-_LITERAL = rf"(?:{_NUM}|true|false|null)"
-_ISO = (r"[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])T(?:[01][0-9]|2[0-3]):[0-5][0-9]"
-        r":[0-5][0-9](?:\.[0-9]{1,9})?Z")
-_EPOCH = r"[0-9]{1,15}(?:\.[0-9]{1,9})?"  # in a string: leading zeros are fine
-_EPOCH_NUMBER = r"(?:0|[1-9][0-9]{0,14})(?:\.[0-9]{1,9})?"  # a JSON number: none
-_WS = r"[ \t]*"
-_NAME_OK = re.compile(r"[ !#-\[\]-~]+")
-_IPV4_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
-_ROLE_PATTERNS: dict[tuple[str, bool], str] = {
-    # (field, string-valued?) -> the value pattern; a missing pair means "never plain"
-    ("time", True): f'"(?:{_ISO}|{_EPOCH})"',
-    ("time", False): _EPOCH_NUMBER,
-    ("key_id", True): f'"{_S_NOSPACE}*"',  # no space: no Bearer/Basic/scheme credentials
-    ("key_id", False): "null",
-    ("method", True): '"[A-Za-z]+"',
-    # an origin-form path: a target without its leading '/' keys oddly in the aggregator's
-    # cache (see groups.route_key), so the Python side keeps those
-    ("path", True): f'"/{_PATH_HEAD}*(?:\\?{_S_NOSPACE}*)?"',
-    ("status", True): '"[0-9]{1,3}"',
-    ("status", False): "(?:0|[1-9][0-9]{0,2})",
-    ("count", True): '"(?:0{0,10}[1-9][0-9]{0,17}|-)?"',
-    ("count", False): "(?:[1-9][0-9]{0,17}|null)",
-    ("user_agent", True): f'"{_S}*"',
-    ("user_agent", False): _LITERAL,
-    ("ip", True): f'"{_S}*"',
-    ("ip", False): _LITERAL,
-}
-_REQUIRED = ("time", "method", "path", "status")
-# A plain CSV row: unquoted cells (printable ASCII without '"' and ','), one per column
-_CSV_CELL = r"[ !#-+\--~]*"
-_CSV_NOSPACE = r"[!#-+\--~]"
-_CSV_PATTERNS: dict[str, str] = {
-    "time": f"(?:{_ISO}|{_EPOCH})",
-    "key_id": f"{_CSV_NOSPACE}*",
-    "method": "[A-Za-z]+",
-    "path": f"/[!#-+\\--<>@-~]*(?:\\?{_CSV_NOSPACE}*)?",
-    "status": "[0-9]{1,3}",
-    "count": "(?:0{0,10}[1-9][0-9]{0,17}|-)?",
-}
-
-
-@dataclass(frozen=True)
-class Layout:
-    """The record layout plain lines have: these keys in this order, each always a string or
-    always a non-string, and for each field the one key it comes from (FieldMap's candidates
-    present in the layout: one at most, else the layout is not used)."""
-
-    keys: tuple[str, ...]
-    strings: tuple[bool, ...]
-    roles: Mapping[str, str]  # field -> key
-    csv: bool = False  # CSV: the keys are the header's columns, every cell a string
-
-    def regex(self) -> str:
-        role_of = {key: field for field, key in self.roles.items()}
-        if self.csv:
-            return ",".join(_CSV_PATTERNS.get(role_of.get(key, ""), _CSV_CELL)
-                            for key in self.keys)
-        pairs = []
-        for key, string in zip(self.keys, self.strings, strict=True):
-            role = role_of.get(key)
-            if role is None:
-                value = f'"{_S}*"' if string else _LITERAL
-            else:
-                value = _ROLE_PATTERNS[(role, string)]
-            pairs.append(f'"{_re2_escape(key)}"{_WS}:{_WS}{value}')
-        return _WS + r"\{" + _WS + f"{_WS},{_WS}".join(pairs) + _WS + r"\}" + _WS
-
-    def part(self, key: str) -> int:
-        """The 1-based index, in the line split on '"' (on ',' for CSV), of the key's value (a
-        string's text) or of the chunk holding it (':200,' for a non-string)."""
-        if self.csv:
-            return self.keys.index(key) + 1
-        index = 2  # part 1 is the '{' before the first key's name
-        for name, string in zip(self.keys, self.strings, strict=True):
-            if name == key:
-                return index + (2 if string else 1)
-            index += 4 if string else 2
-        raise KeyError(key)
-
-
-def _re2_escape(text: str) -> str:
-    return "".join(c if c.isalnum() or c == "_" else f"\\x{ord(c):02x}" for c in text)
-
-
-def find_layout(sample: tuple[bytes, ...], fields: FieldMap) -> Layout | None:
-    """The most common flat record layout among the sample lines that plain lines can have,
-    or None (the input is then read by the streaming reader)."""
-    seen: Counter[tuple[tuple[str, ...], tuple[bool, ...]]] = Counter()
-    for raw in sample:
-        if not raw.strip():
-            continue
-        try:
-            obj = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            continue
-        if not isinstance(obj, dict) or not obj:
-            continue
-        if any(isinstance(v, dict | list) for v in obj.values()):
-            continue
-        if all(_NAME_OK.fullmatch(k) for k in obj):
-            seen[(tuple(obj), tuple(isinstance(v, str) for v in obj.values()))] += 1
-    for (keys, strings), _ in seen.most_common(3):
-        roles: dict[str, str] = {}
-        usable = True
-        for name in FIELDS:
-            present = [s for s in fields.sources.get(name, ()) if s in keys]
-            if len(present) > 1:
-                usable = False  # which one counts depends on the values: Python decides
-            elif present:
-                roles[name] = present[0]
-                if (name, strings[keys.index(present[0])]) not in _ROLE_PATTERNS:
-                    usable = False
-        if usable and all(name in roles for name in _REQUIRED):
-            return Layout(keys, strings, roles)
-    return None
-
-
-def find_csv_layout(header: bytes, fields: FieldMap) -> Layout | None:
-    """The layout of a CSV input whose first line is a plain header (the CSV reader's own
-    header checks run on it separately), or None."""
-    try:
-        text = header.decode("ascii")
-    except UnicodeDecodeError:
-        return None
-    if not text.strip() or '"' in text or not _NAME_OK.fullmatch(text.rstrip("\n")):
-        return None
-    names = tuple(name.strip() for name in text.rstrip("\n").split(","))
-    if len(set(names)) != len(names):
-        return None  # the reader's dict keeps the last of two same-named columns
-    roles: dict[str, str] = {}
-    for name in FIELDS:
-        present = [s for s in fields.sources.get(name, ()) if s in names]
-        if len(present) > 1:
-            return None  # which one counts depends on the values: Python decides
-        if present:
-            roles[name] = present[0]
-    if not all(name in roles for name in _REQUIRED):
-        return None
-    return Layout(names, (True,) * len(names), roles, csv=True)
-
-
 # --- SQL ---------------------------------------------------------------------------------------
 
 
@@ -335,13 +190,11 @@ def csv_field_limit() -> int:
     return csv_module.field_size_limit()
 
 
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def route_key_sql(folds: bool) -> str:
     """The streaming aggregator's route-cache key (groups.route_key) of the path in column
-    ``pth``, given ``bare``, the path without its trailing digits."""
+    ``pth``."""
+    if not folds:
+        return "pth"  # Router.cache_key keeps every path as it is
     # Folding a path's identifier segments exactly as Router.cache_key does. RE2 has no
     # look-ahead, so every '/' is doubled (and one appended): each segment then sits between
     # slashes of its own, the matches cannot overlap, and halving the slashes (dropping the
@@ -349,13 +202,13 @@ def route_key_sql(folds: bool) -> str:
     uuid = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
     doubled = (f"replace(regexp_replace(replace(pth, '/', '//') || '/', "
                f"'/(?:[0-9]+|{uuid})/', '/0/', 'g'), '//', '/')")
-    fold_all = f"left({doubled}, length({doubled}) - 1)" if folds else "pth"
-    # A path not ending in a digit is its own key; one ending in digits after a '/' that
-    # follows no digit folds that segment to 0 (``bare`` is the path without trailing digits)
-    fast = ("right(bare, 1) = '/' AND (length(bare) = 1 OR "
-            "NOT substr(bare, length(bare) - 1, 1) BETWEEN '0' AND '9')") if folds else "false"
+    fold_all = f"left({doubled}, length({doubled}) - 1)"
+    # A path not ending in a digit is its own key; one whose last segment is all digits,
+    # after a '/' that follows no digit (or starts the path), folds that segment to 0.
+    # (Patterns without a capture group: RE2 answers those several times faster.)
+    fast = "regexp_full_match(pth, '(?:(?s:.*)[^0-9])?/[0-9]+')"
     return (f"CASE WHEN NOT right(pth, 1) BETWEEN '0' AND '9' THEN pth "
-            f"WHEN {fast} THEN bare || '0' ELSE {fold_all} END")
+            f"WHEN {fast} THEN regexp_replace(pth, '[0-9]+$', '0') ELSE {fold_all} END")
 
 
 def build_query(source_sql: str, layout: Layout, folds: bool) -> str:
@@ -372,7 +225,7 @@ def build_query(source_sql: str, layout: Layout, folds: bool) -> str:
     def source(key: str) -> str:
         if layout.csv:
             return f"parts[{layout.part(key)}]"
-        return f"rec.{_quote_ident(key)}"
+        return f"rec.{quote_ident(key)}"
 
     def value(field: str) -> str:
         """The field's text in a plain line, NULL when absent, '' or '-' (FieldMap's empty
@@ -402,16 +255,15 @@ def build_query(source_sql: str, layout: Layout, folds: bool) -> str:
         # literal, read here as its text
         wanted = [key for key in layout.keys if key in role_of]
         struct = "{" + ",".join(f"{_json_name(key)}:\"VARCHAR\"" for key in wanted) + "}"
-        extract = f"json_transform(line, {_lit(struct)}) END AS rec"
+        extract = f"json_transform(line, {sql_literal(struct)}) END AS rec"
     iso = "contains(t, 'T')" if time_string else "false"
-    ipv4 = rf"{_IPV4_OCTET}\.{_IPV4_OCTET}\.{_IPV4_OCTET}\.{_IPV4_OCTET}"
-    return f"""
-WITH src AS ({source_sql}),
+    return _grouped(f"""
+src AS ({source_sql}),
 raw AS (
   SELECT n, line,
          n >= {first} AND line IS NOT NULL AND strlen(line) <= {longest}
            AND NOT contains(line, 'sk_')
-           AND regexp_full_match(line, {_lit(layout.regex())}) AS shaped
+           AND regexp_full_match(line, {sql_literal(layout.regex())}) AS shaped
   FROM src
 ),
 vals AS (
@@ -440,7 +292,16 @@ rows AS (
     CASE WHEN shaped AND pth <> '-' AND (NOT iso OR dnum IS NOT NULL AND left(t, 4) <> '0000')
          THEN m END AS m0
   FROM timed
-),
+)""", folds)  # noqa: S608
+
+
+def _grouped(rows: str, folds: bool) -> str:
+    """The grouping, over the CTEs ``rows`` (the last of them) gives: per line or row its
+    number ``n``, the text ``line`` Python reads it from when it is not plain, and for a plain
+    one k, pth (the path without its query), st, hits, ua120, ip, w (its time) and m0 (its
+    method; NULL: not plain)."""
+    return f"""
+WITH {rows},
 keyed AS (
   SELECT n, line, k, hits, ua120, w,
     -- the client's network: an IPv4 address's /24 prefix here ('192.0.2.'), any other
@@ -452,8 +313,8 @@ keyed AS (
     CASE WHEN st IN (401, 403) THEN st ELSE st // 100 END AS cls,
     CAST(floor(w / 86400) AS BIGINT) AS d0,
     {route_key_sql(folds)} AS rk
-  FROM (SELECT *, rtrim(pth, '0123456789') AS bare,
-               coalesce(regexp_full_match(ip, {_lit(ipv4)}), false) AS v4 FROM rows)
+  FROM (SELECT *, coalesce(regexp_full_match(ip, {sql_literal(IPV4)}), false) AS v4
+        FROM rows)
 ),
 days AS (
   -- Python's float floor division, exactly: floor(w / 86400) corrected by one where the
@@ -485,10 +346,6 @@ def _json_name(key: str) -> str:
     """A key as a JSON string (the layout's keys are printable ASCII without quotes or
     backslashes: see _NAME_OK)."""
     return f'"{key}"'
-
-
-def _quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 # --- running it ------------------------------------------------------------------------------
@@ -523,10 +380,10 @@ def _lines_source(path: str, gz: bool, skip: int = 0, limit: int | None = None) 
 
     The lines before ``skip`` are read and numbered too, then dropped: read_csv's own
     ``skip`` holds the lines it skips in memory, which would grow with the input."""
-    lines = (f"SELECT line FROM read_csv({_lit(path)}, columns={{'line': 'VARCHAR'}}, "  # noqa: S608
+    lines = (f"SELECT line FROM read_csv({sql_literal(path)}, columns={{'line': 'VARCHAR'}}, "  # noqa: S608
              "delim=chr(1), quote='', escape='', header=false, auto_detect=false, "
              "new_line='\\n', strict_mode=false, encoding='utf-8', null_padding=false, "
-             f"compression={_lit('gzip' if gz else 'none')})")
+             f"compression={sql_literal('gzip' if gz else 'none')})")
     if limit is not None:
         # the limit under the numbering: over it, the numbered lines would all be held
         lines += f" LIMIT {skip + limit}"
@@ -557,27 +414,6 @@ def chunks(size: int, sample: tuple[bytes, ...], gz: bool, jobs: int
     return [(i * step, step if i < parts - 1 else None) for i in range(parts)]
 
 
-def _parquet_source(con: duckdb.DuckDBPyConnection, path: str) -> tuple[str, list[str]]:
-    """Each Parquet row as a compact JSON object text (timestamps as ISO ...Z), numbered
-    from 1: the same input to the plain/odd split as a JSON Lines file."""
-    columns = con.execute(
-        f"DESCRIBE SELECT * FROM read_parquet({_lit(path)})").fetchall()  # noqa: S608
-    parts = []
-    for name, type_name, *_ in columns:
-        col = '"' + str(name).replace('"', '""') + '"'
-        if str(type_name).startswith("TIMESTAMP"):
-            value = (f"strftime({col}::TIMESTAMPTZ AT TIME ZONE 'UTC', "
-                     "'%Y-%m-%dT%H:%M:%S.%fZ')") if "TIME ZONE" in str(type_name) else \
-                f"strftime({col}, '%Y-%m-%dT%H:%M:%S.%fZ')"
-        else:
-            value = col
-        parts.append(f"{_lit(str(name))}, {value}")
-    row = f"to_json(json_object({', '.join(parts)}))" if parts else "'{}'"
-    return (f"SELECT file_row_number + 1 AS n, CAST({row} AS VARCHAR) AS line "  # noqa: S608
-            f"FROM read_parquet({_lit(path)}, file_row_number=true)"), [str(c[0]) for c in
-                                                                        columns]
-
-
 @dataclass
 class EngineResult:
     usage: Usage
@@ -602,6 +438,8 @@ def read_input(path: str, spec: str | None, label: str, keys: tuple[Key, ...],
         # DuckDB would expand a name like that as a glob of its own
         raise Fallback("glob characters in the file name")
     stats = InputStats(label, strict=strict)
+    folds = catalog.router.folds_identifiers
+    typed: str | None = None
     if parquet:
         digest = hashlib.sha256()
         with open(path, "rb") as handle:
@@ -609,9 +447,13 @@ def read_input(path: str, spec: str | None, label: str, keys: tuple[Key, ...],
                 digest.update(block)
         stats.sha256, stats.bytes_read = digest.hexdigest(), Path(path).stat().st_size
         try:
-            source_sql, _ = _parquet_source(con, path)
-            sample_rows = con.execute(f"SELECT line FROM ({source_sql}) "  # noqa: S608
-                                      f"LIMIT {_SAMPLE_LINES}").fetchall()
+            columns = parquet_rows.describe(con.execute(
+                f"DESCRIBE SELECT * FROM read_parquet({sql_literal(path)})"  # noqa: S608
+            ).fetchall())
+            typed = parquet_rows.typed_rows(path, columns, fields)
+            source_sql = parquet_rows.row_json_source(path, columns)
+            sample_rows = [] if typed is not None else con.execute(
+                f"SELECT line FROM ({source_sql}) LIMIT {_SAMPLE_LINES}").fetchall()  # noqa: S608
         except duckdb.Error as exc:
             raise InputError(f"cannot read Parquet: {str(exc).splitlines()[0]}",
                              file=label) from None
@@ -623,6 +465,7 @@ def read_input(path: str, spec: str | None, label: str, keys: tuple[Key, ...],
             return EngineResult(Builder(label, catalog).finish(), stats, 0)
         is_gzip, sample = read_head(path)
         source_sql = ""
+    layout: Layout | None = None
     if csv:
         header = sample[0] if sample else b""
         if not header.strip():
@@ -634,18 +477,20 @@ def read_input(path: str, spec: str | None, label: str, keys: tuple[Key, ...],
                              ReadContext(InputStats(label), KeyResolver(keys))):
             pass
         layout = find_csv_layout(header, fields)
-    else:
+    elif typed is None:
         layout = find_layout(sample, fields)
-    if layout is None and parquet:
-        # The streaming reader cannot read Parquet: every row through the Python reader
-        return _rows_in_python(con, source_sql, label, reader, keys, catalog, stats)
-    if layout is None:
-        raise Fallback("no flat record layout in the first lines")
-    folds = catalog.router.folds_identifiers
     if parquet:
         ranges: list[tuple[int, int | None]] = [(0, None)]
-        queries = [build_query(source_sql, layout, folds)]
+        if typed is not None:
+            queries = [_grouped(typed, folds)]
+        elif layout is not None:
+            queries = [build_query(source_sql, layout, folds)]
+        else:
+            # The streaming reader cannot read Parquet: every row through the Python reader
+            return _rows_in_python(con, source_sql, label, reader, keys, catalog, stats)
         con.execute(f"SET threads = {max(1, jobs)}")  # file_row_number numbers in parallel
+    elif layout is None:
+        raise Fallback("no flat record layout in the first lines")
     else:
         ranges = chunks(Path(path).stat().st_size, sample, is_gzip, jobs)
         queries = [build_query(_lines_source(path, is_gzip, skip, limit), layout, folds)
