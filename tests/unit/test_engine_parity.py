@@ -102,6 +102,34 @@ def both_engines(keys: Path, logs: list[Path], out_dir: Path, *extra: str,
     return doc_s, err_s
 
 
+def aggregates(keys: Path, log: Path, engine_name: str) -> tuple[object, ...]:
+    """One engine's aggregate of one log, beneath the report (whose times are whole seconds):
+    every cell's and client's count, first and last time to the last bit."""
+    from scopeaudit.catalog import load_builtin
+    from scopeaudit.diagnostics import Diagnostics
+    from scopeaudit.engine import ReadRequest, read_logs
+    from scopeaudit.errors import InputError
+    from scopeaudit.inventory import load_inventory
+
+    inventory = load_inventory(str(keys), None, Diagnostics())
+    try:
+        usage, stats, records, requests, _ = read_logs(ReadRequest(
+            [str(log)], lambda path: None, inventory.keys, load_builtin(), {}, False, 1,
+            1 << 40, engine_name))
+    except InputError as exc:
+        return ("error", str(exc))
+    cells = {slot: (c.count, c.first, c.last) for slot, c in usage.cells.items()}
+    clients = {key: {who: (u.hits, u.first, u.last, dict(u.ops)) for who, u in per.items()}
+               for key, per in usage.clients.items()}
+    return (cells, clients, dict(usage.first_seen_at), dict(usage.tokens), usage.preflight,
+            usage.unattributed, usage.invalid_targets, usage.newest, usage.oldest, records,
+            requests, [(s.records, s.skipped, s.first_skipped) for s in stats])
+
+
+def same_aggregates(keys: Path, log: Path) -> None:
+    assert aggregates(keys, log, "duckdb") == aggregates(keys, log, "stream")
+
+
 def write_keys(folder: Path) -> Path:
     keys = folder / "keys.yaml"
     keys.write_text(KEYS)
@@ -157,6 +185,24 @@ def stamps() -> bytes:
              "253402300800", "-5", '"2026-11-27T14:03:51.Z"', "1795788231.123456789"]
     return "".join(f'{{"time": {s}, "key_id": "key_bi", "method": "get", "path": "/v1/issues",'
                    f' "status": 200}}\n' for s in forms).encode()
+
+
+def iso_edges() -> bytes:
+    """ISO times the DuckDB engine groups as text: fractions of every length within one
+    second and across seconds (least and greatest text per length, merged), the last
+    instants of a day (which round to the next one as floats), and calendar edges."""
+    times = [f"2026-11-02T10:00:05{f}Z" for f in
+             ("", ".5", ".05", ".123456789", ".9", ".000", ".99", ".1234567", ".4")]
+    times += ["2026-11-02T10:00:04.75Z", "2026-11-02T10:00:06Z", "2026-11-02T10:00:03.5Z"]
+    times += [f"2026-11-02T23:59:59.{'9' * n}Z" for n in range(1, 10)]
+    times += ["2024-02-29T10:00:00Z", "2023-02-29T10:00:00Z", "2100-02-29T10:00:00Z",
+              "2000-02-29T10:00:00Z", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59.5Z",
+              "1969-12-31T23:59:59.5Z", "2026-04-31T10:00:00Z", "2026-12-31T23:59:59Z"]
+    # the first nine (one second, every length) have a cell and a client of their own
+    return b"".join(json.dumps({"ts": t, "key_id": "k2" if i < 9 else "k1", "method": "GET",
+                                "path": f"/v1/issues/{i % 3}", "status": 200,
+                                "ua": f"ua/{i % 2}", "ip": "192.0.2.1"}).encode() + b"\n"
+                    for i, t in enumerate(times))
 
 
 def default_fields() -> bytes:
@@ -321,6 +367,7 @@ def csv_flat(n: int, seed: int) -> bytes:
 
 FIXTURES: list[tuple[str, bytes, tuple[str, ...]]] = [
     ("stamps.jsonl", stamps(), ()),
+    ("iso-edges.jsonl", iso_edges(), ()),
     ("default-fields.jsonl", default_fields(), ()),
     ("dotted.jsonl", b'{"requestTime":"27/Nov/2026:14:07:09 +0000","context":{"identity":'
      b'{"apiKeyId":"key_gw"},"http":{"method":"PUT","path":"/v1/assets/7"}},"result":'
@@ -398,6 +445,8 @@ def test_log_fixture(tmp_path: Path, name: str, payload: bytes, extra: tuple[str
     log = tmp_path / name
     log.write_bytes(payload)
     both_engines(write_keys(tmp_path), [log], tmp_path, *extra)
+    if not extra:
+        same_aggregates(write_keys(tmp_path), log)
 
 
 @pytest.mark.parametrize("minimum", [100, 700, 5000])
@@ -491,6 +540,7 @@ def test_random_logs(lines: list[str], compress: bool) -> None:
         log = tmp / ("random.jsonl.gz" if compress else "random.jsonl")
         log.write_bytes(gzip.compress(data) if compress else data)
         both_engines(write_keys(tmp), [log], tmp)
+        same_aggregates(write_keys(tmp), log)
 
 
 # --- reviewed cases: each the smallest input that once read differently -----------------------

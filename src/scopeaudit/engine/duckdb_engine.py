@@ -262,7 +262,7 @@ src AS ({source_sql}),
 raw AS (
   SELECT n, line,
          n >= {first} AND line IS NOT NULL AND strlen(line) <= {longest}
-           AND NOT contains(line, 'sk_')
+           AND NOT contains(line, 'sk_') AND NOT contains(line, ':59:59.9999')
            AND regexp_full_match(line, {sql_literal(layout.regex())}) AS shaped
   FROM src
 ),
@@ -275,40 +275,49 @@ vals AS (
          coalesce(substr({text("user_agent")}, 1, 120), '-') AS ua120, {text("ip")} AS ip
   FROM (SELECT n, line, shaped, CASE WHEN shaped THEN {extract} FROM raw)
 ),
-timed AS (
-  SELECT *, {iso} AS iso,
-    CASE WHEN {iso} THEN TRY_CAST(substr(t, 1, 10) AS DATE) - DATE '1970-01-01' END AS dnum
-  FROM vals
-),
 rows AS (
   SELECT n, line, k, pth, st, hits, ua120, ip,
-    -- iso_utc_fast: the minute's epoch (exact) plus the seconds; _epoch: ms above 1e11
-    CASE WHEN iso THEN CAST(dnum * 86400 + CAST(substr(t, 12, 2) AS INTEGER) * 3600
-                            + CAST(substr(t, 15, 2) AS INTEGER) * 60 AS DOUBLE)
-                       + CAST(substr(t, 18, length(t) - 18) AS DOUBLE)
-         ELSE CASE WHEN CAST(t AS DOUBLE) >= 100000000000 THEN CAST(t AS DOUBLE) / 1000.0
-                   ELSE CAST(t AS DOUBLE) END END AS w,
+    -- An ISO time stays text (the plain form is a valid date, and lines that could round
+    -- to the next day, at :59:59.9999 and later, are not plain): its groups' first and last
+    -- are found as text and turned into seconds once per group. Epoch times are numbers
+    -- (_epoch: milliseconds above 1e11).
+    CASE WHEN {iso} THEN t END AS ts,
+    CASE WHEN NOT {iso} THEN
+      CASE WHEN CAST(t AS DOUBLE) >= 100000000000 THEN CAST(t AS DOUBLE) / 1000.0
+           ELSE CAST(t AS DOUBLE) END END AS w,
     -- Only m is kept on plain lines: a NULL method keeps the others out of the groups
-    CASE WHEN shaped AND pth <> '-' AND (NOT iso OR dnum IS NOT NULL AND left(t, 4) <> '0000')
-         THEN m END AS m0
-  FROM timed
+    CASE WHEN shaped AND pth <> '-' THEN m END AS m0
+  FROM vals
 )""", folds)  # noqa: S608
+
+
+def _iso_seconds(text: str) -> str:
+    """iso_utc_fast in SQL, for a plain ISO time: the minute's epoch (exact) plus the
+    seconds."""
+    return (f"CAST((CAST(left({text}, 10) AS DATE) - DATE '1970-01-01') * 86400 "
+            f"+ CAST(substr({text}, 12, 2) AS INTEGER) * 3600 "
+            f"+ CAST(substr({text}, 15, 2) AS INTEGER) * 60 AS DOUBLE) "
+            f"+ CAST(substr({text}, 18, length({text}) - 18) AS DOUBLE)")
 
 
 def _grouped(rows: str, folds: bool) -> str:
     """The grouping, over the CTEs ``rows`` (the last of them) gives: per line or row its
     number ``n``, the text ``line`` Python reads it from when it is not plain, and for a plain
-    one k, pth (the path without its query), st, hits, ua120, ip, w (its time) and m0 (its
-    method; NULL: not plain)."""
+    one k, pth (the path without its query), st, hits, ua120, ip, its time as ``ts`` (a plain
+    ISO text) or ``w`` (seconds), and m0 (its method; NULL: not plain).
+
+    An ISO time is grouped as text: a group's rows share the time's length, so its first and
+    last are its least and greatest texts, turned into seconds once per group (a group split
+    by length is merged again by the Builder, as a cell met twice is)."""
     return f"""
 WITH {rows},
 keyed AS (
-  SELECT n, line, k, hits, ua120, w,
+  SELECT n, line, k, hits, ua120, ts, w,
     -- the client's network: an IPv4 address's /24 prefix here ('192.0.2.'), any other
     -- address raw for Python to judge (few: a key's clients are bounded)
     CASE WHEN v4 THEN left(ip, length(ip) - length(split_part(ip, '.', 4))) END AS net,
     CASE WHEN NOT v4 THEN ip END AS ip,
-    CASE WHEN w < 253402300800.0 THEN m0 END AS m,
+    CASE WHEN ts IS NOT NULL OR w < 253402300800.0 THEN m0 END AS m,
     -- the status class as a number (401, 403, or the hundreds): named in Python
     CASE WHEN st IN (401, 403) THEN st ELSE st // 100 END AS cls,
     CAST(floor(w / 86400) AS BIGINT) AS d0,
@@ -317,27 +326,41 @@ keyed AS (
         FROM rows)
 ),
 days AS (
-  -- Python's float floor division, exactly: floor(w / 86400) corrected by one where the
-  -- quotient rounded across a day boundary
-  SELECT k, m, rk, cls, hits, w, n,
+  SELECT k, m, rk, cls, hits, n,
+    CASE WHEN m IS NOT NULL THEN ts END AS ts,
+    CASE WHEN m IS NOT NULL THEN w END AS w,
     CASE WHEN m IS NOT NULL THEN ua120 END AS ua120,
     CASE WHEN m IS NOT NULL THEN net END AS net,
     CASE WHEN m IS NOT NULL THEN ip END AS ip,
-    CASE WHEN d0 * 86400 > w THEN d0 - 1 WHEN (d0 + 1) * 86400 <= w THEN d0 + 1
-         ELSE d0 END AS day,
+    CASE WHEN m IS NOT NULL THEN left(ts, 10) END AS dkey,
+    CASE WHEN m IS NOT NULL THEN strlen(ts) END AS tlen,
+    -- Python's float floor division, exactly: floor(w / 86400) corrected by one where the
+    -- quotient rounded across a day boundary
+    CASE WHEN m IS NULL THEN NULL WHEN d0 * 86400 > w THEN d0 - 1
+         WHEN (d0 + 1) * 86400 <= w THEN d0 + 1 ELSE d0 END AS eday,
     CASE WHEN m IS NULL THEN n END AS odd_n,
     CASE WHEN m IS NULL THEN line END AS odd_line
   FROM keyed
+),
+groups AS (
+  SELECT GROUPING(ua120, net, ip) = 0 AS client, k, m, rk, cls,
+    CASE WHEN GROUPING(ua120, net, ip) = 0 THEN ua120 ELSE odd_line END AS a, net, ip,
+    dkey, eday, count(*) AS records, sum(hits) AS hits, min(ts) AS ts_low,
+    max(ts) AS ts_high, min(w) AS w_low, max(w) AS w_high, min(n) AS first_n,
+    max(n) AS last_n
+  FROM days
+  GROUP BY GROUPING SETS ((k, m, rk, cls, dkey, tlen, eday, odd_n, odd_line),
+                          (k, m, rk, ua120, net, ip, tlen))
+  HAVING GROUPING(ua120, net, ip) <> 0 OR m IS NOT NULL
 )
 -- Cells (and each odd line, a group of its own, its number its first_n) and clients, in
 -- the order their first lines came; a cell before the client group its first line opens.
-SELECT GROUPING(ua120, net, ip) = 0 AS client, k, m, rk, cls,
-  CASE WHEN GROUPING(ua120, net, ip) = 0 THEN ua120 ELSE odd_line END AS a, net, ip, day,
-  count(*) AS records, sum(hits) AS hits, min(w) AS low, max(w) AS high,
-  min(n) AS first_n, max(n) AS last_n
-FROM days
-GROUP BY GROUPING SETS ((k, m, rk, cls, day, odd_n, odd_line), (k, m, rk, ua120, net, ip))
-HAVING GROUPING(ua120, net, ip) <> 0 OR m IS NOT NULL
+SELECT client, k, m, rk, cls, a, net, ip,
+  coalesce(CAST(dkey AS DATE) - DATE '1970-01-01', eday) AS day, records, hits,
+  CASE WHEN ts_low IS NOT NULL THEN {_iso_seconds("ts_low")} ELSE w_low END AS low,
+  CASE WHEN ts_high IS NOT NULL THEN {_iso_seconds("ts_high")} ELSE w_high END AS high,
+  first_n, last_n
+FROM groups
 ORDER BY first_n, client
 """  # noqa: S608
 

@@ -165,7 +165,7 @@ rows AS (
          TRY_CAST({value("status")} AS INTEGER) AS st,
          coalesce(TRY_CAST({value("count")} AS BIGINT), 1) AS hits,
          coalesce(substr({value("user_agent")}, 1, 120), '-') AS ua120, {value("ip")} AS ip,
-         {w_plain} AS w, {m0} AS m0
+         CAST(NULL AS VARCHAR) AS ts, {w_plain} AS w, {m0} AS m0
   FROM read_parquet({sql_literal(path)}, file_row_number=true)
 )"""  # noqa: S608
 

@@ -34,7 +34,13 @@ _S_NOSPACE = r"[!#-\[\]-~]"
 _PATH_HEAD = r"[!#-<>@-\[\]-~]"  # no space, '=' or '?' before the query
 _NUM = r"-?(?:0|[1-9][0-9]{0,17})(?:\.[0-9]{1,17})?"
 _LITERAL = rf"(?:{_NUM}|true|false|null)"
-_ISO = (r"[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])T(?:[01][0-9]|2[0-3]):[0-5][0-9]"
+# A calendar date Python's datetime accepts (years 0001-9999, the Gregorian leap years), so
+# that SQL may read it without checking it: every plain ISO time is a valid one
+_YEAR = r"(?:[1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])"
+_LEAP_YEAR = r"(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
+ISO_DATE = (rf"(?:{_YEAR}-(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])"
+            rf"|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)|{_LEAP_YEAR}-02-29)")
+_ISO = (rf"{ISO_DATE}T(?:[01][0-9]|2[0-3]):[0-5][0-9]"
         r":[0-5][0-9](?:\.[0-9]{1,9})?Z")
 _EPOCH = r"[0-9]{1,15}(?:\.[0-9]{1,9})?"  # in a string: leading zeros are fine
 _EPOCH_NUMBER = r"(?:0|[1-9][0-9]{0,14})(?:\.[0-9]{1,9})?"  # a JSON number: none
