@@ -368,6 +368,11 @@ def csv_flat(n: int, seed: int) -> bytes:
 FIXTURES: list[tuple[str, bytes, tuple[str, ...]]] = [
     ("stamps.jsonl", stamps(), ()),
     ("iso-edges.jsonl", iso_edges(), ()),
+    # request counts whose sum passes 2**63 (SQL's BIGINT): exact all the same
+    ("huge-counts.jsonl", b"".join(
+        json.dumps({"ts": "2026-11-02T10:00:00Z", "key_id": "k1", "method": "GET",
+                    "path": "/v1/issues", "status": 200, "count": 10**18 - 1}).encode() + b"\n"
+        for _ in range(12)), ()),
     ("default-fields.jsonl", default_fields(), ()),
     ("dotted.jsonl", b'{"requestTime":"27/Nov/2026:14:07:09 +0000","context":{"identity":'
      b'{"apiKeyId":"key_gw"},"http":{"method":"PUT","path":"/v1/assets/7"}},"result":'

@@ -356,7 +356,10 @@ groups AS (
 -- Cells (and each odd line, a group of its own, its number its first_n) and clients, in
 -- the order their first lines came; a cell before the client group its first line opens.
 SELECT client, k, m, rk, cls, a, net, ip,
-  coalesce(CAST(dkey AS DATE) - DATE '1970-01-01', eday) AS day, records, hits,
+  coalesce(CAST(dkey AS DATE) - DATE '1970-01-01', eday) AS day, records,
+  -- a sum as a BIGINT when it is one (a HUGEINT costs twice as much to hand to Python)
+  CASE WHEN hits <= 9223372036854775807 THEN CAST(hits AS BIGINT) END AS hits,
+  CASE WHEN hits > 9223372036854775807 THEN hits END AS big,
   CASE WHEN ts_low IS NOT NULL THEN {_iso_seconds("ts_low")} ELSE w_low END AS low,
   CASE WHEN ts_high IS NOT NULL THEN {_iso_seconds("ts_high")} ELSE w_high END AS high,
   first_n, last_n
@@ -614,9 +617,11 @@ def _assemble(cursors: list[duckdb.DuckDBPyConnection], ranges: list[tuple[int, 
     # Each query's groups come in first-line order, and every group of a range starts in
     # that range: the ranges one after the other are in first-line order too.
     rows = chain.from_iterable(_batches(cursor) for cursor in cursors)
-    for (is_client, k, m, rk, cls, a, net, ip, day, records, hits, low, high, first_n,
+    for (is_client, k, m, rk, cls, a, net, ip, day, records, hits, big, low, high, first_n,
          last_n) in rows:
         if m is not None:
+            if hits is None:
+                hits = big
             key = labels.get(k, _UNSEEN)
             if key is _UNSEEN:
                 # a plain key holds no space and no token: resolve() is a pure lookup
