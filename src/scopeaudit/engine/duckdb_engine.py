@@ -343,15 +343,23 @@ days AS (
   FROM keyed
 ),
 groups AS (
-  SELECT GROUPING(ua120, net, ip) = 0 AS client, k, m, rk, cls,
-    CASE WHEN GROUPING(ua120, net, ip) = 0 THEN ua120 ELSE odd_line END AS a, net, ip,
+  -- Both groupings in one hash table, each row given twice (g: 0 its cell, or its odd
+  -- line alone; 1 its client), the other grouping's keys NULL: GROUPING SETS would first
+  -- materialise every row (memory growing with the input; DuckDB spills it to disk)
+  SELECT g = 1 AS client, k, m, rk, cls,
+    CASE WHEN g = 1 THEN ua120 ELSE odd_line END AS a, net, ip,
     dkey, eday, count(*) AS records, sum(hits) AS hits, min(ts) AS ts_low,
     max(ts) AS ts_high, min(w) AS w_low, max(w) AS w_high, min(n) AS first_n,
     max(n) AS last_n
-  FROM days
-  GROUP BY GROUPING SETS ((k, m, rk, cls, dkey, tlen, eday, odd_n, odd_line),
-                          (k, m, rk, ua120, net, ip, tlen))
-  HAVING GROUPING(ua120, net, ip) <> 0 OR m IS NOT NULL
+  FROM (SELECT g, k, m, rk, hits, ts, w, n, tlen,
+          CASE WHEN g = 0 THEN cls END AS cls, CASE WHEN g = 0 THEN dkey END AS dkey,
+          CASE WHEN g = 0 THEN eday END AS eday, CASE WHEN g = 0 THEN odd_n END AS odd_n,
+          CASE WHEN g = 0 THEN odd_line END AS odd_line,
+          CASE WHEN g = 1 THEN ua120 END AS ua120, CASE WHEN g = 1 THEN net END AS net,
+          CASE WHEN g = 1 THEN ip END AS ip
+        FROM days, (VALUES (0), (1)) AS sets(g)
+        WHERE g = 0 OR m IS NOT NULL)
+  GROUP BY g, k, m, rk, cls, dkey, tlen, eday, odd_n, odd_line, ua120, net, ip
 )
 -- Cells (and each odd line, a group of its own, its number its first_n) and clients, in
 -- the order their first lines came; a cell before the client group its first line opens.
