@@ -234,6 +234,9 @@ def arguments(doc: str) -> argparse.Namespace:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--profile", choices=["integrations", "uniform"],
                         default="integrations", help="traffic profile (see bench_audit.py)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="rounds per size, each program once per round, one after the "
+                             "other; medians are reported (bench_duckdb.py)")
     return parser.parse_args()
 
 

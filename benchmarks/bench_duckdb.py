@@ -19,6 +19,7 @@ query, peak RSS at 10M <= 1.5x that at 1M.
 
     python benchmarks/bench_duckdb.py                  # 1M and 10M records
     python benchmarks/bench_duckdb.py --sizes 1000000  # 1M only
+    python benchmarks/bench_duckdb.py --repeat 3       # three rounds, medians (peak RSS: max)
 
 Traffic profiles as in bench_audit.py (``--profile integrations|uniform``, default
 integrations). The figures of each run, with the machine's load, go into the issue's note.
@@ -27,6 +28,7 @@ integrations). The figures of each run, with the machine's load, go into the iss
 from __future__ import annotations
 
 import os
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -80,6 +82,14 @@ def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def spread(values: list[float]) -> str:
+    return f" [{min(values):.1f}-{max(values):.1f} s]" if len(values) > 1 else ""
+
+
 def main() -> None:
     args = arguments(__doc__)
     DATA.mkdir(exist_ok=True)
@@ -88,7 +98,8 @@ def main() -> None:
     scopeaudit = str(Path(sys.executable).parent / "scopeaudit")
     catalog = DATA / "catalog.json"
     subprocess.run([scopeaudit, "catalog", "--format", "json", "-o", str(catalog)], check=True)
-    print(f"{os.cpu_count()} cores; load average at the start: {load()}", flush=True)
+    print(f"{os.cpu_count()} cores; load average at the start: {load()}; "
+          f"{args.repeat} round(s) per size, medians shown", flush=True)
     rss: dict[tuple[str, int], int] = {}
     rate: dict[tuple[str, int], float] = {}
     for n in args.sizes:
@@ -97,31 +108,48 @@ def main() -> None:
         if not parquet.exists():
             print(f"writing {parquet} ...", flush=True)
             write_parquet(jsonl, parquet)
-        t_same, rss_same, _ = peak_rss([sys.executable, "-c", BASELINE_SAME, str(jsonl),
-                                        str(catalog)])
-        t_raw, rss_raw, _ = peak_rss([sys.executable, "-c", BASELINE, str(jsonl)])
+        # Every program once per round, the rounds one after the other: a machine whose
+        # speed drifts (a shared host) drifts for all of them alike
+        times: dict[str, list[float]] = {}
+        peaks: dict[str, list[int]] = {}
+        groups = 0
+        for _ in range(args.repeat):
+            runs = {"same": [sys.executable, "-c", BASELINE_SAME, str(jsonl), str(catalog)],
+                    "raw": [sys.executable, "-c", BASELINE, str(jsonl)]}
+            for kind, data in (("jsonl", jsonl), ("parquet", parquet)):
+                runs[f"hand {kind}"] = [sys.executable, "-c", HAND, str(data), kind]
+                runs[f"scopeaudit {kind}"] = [
+                    scopeaudit, "audit", "--engine", "duckdb", "--keys", str(keys), "--logs",
+                    str(data), "--format", "json", "-o", "/dev/null", "--fail-on", "never",
+                    "--no-timestamp"]
+            for name, cmd in runs.items():
+                elapsed, peak, out = peak_rss(cmd)
+                times.setdefault(name, []).append(elapsed)
+                peaks.setdefault(name, []).append(peak)
+                if name.startswith("hand"):
+                    groups = int(out.split()[1])
+        t = {name: median(values) for name, values in times.items()}
+        m = {name: max(values) for name, values in peaks.items()}
         print(f"{n:,} records (load {load()}):\n"
-              f"  stdlib loop, same grouping (regex router), JSONL {n / t_same:>10,.0f} rec/s "
-              f"({t_same:.1f} s, peak {rss_same / 1024:.0f} MiB)\n"
-              f"  stdlib loop, raw paths, JSONL                    {n / t_raw:>10,.0f} rec/s "
-              f"({t_raw:.1f} s, peak {rss_raw / 1024:.0f} MiB)", flush=True)
-        for kind, data in (("jsonl", jsonl), ("parquet", parquet)):
-            t_hand, rss_hand, out = peak_rss([sys.executable, "-c", HAND, str(data), kind])
-            groups = int(out.split()[1])
-            t_sa, rss_sa, _ = peak_rss([scopeaudit, "audit", "--engine", "duckdb", "--keys",
-                                        str(keys), "--logs", str(data), "--format", "json",
-                                        "-o", "/dev/null", "--fail-on", "never",
-                                        "--no-timestamp"])
-            rss[(kind, n)] = rss_sa
-            rate[(kind, n)] = n / t_sa
+              f"  stdlib loop, same grouping (regex router), JSONL {n / t['same']:>10,.0f} rec/s "
+              f"({t['same']:.1f} s{spread(times['same'])}, peak {m['same'] / 1024:.0f} MiB)\n"
+              f"  stdlib loop, raw paths, JSONL                    {n / t['raw']:>10,.0f} rec/s "
+              f"({t['raw']:.1f} s{spread(times['raw'])}, peak {m['raw'] / 1024:.0f} MiB)",
+              flush=True)
+        for kind in ("jsonl", "parquet"):
+            hand, ours = f"hand {kind}", f"scopeaudit {kind}"
+            rss[(kind, n)] = m[ours]
+            rate[(kind, n)] = n / t[ours]
             print(f"  {kind}:\n"
-                  f"    hand-written DuckDB GROUP BY on raw paths  {n / t_hand:>10,.0f} rec/s "
-                  f"({t_hand:.1f} s, peak {rss_hand / 1024:.0f} MiB, {groups:,} groups)\n"
-                  f"    scopeaudit audit --engine duckdb            {n / t_sa:>10,.0f} rec/s "
-                  f"({t_sa:.1f} s, peak {rss_sa / 1024:.0f} MiB)\n"
-                  f"    scopeaudit vs the same-grouping loop: {t_same / t_sa:.2f}x (target >= 4x);"
-                  f" vs the raw-path loop: {t_raw / t_sa:.2f}x;"
-                  f" vs the hand-written query: {t_hand / t_sa:.2f}x (target >= 1x)", flush=True)
+                  f"    hand-written DuckDB GROUP BY on raw paths  {n / t[hand]:>10,.0f} rec/s "
+                  f"({t[hand]:.1f} s{spread(times[hand])}, peak {m[hand] / 1024:.0f} MiB, "
+                  f"{groups:,} groups)\n"
+                  f"    scopeaudit audit --engine duckdb            {n / t[ours]:>10,.0f} rec/s "
+                  f"({t[ours]:.1f} s{spread(times[ours])}, peak {m[ours] / 1024:.0f} MiB)\n"
+                  f"    scopeaudit vs the same-grouping loop: {t['same'] / t[ours]:.2f}x "
+                  f"(target >= 4x); vs the raw-path loop: {t['raw'] / t[ours]:.2f}x; "
+                  f"vs the hand-written query: {t[hand] / t[ours]:.2f}x (target >= 1x)",
+                  flush=True)
     if len(args.sizes) >= 2:
         small, large = args.sizes[0], args.sizes[-1]
         for kind in ("jsonl", "parquet"):

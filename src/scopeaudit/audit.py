@@ -7,11 +7,12 @@ a record again, only the ``Usage`` aggregate.
 from __future__ import annotations
 
 import fnmatch
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar, cast
 
 from scopeaudit import __version__
 from scopeaudit.catalog.model import Catalog
@@ -23,6 +24,7 @@ from scopeaudit.model import (
     ConfidencePolicy,
     InputFile,
     Inventory,
+    Key,
     UsageSummary,
     sorted_findings,
 )
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
     from scopeaudit.http.settings import HttpSettings
 
 Progress = Callable[[str, int], None]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -88,17 +91,75 @@ class AuditOptions:
     until: str | None = None
 
 
-def read_usage(inventory: Inventory, catalog: Catalog, logs: LogOptions,
+class Later(Generic[T]):
+    """A value computed on a thread of its own, from the moment ``start`` is first called
+    (or the value is first asked for); asking waits for it, and raises its error."""
+
+    def __init__(self, compute: Callable[[], T]) -> None:
+        self._compute = compute
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._value: T | None = None
+        self._error: BaseException | None = None
+
+    def start(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="scopeaudit-later",
+                                                daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._value = self._compute()
+        except BaseException as exc:  # handed to whoever asks for the value
+            self._error = exc
+
+    def __call__(self) -> T:
+        self.start()
+        assert self._thread is not None
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return cast(T, self._value)
+
+
+@dataclass(frozen=True)
+class _KeysOf:
+    """The keys of an inventory still being loaded (engine.KeysLater)."""
+
+    inventory: Later[Inventory]
+
+    def start(self) -> None:
+        self.inventory.start()
+
+    def __call__(self) -> tuple[Key, ...]:
+        return self.inventory().keys
+
+
+def read_usage(inventory: Inventory | Later[Inventory], catalog: Catalog, logs: LogOptions,
                diagnostics: Diagnostics, progress: Progress | None = None
                ) -> tuple[Usage, list[InputStats], int, int]:
     """Every log input into one aggregate (on ``logs.jobs`` cores), each through the engine
     ``logs.engine`` picks for it (scopeaudit.engine). Returns (usage, per-input stats,
-    records, requests)."""
+    records, requests).
+
+    ``inventory`` may be still to load (``Later``): the DuckDB engine starts its queries
+    first and loads it while they run. Its errors and warnings still come before the logs'
+    own, as if it had been loaded first."""
     from scopeaudit.engine import ReadRequest, read_logs
 
-    usage, stats_list, records, requests, warnings = read_logs(ReadRequest(
-        expand(list(logs.paths)), logs.format_for, inventory.keys, catalog, logs.maps,
-        logs.strict, logs.jobs, logs.split_min_bytes, logs.engine, logs.http), progress)
+    keys = inventory.keys if isinstance(inventory, Inventory) else _KeysOf(inventory)
+    try:
+        usage, stats_list, records, requests, warnings = read_logs(ReadRequest(
+            expand(list(logs.paths)), logs.format_for, keys, catalog, logs.maps, logs.strict,
+            logs.jobs, logs.split_min_bytes, logs.engine, logs.http), progress)
+    except BaseException:
+        if isinstance(inventory, Later):
+            inventory()  # the inventory's own error, if it has one, comes first
+        raise
+    if isinstance(inventory, Later):
+        inventory()  # loaded, with its warnings, before the logs' warnings are said
     for warning in warnings:
         diagnostics.warn(warning)
     for stats in stats_list:

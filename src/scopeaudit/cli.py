@@ -441,15 +441,18 @@ def _lint_settings(params: dict[str, Any]) -> Any:
 
 
 def _inventory_and_catalog(params: dict[str, Any], diagnostics: Diagnostics) -> Any:
-    from scopeaudit.inventory import KeysFormat, load_inventory
-
     cat = _load_catalog(params["catalog_path"], params["scope_list_semantics"],
                         params["catalog_overrides"], diagnostics)
+    return _inventory(params, diagnostics), cat
+
+
+def _inventory(params: dict[str, Any], diagnostics: Diagnostics) -> Any:
+    from scopeaudit.inventory import KeysFormat, load_inventory
+
     keys_format = params["keys_format"]
-    inventory = load_inventory(params["keys_path"],
-                               KeysFormat(keys_format) if keys_format else None, diagnostics,
-                               settings_from(params))
-    return inventory, cat
+    return load_inventory(params["keys_path"],
+                          KeysFormat(keys_format) if keys_format else None, diagnostics,
+                          settings_from(params))
 
 
 def _build_lint(params: dict[str, Any], diagnostics: Diagnostics) -> Any:
@@ -461,7 +464,7 @@ def _build_lint(params: dict[str, Any], diagnostics: Diagnostics) -> Any:
 
 
 def _build_audit(params: dict[str, Any], diagnostics: Diagnostics) -> Any:
-    from scopeaudit.audit import AuditOptions, LogOptions, analyse, read_usage
+    from scopeaudit.audit import AuditOptions, Later, LogOptions, analyse, read_usage
     from scopeaudit.rules.usage_rules import UsageSettings
     from scopeaudit.usage.fields import parse_maps
     from scopeaudit.usage.parallel import default_jobs
@@ -473,13 +476,17 @@ def _build_audit(params: dict[str, Any], diagnostics: Diagnostics) -> Any:
                       maps=parse_maps(params["maps"]), strict=params["strict"],
                       jobs=params["jobs"] or default_jobs(), http=settings_from(params),
                       engine=params.get("engine") or "auto")
-    inventory, cat = _inventory_and_catalog(params, diagnostics)
+    cat = _load_catalog(params["catalog_path"], params["scope_list_semantics"],
+                        params["catalog_overrides"], diagnostics)
     progress = _progress if sys.stderr.isatty() else None
+    # The key file is parsed while DuckDB reads the logs: its engine needs the keys only once
+    # its queries have run (read_usage keeps the inventory's errors and warnings first)
+    inventory = Later(lambda: _inventory(params, diagnostics))
     usage, inputs, records, requests = read_usage(inventory, cat, logs, diagnostics, progress)
     if progress is not None:
         click.echo("\r\x1b[K", nl=False, err=True)
-    return analyse(inventory, cat, usage, inputs, (records, requests), options, diagnostics,
-                   timestamp=not params["no_timestamp"])
+    return analyse(inventory(), cat, usage, inputs, (records, requests), options,
+                   diagnostics, timestamp=not params["no_timestamp"])
 
 
 def _finish_with(built: Any, params: dict[str, Any], diagnostics: Diagnostics) -> int:

@@ -227,3 +227,42 @@ def test_parquet_with_nested_columns_and_with_no_rows(tmp_path: Path) -> None:
     assert [(i["records"], i["skipped_lines"]) for i in report["inputs"][1:]] == [
         (1, [2]), (0, [])]
     assert next(k for k in report["keys"] if k["id"] == "k1")["requests"]["accepted"] == 1
+
+
+@needs_duckdb
+@pytest.mark.parametrize("log_exists", [True, False])
+def test_a_bad_key_file_is_reported_before_the_logs(tmp_path: Path, log_exists: bool) -> None:
+    """The key file is parsed while DuckDB reads the logs; its error still comes first, as
+    when it was loaded before them (whether or not the logs fail too)."""
+    keys = tmp_path / "keys.yaml"
+    keys.write_text("keys:\n  - id: [unclosed\n")
+    log = tmp_path / "usage.jsonl"
+    if log_exists:
+        log.write_text(lines(50))
+    code, err = run("audit", "--keys", str(keys), "--logs", str(log), "--engine", "duckdb",
+                    "--format", "json", "-o", str(tmp_path / "out.json"))
+    assert code == 2
+    assert err.count("error:") == 1 and f"{keys}:2: invalid YAML" in err
+
+
+def test_later_computes_once_and_hands_over_its_error() -> None:
+    from scopeaudit.audit import Later
+
+    calls: list[int] = []
+
+    def compute() -> int:
+        calls.append(1)
+        return 7
+
+    later = Later(compute)
+    later.start()
+    later.start()
+    assert later() == 7 and later() == 7 and calls == [1]
+
+    def fail() -> int:
+        raise InputError("bad keys", file="k.yaml")
+
+    failing = Later(fail)
+    for _ in range(2):
+        with pytest.raises(InputError, match="bad keys"):
+            failing()

@@ -19,7 +19,7 @@ import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from scopeaudit.catalog.model import Catalog
 from scopeaudit.errors import InputError
@@ -45,6 +45,19 @@ _PARQUET_SUFFIXES = (".parquet", ".parq")
 INSTALL_HINT = "install scopeaudit[duckdb] (pip install 'scopeaudit[duckdb]')"
 
 Progress = Callable[[str, int], None]
+
+
+class KeysLater(Protocol):
+    """Key definitions still to be loaded (on a thread of their own): ``start`` begins
+    loading them (once), calling waits for them. The DuckDB engine starts its queries first
+    and needs the keys only once they have run."""
+
+    def start(self) -> None: ...
+
+    def __call__(self) -> tuple[Key, ...]: ...
+
+
+Keys = tuple[Key, ...] | KeysLater
 
 
 def duckdb_available() -> bool:
@@ -112,7 +125,7 @@ class ReadRequest:
 
     paths: list[str]
     spec_for: Callable[[str], str | None]
-    keys: tuple[Key, ...]
+    keys: Keys
     catalog: Catalog
     maps: Mapping[str, str]
     strict: bool
@@ -120,6 +133,10 @@ class ReadRequest:
     split_min_bytes: int
     engine: str = "auto"
     http: HttpSettings | None = None
+
+    def key_list(self) -> tuple[Key, ...]:
+        """The key definitions, waiting for them if they are still being loaded."""
+        return self.keys if isinstance(self.keys, tuple) else self.keys()
 
 
 def read_logs(request: ReadRequest, progress: Progress | None = None
@@ -155,7 +172,7 @@ def read_logs(request: ReadRequest, progress: Progress | None = None
         units, hashes = plan_units(pending, request.spec_for, request.jobs,
                                    request.split_min_bytes)
         usage, stats, n, hits, said = read_units(
-            units, hashes, request.keys, request.catalog, request.maps, request.strict,
+            units, hashes, request.key_list(), request.catalog, request.maps, request.strict,
             request.jobs, progress, request.http)
         parts.append(usage)
         stats_all.extend(stats)

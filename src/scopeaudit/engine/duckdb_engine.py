@@ -15,21 +15,27 @@ streaming reader's (tests/unit/test_engine_parity.py holds the two engines to th
   object with those keys in that order (for CSV: the header's columns, unquoted), each value
   of the type the layout has, strings of printable ASCII without quotes or backslashes (so
   DuckDB's and orjson's readings cannot differ, and a string's text is its value), each field
-  the audit needs in a form whose meaning SQL reproduces exactly (ISO ``…Z`` or epoch time, a
-  letters-only method, an origin-form path without spaces and without ``=`` before its query,
-  a whole-number status and count, a key without spaces), and no ``sk_`` (no token). Only plain
-  lines are aggregated in SQL. Every other line (malformed, token-bearing, another layout, an
-  odd timestamp) goes through the streaming engine's own reader with its line number, so
-  skips, reasons, SA301 lines and its records are the streaming engine's by construction.
+  the audit needs in a form whose meaning SQL reproduces exactly (ISO ``…Z`` time on a valid
+  date or epoch time, a letters-only method, an origin-form path without spaces and without
+  ``=`` before its query, a whole-number status and count, a key without spaces), and no
+  ``sk_`` (no token). Only plain lines are aggregated in SQL (their values read by one
+  ``json_transform``); every other line (malformed, token-bearing, another layout, an odd
+  timestamp) goes through the streaming engine's own reader with its line number, so skips,
+  reasons, SA301 lines and its records are the streaming engine's by construction.
 * **Order.** SQL groups plain rows per key x method x route-cache key x status class x day and
-  per key x client x method x route key, each group with the line of its first row;
-  :mod:`scopeaudit.engine.groups` merges them with the Python-read records and replays them in
-  first-line order through the aggregator's own routing code, once per route key (few), so
-  operations, shapes and their bounded table, clients and their bound, first-seen lines are
-  the streaming engine's.
+  per key x client x method x route key (both in one hash table: each row is given twice),
+  each group with the line of its first row; :mod:`scopeaudit.engine.groups` merges them with
+  the Python-read records and replays them in first-line order through the aggregator's own
+  routing code, once per route key (few), so operations, shapes and their bounded table,
+  clients and their bound, first-seen lines are the streaming engine's.
+* **Per row, the least work.** An ISO time stays text: a group's first and last are its least
+  and greatest texts among times of one length, turned into seconds once per group. The
+  status class stays a number and an IPv4 client its /24 prefix; Python names them, once per
+  group.
 
-Parquet inputs have no lines: each row becomes a compact JSON text (``json_object`` of its
-columns, timestamps as ISO ``…Z`` in UTC), numbered by its row from 1, and takes the same path.
+Parquet inputs have no lines: a row means the compact JSON text of its columns (timestamps as
+ISO ``…Z`` in UTC), numbered by its row from 1. :mod:`scopeaudit.engine.parquet` reads the
+typed columns directly and writes that text only for rows that are not plain.
 """
 
 from __future__ import annotations
@@ -72,6 +78,8 @@ from scopeaudit.usage.record import InputStats, ReadContext, Record
 
 if TYPE_CHECKING:
     import duckdb
+
+    from scopeaudit.engine import Keys
 
 _BLOCK = 8 << 20
 # The most bytes one inflate call may return: a gzip block of _BLOCK bytes can hold
@@ -455,11 +463,18 @@ class EngineResult:
     requests: int
 
 
-def read_input(path: str, spec: str | None, label: str, keys: tuple[Key, ...],
+def read_input(path: str, spec: str | None, label: str, keys: Keys,
                catalog: Catalog, maps: Mapping[str, str], strict: bool,
                con: duckdb.DuckDBPyConnection, parquet: bool, jobs: int = 1) -> EngineResult:
-    """One input's Usage and stats, or Fallback (read it with the streaming engine)."""
+    """One input's Usage and stats, or Fallback (read it with the streaming engine).
+
+    ``keys`` may be still to load (KeysLater): loading starts once the queries have been
+    started, and they are waited for once the queries have run (the keys are needed only
+    to resolve the groups' key ids)."""
     import duckdb
+
+    def key_list() -> tuple[Key, ...]:
+        return keys if isinstance(keys, tuple) else keys()
 
     reader = JsonLinesReader(FieldMap.build(maps)) if parquet else make_reader(spec, path,
                                                                                  maps)
@@ -508,7 +523,7 @@ def read_input(path: str, spec: str | None, label: str, keys: tuple[Key, ...],
             raise Fallback("a byte order mark before the CSV header")
         # the CSV reader's own checks of the header (a needed column missing is an error)
         for _ in reader.read(io.BytesIO(header + b"\n"),
-                             ReadContext(InputStats(label), KeyResolver(keys))):
+                             ReadContext(InputStats(label), KeyResolver(()))):
             pass
         layout = find_csv_layout(header, fields)
     elif typed is None:
@@ -521,7 +536,8 @@ def read_input(path: str, spec: str | None, label: str, keys: tuple[Key, ...],
             queries = [build_query(source_sql, layout, folds)]
         else:
             # The streaming reader cannot read Parquet: every row through the Python reader
-            return _rows_in_python(con, source_sql, label, reader, keys, catalog, stats)
+            return _rows_in_python(con, source_sql, label, reader, key_list(), catalog,
+                                   stats)
         con.execute(f"SET threads = {max(1, jobs)}")  # file_row_number numbers in parallel
     elif layout is None:
         raise Fallback("no flat record layout in the first lines")
@@ -539,6 +555,8 @@ def read_input(path: str, spec: str | None, label: str, keys: tuple[Key, ...],
             scan = None if parquet else pool.submit(prescan, path, is_gzip, stop)
             runs = [pool.submit(cursor.execute, query)
                     for cursor, query in zip(cursors, queries, strict=True)]
+            if not isinstance(keys, tuple):
+                keys.start()  # parsed while DuckDB reads (its threads hold no GIL)
             try:
                 for run in runs:
                     run.result()
@@ -567,7 +585,7 @@ def read_input(path: str, spec: str | None, label: str, keys: tuple[Key, ...],
             expected_lines = scanned.lines
         first_line = sample[0] if not parquet and sample and len(sample[0]) <= MAX_LINE \
             else None
-        return _assemble(cursors, ranges, label, expected_lines, reader, first_line, keys,
+        return _assemble(cursors, ranges, label, expected_lines, reader, first_line, key_list(),
                          catalog, stats)
     finally:
         for cursor in cursors:
