@@ -323,7 +323,7 @@ keyed AS (
   SELECT n, line, k, hits, ua120, ts, w,
     -- the client's network: an IPv4 address's /24 prefix here ('192.0.2.'), any other
     -- address raw for Python to judge (few: a key's clients are bounded)
-    CASE WHEN v4 THEN left(ip, length(ip) - length(split_part(ip, '.', 4))) END AS net,
+    CASE WHEN v4 THEN regexp_replace(ip, '[0-9]+$', '') END AS net,
     CASE WHEN NOT v4 THEN ip END AS ip,
     CASE WHEN ts IS NOT NULL OR w < 253402300800.0 THEN m0 END AS m,
     -- the status class as a number (401, 403, or the hundreds): named in Python
