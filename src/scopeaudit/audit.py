@@ -33,7 +33,7 @@ from scopeaudit.rules.registry import all_rules
 from scopeaudit.rules.usage_rules import UsageSettings, key_rules, log_rules
 from scopeaudit.usage.aggregate import Usage
 from scopeaudit.usage.inputs import expand
-from scopeaudit.usage.parallel import SPLIT_MIN_BYTES
+from scopeaudit.usage.jobs import SPLIT_MIN_BYTES
 from scopeaudit.usage.record import InputStats
 from scopeaudit.window import coverage, covered_days, day_number, resolve_window
 

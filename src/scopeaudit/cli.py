@@ -467,7 +467,7 @@ def _build_audit(params: dict[str, Any], diagnostics: Diagnostics) -> Any:
     from scopeaudit.audit import AuditOptions, Later, LogOptions, analyse, read_usage
     from scopeaudit.rules.usage_rules import UsageSettings
     from scopeaudit.usage.fields import parse_maps
-    from scopeaudit.usage.parallel import default_jobs
+    from scopeaudit.usage.jobs import default_jobs
 
     options = AuditOptions(lint=_lint_settings(params),
                            usage=UsageSettings(shared_key_clients=params["shared_key_clients"]),

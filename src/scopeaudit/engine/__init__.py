@@ -26,7 +26,6 @@ from scopeaudit.errors import InputError
 from scopeaudit.model import Key
 from scopeaudit.usage.aggregate import Usage, merge_usage
 from scopeaudit.usage.inputs import input_label
-from scopeaudit.usage.parallel import plan_units, read_units
 from scopeaudit.usage.record import InputStats
 
 if TYPE_CHECKING:
@@ -169,6 +168,8 @@ def read_logs(request: ReadRequest, progress: Progress | None = None
             # (its threads and locks would be copied half-way); the next input opens another
             con.close()
             con = None
+        from scopeaudit.usage.parallel import plan_units, read_units
+
         units, hashes = plan_units(pending, request.spec_for, request.jobs,
                                    request.split_min_bytes)
         usage, stats, n, hits, said = read_units(

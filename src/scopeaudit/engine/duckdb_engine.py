@@ -437,23 +437,38 @@ def _lines_source(path: str, gz: bool, skip: int = 0, limit: int | None = None) 
 _CHUNK_MIN_LINES = 250_000
 
 
+# What reading and numbering a line costs a range that only skips it, against reading and
+# aggregating it (about 0.15 against 2.6 microseconds: measured on one thread)
+_SKIP_COST = 0.06
+
+
 def chunks(size: int, sample: tuple[bytes, ...], gz: bool, jobs: int
            ) -> list[tuple[int, int | None]]:
     """(skip, limit) line ranges covering the input, one query each.
 
     Numbering lines (``row_number() OVER ()``) keeps DuckDB's whole pipeline on one thread;
-    so the input is cut into ``jobs`` ranges of about equal lines, each numbered from its own
-    start and read by its own query, the queries side by side. The ranges are estimated from
-    the sample's line length; the last one takes whatever remains, and the line count of the
-    pre-scan checks the whole afterwards. A gzip input is not cut (each range would inflate
-    everything before it again)."""
+    so the input is cut into ``jobs`` ranges, each numbered from its own start and read by its
+    own query, the queries side by side. A range also reads (and drops) the lines before it,
+    so each range is shorter than the one before by that cost, and all end together. The
+    ranges are estimated from the sample's line length; the last one takes whatever remains,
+    and the line count of the pre-scan checks the whole afterwards. A gzip input is not cut
+    (each range would inflate everything before it again)."""
     lines = [len(line) + 1 for line in sample if line]
     if gz or jobs < 2 or not lines:
         return [(0, None)]
     estimate = size * len(lines) // sum(lines)
     parts = max(1, min(jobs, estimate // _CHUNK_MIN_LINES))
-    step = estimate // parts
-    return [(i * step, step if i < parts - 1 else None) for i in range(parts)]
+    if parts == 1:
+        return [(0, None)]
+    # lengths first * (1 - c) ** i add up to the estimate (c: _SKIP_COST)
+    first = estimate * _SKIP_COST / (1 - (1 - _SKIP_COST) ** parts)
+    ranges: list[tuple[int, int | None]] = []
+    start = 0
+    for i in range(parts - 1):
+        length = max(1, round(first * (1 - _SKIP_COST) ** i))
+        ranges.append((start, length))
+        start += length
+    return [*ranges, (start, None)]
 
 
 @dataclass

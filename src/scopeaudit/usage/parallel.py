@@ -11,7 +11,6 @@ also hashes the whole file.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -20,7 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scopeaudit.catalog.model import Catalog
-from scopeaudit.errors import InputError
 from scopeaudit.model import Key
 from scopeaudit.usage.aggregate import Aggregator, Usage, merge_usage
 from scopeaudit.usage.identity import KeyResolver
@@ -31,13 +29,12 @@ from scopeaudit.usage.inputs import (
     open_input,
     open_range,
 )
+from scopeaudit.usage.jobs import SPLIT_MIN_BYTES
 from scopeaudit.usage.record import InputStats, ReadContext, Record
 
 if TYPE_CHECKING:
     from scopeaudit.http.settings import HttpSettings
 
-# Below this size a file is read whole: splitting it would cost more than it saves.
-SPLIT_MIN_BYTES = 32 << 20
 _SCAN_BLOCK = 8 << 20
 # Formats whose records never span lines (CSV's quoted cells can).
 _LINE_FORMATS = ("jsonl", "ndjson", "json", "nginx", "envoy", "apigw", "kong")
@@ -243,11 +240,3 @@ def _methods() -> list[str]:
     return get_all_start_methods()
 
 
-def default_jobs() -> int:
-    return max(1, min(os.cpu_count() or 1, 8))
-
-
-def check_jobs(jobs: int) -> int:
-    if jobs < 1:
-        raise InputError("--jobs must be at least 1")
-    return jobs
