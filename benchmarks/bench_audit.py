@@ -228,15 +228,17 @@ def peak_rss(cmd: list[str]) -> tuple[float, int, str]:
     return elapsed, rss, proc.stdout
 
 
-def arguments(doc: str) -> argparse.Namespace:
-    """The options every benchmark here takes: sizes and traffic profile."""
+def arguments(doc: str, *, repeat: bool = False) -> argparse.Namespace:
+    """The options every benchmark here takes: sizes and traffic profile (and, where the
+    benchmark repeats its rounds, --repeat)."""
     parser = argparse.ArgumentParser(description=doc.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--profile", choices=["integrations", "uniform"],
                         default="integrations", help="traffic profile (see bench_audit.py)")
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="rounds per size, each program once per round, one after the "
-                             "other; medians are reported (bench_duckdb.py)")
+    if repeat:
+        parser.add_argument("--repeat", type=int, default=1,
+                            help="rounds per size, each program once per round, one after "
+                                 "the other; medians are reported")
     return parser.parse_args()
 
 

@@ -82,16 +82,12 @@ def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def median(values: list[float]) -> float:
-    return statistics.median(values)
-
-
 def spread(values: list[float]) -> str:
     return f" [{min(values):.1f}-{max(values):.1f} s]" if len(values) > 1 else ""
 
 
 def main() -> None:
-    args = arguments(__doc__)
+    args = arguments(__doc__, repeat=True)
     DATA.mkdir(exist_ok=True)
     keys = DATA / "bench-keys.yaml"
     write_keys(keys)
@@ -112,7 +108,7 @@ def main() -> None:
         # speed drifts (a shared host) drifts for all of them alike
         times: dict[str, list[float]] = {}
         peaks: dict[str, list[int]] = {}
-        groups = 0
+        groups: dict[str, int] = {}
         for _ in range(args.repeat):
             runs = {"same": [sys.executable, "-c", BASELINE_SAME, str(jsonl), str(catalog)],
                     "raw": [sys.executable, "-c", BASELINE, str(jsonl)]}
@@ -127,8 +123,8 @@ def main() -> None:
                 times.setdefault(name, []).append(elapsed)
                 peaks.setdefault(name, []).append(peak)
                 if name.startswith("hand"):
-                    groups = int(out.split()[1])
-        t = {name: median(values) for name, values in times.items()}
+                    groups[name] = int(out.split()[1])
+        t = {name: statistics.median(values) for name, values in times.items()}
         m = {name: max(values) for name, values in peaks.items()}
         print(f"{n:,} records (load {load()}):\n"
               f"  stdlib loop, same grouping (regex router), JSONL {n / t['same']:>10,.0f} rec/s "
@@ -143,7 +139,7 @@ def main() -> None:
             print(f"  {kind}:\n"
                   f"    hand-written DuckDB GROUP BY on raw paths  {n / t[hand]:>10,.0f} rec/s "
                   f"({t[hand]:.1f} s{spread(times[hand])}, peak {m[hand] / 1024:.0f} MiB, "
-                  f"{groups:,} groups)\n"
+                  f"{groups[hand]:,} groups)\n"
                   f"    scopeaudit audit --engine duckdb            {n / t[ours]:>10,.0f} rec/s "
                   f"({t[ours]:.1f} s{spread(times[ours])}, peak {m[ours] / 1024:.0f} MiB)\n"
                   f"    scopeaudit vs the same-grouping loop: {t['same'] / t[ours]:.2f}x "

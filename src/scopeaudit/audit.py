@@ -115,6 +115,11 @@ class Later(Generic[T]):
         except BaseException as exc:  # handed to whoever asks for the value
             self._error = exc
 
+    def failed(self) -> bool:
+        """Whether the value has been computed and that ended in an error."""
+        return self._thread is not None and not self._thread.is_alive() and \
+            self._error is not None
+
     def __call__(self) -> T:
         self.start()
         assert self._thread is not None
@@ -132,6 +137,9 @@ class _KeysOf:
 
     def start(self) -> None:
         self.inventory.start()
+
+    def failed(self) -> bool:
+        return self.inventory.failed()
 
     def __call__(self) -> tuple[Key, ...]:
         return self.inventory().keys
@@ -154,7 +162,7 @@ def read_usage(inventory: Inventory | Later[Inventory], catalog: Catalog, logs: 
         usage, stats_list, records, requests, warnings = read_logs(ReadRequest(
             expand(list(logs.paths)), logs.format_for, keys, catalog, logs.maps, logs.strict,
             logs.jobs, logs.split_min_bytes, logs.engine, logs.http), progress)
-    except BaseException:
+    except Exception:
         if isinstance(inventory, Later):
             inventory()  # the inventory's own error, if it has one, comes first
         raise

@@ -121,9 +121,11 @@ def aggregates(keys: Path, log: Path, engine_name: str) -> tuple[object, ...]:
     cells = {slot: (c.count, c.first, c.last) for slot, c in usage.cells.items()}
     clients = {key: {who: (u.hits, u.first, u.last, dict(u.ops)) for who, u in per.items()}
                for key, per in usage.clients.items()}
-    return (cells, clients, dict(usage.first_seen_at), dict(usage.tokens), usage.preflight,
-            usage.unattributed, usage.invalid_targets, usage.newest, usage.oldest, records,
-            requests, [(s.records, s.skipped, s.first_skipped) for s in stats])
+    return (cells, clients, dict(usage.clients_overflow), dict(usage.first_seen_at),
+            dict(usage.tokens), dict(usage.days_by_input), usage.preflight, usage.unattributed,
+            usage.invalid_targets, usage.shapes_overflow, dict(usage.shape_families),
+            usage.newest, usage.oldest, records, requests,
+            [(s.records, s.skipped, s.first_skipped) for s in stats])
 
 
 def same_aggregates(keys: Path, log: Path) -> None:
@@ -443,6 +445,43 @@ FIXTURES: list[tuple[str, bytes, tuple[str, ...]]] = [
         b"2026-11-27T14:00:01Z,key_gw,GET,/v1/b,200\n",
     ]), ()),
 ]
+
+
+PLAIN_CSV = b"time,key_id,method,path,status,user_agent,ip\n" + b"".join(
+    f"2026-11-{1 + i % 28:02d}T10:00:{i % 60:02d}Z,key_bi,GET,/v1/issues/{i},200,bi/1.0,"
+    f"192.0.2.{i % 9}\n".encode() for i in range(60))
+
+
+@pytest.mark.parametrize("name", ["iso-edges.jsonl", "huge-counts.jsonl", "members.jsonl.gz",
+                                  "plain.csv"])
+def test_fixtures_read_in_sql(tmp_path: Path, name: str,
+                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The parity above would hold trivially if these inputs fell back to the streaming
+    reader or left every line to Python: DuckDB reads them, most lines in SQL."""
+    from scopeaudit.catalog import load_builtin
+    from scopeaudit.engine import duckdb_engine, groups
+
+    payload = {**{f[0]: f[1] for f in FIXTURES}, "plain.csv": PLAIN_CSV}[name]
+    log = tmp_path / name
+    log.write_bytes(payload)
+    in_python: list[int] = []
+    original = groups.Builder.record
+
+    def spy(self: groups.Builder, rec: object) -> None:
+        in_python.append(1)
+        original(self, rec)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(groups.Builder, "record", spy)
+    con = duckdb_engine.connect(1, str(tmp_path))
+    try:
+        result = duckdb_engine.read_input(str(log), None, str(log), (), load_builtin(), {},
+                                          False, con, parquet=False)
+    finally:
+        con.close()
+    text = gzip.decompress(payload) if name.endswith(".gz") else payload
+    lines = text.count(b"\n") - (1 if name.endswith(".csv") else 0)
+    assert result.stats.records > 0
+    assert len(in_python) < lines // 2
 
 
 @pytest.mark.parametrize(("name", "payload", "extra"), FIXTURES, ids=[f[0] for f in FIXTURES])

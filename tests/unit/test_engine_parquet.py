@@ -92,11 +92,14 @@ def both_paths(folder: Path, parquet: Path, monkeypatch: pytest.MonkeyPatch,
     assert results[0] == results[1]
     # Beneath the report (times there are whole seconds): the aggregates themselves, to the
     # last bit of every first and last time
-    assert read_usage(parquet, typed=True) == read_usage(parquet, typed=False)
+    typed = read_usage(parquet, typed=True)
+    assert typed == read_usage(parquet, typed=False)
+    # and to every row read by the Python reader (no SQL aggregation at all)
+    assert typed == read_usage(parquet, typed=False, in_python=True)
     return results[0][2]
 
 
-def read_usage(parquet: Path, *, typed: bool) -> tuple[object, ...]:
+def read_usage(parquet: Path, *, typed: bool, in_python: bool = False) -> tuple[object, ...]:
     from scopeaudit.catalog import load_builtin
     from scopeaudit.diagnostics import Diagnostics
     from scopeaudit.engine import duckdb_engine
@@ -109,14 +112,18 @@ def read_usage(parquet: Path, *, typed: bool) -> tuple[object, ...]:
         inventory = load_inventory(str(keys), None, Diagnostics())
         con = duckdb_engine.connect(2, spill)
         original = parquet_rows.typed_rows
+        layout = duckdb_engine.find_layout
         try:
             if not typed:
                 parquet_rows.typed_rows = lambda *args: None  # type: ignore[assignment]
+            if in_python:
+                duckdb_engine.find_layout = lambda *args: None  # type: ignore[assignment]
             result = duckdb_engine.read_input(str(parquet), None, str(parquet), inventory.keys,
                                               load_builtin(), {}, False, con, parquet=True,
                                               jobs=2)
         finally:
             parquet_rows.typed_rows = original  # type: ignore[assignment]
+            duckdb_engine.find_layout = layout  # type: ignore[assignment]
             con.close()
     usage, stats = result.usage, result.stats
     cells = {slot: (c.count, c.first, c.last) for slot, c in usage.cells.items()}

@@ -96,7 +96,7 @@ def test_no_connection_is_open_when_streaming_workers_fork(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """read_units may fork worker processes: the DuckDB connection is closed first (and
     another opened for the next DuckDB input)."""
-    import scopeaudit.engine as engine
+    import scopeaudit.usage.parallel as parallel
     from scopeaudit.engine import duckdb_engine
 
     open_cons: list[Any] = []
@@ -107,7 +107,7 @@ def test_no_connection_is_open_when_streaming_workers_fork(
         open_cons.append(con)
         return con
 
-    read_units = engine.read_units
+    read_units = parallel.read_units  # imported by the engine when it streams
     checked: list[bool] = []
 
     def guarded(*args: Any, **kwargs: Any) -> Any:
@@ -118,7 +118,7 @@ def test_no_connection_is_open_when_streaming_workers_fork(
         return read_units(*args, **kwargs)
 
     monkeypatch.setattr(duckdb_engine, "connect", tracked)
-    monkeypatch.setattr(engine, "read_units", guarded)
+    monkeypatch.setattr(parallel, "read_units", guarded)
     a, b, c, d = (tmp_path / f"{name}.jsonl" for name in "abcd")
     a.write_bytes(flat(200, 5))
     b.write_bytes(good(3) + b'{"a":"\x00"}\n')  # DuckDB hands it to the streaming reader

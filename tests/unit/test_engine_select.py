@@ -245,6 +245,20 @@ def test_a_bad_key_file_is_reported_before_the_logs(tmp_path: Path, log_exists: 
     assert err.count("error:") == 1 and f"{keys}:2: invalid YAML" in err
 
 
+@needs_duckdb
+def test_a_bad_key_file_comes_before_a_log_duckdb_cannot_read(tmp_path: Path) -> None:
+    """A Parquet input DuckDB cannot read, with a key file that fails too: the key file's
+    error, as when the keys were loaded before the logs."""
+    keys = tmp_path / "keys.yaml"
+    keys.write_text("keys:\n  - id: [unclosed\n")
+    broken = tmp_path / "usage.parquet"
+    broken.write_bytes(b"PAR1" + b"\x00" * 64 + b"PAR1")
+    code, err = run("audit", "--keys", str(keys), "--logs", str(broken), "--format", "json",
+                    "-o", str(tmp_path / "out.json"))
+    assert code == 2
+    assert err.count("error:") == 1 and f"{keys}:2: invalid YAML" in err
+
+
 def test_later_computes_once_and_hands_over_its_error() -> None:
     from scopeaudit.audit import Later
 

@@ -48,15 +48,23 @@ Progress = Callable[[str, int], None]
 
 class KeysLater(Protocol):
     """Key definitions still to be loaded (on a thread of their own): ``start`` begins
-    loading them (once), calling waits for them. The DuckDB engine starts its queries first
-    and needs the keys only once they have run."""
+    loading them (once), ``failed`` says whether that ended in an error, calling waits for
+    them (raising that error). The DuckDB engine starts its queries first and needs the keys
+    only once they have run; a key file that fails stops the queries."""
 
     def start(self) -> None: ...
+
+    def failed(self) -> bool: ...
 
     def __call__(self) -> tuple[Key, ...]: ...
 
 
 Keys = tuple[Key, ...] | KeysLater
+
+
+def key_list(keys: Keys) -> tuple[Key, ...]:
+    """The key definitions, waiting for them if they are still being loaded."""
+    return keys if isinstance(keys, tuple) else keys()
 
 
 def duckdb_available() -> bool:
@@ -133,9 +141,6 @@ class ReadRequest:
     engine: str = "auto"
     http: HttpSettings | None = None
 
-    def key_list(self) -> tuple[Key, ...]:
-        """The key definitions, waiting for them if they are still being loaded."""
-        return self.keys if isinstance(self.keys, tuple) else self.keys()
 
 
 def read_logs(request: ReadRequest, progress: Progress | None = None
@@ -173,7 +178,7 @@ def read_logs(request: ReadRequest, progress: Progress | None = None
         units, hashes = plan_units(pending, request.spec_for, request.jobs,
                                    request.split_min_bytes)
         usage, stats, n, hits, said = read_units(
-            units, hashes, request.key_list(), request.catalog, request.maps, request.strict,
+            units, hashes, key_list(request.keys), request.catalog, request.maps, request.strict,
             request.jobs, progress, request.http)
         parts.append(usage)
         stats_all.extend(stats)

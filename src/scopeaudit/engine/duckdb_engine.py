@@ -49,7 +49,7 @@ import tempfile
 import threading
 import zlib
 from collections.abc import Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from itertools import chain
@@ -57,11 +57,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scopeaudit.catalog.model import Catalog
+from scopeaudit.engine import key_list
 from scopeaudit.engine import parquet as parquet_rows
 from scopeaudit.engine.groups import Builder
 from scopeaudit.engine.plain import (
     IPV4,
     Layout,
+    before_end_sql,
+    epoch_seconds_sql,
     find_csv_layout,
     find_layout,
     quote_ident,
@@ -92,7 +95,8 @@ _HEAD_BYTES = MAX_LINE + 1
 _DELIM = "\x01"  # the column delimiter DuckDB splits on: checked absent from the input
 _SAMPLE_LINES = 512
 # DuckDB's own memory (it spills to the temporary directory past it): the queries' hash
-# tables and sorts hold the groups, which grow with keys x routes x days, not with records.
+# tables hold the groups, which grow with keys x routes x days x time lengths, and with the
+# lines left to Python (each a group of its own, with its text), not with plain lines.
 MEMORY_LIMIT = "512MB"
 
 
@@ -290,11 +294,9 @@ rows AS (
     -- are found as text and turned into seconds once per group. Epoch times are numbers
     -- (_epoch: milliseconds above 1e11).
     CASE WHEN {iso} THEN t END AS ts,
-    CASE WHEN NOT {iso} THEN
-      CASE WHEN CAST(t AS DOUBLE) >= 100000000000 THEN CAST(t AS DOUBLE) / 1000.0
-           ELSE CAST(t AS DOUBLE) END END AS w,
+    CASE WHEN NOT {iso} THEN {epoch_seconds_sql("t")} END AS w,
     -- Only m is kept on plain lines: a NULL method keeps the others out of the groups
-    CASE WHEN shaped AND pth <> '-' THEN m END AS m0
+    CASE WHEN shaped THEN m END AS m0
   FROM vals
 )""", folds)  # noqa: S608
 
@@ -325,7 +327,7 @@ keyed AS (
     -- address raw for Python to judge (few: a key's clients are bounded)
     CASE WHEN v4 THEN regexp_replace(ip, '[0-9]+$', '') END AS net,
     CASE WHEN NOT v4 THEN ip END AS ip,
-    CASE WHEN ts IS NOT NULL OR w < 253402300800.0 THEN m0 END AS m,
+    CASE WHEN ts IS NOT NULL OR {before_end_sql("w")} THEN m0 END AS m,
     -- the status class as a number (401, 403, or the hundreds): named in Python
     CASE WHEN st IN (401, 403) THEN st ELSE st // 100 END AS cls,
     CAST(floor(w / 86400) AS BIGINT) AS d0,
@@ -471,6 +473,20 @@ def chunks(size: int, sample: tuple[bytes, ...], gz: bool, jobs: int
     return [*ranges, (start, None)]
 
 
+class _KeysFailed(Exception):
+    """The key file, loaded while the queries run, failed: they are stopped."""
+
+
+def _wait_for(runs: list[Future[Any]], keys: Keys) -> None:
+    """Until every query has ended; _KeysFailed as soon as the key file being loaded beside
+    them has failed (its error is then said at once, not once minutes of reading end)."""
+    pending = set(runs)
+    while pending:
+        _, pending = wait(pending, timeout=0.1)
+        if not isinstance(keys, tuple) and keys.failed():
+            raise _KeysFailed
+
+
 @dataclass
 class EngineResult:
     usage: Usage
@@ -488,8 +504,6 @@ def read_input(path: str, spec: str | None, label: str, keys: Keys,
     to resolve the groups' key ids)."""
     import duckdb
 
-    def key_list() -> tuple[Key, ...]:
-        return keys if isinstance(keys, tuple) else keys()
 
     reader = JsonLinesReader(FieldMap.build(maps)) if parquet else make_reader(spec, path,
                                                                                  maps)
@@ -551,7 +565,7 @@ def read_input(path: str, spec: str | None, label: str, keys: Keys,
             queries = [build_query(source_sql, layout, folds)]
         else:
             # The streaming reader cannot read Parquet: every row through the Python reader
-            return _rows_in_python(con, source_sql, label, reader, key_list(), catalog,
+            return _rows_in_python(con, source_sql, label, reader, key_list(keys), catalog,
                                    stats)
         con.execute(f"SET threads = {max(1, jobs)}")  # file_row_number numbers in parallel
     elif layout is None:
@@ -570,16 +584,20 @@ def read_input(path: str, spec: str | None, label: str, keys: Keys,
             scan = None if parquet else pool.submit(prescan, path, is_gzip, stop)
             runs = [pool.submit(cursor.execute, query)
                     for cursor, query in zip(cursors, queries, strict=True)]
-            if not isinstance(keys, tuple):
-                keys.start()  # parsed while DuckDB reads (its threads hold no GIL)
+            keys_failed = False
             try:
+                if not isinstance(keys, tuple):
+                    keys.start()  # parsed while DuckDB reads (its threads hold no GIL)
+                _wait_for(runs, keys)
                 for run in runs:
                     run.result()
-            except KeyboardInterrupt:
+            except (KeyboardInterrupt, _KeysFailed) as exc:
                 stop.set()  # the pre-scan ends at its next block
                 for cursor in cursors:
                     cursor.interrupt()  # or the pool would wait for the queries to end
-                raise
+                if isinstance(exc, KeyboardInterrupt):
+                    raise
+                keys_failed = True  # the key file's error is raised below, all stopped
             except duckdb.Error as exc:
                 if parquet:
                     raise InputError(f"cannot read Parquet: {str(exc).splitlines()[0]}",
@@ -593,6 +611,8 @@ def read_input(path: str, spec: str | None, label: str, keys: Keys,
                     run.exception()
                 if scan is not None:
                     scan.exception()
+        if keys_failed:
+            key_list(keys)  # raises the key file's error
         scanned = scan.result() if scan is not None else None
         expected_lines = None
         if scanned is not None:
@@ -600,8 +620,8 @@ def read_input(path: str, spec: str | None, label: str, keys: Keys,
             expected_lines = scanned.lines
         first_line = sample[0] if not parquet and sample and len(sample[0]) <= MAX_LINE \
             else None
-        return _assemble(cursors, ranges, label, expected_lines, reader, first_line, key_list(),
-                         catalog, stats)
+        return _assemble(cursors, ranges, label, expected_lines, reader, first_line,
+                         key_list(keys), catalog, stats)
     finally:
         for cursor in cursors:
             cursor.close()

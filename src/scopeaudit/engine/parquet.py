@@ -11,12 +11,18 @@ the typed values; only the other rows are written as JSON text, for Python to re
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
-from scopeaudit.engine.plain import ROLE_PATTERNS, quote_ident, sql_literal
+from scopeaudit.engine.plain import (
+    ROLE_PATTERNS,
+    before_end_sql,
+    epoch_seconds_sql,
+    quote_ident,
+    sql_literal,
+)
 from scopeaudit.usage.fields import FIELDS, FieldMap
 from scopeaudit.usage.inputs import MAX_LINE
+from scopeaudit.usage.timeparse import END_EPOCH
 
 Column = tuple[str, str]  # (name, DuckDB type name)
 
@@ -25,13 +31,13 @@ _INTEGERS = frozenset({"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "
 _TIMESTAMPS = frozenset({"TIMESTAMP", "TIMESTAMP WITH TIME ZONE"})
 # Column types whose JSON text never holds 'sk_' and always reads back as JSON; DOUBLE and
 # FLOAT only when finite (DuckDB writes NaN and Infinity, which are no JSON)
+# (not DECIMAL: one wider than 64 bits is a JSON number orjson refuses)
 _OTHER_SCALARS = _INTEGERS | _TIMESTAMPS | frozenset({"BOOLEAN", "DATE", "DOUBLE", "FLOAT"})
-_DECIMAL = re.compile(r"DECIMAL\(\d+,\d+\)")
 # Fields a JSON null may stand for in a plain line (FieldMap reads it as absent)
 _NULL_OK = frozenset({"key_id", "count", "user_agent", "ip"})
 # The earliest and the last instant a typed timestamp is plain at: from the epoch on (the
 # minute arithmetic below floors as Python does only there) to the last ISO year
-_FIRST_US, _END_US = 0, 253402300800 * 1_000_000
+_FIRST_US, _END_US = 0, int(END_EPOCH) * 1_000_000
 
 
 def row_json(columns: Sequence[Column]) -> str:
@@ -57,8 +63,7 @@ def row_json_source(path: str, columns: Sequence[Column]) -> str:
 
 
 def _scalar(type_name: str) -> bool:
-    return type_name in _OTHER_SCALARS or type_name == "VARCHAR" or \
-        _DECIMAL.fullmatch(type_name) is not None
+    return type_name in _OTHER_SCALARS or type_name == "VARCHAR"
 
 
 def _form(field: str, string: bool) -> str:
@@ -125,38 +130,33 @@ def typed_rows(path: str, columns: Sequence[Column], fields: FieldMap) -> str | 
         checks.append(f"{' + '.join(strings)} <= {budget}")
     elif budget < 0:
         return None
-    ok = f"coalesce({' AND '.join(checks)}, false)"
 
     def value(field: str) -> str:
         return values.get(field, "NULL")
 
     time_kind = types[roles["time"]]
     t = value("time")
+    ts = "CAST(NULL AS VARCHAR)"
     if time_kind in _TIMESTAMPS:
         # iso_utc_fast on "YYYY-MM-DDTHH:MM:SS.ffffffZ": the minute's epoch plus the seconds
         # (the microseconds over 1e6, which rounds as float("SS.ffffff") does)
         us = f"epoch_us({t})"
         w = (f"CAST({us} // 60000000 * 60 AS DOUBLE) "
              f"+ CAST({us} % 60000000 AS DOUBLE) / 1000000.0")
-        good_time = "true"
     elif time_kind == "VARCHAR":
-        dnum = f"TRY_CAST(substr({t}, 1, 10) AS DATE) - DATE '1970-01-01'"
-        w = (f"CASE WHEN contains({t}, 'T') THEN "
-             f"CAST(({dnum}) * 86400 + CAST(substr({t}, 12, 2) AS INTEGER) * 3600 "
-             f"+ CAST(substr({t}, 15, 2) AS INTEGER) * 60 AS DOUBLE) "
-             f"+ CAST(substr({t}, 18, length({t}) - 18) AS DOUBLE) "
-             f"ELSE CASE WHEN CAST({t} AS DOUBLE) >= 100000000000 "
-             f"THEN CAST({t} AS DOUBLE) / 1000.0 ELSE CAST({t} AS DOUBLE) END END")
-        good_time = (f"(NOT contains({t}, 'T') OR ({dnum}) IS NOT NULL "
-                     f"AND left({t}, 4) <> '0000')")
+        # text, as a JSON line's: an ISO time stays text (duckdb_engine._grouped), at
+        # :59:59.9999 and later it is left to Python (it may round to the next day)
+        checks.append(f"NOT contains({t}, ':59:59.9999')")
+        ts = f"CASE WHEN contains({t}, 'T') THEN {t} END"
+        w = f"CASE WHEN NOT contains({t}, 'T') THEN {epoch_seconds_sql(t)} END"
     else:
-        w = (f"CASE WHEN CAST({t} AS DOUBLE) >= 100000000000 "
-             f"THEN CAST({t} AS DOUBLE) / 1000.0 ELSE CAST({t} AS DOUBLE) END")
-        good_time = "true"
+        w = epoch_seconds_sql(t)
+    ok = f"coalesce({' AND '.join(checks)}, false)"
     # Every expression reads the file's own columns (a column may be named like an output:
     # ``ip``), so each is written out whole; DuckDB computes a repeated one once.
     w_plain = f"CASE WHEN {ok} THEN {w} END"
-    m0 = (f"CASE WHEN {ok} AND {good_time} AND {w_plain} < 253402300800.0 "
+    ts_plain = f"CASE WHEN {ok} THEN {ts} END"
+    m0 = (f"CASE WHEN {ok} AND ({ts_plain} IS NOT NULL OR {before_end_sql(w_plain)}) "
           f"THEN upper({value('method')}) END")
     return f"""
 rows AS (
@@ -165,7 +165,7 @@ rows AS (
          TRY_CAST({value("status")} AS INTEGER) AS st,
          coalesce(TRY_CAST({value("count")} AS BIGINT), 1) AS hits,
          coalesce(substr({value("user_agent")}, 1, 120), '-') AS ua120, {value("ip")} AS ip,
-         CAST(NULL AS VARCHAR) AS ts, {w_plain} AS w, {m0} AS m0
+         {ts_plain} AS ts, {w_plain} AS w, {m0} AS m0
   FROM read_parquet({sql_literal(path)}, file_row_number=true)
 )"""  # noqa: S608
 

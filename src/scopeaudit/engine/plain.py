@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import orjson
 
 from scopeaudit.usage.fields import FIELDS, FieldMap
+from scopeaudit.usage.timeparse import END_EPOCH, MS_THRESHOLD
 
 
 def sql_literal(text: str) -> str:
@@ -24,6 +25,16 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def epoch_seconds_sql(text: str) -> str:
+    """SQL of the reader's epoch rule (timeparse): seconds, or milliseconds from
+    MS_THRESHOLD on, of a plain epoch value's text."""
+    number = f"CAST({text} AS DOUBLE)"
+    return f"CASE WHEN {number} >= {MS_THRESHOLD} THEN {number} / 1000.0 ELSE {number} END"
+
+
+def before_end_sql(seconds: str) -> str:
+    """SQL: a time the reader accepts (before year 10000: timeparse.END_EPOCH)."""
+    return f"{seconds} < {END_EPOCH!r}"
 
 
 # Value patterns of a plain line. Strings: printable ASCII without '"' and '\' (so no escapes:
@@ -109,16 +120,9 @@ class Layout:
         return _WS + r"\{" + _WS + f"{_WS},{_WS}".join(pairs) + _WS + r"\}" + _WS
 
     def part(self, key: str) -> int:
-        """The 1-based index, in the line split on '"' (on ',' for CSV), of the key's value (a
-        string's text) or of the chunk holding it (':200,' for a non-string)."""
-        if self.csv:
-            return self.keys.index(key) + 1
-        index = 2  # part 1 is the '{' before the first key's name
-        for name, string in zip(self.keys, self.strings, strict=True):
-            if name == key:
-                return index + (2 if string else 1)
-            index += 4 if string else 2
-        raise KeyError(key)
+        """The 1-based index of a CSV layout's column (its cell in the line split on ',')."""
+        assert self.csv
+        return self.keys.index(key) + 1
 
 
 def _re2_escape(text: str) -> str:
@@ -153,6 +157,9 @@ def find_layout(sample: tuple[bytes, ...], fields: FieldMap) -> Layout | None:
                 roles[name] = present[0]
                 if (name, strings[keys.index(present[0])]) not in ROLE_PATTERNS:
                     usable = False
+        # one key for two fields (--map key_id=ua, say): Python checks it for both, the
+        # layout's pattern for one
+        usable = usable and len(set(roles.values())) == len(roles)
         if usable and all(name in roles for name in _REQUIRED):
             return Layout(keys, strings, roles)
     return None
@@ -177,8 +184,8 @@ def find_csv_layout(header: bytes, fields: FieldMap) -> Layout | None:
             return None  # which one counts depends on the values: Python decides
         if present:
             roles[name] = present[0]
-    if not all(name in roles for name in _REQUIRED):
-        return None
+    if not all(name in roles for name in _REQUIRED) or len(set(roles.values())) < len(roles):
+        return None  # (a column for two fields: as find_layout)
     return Layout(names, (True,) * len(names), roles, csv=True)
 
 

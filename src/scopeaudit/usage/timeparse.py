@@ -15,7 +15,7 @@ _MONTHS = {m: i for i, m in enumerate(
 # Epoch values above this are milliseconds (in seconds it would be the year 5138).
 MS_THRESHOLD = 100_000_000_000
 # 10000-01-01T00:00:00Z: from here on no date exists (and date arithmetic overflows).
-_END_EPOCH = 253_402_300_800.0
+END_EPOCH = 253_402_300_800.0
 _CLF_RE = re.compile(
     r"(\d{2})/([A-Za-z]{3})/(\d{4}):(\d{2}):(\d{2}):(\d{2})(?:\s+([+-])(\d{2})(\d{2}))?",
     re.ASCII)
@@ -86,7 +86,7 @@ def _epoch(value: float) -> float:
         raise ValueError("epoch time out of range")
     if value >= MS_THRESHOLD:
         value /= 1000.0
-    if value >= _END_EPOCH:  # also infinity; µs and ns epochs are not guessed at
+    if value >= END_EPOCH:  # also infinity; µs and ns epochs are not guessed at
         raise ValueError("epoch time out of range")
     return value
 
