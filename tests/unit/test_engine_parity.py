@@ -370,6 +370,12 @@ def csv_flat(n: int, seed: int) -> bytes:
 FIXTURES: list[tuple[str, bytes, tuple[str, ...]]] = [
     ("stamps.jsonl", stamps(), ()),
     ("iso-edges.jsonl", iso_edges(), ()),
+    # one key for two fields: the key id is the user agent, which may hold a credential
+    ("two-roles.jsonl", b"".join(
+        json.dumps({"ts": "2026-11-02T10:00:00Z", "method": "GET", "path": "/v1/issues",
+                    "status": 200, "ua": ua}).encode() + b"\n"
+        for ua in ["key_bi", "Bearer abcdefgh12345678", "key_bi", "key_gw"] * 3),
+     ("--map", "key_id=ua")),
     # request counts whose sum passes 2**63 (SQL's BIGINT): exact all the same
     ("huge-counts.jsonl", b"".join(
         json.dumps({"ts": "2026-11-02T10:00:00Z", "key_id": "k1", "method": "GET",
