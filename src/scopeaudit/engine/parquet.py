@@ -17,10 +17,11 @@ from scopeaudit.engine.plain import (
     ROLE_PATTERNS,
     before_end_sql,
     epoch_seconds_sql,
+    field_columns,
     quote_ident,
     sql_literal,
 )
-from scopeaudit.usage.fields import FIELDS, FieldMap
+from scopeaudit.usage.fields import FieldMap
 from scopeaudit.usage.inputs import MAX_LINE
 from scopeaudit.usage.timeparse import END_EPOCH
 
@@ -81,14 +82,9 @@ def typed_rows(path: str, columns: Sequence[Column], fields: FieldMap) -> str | 
     if not columns or any("sk_" in name for name in names) or \
             not all(_scalar(t) for t in types.values()):
         return None
-    roles: dict[str, str] = {}
-    for field in FIELDS:
-        present = [s for s in fields.sources.get(field, ()) if s in types]
-        if len(present) > 1:
-            return None  # which one counts depends on the values: Python decides
-        if present:
-            roles[field] = present[0]
-    if not all(field in roles for field in ("time", "method", "path", "status")):
+    roles = field_columns(fields, types)
+    if roles is None or not all(field in roles for field in ("time", "method", "path",
+                                                              "status")):
         return None
     checks: list[str] = []
     values: dict[str, str] = {}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import orjson
@@ -129,6 +129,20 @@ def _re2_escape(text: str) -> str:
     return "".join(c if c.isalnum() or c == "_" else f"\\x{ord(c):02x}" for c in text)
 
 
+def field_columns(fields: FieldMap, names: Collection[str]) -> dict[str, str] | None:
+    """Each field's one column (key) among ``names``: FieldMap's candidates for it that are
+    present. None when a field has two: which one counts then depends on the values, and
+    Python decides."""
+    roles: dict[str, str] = {}
+    for field in FIELDS:
+        present = [s for s in fields.sources.get(field, ()) if s in names]
+        if len(present) > 1:
+            return None
+        if present:
+            roles[field] = present[0]
+    return roles
+
+
 def find_layout(sample: tuple[bytes, ...], fields: FieldMap) -> Layout | None:
     """The most common flat record layout among the sample lines that plain lines can have,
     or None (the input is then read by the streaming reader)."""
@@ -147,20 +161,13 @@ def find_layout(sample: tuple[bytes, ...], fields: FieldMap) -> Layout | None:
         if all(_NAME_OK.fullmatch(k) for k in obj):
             seen[(tuple(obj), tuple(isinstance(v, str) for v in obj.values()))] += 1
     for (keys, strings), _ in seen.most_common(3):
-        roles: dict[str, str] = {}
-        usable = True
-        for name in FIELDS:
-            present = [s for s in fields.sources.get(name, ()) if s in keys]
-            if len(present) > 1:
-                usable = False  # which one counts depends on the values: Python decides
-            elif present:
-                roles[name] = present[0]
-                if (name, strings[keys.index(present[0])]) not in ROLE_PATTERNS:
-                    usable = False
-        # one key for two fields (--map key_id=ua, say): Python checks it for both, the
-        # layout's pattern for one
-        usable = usable and len(set(roles.values())) == len(roles)
-        if usable and all(name in roles for name in _REQUIRED):
+        roles = field_columns(fields, keys)
+        # Every field in a form SQL reads; one key for each field (--map key_id=ua, say:
+        # Python checks that key for both fields, the layout's pattern for one)
+        if roles is not None and all(
+                (name, strings[keys.index(key)]) in ROLE_PATTERNS
+                for name, key in roles.items()) and len(set(roles.values())) == len(roles) \
+                and all(name in roles for name in _REQUIRED):
             return Layout(keys, strings, roles)
     return None
 
@@ -177,14 +184,9 @@ def find_csv_layout(header: bytes, fields: FieldMap) -> Layout | None:
     names = tuple(name.strip() for name in text.rstrip("\n").split(","))
     if len(set(names)) != len(names):
         return None  # the reader's dict keeps the last of two same-named columns
-    roles: dict[str, str] = {}
-    for name in FIELDS:
-        present = [s for s in fields.sources.get(name, ()) if s in names]
-        if len(present) > 1:
-            return None  # which one counts depends on the values: Python decides
-        if present:
-            roles[name] = present[0]
-    if not all(name in roles for name in _REQUIRED) or len(set(roles.values())) < len(roles):
+    roles = field_columns(fields, names)
+    if roles is None or not all(name in roles for name in _REQUIRED) or \
+            len(set(roles.values())) < len(roles):
         return None  # (a column for two fields: as find_layout)
     return Layout(names, (True,) * len(names), roles, csv=True)
 
