@@ -208,7 +208,9 @@ def test_typed_columns_with_every_odd_row(monkeypatch: pytest.MonkeyPatch) -> No
       ["2026-02-30T10:00:00Z", "k1", "GET", "/v1/issues", "200"],
       ["0000-01-01T00:00:00Z", "k1", "GET", "/v1/issues", "200"],
       ["yesterday", "k1", "GET", "/v1/issues", "200"],
-      ["2026-11-02T10:00:00.123456789Z", "k1", "GET", "/v1/issues", "OK"]]),
+      ["2026-11-02T10:00:00.123456789Z", "k1", "GET", "/v1/issues", "OK"],
+      # rounds to the next day as seconds: left to Python
+      ["2026-11-02T23:59:59.999999999Z", "k1", "GET", "/v1/issues", "200"]]),
     # epoch time as an integer, a request count, a timezone-aware timestamp elsewhere
     ([("timestamp", "BIGINT"), ("key_id", "VARCHAR"), ("method", "VARCHAR"),
       ("path", "VARCHAR"), ("status", "INTEGER"), ("count", "BIGINT"),
@@ -282,4 +284,37 @@ def test_random_rows(rows: list[tuple[Any, ...]], monkeypatch: pytest.MonkeyPatc
     with folder() as tmp:
         parquet = tmp / "usage.parquet"
         write_parquet(parquet, COLUMNS, rows)
+        both_paths(tmp, parquet, monkeypatch)
+
+
+# Times as text (ISO of every fraction length, epoch seconds and milliseconds, odd forms),
+# status and count as integers of any size
+_TEXT_TIMES = st.one_of(
+    st.none(),
+    st.builds(lambda t, digits: t.strftime("%Y-%m-%dT%H:%M:%S")
+              + (f".{t.microsecond:06d}{'7' * 3}"[:digits + 1] if digits else "") + "Z",
+              st.datetimes(min_value=dt.datetime(1, 1, 1), max_value=dt.datetime(9999, 12, 31)),
+              st.integers(0, 9)),
+    st.integers(0, 10**16).map(str),
+    st.sampled_from(["2026-11-03T23:59:59.99999Z", "2026-11-03T23:59:59.999999999Z",
+                     "2026-02-29T10:00:00Z", "yesterday", "", "2026-11-03T10:00:00+01:00",
+                     "1793613600.5", "0000-01-01T00:00:00Z"]))
+TEXT_COLUMNS = [("time", "VARCHAR"), ("key_id", "VARCHAR"), ("method", "VARCHAR"),
+                ("path", "VARCHAR"), ("status", "INTEGER"), ("count", "BIGINT")]
+_TEXT_ROWS = st.lists(st.tuples(
+    _TEXT_TIMES, _TEXT, st.sampled_from(["GET", "POST", "get", None]),
+    st.sampled_from(["/v1/issues", "/v1/issues/12", "/v1/sites/4", "v1/x", None]),
+    st.one_of(st.none(), st.integers(-2, 1200)),
+    st.one_of(st.none(), st.integers(-1, 10**18)),
+), min_size=1, max_size=40)
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(rows=_TEXT_ROWS)
+def test_random_rows_with_text_times(rows: list[tuple[Any, ...]],
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    with folder() as tmp:
+        parquet = tmp / "usage.parquet"
+        write_parquet(parquet, TEXT_COLUMNS, rows)
         both_paths(tmp, parquet, monkeypatch)
