@@ -3,10 +3,11 @@
 A Parquet row has no line: it is read as the JSON text of its columns (``row_json``,
 timestamps as ISO ``…Z`` in UTC), numbered by its row from 1, and the streaming JSON Lines
 reader's reading of that text is what the audit means by the row. ``typed_rows`` reaches
-the same result without writing that text for every row: it checks each row's typed values
-against the forms the plain layout allows a JSON line (:mod:`scopeaudit.engine.plain`),
-which are exactly the rows whose JSON text would be plain, and computes their fields from
-the typed values; only the other rows are written as JSON text, for Python to read.
+the same result without writing that text for every row: a row whose typed values have the
+forms the plain layout allows a JSON line's (:mod:`scopeaudit.engine.plain`) has its fields
+computed from those values, as the reader would read them from its text; only the other
+rows are written as JSON text, for Python to read (tests/unit/test_engine_parquet.py holds
+the two ways, and every row read by Python, to the same aggregate).
 """
 
 from __future__ import annotations
