@@ -68,10 +68,9 @@ def _scalar(type_name: str) -> bool:
     return type_name in _OTHER_SCALARS or type_name == "VARCHAR"
 
 
-def _form(field: str, string: bool) -> str:
-    """The plain value pattern of a field, without a string's quotes."""
-    pattern = ROLE_PATTERNS[(field, string)]
-    return pattern[1:-1] if string else pattern
+def _text_form(field: str) -> str:
+    """The plain pattern of a field's string value, without its quotes."""
+    return ROLE_PATTERNS[(field, True)][1:-1]
 
 
 def typed_rows(path: str, columns: Sequence[Column], fields: FieldMap) -> str | None:
@@ -92,7 +91,7 @@ def typed_rows(path: str, columns: Sequence[Column], fields: FieldMap) -> str | 
     for field, name in roles.items():
         col, kind = quote_ident(name), types[name]
         if kind == "VARCHAR":
-            form = sql_literal(_form(field, True))
+            form = sql_literal(_text_form(field))
             null = "true" if field in _NULL_OK else "false"
             checks.append(f"CASE WHEN {col} IS NULL THEN {null} "
                           f"ELSE regexp_full_match({col}, {form}) END")
