@@ -35,7 +35,15 @@ from scopeaudit.usage.aggregate import Usage
 from scopeaudit.usage.inputs import expand
 from scopeaudit.usage.jobs import SPLIT_MIN_BYTES
 from scopeaudit.usage.record import InputStats
-from scopeaudit.window import coverage, covered_days, day_number, resolve_window
+from scopeaudit.window import (
+    FUTURE_ALLOWANCE_DAYS,
+    coverage,
+    covered_days,
+    day_number,
+    days_seen,
+    last_present_day,
+    resolve_window,
+)
 
 if TYPE_CHECKING:
     from scopeaudit.http.settings import HttpSettings
@@ -182,7 +190,11 @@ def read_usage(inventory: Inventory | Later[Inventory], catalog: Catalog, logs: 
 def analyse(inventory: Inventory, catalog: Catalog, usage: Usage, inputs: list[InputStats],
             totals: tuple[int, int], options: AuditOptions, diagnostics: Diagnostics,
             *, timestamp: bool = True) -> Audit:
-    window = resolve_window(options.since, options.until, usage.newest, options.lint.as_of)
+    as_of = options.lint.as_of
+    seen = days_seen(usage.days_by_input, as_of)
+    if seen.latest_future is not None:
+        _warn_future(usage, as_of, seen.latest_future, diagnostics)
+    window = resolve_window(options.since, options.until, seen.newest, as_of, diagnostics)
     cover = coverage(window, usage.days_by_input)
     covered = covered_days(window, usage.days_by_input)
     facts, replay, unknown = build_evidence(inventory.keys, catalog, usage, window, covered,
@@ -229,6 +241,18 @@ def analyse(inventory: Inventory, catalog: Catalog, usage: Usage, inputs: list[I
             unknown_keys=len(unknown),
         ),
     )
+
+
+def _warn_future(usage: Usage, as_of: date, latest: date, diagnostics: Diagnostics) -> None:
+    """One warning for the records dated after the last present day: they fall outside every
+    window (resolve_window), so they count among the requests outside it, never as use."""
+    last = last_present_day(as_of)
+    after = day_number(last)
+    requests = sum(c.count for (_, _, _, d), c in usage.cells.items() if d > after)
+    diagnostics.warn(f"records dated after {last} (the as-of date {as_of} plus "
+                     f"{FUTURE_ALLOWANCE_DAYS} day of clock skew) are set apart: {requests} "
+                     f"request(s) by keys, the latest on {latest}; they are not judged and do "
+                     "not place the window")
 
 
 def _now() -> str:

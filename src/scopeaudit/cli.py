@@ -257,7 +257,8 @@ def _log_options(required: bool) -> Callable[[Any], Any]:
                          help="Window start: a date, or a duration such as 90d counted back "
                               "from --until."),
             click.option("--until", metavar="DATE",
-                         help="Window end (default: the day of the newest record)."),
+                         help="Window end (default: the day of the newest record; never "
+                              "after the day after --as-of: later records are set apart)."),
             click.option("--strict", is_flag=True,
                          help="Stop at the first malformed log record (exit 2)."),
             click.option("--shared-key-clients", type=click.IntRange(min=2), default=3,

@@ -87,6 +87,8 @@ def load(path: Path, option_types: Mapping[str, type | tuple[type, ...]], *,
         found = re.search(r"at line (\d+)", str(exc))
         raise InputError(f"invalid TOML: {str(exc).split(' (at line')[0]}", file=source,
                          line=int(found.group(1)) if found else None) from None
+    except RecursionError:  # tomllib parses nested arrays and tables by recursion
+        raise InputError("invalid TOML: nested too deeply", file=source) from None
     lines = _Lines(text)
     table: Any = doc
     prefix = ""

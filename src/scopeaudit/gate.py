@@ -111,6 +111,8 @@ def load_baseline(path: str) -> frozenset[str]:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"invalid JSON: {exc.msg}", file=path, line=exc.lineno) from None
+    except RecursionError:  # the json module parses nested arrays by recursion
+        raise InputError("invalid JSON: nested too deeply", file=path) from None
     if not isinstance(doc, dict) or doc.get("schema") != BASELINE_SCHEMA:
         raise InputError(f"not a scopeaudit baseline (expected schema {BASELINE_SCHEMA}; "
                          "write one with `scopeaudit baseline write`)", file=path)

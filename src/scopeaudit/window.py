@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from scopeaudit.errors import InputError
 from scopeaudit.model import Coverage, Window
 
+if TYPE_CHECKING:
+    from scopeaudit.diagnostics import Diagnostics
+
 DEFAULT_DAYS = 90
+# How many days after the as-of date (default today) a record may be dated and still count:
+# clocks that run ahead, a log shipped from a time zone already in tomorrow. A later record
+# is from the future: set apart with a warning, never judged, and never the day the default
+# window ends on (one such record, dated 9999-12-31, would otherwise move the window past
+# every real record).
+FUTURE_ALLOWANCE_DAYS = 1
 _DURATION = re.compile(r"^(\d+)\s*([dw])$")
 _EPOCH = date(1970, 1, 1)
 
@@ -25,12 +37,20 @@ def epoch_date(epoch: float) -> date:
     return datetime.fromtimestamp(epoch, UTC).date()
 
 
+def duration_days(digits: str) -> int:
+    """A duration's digits as a number. Any number longer than the calendar (3,652,059 days)
+    counts as 10,000,000, which days_back refuses in one line: int() of thousands of digits
+    would itself be refused with a ValueError."""
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= 7 else 10_000_000
+
+
 def _parse(value: str, option: str) -> date | int:
     """A date, or a duration in days."""
     text = value.strip().lower()
     duration = _DURATION.match(text)
     if duration:
-        days = int(duration.group(1)) * (7 if duration.group(2) == "w" else 1)
+        days = duration_days(duration.group(1)) * (7 if duration.group(2) == "w" else 1)
         if days < 1:
             raise InputError(f"{option}: a duration must be at least 1 day")
         return days
@@ -41,26 +61,74 @@ def _parse(value: str, option: str) -> date | int:
                          f"got {value!r}") from None
 
 
-def resolve_window(since: str | None, until: str | None, newest: float | None,
-                   today: date) -> Window:
-    """By default, the 90 UTC days ending with the day of the newest record."""
+def last_present_day(as_of: date) -> date:
+    """The last day a record may be dated and still count (FUTURE_ALLOWANCE_DAYS)."""
+    return date.max if as_of > date.max - timedelta(days=FUTURE_ALLOWANCE_DAYS) else \
+        as_of + timedelta(days=FUTURE_ALLOWANCE_DAYS)
+
+
+@dataclass(frozen=True)
+class DaysSeen:
+    """The days the logs hold records on, split at the last present day."""
+
+    newest: date | None  # the newest day on or before it: where the default window ends
+    latest_future: date | None  # the latest day after it (None: no record from the future)
+
+
+def days_seen(days_by_input: Mapping[str, Iterable[int]], as_of: date) -> DaysSeen:
+    last = day_number(last_present_day(as_of))
+    present = future = None
+    for days in days_by_input.values():
+        for d in days:
+            if d > last:
+                future = d if future is None or d > future else future
+            elif present is None or d > present:
+                present = d
+    return DaysSeen(None if present is None else day_date(present),
+                    None if future is None else day_date(future))
+
+
+def days_back(end: date, days: int, given: str) -> date:
+    """The first of ``days`` days ending with ``end``; one line naming the option as
+    ``given`` (``--since 90d``) if that is before the calendar's first day."""
+    try:
+        return end - timedelta(days=days - 1)
+    except OverflowError:
+        raise InputError(f"{given}: counted back from {end}, the window would start before "
+                         f"{date.min}") from None
+
+
+def resolve_window(since: str | None, until: str | None, newest: date | None,
+                   as_of: date, diagnostics: Diagnostics | None = None) -> Window:
+    """By default, the 90 UTC days ending with ``newest``, the newest day with records up to
+    the last present day (days_seen); with no record, ending with ``as_of``. The window never
+    ends after the last present day: a later --until is brought back to it, with a warning."""
+    present = last_present_day(as_of)
     end: date
     if until is None:
-        end = epoch_date(newest) if newest is not None else today
+        end = newest if newest is not None else as_of
     else:
         parsed = _parse(until, "--until")
         if isinstance(parsed, int):
             raise InputError("--until takes a date, not a duration")
         end = parsed
+        if end > present:
+            end = present
+            if diagnostics is not None:
+                diagnostics.warn(f"--until {parsed} is after {present} (the as-of date "
+                                 f"{as_of} plus {FUTURE_ALLOWANCE_DAYS} day of clock skew): "
+                                 f"the window ends on {present}")
     start: date
     if since is None:
-        start = end - timedelta(days=DEFAULT_DAYS - 1)
+        start = date.min if end < date.min + timedelta(days=DEFAULT_DAYS - 1) else \
+            end - timedelta(days=DEFAULT_DAYS - 1)
     else:
         parsed_since = _parse(since, "--since")
-        start = (end - timedelta(days=parsed_since - 1) if isinstance(parsed_since, int)
+        start = (days_back(end, parsed_since, f"--since {since}")
+                 if isinstance(parsed_since, int)
                  else parsed_since)
     if start > end:
-        raise InputError(f"the window is empty: --since {start} is after --until {end}")
+        raise InputError(f"the window is empty: --since {start} is after its last day, {end}")
     return Window(start, end)
 
 

@@ -198,3 +198,56 @@ def test_an_output_that_cannot_be_written_is_refused_first(
         assert code == 2 and out == ""
         assert err.startswith(f"scopeaudit: error: {target}: ") and reason in err
         assert err.count("\n") == 1
+
+
+def nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+@pytest.mark.parametrize(("name", "text", "option", "message"), [
+    ("scopeaudit.toml", f"fail-on = {nested(100_000)}\n", "--config",
+     "invalid TOML: nested too deeply"),
+    ("baseline.json", f'{{"schema": "scopeaudit/baseline/v1", "findings": {nested(100_000)}}}',
+     "--baseline", "invalid JSON: nested too deeply"),
+])
+def test_input_nested_too_deeply_is_one_line(capsys: pytest.CaptureFixture[str],
+                                             tmp_path: Path, name: str, text: str,
+                                             option: str, message: str) -> None:
+    # the parsers recurse per level: 100,000 levels was an internal RecursionError
+    path = tmp_path / name
+    path.write_text(text)
+    code, out, err = run(capsys, "lint", "--keys", EXAMPLE_KEYS, option, str(path))
+    assert (code, out) == (2, "")
+    assert err == f"scopeaudit: error: {path}: {message}\n"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("--since", "99999999d"), "--since 99999999d: counted back from 2026-11-27, the window "
+                               "would start before 0001-01-01"),
+    (("--until", "0001-01-05", "--since", "90d"),
+     "--since 90d: counted back from 0001-01-05, the window would start before 0001-01-01"),
+])
+def test_a_window_before_the_calendar_is_one_line(capsys: pytest.CaptureFixture[str],
+                                                  tmp_path: Path, args: tuple[str, ...],
+                                                  message: str) -> None:
+    log = tmp_path / "logs.jsonl"
+    log.write_text('{"time": "2026-11-27T12:00:00Z", "key_id": "key_bi_export", '
+                   '"method": "GET", "path": "/v1/issues", "status": 200}\n')
+    code, out, err = run(capsys, "audit", "--keys", EXAMPLE_KEYS, "--logs", str(log),
+                         "--as-of", "2026-11-27", "--no-config", *args)
+    assert (code, out) == (2, "")
+    assert err == f"scopeaudit: error: {message}\n"
+    # and the warehouse query's window, read from the same options
+    code, out, err = run(capsys, "sql", "--dialect", "duckdb", "--table", "t", "--since",
+                         "99999999d", "--until", "2026-01-01")
+    assert (code, out) == (2, "")
+    assert err == ("scopeaudit: error: --since 99999999d: counted back from 2026-01-01, the "
+                   "window would start before 0001-01-01\n")
+
+
+def test_the_warehouse_query_ends_on_the_calendars_last_day(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "sql", "--dialect", "duckdb", "--table", "t", "--until",
+                       "9999-12-31")
+    # 253402300800: 10000-01-01T00:00:00Z in epoch seconds, the end of 9999-12-31
+    assert code == 0 and "< 253402300800" in out

@@ -527,6 +527,31 @@ def test_several_inputs_mixed_with_a_streaming_one(tmp_path: Path) -> None:
                  "--log-format", f"*.log=nginx:{NGINX_FORMAT}")
 
 
+def test_records_from_the_future(tmp_path: Path) -> None:
+    """As of 2026-12-01 (both_engines), 56 days of reads (2026-10-03..2026-11-27), a write on
+    the last day the clock-skew allowance admits and two from the future: both engines set
+    the same records apart and place the same window."""
+    from datetime import date, timedelta
+
+    stamps = [f"{date(2026, 10, 3) + timedelta(days=n)}T10:00:00Z" for n in range(56)]
+    log = tmp_path / "future.jsonl"
+    log.write_text("".join(
+        json.dumps({"ts": ts, "key_id": "k1", "method": method, "path": "/v1/issues",
+                    "status": 200}) + "\n"
+        for ts, method in [*((ts, "GET") for ts in stamps), ("9999-12-31T10:00:00Z", "POST"),
+                           ("2026-12-03T00:00:00Z", "POST"), ("2026-12-02T23:59:59Z", "GET")]))
+    doc, err = both_engines(write_keys(tmp_path), [log], tmp_path)
+    report = json.loads(doc)
+    assert report["window"] == {"since": "2026-09-04", "until": "2026-12-02", "days": 90}
+    warning = ("records dated after 2026-12-02 (the as-of date 2026-12-01 plus 1 day of clock "
+               "skew) are set apart: 2 request(s) by keys, the latest on 9999-12-31; they are "
+               "not judged and do not place the window")
+    assert warning in report["warnings"] and f"scopeaudit: warning: {warning}\n" in err
+    k1 = next(k for k in report["keys"] if k["id"] == "k1")
+    assert k1["scopes"] == {"issues:read": "used", "issues:write": "unused"}
+    assert report["usage"]["outside_window"] == 2
+
+
 # --- random logs -----------------------------------------------------------------------------
 
 _SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-5, 2_000_000_000_000),

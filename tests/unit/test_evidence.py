@@ -271,7 +271,7 @@ def test_least_privileged_alternative_and_undeclared() -> None:
 
 
 def test_window_default_and_overrides() -> None:
-    newest = datetime(2026, 11, 26, 23, 59, tzinfo=UTC).timestamp()
+    newest = date(2026, 11, 26)  # the newest day with records (days_seen)
     w = resolve_window(None, None, newest, date(2026, 12, 1))
     assert (w.since, w.until, w.days) == (date(2026, 8, 29), date(2026, 11, 26), 90)
     w = resolve_window("30d", "2026-11-30", newest, date(2026, 12, 1))
@@ -291,6 +291,78 @@ def test_records_outside_window_are_not_evidence() -> None:
     audit = run_audit(KEY_OLD, records, until=str(UNTIL))
     assert verdict(audit, "k").states["issues:write"] == "unused"
     assert audit.usage is not None and audit.usage.outside_window == 1
+
+
+def at(d: date, hour: int = 12) -> float:
+    return datetime(d.year, d.month, d.day, hour, tzinfo=UTC).timestamp()
+
+
+FUTURE = ("records dated after 2026-11-28 (the as-of date 2026-11-27 plus 1 day of clock "
+          "skew) are set apart: {n} request(s) by keys, the latest on {latest}; they are not "
+          "judged and do not place the window")
+
+
+def test_a_record_from_the_far_future_neither_anchors_the_window_nor_counts() -> None:
+    # 56 days of reads, 2026-10-03..2026-11-27, and one write dated 9999-12-31 (as of
+    # 2026-11-27): the window stays on the real records, the write is not use
+    first = date(2026, 10, 3)
+    records = [rec(at(first + timedelta(days=n)), "k", "GET", "/v1/issues") for n in range(56)]
+    records.append(rec(at(date(9999, 12, 31)), "k", "POST", "/v1/issues"))
+    audit = run_audit(KEY_OLD, records)
+    assert audit.window is not None and audit.usage is not None
+    assert (audit.window.since, audit.window.until) == (date(2026, 8, 30), date(2026, 11, 27))
+    assert verdict(audit, "k").states["issues:write"] == "unused"
+    assert verdict(audit, "k").accepted == 56
+    assert (audit.usage.in_window, audit.usage.outside_window) == (56, 1)
+    assert [w for w in audit.warnings if "set apart" in w] == [
+        FUTURE.format(n=1, latest="9999-12-31")]
+
+
+def test_the_day_after_the_as_of_date_still_counts_the_next_is_the_future() -> None:
+    # as of 2026-11-27: a record on the 28th is clock skew, one on the 29th is the future
+    base = [rec(at(date(2026, 11, 20)), "k", "GET", "/v1/issues")]
+    audit = run_audit(KEY_OLD, [*base, rec(at(date(2026, 11, 28), 23), "k", "POST",
+                                               "/v1/issues")])
+    assert audit.window is not None and audit.window.until == date(2026, 11, 28)
+    assert verdict(audit, "k").states["issues:write"] == "used"
+    assert not [w for w in audit.warnings if "set apart" in w]
+    audit = run_audit(KEY_OLD, [*base, rec(at(date(2026, 11, 29), 0), "k", "POST",
+                                               "/v1/issues", hits=3)])
+    assert audit.window is not None and audit.window.until == date(2026, 11, 20)
+    assert verdict(audit, "k").states["issues:write"] == "unused"
+    assert [w for w in audit.warnings if "set apart" in w] == [
+        FUTURE.format(n=3, latest="2026-11-29")]
+
+
+def test_an_until_after_the_present_is_brought_back_to_it() -> None:
+    records = [rec(at(date(2026, 11, 20)), "k", "GET", "/v1/issues"),
+               rec(at(date(2026, 12, 24)), "k", "POST", "/v1/issues")]
+    audit = run_audit(KEY_OLD, records, since="2026-11-01", until="2026-12-31")
+    assert audit.window is not None
+    assert (audit.window.since, audit.window.until) == (date(2026, 11, 1), date(2026, 11, 28))
+    assert verdict(audit, "k").states["issues:write"] == "unused"
+    assert ("--until 2026-12-31 is after 2026-11-28 (the as-of date 2026-11-27 plus 1 day of "
+            "clock skew): the window ends on 2026-11-28") in audit.warnings
+
+
+@pytest.mark.parametrize(("since", "until", "message"), [
+    ("99999999d", None, "--since 99999999d: counted back from 2026-11-26, the window would "
+                        "start before 0001-01-01"),
+    ("90d", "0001-01-05", "--since 90d: counted back from 0001-01-05, the window would start "
+                          "before 0001-01-01"),
+    ("9" * 5000 + "d", None, "--since " + "9" * 5000 + "d: counted back from 2026-11-26, the "
+                             "window would start before 0001-01-01"),
+])
+def test_a_window_before_the_calendar_is_an_input_error(since: str, until: str | None,
+                                                        message: str) -> None:
+    with pytest.raises(InputError) as exc:
+        resolve_window(since, until, date(2026, 11, 26), date(2026, 12, 1))
+    assert str(exc.value) == message
+
+
+def test_the_default_window_stops_at_the_calendars_first_day() -> None:
+    w = resolve_window(None, None, date(1, 1, 5), date(1, 1, 5))
+    assert (w.since, w.until) == (date(1, 1, 1), date(1, 1, 5))
 
 
 def test_coverage_gaps() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date
 
 from scopeaudit.catalog.model import Catalog
 from scopeaudit.errors import InputError
@@ -19,6 +19,7 @@ from scopeaudit.sql.warehouse import (
     warehouse_query,
 )
 from scopeaudit.usage.fields import parse_maps
+from scopeaudit.window import days_back, duration_days
 
 _DURATION = re.compile(r"([1-9][0-9]*)d")
 
@@ -50,7 +51,7 @@ def parse_days(since: str | None, until: str | None) -> tuple[date | None, date 
         raise InputError("--since as a duration needs --until (the warehouse's newest day "
                          "is not known here)")
     else:
-        start = end - timedelta(days=int(duration.group(1)) - 1)
+        start = days_back(end, duration_days(duration.group(1)), f"--since {since}")
     if end is not None and start > end:
         raise InputError(f"the window is empty: --since {start} is after --until {end}")
     return start, end

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import sqlglot
 from sqlglot import exp
@@ -150,9 +150,10 @@ def _day_bounds(spec: WarehouseSpec) -> list[exp.Expr]:
         start = datetime(spec.since.year, spec.since.month, spec.since.day, tzinfo=UTC)
         conds.append(exp.GTE(this=epoch, expression=exp.Literal.number(int(start.timestamp()))))
     if spec.until is not None:
-        end = datetime(spec.until.year, spec.until.month, spec.until.day,
-                       tzinfo=UTC) + timedelta(days=1)
-        conds.append(exp.LT(this=epoch, expression=exp.Literal.number(int(end.timestamp()))))
+        # the next day's first second, counted from the day's own (9999-12-31 has no next day)
+        end = datetime(spec.until.year, spec.until.month, spec.until.day, tzinfo=UTC)
+        conds.append(exp.LT(this=epoch,
+                            expression=exp.Literal.number(int(end.timestamp()) + 86400)))
     return conds
 
 
