@@ -34,15 +34,12 @@ FORMATS = ("table", "json", "markdown", "html", "sarif", "csv")
 FAIL_ON_CHOICES = (*SEVERITY_CHOICES, "never")
 
 
-def _write_output(text: str, output: str | None) -> None:
-    if output is None or output == "-":
-        click.echo(text, nl=False)
-        return
-    try:
-        with open(output, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-    except OSError as exc:
-        raise InputError(f"cannot write the report: {exc.strerror}", file=output) from None
+def _write_output(text: str, output: str | None) -> bool:
+    """The report to stdout or -o (scopeaudit.output): True when written in full, False when
+    the reader closed the pipe first (not an error: the exit code stays the findings')."""
+    from scopeaudit.output import write_report
+
+    return write_report(text, output)
 
 
 def _show_warnings(diagnostics: Diagnostics) -> None:
@@ -92,8 +89,12 @@ def _exit_for(findings_at_threshold: int, exit_zero: bool = False) -> int:
 def _writable_output(ctx: click.Context, param: click.Parameter, value: str | None
                      ) -> str | None:
     """Refuse an -o the report could never be written to before the work starts, not after
-    a long audit: a missing or unwritable folder, or a folder given as the file."""
+    a long audit: a missing or unwritable folder, or a folder given as the file; or no -o
+    and stdout closed."""
     if value is None or value == "-":
+        from scopeaudit.output import check_stdout
+
+        check_stdout()
         return value
     target = Path(value)
     folder = target.parent if str(target.parent) else Path(".")
@@ -104,6 +105,29 @@ def _writable_output(ctx: click.Context, param: click.Parameter, value: str | No
     if not os.access(folder, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
         raise InputError("cannot write the report: permission denied", file=value)
     return value
+
+
+# The options that name files a command reads, and how an error line calls them.
+_READ_OPTIONS = (("--keys", "keys_path"), ("--logs", "log_paths"), ("--catalog", "catalog_path"),
+                 ("--catalog-overrides", "catalog_overrides"), ("--baseline", "baseline_path"),
+                 ("--history", "history_path"))
+
+
+def _guard_output(params: dict[str, Any]) -> None:
+    """Refuse an -o that names a file this run reads (the key file, a log, the history, the
+    configuration…), before anything is read or written."""
+    from scopeaudit.output import refuse_overwriting
+
+    inputs: list[tuple[str, str]] = []
+    for option, name in _READ_OPTIONS:
+        value = params.get(name)
+        for item in (value if isinstance(value, (tuple, list)) else (value,)):
+            if item:
+                inputs.append((option, item))
+    config = _active_config().path
+    if config is not None:
+        inputs.append(("the configuration file", config))
+    refuse_overwriting(params.get("output"), inputs)
 
 
 output_option = click.option(
@@ -162,6 +186,8 @@ def catalog(catalog_path: str | None, scope_list_semantics: str | None,
     from scopeaudit.diagnostics import Diagnostics
     from scopeaudit.render.catalog_view import render_catalog_json, render_catalog_table
 
+    _guard_output({"output": output, "catalog_path": catalog_path,
+                   "catalog_overrides": catalog_overrides})
     diagnostics = Diagnostics()
     if catalog_path is None:
         loaded = LoadedCatalog(_load_catalog(None, scope_list_semantics, catalog_overrides))
@@ -363,6 +389,7 @@ def lint(**params: Any) -> int:
     """Check key definitions without usage logs (rules SA2xx)."""
     from scopeaudit.diagnostics import Diagnostics
 
+    _guard_output(params)
     diagnostics = Diagnostics()
     return _finish_with(_build_lint(params, diagnostics), params, diagnostics)
 
@@ -376,6 +403,7 @@ def audit(**params: Any) -> int:
     """Compare granted scopes with usage logs: verdicts, recommendations, evidence."""
     from scopeaudit.diagnostics import Diagnostics
 
+    _guard_output(params)
     diagnostics = Diagnostics()
     return _finish_with(_build_audit(params, diagnostics), params, diagnostics)
 
@@ -389,7 +417,7 @@ def baseline() -> None:
 @_input_options
 @_log_options(required=False)
 @click.option("-o", "--output", metavar="FILE",
-              help="Where to write the baseline (default: stdout).")
+              help="Where to write the baseline (default: stdout).", callback=_writable_output)
 def baseline_write(**params: Any) -> int:
     """Write the fingerprints of the current findings (lint, or audit when --logs is given).
 
@@ -399,6 +427,7 @@ def baseline_write(**params: Any) -> int:
     from scopeaudit.diagnostics import Diagnostics
     from scopeaudit.gate import baseline_document
 
+    _guard_output(params)
     diagnostics = Diagnostics()
     built = (_build_audit(params, diagnostics) if params["log_paths"]
              else _build_lint(params, diagnostics))
@@ -510,8 +539,8 @@ def rules(fmt: str) -> int:
     """List every rule: id, name, default severity and summary."""
     from scopeaudit.rules.docs import rules_json, rules_markdown, rules_table
 
-    click.echo({"table": rules_table, "json": rules_json, "markdown": rules_markdown}[fmt](),
-               nl=False)
+    _write_output({"table": rules_table, "json": rules_json, "markdown": rules_markdown}[fmt](),
+                  None)
     return ExitCode.CLEAN
 
 
@@ -525,7 +554,7 @@ def explain(rule: str) -> int:
         found = get_rule(rule)
     except KeyError:
         raise InputError(f"unknown rule {rule!r}; `scopeaudit rules` lists them") from None
-    click.echo(found.explain(), nl=False)
+    _write_output(found.explain(), None)
     return ExitCode.CLEAN
 
 
@@ -535,15 +564,18 @@ def explain(rule: str) -> int:
               default="table", show_default=True,
               help="table: one row per run; json: the runs and the trend; html: a page with "
                    "the trend drawn as inline SVG.")
-@click.option("-o", "--output", metavar="FILE", help="Write to FILE instead of stdout.")
+@click.option("-o", "--output", metavar="FILE", help="Write to FILE instead of stdout.",
+              callback=_writable_output)
 @click.option("--history-timeout", type=click.FloatRange(min=0), default=30.0,
               show_default=True, metavar="SECONDS",
               help="How long to wait for a run writing the history.")
 def history(path: str, fmt: str, output: str | None, history_timeout: float) -> int:
     """List the runs recorded with `audit --history PATH`, and the trend."""
     from scopeaudit.history import list_runs
+    from scopeaudit.output import refuse_overwriting
     from scopeaudit.render.history_view import render_history
 
+    refuse_overwriting(output, [("the history database", path)])
     runs = list_runs(path, history_timeout)
     _write_output(render_history(runs, fmt, path), output)
     return ExitCode.CLEAN
@@ -581,6 +613,7 @@ def sql(**params: Any) -> int:
     from scopeaudit.diagnostics import Diagnostics
     from scopeaudit.sql.command import build_sql
 
+    _guard_output(params)
     diagnostics = Diagnostics()
     keys: tuple[Key, ...] = ()
     if params["keys_path"]:  # read as lint and audit read it
@@ -624,6 +657,7 @@ def probe(**params: Any) -> int:
     from scopeaudit.probe.model import ProbeOptions
     from scopeaudit.render.probe_view import render_probe
 
+    _guard_output(params)
     diagnostics = Diagnostics()
     options = ProbeOptions(base_url=params["base_url"], http=settings_from(params),
                            keys_path=params.get("keys_path"), key_id=params.get("key_id"),
@@ -793,7 +827,8 @@ def _main(args: list[str], scrub: Callable[[str], str]) -> NoReturn:
         click.echo(f"scopeaudit: error: {_shown_error(exc, scrub)}", err=True)
         sys.exit(ExitCode.ERROR)
     except BrokenPipeError:
-        # The reader went away (`| head`); nothing more to say, and nowhere to say it.
+        # A pipe closed under something other than the report (whose reader leaving is
+        # handled where it is written, scopeaudit.output): nowhere left to say anything.
         sys.stdout = None
         sys.exit(ExitCode.ERROR)
     except Exception as exc:
