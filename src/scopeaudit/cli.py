@@ -319,21 +319,26 @@ def _history_options(func: Any) -> Any:
 def _finish(audit: Any, fmt: str, output: str | None, fail_on: str,
             diagnostics: Diagnostics, template_dir: str | None, gate: GateOptions,
             history: tuple[str, float] | None = None) -> int:
+    from contextlib import nullcontext
+    from dataclasses import replace
     from pathlib import Path
 
+    from scopeaudit.history import pending_run
     from scopeaudit.model import Severity
     from scopeaudit.render import OutputFormat, RenderOptions, renderer_for
 
     audit = _apply_gate(audit, gate, diagnostics)
-    if history is not None:
-        from dataclasses import replace
-
-        from scopeaudit.history import record_run
-
-        audit = replace(audit, drift=record_run(history[0], audit, timeout=history[1]))
-    _show_warnings(diagnostics)
     options = RenderOptions(template_dir=Path(template_dir) if template_dir else None)
-    _write_output(renderer_for(OutputFormat(fmt))(audit, options), output)
+    render = renderer_for(OutputFormat(fmt))
+    # The run is recorded only after its report is written and closed: a report that failed,
+    # or that a reader cut short, leaves the history as it was (scopeaudit.history)
+    with (pending_run(history[0], audit, timeout=history[1]) if history is not None
+          else nullcontext()) as run:
+        if run is not None:
+            audit = replace(audit, drift=run.drift)
+        _show_warnings(diagnostics)
+        if _write_output(render(audit, options), output) and run is not None:
+            run.record()
     if fail_on == "never" or gate.exit_zero:
         return ExitCode.CLEAN
     return _exit_for(len(audit.at_or_above(Severity.parse(fail_on))))

@@ -6,6 +6,8 @@ Storage rules, each held by tests/unit/test_history.py:
   read of the previous run that its drift is computed against: a run killed mid-write leaves
   the database exactly as it was, and two runs at once are serialised (the second waits up to
   the busy timeout, then fails with one line naming the database).
+- A run is recorded only once its report is written (:func:`pending_run`): a failed report
+  leaves the history as it was.
 - ``journal_mode=DELETE``: the database is one self-contained file that can be copied between
   machines; nothing in it is an absolute path (inputs are stored as given).
 - The schema is versioned with ``PRAGMA user_version`` and marked with ``application_id``.
@@ -146,7 +148,8 @@ def _transaction(path: str, timeout: float, create: bool) -> Iterator[sqlite3.Co
         try:
             _migrate(db, path)
             yield db
-            db.execute("COMMIT")
+            if db.in_transaction:  # the body may have rolled back (a run not recorded)
+                db.execute("COMMIT")
         except BaseException:
             if db.in_transaction:
                 db.execute("ROLLBACK")
@@ -269,18 +272,50 @@ def _insert(db: sqlite3.Connection, audit: Audit, snap: Snapshot) -> int:
     return run_id
 
 
-def record_run(path: str, audit: Audit, *, run_at: str | None = None,
-               timeout: float = DEFAULT_TIMEOUT) -> Drift:
-    """Record ``audit`` in the history at ``path`` (created if missing) and return its drift
-    against the previous run there. The run time is ``run_at``, else the Audit's
-    generated_at, else now."""
+class PendingRun:
+    """A run about to be recorded: its drift against the previous run, with the history held
+    (BEGIN IMMEDIATE) until :meth:`record` or the end of :func:`pending_run`."""
+
+    def __init__(self, db: sqlite3.Connection, audit: Audit, snap: Snapshot,
+                 drift: Drift) -> None:
+        self._db, self._audit, self._snap = db, audit, snap
+        self.drift = drift
+        self.recorded = False
+
+    def record(self) -> None:
+        _insert(self._db, self._audit, self._snap)
+        self.recorded = True
+
+
+@contextmanager
+def pending_run(path: str, audit: Audit, *, run_at: str | None = None,
+                timeout: float = DEFAULT_TIMEOUT) -> Iterator[PendingRun]:
+    """The drift of ``audit`` against the previous run in the history at ``path`` (created
+    if missing); the run is recorded only if the body calls ``record()`` and returns.
+
+    The report that shows the drift is written inside the body, and the run recorded after
+    it: a report that failed (a full disk, a template error) leaves no run behind, so the
+    next run's drift never calls "persisting" findings nobody saw. Drift and record stay in
+    one transaction, so no other run can slip in between them. The run time is ``run_at``,
+    else the Audit's generated_at, else now."""
     stamp = run_at or audit.generated_at or _now()
     snap = snapshot_of(audit, stamp)
     with _transaction(path, timeout, create=True) as db:
         previous = _previous(db)
-        drift = compute_drift(snap, previous, _first_seen(db, set(snap.findings)))
-        _insert(db, audit, snap)
-    return drift
+        run = PendingRun(db, audit, snap,
+                         compute_drift(snap, previous, _first_seen(db, set(snap.findings))))
+        yield run
+        if not run.recorded:
+            db.execute("ROLLBACK")
+
+
+def record_run(path: str, audit: Audit, *, run_at: str | None = None,
+               timeout: float = DEFAULT_TIMEOUT) -> Drift:
+    """Record ``audit`` in the history at ``path`` (created if missing) and return its drift
+    against the previous run there (see :func:`pending_run`)."""
+    with pending_run(path, audit, run_at=run_at, timeout=timeout) as run:
+        run.record()
+    return run.drift
 
 
 def list_runs(path: str, timeout: float = DEFAULT_TIMEOUT) -> tuple[RunSummary, ...]:

@@ -111,6 +111,24 @@ def test_drift_across_four_runs(tmp_path: Path) -> None:
     assert [r.over_privilege for r in runs] == [3, 3, 3, 3]
 
 
+def test_a_pending_run_is_recorded_only_when_its_report_was(tmp_path: Path) -> None:
+    # the CLI writes the report inside pending_run and records after it (cli._finish)
+    db = str(tmp_path / "h.sqlite")
+    keys = {"k1": (("works:write",), ("works:write",))}
+    a = finding("k1", "works:write")
+    record_run(db, audit_of(keys, [a]), run_at=T1)
+    with history.pending_run(db, audit_of(keys, [a]), run_at=T2) as run:
+        assert fps(run.drift.persisting) == [a.fingerprint]
+    with pytest.raises(InputError), \
+            history.pending_run(db, audit_of(keys, [a]), run_at=T3) as run:
+        raise InputError("template error")  # the report failed
+    assert [r.run_at for r in list_runs(db)] == [T1]
+    with history.pending_run(db, audit_of(keys, [a]), run_at=T4) as run:
+        run.record()
+    assert [r.run_at for r in list_runs(db)] == [T1, T4]
+    assert integrity(Path(db)) == "ok"
+
+
 def test_keys_and_scopes_between_runs(tmp_path: Path) -> None:
     db = str(tmp_path / "h.sqlite")
     record_run(db, audit_of({"k1": (("issues:read", "works:write"), ()),

@@ -1,8 +1,10 @@
 """Where the report goes, and what each way of failing there gives (scopeaudit.output):
 
-- the reader closes the pipe (EPIPE): the findings' exit code, nothing on stderr;
+- the reader closes the pipe (EPIPE): the findings' exit code, nothing on stderr, and no run
+  recorded in the history (nobody saw the whole report);
 - a full disk (ENOSPC) or a closed stdout (EBADF): exit 2, one line naming the output;
-- ``-o`` naming a file the run reads: exit 2 before anything is read or written.
+- ``-o`` naming a file the run reads: exit 2 before anything is read or written;
+- the history records a run only once its report is written.
 
 The stdout cases run the real CLI in a subprocess: what a shell gives it (/dev/full, a pipe
 closed early, a closed descriptor) cannot be faked inside pytest's own captured stdout.
@@ -115,6 +117,17 @@ def test_a_reader_gone_before_the_first_byte(tmp_path: Path, fail_on: str,
     assert (proc.returncode, proc.stderr) == (expected, "")
 
 
+def test_a_reader_that_leaves_early_records_no_run(tmp_path: Path) -> None:
+    keys, history = many_keys(tmp_path), tmp_path / "h.sqlite"
+    code, err = read_100_then_close(
+        command("audit", "--keys", str(keys), "--logs", str(logs(tmp_path)), "--no-config",
+                "--as-of", "2026-11-27", "--since", "27d", "--fail-on", "never", "--history",
+                str(history)),
+        tmp_path)
+    assert (code, err) == (0, "")
+    assert runs_in(history) == 0  # nobody saw the whole report
+
+
 # --- stdout cannot take the report: an output error ------------------------------------------
 
 
@@ -205,3 +218,52 @@ def test_output_beside_the_inputs_is_written(capsys: pytest.CaptureFixture[str],
     code, out, _ = run_in(capsys, "lint", "--keys", str(keys), "--no-config", "--fail-on",
                           "never", "-o", str(report))
     assert (code, out) == (0, "") and "SA201" in report.read_text()
+
+
+# --- the history records a run only after its report ----------------------------------------
+
+
+def audit_args(folder: Path, *extra: str) -> tuple[str, ...]:
+    return ("audit", "--keys", str(folder / "keys.yaml"), "--logs", str(folder / "logs.jsonl"),
+            "--no-config", "--as-of", "2026-11-27", "--fail-on", "never", "--format", "json",
+            "--history", str(folder / "h.sqlite"), *extra)
+
+
+@pytest.mark.skipif(not DEV_FULL.exists(), reason="no /dev/full on this system")
+def test_a_run_whose_report_failed_is_not_recorded(capsys: pytest.CaptureFixture[str],
+                                                   tmp_path: Path) -> None:
+    many_keys(tmp_path, 2)
+    logs(tmp_path)
+    code, _, err = run_in(capsys, *audit_args(tmp_path, "-o", str(DEV_FULL)))
+    assert code == 2 and err.endswith("cannot write the report: No space left on device\n")
+    assert runs_in(tmp_path / "h.sqlite") == 0
+    # so the next run shows its findings as new: nobody has seen them yet
+    code, out, _ = run_in(capsys, *audit_args(tmp_path))
+    drift = json.loads(out)["drift"]
+    assert code == 0 and drift["previous_run"] is None
+    assert drift["new"] and drift["persisting"] == []
+    assert runs_in(tmp_path / "h.sqlite") == 1
+
+
+def test_a_template_error_records_no_run(capsys: pytest.CaptureFixture[str],
+                                         tmp_path: Path) -> None:
+    many_keys(tmp_path, 2)
+    logs(tmp_path)
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "report.md.j2").write_text("{{ report.no_such_thing.deeper }}\n")
+    code, out, err = run_in(capsys, *audit_args(tmp_path, "--format", "markdown",
+                                                "--template-dir", str(templates)))
+    assert (code, out) == (2, "") and "template error" in err
+    assert runs_in(tmp_path / "h.sqlite") == 0
+
+
+def test_a_written_report_is_recorded(capsys: pytest.CaptureFixture[str],
+                                      tmp_path: Path) -> None:
+    many_keys(tmp_path, 2)
+    logs(tmp_path)
+    report = tmp_path / "report.json"
+    for expected in (1, 2):
+        code, _, _ = run_in(capsys, *audit_args(tmp_path, "-o", str(report)))
+        assert code == 0 and runs_in(tmp_path / "h.sqlite") == expected
+    assert json.loads(report.read_text())["drift"]["previous_run"]["id"] == 1
