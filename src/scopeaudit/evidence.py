@@ -6,7 +6,8 @@ The rules of evidence (DESIGN.md) live here and only here:
   an operation needing it; of several alternatives that the key's grants satisfy, the least
   privileged one is taken (fewest write scopes, then fewest scopes);
 * *unknown* when the key sent accepted requests matching no operation on the scope's resource
-  (or on no known resource at all): such a scope is never recommended for removal;
+  (or on no known resource at all, unless answered 404 or 405: such a request reached no
+  handler): such a scope is never recommended for removal;
 * *denied* when requests for an operation needing it were refused with 403;
 * *unused* otherwise. Recommended = used + unknown (+ granted scopes that saw only refusals,
   kept on the safe side); remove = granted - recommended.
@@ -27,7 +28,7 @@ from scopeaudit.model import (
     Replay,
     Window,
 )
-from scopeaudit.usage.aggregate import UNMATCHED_PREFIX, Usage
+from scopeaudit.usage.aggregate import NO_HANDLER, OVERFLOW_TAIL, UNMATCHED_PREFIX, Usage
 from scopeaudit.window import day_date, day_number, epoch_date
 
 USED, UNUSED, UNKNOWN, DENIED = "used", "unused", "unknown", "denied"
@@ -58,7 +59,10 @@ class _Tally:
     unauth_last: float | None = None
     active_days: set[int] = field(default_factory=set)
     ops: dict[str, int] = field(default_factory=dict)
-    unmatched: dict[str, int] = field(default_factory=dict)
+    unmatched: dict[str, int] = field(default_factory=dict)  # "~METHOD shape" -> requests
+    # unmatched shapes with a request answered other than 404/405: one that may have
+    # reached a handler
+    handled: set[str] = field(default_factory=set)
     denials: dict[str, int] = field(default_factory=dict)
 
 
@@ -76,6 +80,21 @@ def choose_alternative(op: Operation, granted: frozenset[str],
     if not op.requires:
         return frozenset(), True
     return min(op.requires, key=privilege), False
+
+
+def unmatched_unknown(t: _Tally, usage: Usage, granted: frozenset[str]) -> set[str]:
+    """The granted scopes a key's accepted unmatched requests may have needed: those of the
+    resource each request's path falls under; every scope where it falls under none, unless
+    every such request was answered 404 or 405 (it reached no handler, so exercised no
+    scope). The overflow bucket of shapes mixes paths: it keeps every scope."""
+    unknown: set[str] = set()
+    for shape in t.unmatched:
+        family = usage.shape_families.get(shape)
+        if family is not None:
+            unknown |= family & granted
+        elif shape in t.handled or shape.endswith(OVERFLOW_TAIL):
+            unknown |= granted
+    return unknown
 
 
 def removal_confidence(key: Key, window: Window, covered: frozenset[int],
@@ -172,8 +191,9 @@ def build_evidence(keys: tuple[Key, ...], catalog: Catalog, usage: Usage, window
             t.accepted += count
             t.active_days.add(day)
             if op_id.startswith(UNMATCHED_PREFIX):
-                shape = op_id[len(UNMATCHED_PREFIX):]
-                t.unmatched[shape] = t.unmatched.get(shape, 0) + count
+                t.unmatched[op_id] = t.unmatched.get(op_id, 0) + count
+                if cls not in NO_HANDLER:
+                    t.handled.add(op_id)
             else:
                 t.ops[op_id] = t.ops.get(op_id, 0) + count
                 per_day = accepted_by_op_day[key_label][op_id]
@@ -195,11 +215,7 @@ def build_evidence(keys: tuple[Key, ...], catalog: Catalog, usage: Usage, window
                 undeclared |= alt - granted
             for scope in alt:
                 scope_days[scope] |= set(per_day)
-        unknown: set[str] = set()
-        for shape in t.unmatched:
-            family = usage.shape_families.get(shape)
-            unknown |= (granted if family is None else family & granted)
-        unknown -= used
+        unknown = unmatched_unknown(t, usage, granted) - used
         denied_needs: dict[str, tuple[int, tuple[str, ...]]] = {}
         denied_scopes: set[str] = set()
         for op_id, count in t.denials.items():
@@ -247,7 +263,9 @@ def build_evidence(keys: tuple[Key, ...], catalog: Catalog, usage: Usage, window
                 for c, u in in_window[:MAX_CLIENTS_SHOWN]
             ),
             operations=tuple(sorted(t.ops.items(), key=lambda o: (-o[1], o[0]))),
-            unmatched=tuple(sorted(t.unmatched.items(), key=lambda o: (-o[1], o[0]))),
+            unmatched=tuple(sorted(((op[len(UNMATCHED_PREFIX):], n)
+                                    for op, n in t.unmatched.items()),
+                                   key=lambda o: (-o[1], o[0]))),
         )
         facts.append(KeyFacts(key, verdict, dict(scope_days), denied_needs, t.unauth_first,
                               t.unauth_last, len(in_window)))

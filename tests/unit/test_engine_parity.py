@@ -404,6 +404,19 @@ FIXTURES: list[tuple[str, bytes, tuple[str, ...]]] = [
     ("blank-lines.jsonl", b"\n\n" + good(3).replace(b"\n", b"\n\n  \n") + b"\n", ()),
     ("no-final-newline.jsonl", good(3)[:-1], ()),
     ("empty.jsonl", b"", ()),
+    # statuses with a class of their own (404 and 405: an unmatched request that reached no
+    # handler) beside their neighbours, matched and unmatched, known resource or none
+    ("status-classes.jsonl", b"".join(
+        json.dumps({"ts": f"2026-11-0{1 + i % 3}T10:00:0{i % 10}Z", "key_id": key,
+                    "method": method, "path": path, "status": status}).encode() + b"\n"
+        for i, (key, method, path, status) in enumerate([
+            ("k1", "GET", "/v1/issues", 200), ("k1", "GET", "/v1/version", 404),
+            ("k1", "GET", "/", 404), ("k1", "POST", "/v1/isues", 405),
+            ("k1", "GET", "/v1/isues", 410), ("k1", "DELETE", "/v1/issues/4", 404),
+            ("k2", "GET", "/v1/sites", 200), ("k2", "GET", "/v1/version", 404),
+            ("k2", "GET", "/v1/version", 406), ("k2", "GET", "/v1/sites/3", 405),
+            ("k2", "PATCH", "/v1/sites/3", 403), ("k2", "GET", "/v1/sites", 401),
+            ("k2", "GET", "/healthz", 400)])), ()),
     ("flat-1.jsonl", flat(800, 1), ()),
     ("flat-2.jsonl.gz", gzip.compress(flat(800, 2)), ()),
     ("flat-3.jsonl", flat(800, 3), ("--strict",)),

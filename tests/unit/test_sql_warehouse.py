@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -377,10 +378,47 @@ def test_warehouse_result_audits_like_the_raw_rows(tmp_path: Path, fmt: str) -> 
     assert _comparable(via_sql) == _comparable(direct)
     states = {k["id"]: k["scopes"] for k in direct["keys"]}
     # worked out by hand from ROWS: key_a read issues (200/204/404 count), was refused an
-    # issues PATCH (403), never wrote works; key_b's unmatched /v1/nothing has no resource,
-    # so every scope is unknown; key_tok (the Bearer token) created a work
+    # issues PATCH (403), never wrote works; key_b's unmatched /v1/nothing has no resource
+    # but was answered 404 (no handler), its invalid target "*" was answered 400: every scope
+    # is unknown; key_tok (the Bearer token) created a work
     assert states["key_a"] == {"issues:read": "used", "issues:write": "denied",
                                "works:write": "unused"}
     assert states["key_tok"]["works:write"] == "used"
     assert states["key_b"]["users:read"] == "unknown"
     assert TOKEN.encode() not in result.read_bytes()
+
+
+def _warehouse_result(tmp_path: Path, rows: list[tuple[Any, ...]], keys: Sequence[Key] = ()
+                      ) -> tuple[Path, Path]:
+    """The raw rows as JSON lines, and the warehouse query's result over them (JSON lines)."""
+    raw = tmp_path / "raw.jsonl"
+    raw.write_text("".join(json.dumps(dict(zip(COLUMNS, row, strict=True))) + "\n"
+                           for row in rows), "utf-8")
+    con = duckdb.connect()
+    load(con, rows=rows)
+    sql = render(warehouse_query(load_builtin(), WarehouseSpec("duckdb", "logs", ts_type="iso",
+                                                               keys=tuple(keys))), "duckdb")
+    names = ("ts", "key_id", "method", "path", "status", "user_agent", "ip", "count", "tokens")
+    result = tmp_path / "result.jsonl"
+    result.write_text("".join(json.dumps(dict(zip(names, row, strict=True))) + "\n"
+                              for row in run_duckdb(sql, con)), "utf-8")
+    return raw, result
+
+
+def test_warehouse_groups_keep_404_and_405_apart_from_other_4xx(tmp_path: Path) -> None:
+    # One unmatched shape under no known resource, one day: a 404 and a 410. The 410 may
+    # have reached a handler (every scope stays unknown); the 404 alone would not. Grouped by
+    # hundreds, the warehouse row would carry the group's least status, 404, and lose that.
+    keys = tmp_path / "keys.yaml"
+    keys.write_text("keys:\n  - {id: k, owner: o, created: 2026-01-01, "
+                    "scopes: [issues:read, sites:read]}\n", "utf-8")
+    rows: list[tuple[Any, ...]] = [
+        ("2026-11-01T10:00:00Z", "k", "GET", "/v1/issues", 200, "ua", "192.0.2.1"),
+        ("2026-11-01T10:05:00Z", "k", "GET", "/v1/version", 404, "ua", "192.0.2.1"),
+        ("2026-11-01T10:06:00Z", "k", "GET", "/v1/version", 410, "ua", "192.0.2.1"),
+        ("2026-11-01T10:07:00Z", "k", "POST", "/v1/version", 405, "ua", "192.0.2.1"),
+    ]
+    raw, result = _warehouse_result(tmp_path, rows)
+    direct, via_sql = _audit(tmp_path, keys, raw), _audit(tmp_path, keys, result)
+    assert _comparable(via_sql) == _comparable(direct)
+    assert direct["keys"][0]["scopes"] == {"issues:read": "used", "sites:read": "unknown"}

@@ -1,0 +1,135 @@
+"""Issue #15, items 1-4: no false removal from how requests are matched to keys, operations
+and clients. Each test has a minimal input of its own; every expectation is worked out by
+hand from the records it writes.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from textwrap import dedent
+
+import pytest
+
+from scopeaudit.audit import AuditOptions, analyse
+from scopeaudit.catalog import load_builtin
+from scopeaudit.catalog.model import Catalog
+from scopeaudit.diagnostics import Diagnostics
+from scopeaudit.inventory import KeysFormat, parse_inventory
+from scopeaudit.model import Audit, Finding, KeyVerdict
+from scopeaudit.rules.inventory_rules import LintSettings
+from scopeaudit.usage.aggregate import Aggregator
+from scopeaudit.usage.record import InputStats, Record
+
+BUILTIN = load_builtin()
+UNTIL = date(2026, 11, 26)
+SINCE = UNTIL - timedelta(days=89)
+
+
+def day(n: int, hour: int = 12) -> float:
+    """Epoch seconds for day n of the window (0 = SINCE)."""
+    d = SINCE + timedelta(days=n)
+    return datetime(d.year, d.month, d.day, hour, tzinfo=UTC).timestamp()
+
+
+def rec(t: float, key: str | None, method: str, target: str, status: int = 200) -> Record:
+    return Record(t, key, method, target, status, "ua/1", "192.0.2.1", 1, 1, False)
+
+
+def daily(key: str, method: str, target: str, days: range = range(90),
+          status: int = 200) -> list[Record]:
+    return [rec(day(n), key, method, target, status) for n in days]
+
+
+def run_audit(keys_yaml: str, records: list[Record], catalog: Catalog = BUILTIN) -> Audit:
+    inventory = parse_inventory(dedent(keys_yaml).encode(), "keys.yaml", KeysFormat.YAML,
+                                Diagnostics())
+    agg = Aggregator(catalog)
+    agg.consume(records, "logs.jsonl")
+    stats = InputStats("logs.jsonl")
+    stats.records = len(records)
+    options = AuditOptions(lint=LintSettings(as_of=UNTIL + timedelta(days=1)),
+                           until=str(UNTIL))
+    return analyse(inventory, catalog, agg.finish(), [stats],
+                   (len(records), len(records)), options, Diagnostics(), timestamp=False)
+
+
+def verdict(audit: Audit, key: str) -> KeyVerdict:
+    return next(v for v in audit.verdicts if v.key_id == key)
+
+
+def findings(audit: Audit, rule: str, key: str | None = None) -> list[Finding]:
+    return [f for f in audit.findings if f.rule == rule and (key is None or f.key == key)]
+
+
+ISSUES_AND_SITES = """\
+keys:
+  - id: k
+    owner: o
+    created: 2026-01-01
+    expires: 2027-12-31
+    scopes: [issues:read, issues:write, sites:read]
+"""
+
+
+# --- item 3: an unmatched request on a known resource -------------------------------------
+
+
+def test_undocumented_operation_makes_only_its_resource_unknown() -> None:
+    # DELETE /v1/issues/{id} is in no catalog operation, but /v1/issues is the issues
+    # resource: issues:write (and issues:read) may be what it needed, sites:read cannot be
+    records = [*daily("k", "GET", "/v1/issues"), rec(day(40), "k", "DELETE", "/v1/issues/42")]
+    audit = run_audit(ISSUES_AND_SITES, records)
+    v = verdict(audit, "k")
+    assert dict(v.states) == {"issues:read": "used", "issues:write": "unknown",
+                              "sites:read": "unused"}
+    assert v.recommended == ("issues:read", "issues:write")
+    assert v.remove == ("sites:read",)
+    assert [f.scope for f in findings(audit, "SA102")] == ["sites:read"]
+    assert audit.replay is not None
+    assert (audit.replay.would_be_denied, audit.replay.unverifiable) == (0, 1)
+
+
+# --- item 4: requests that reached no handler ---------------------------------------------
+
+
+@pytest.mark.parametrize(("method", "target", "status"), [
+    ("GET", "/v1/version", 404),  # an SDK's version probe
+    ("GET", "/", 404),  # a health probe
+    ("GET", "/v1/isues", 404),  # a typo
+    ("POST", "/v1/isues/7", 405),
+])
+def test_unrouted_404_or_405_on_no_known_resource_exercises_no_scope(
+        method: str, target: str, status: int) -> None:
+    records = [*daily("k", "GET", "/v1/issues"), *daily("k", method, target, status=status)]
+    audit = run_audit(ISSUES_AND_SITES, records)
+    v = verdict(audit, "k")
+    assert dict(v.states) == {"issues:read": "used", "issues:write": "unused",
+                              "sites:read": "unused"}
+    assert v.remove == ("issues:write", "sites:read")
+    assert {f.scope: f.confidence for f in findings(audit, "SA102")} == {
+        "issues:write": "high", "sites:read": "high"}
+    # still a request no operation describes: listed, as before
+    assert sum(n for _, n in v.unmatched) == 90
+
+
+@pytest.mark.parametrize("status", [200, 400, 422, 500])
+def test_other_unmatched_statuses_on_no_known_resource_keep_every_scope(status: int) -> None:
+    records = [*daily("k", "GET", "/v1/issues"), rec(day(3), "k", "GET", "/v1/version", status)]
+    v = verdict(run_audit(ISSUES_AND_SITES, records), "k")
+    assert v.remove == ()
+    assert v.states["sites:read"] == "unknown"
+
+
+def test_a_404_under_a_known_resource_still_keeps_that_resource() -> None:
+    # the handler for /v1/issues exists; a 404 there may come after the scope check
+    records = [*daily("k", "GET", "/v1/sites"), rec(day(3), "k", "DELETE", "/v1/issues/9", 404)]
+    v = verdict(run_audit(ISSUES_AND_SITES, records), "k")
+    assert v.states["issues:write"] == "unknown" and v.states["issues:read"] == "unknown"
+    assert v.remove == ()
+
+
+def test_status_class_sets_404_and_405_apart_everywhere() -> None:
+    from scopeaudit.usage.aggregate import status_class
+
+    assert [status_class(s) for s in (200, 401, 403, 404, 405, 406, 400, 500)] == [
+        "2xx", "401", "403", "404", "405", "4xx", "4xx", "5xx"]
