@@ -4,13 +4,17 @@ The rules of evidence (DESIGN.md) live here and only here:
 
 * a scope is *used* when an accepted request in the window (anything but 401 and 403) matched
   an operation needing it; of several alternatives that the key's grants satisfy, the least
-  privileged one is taken (fewest write scopes, then fewest scopes);
+  privileged one is taken (fewest write scopes, then fewest scopes); where they satisfy none
+  (the API accepted all the same), no granted scope of an alternative the key holds part of
+  is removed (``exercised``), and what the key lacks is *undeclared*, never recommended;
 * *unknown* when the key sent accepted requests matching no operation on the scope's resource
   (or on no known resource at all, unless answered 404 or 405: such a request reached no
   handler): such a scope is never recommended for removal;
 * *denied* when requests for an operation needing it were refused with 403;
-* *unused* otherwise. Recommended = used + unknown (+ granted scopes that saw only refusals,
-  kept on the safe side); remove = granted - recommended.
+* *unused* otherwise. Recommended = the granted scopes used or unknown (+ granted scopes that
+  saw only refusals, kept on the safe side); remove = granted - recommended;
+* the replay checks each accepted request against the recommendation as the key would hold
+  it (``still_allowed``).
 """
 
 from __future__ import annotations
@@ -66,20 +70,57 @@ class _Tally:
     denials: dict[str, int] = field(default_factory=dict)
 
 
-def choose_alternative(op: Operation, granted: frozenset[str],
-                       catalog: Catalog) -> tuple[frozenset[str], bool]:
-    """The least privileged alternative the grants satisfy, and whether one did. When none
-    does (the request succeeded all the same), the least privileged of all is returned."""
+def least_privileged(alternatives: tuple[frozenset[str], ...] | list[frozenset[str]],
+                     catalog: Catalog) -> frozenset[str]:
+    """The least privileged alternative: fewest write scopes, then fewest scopes."""
     def privilege(alt: frozenset[str]) -> tuple[int, int, list[str]]:
         writes = sum(1 for s in alt if (sc := catalog.scope(s)) is None or sc.is_write)
         return (writes, len(alt), sorted(alt))
 
+    return min(alternatives, key=privilege)
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """What an accepted request to an operation says of the scopes of the key that made it."""
+
+    used: frozenset[str]  # granted scopes it needed
+    unknown: frozenset[str]  # granted scopes it may have needed: which alternative is unknown
+    missing: frozenset[str]  # scopes it needed that the key is not granted
+
+
+def exercised(op: Operation, granted: frozenset[str], catalog: Catalog) -> Exercise:
+    """The scopes an accepted request to ``op`` exercised, for a key granted ``granted``.
+
+    Where the grants satisfy alternatives, the least privileged of those is used. Where they
+    satisfy none (yet the API accepted the request: the definition or the catalog is
+    incomplete), the plausible alternatives are those the key holds part of (else the least
+    privileged of all): the granted scopes every one of them needs are used, the granted
+    scopes of the others unknown, and what they all need but the key lacks is missing.
+    Either way no granted scope of a plausible alternative is left to remove.
+    """
+    if not op.requires:
+        return Exercise(frozenset(), frozenset(), frozenset())
     satisfied = [alt for alt in op.requires if alt <= granted]
     if satisfied:
-        return min(satisfied, key=privilege), True
-    if not op.requires:
-        return frozenset(), True
-    return min(op.requires, key=privilege), False
+        return Exercise(least_privileged(satisfied, catalog), frozenset(), frozenset())
+    plausible = [alt for alt in op.requires if alt & granted] or [
+        least_privileged(op.requires, catalog)]
+    common = frozenset.intersection(*plausible)
+    every = frozenset().union(*plausible)
+    return Exercise(common & granted, (every - common) & granted, common - granted)
+
+
+def still_allowed(op: Operation, granted: frozenset[str], recommended: frozenset[str]) -> bool:
+    """The replay of one accepted request made with ``granted``: would the key still be
+    allowed it holding the recommendation? A narrowing grants nothing, so the key would hold
+    only the recommended scopes it holds now. A request the grants allowed must still be
+    allowed; one they did not (yet the API accepted it) must keep every granted scope the
+    operation names, since any may be what the server applied."""
+    held = recommended & granted
+    if op.satisfied_by(granted):
+        return op.satisfied_by(held)
+    return op.scopes & granted <= held
 
 
 def unmatched_unknown(t: _Tally, usage: Usage, granted: frozenset[str]) -> set[str]:
@@ -206,29 +247,31 @@ def build_evidence(keys: tuple[Key, ...], catalog: Catalog, usage: Usage, window
         t = tallies.get(key.id, _Tally())
         granted = frozenset(key.granted)
         used: set[str] = set()
+        maybe: set[str] = set()
         undeclared: set[str] = set()
         scope_days: dict[str, set[int]] = defaultdict(set)
         for op_id, per_day in accepted_by_op_day.get(key.id, {}).items():
-            alt, satisfied = choose_alternative(ops[op_id], granted, catalog)
-            used |= alt
-            if not satisfied:
-                undeclared |= alt - granted
-            for scope in alt:
+            ex = exercised(ops[op_id], granted, catalog)
+            used |= ex.used
+            maybe |= ex.unknown
+            undeclared |= ex.missing
+            for scope in ex.used | ex.missing:
                 scope_days[scope] |= set(per_day)
-        unknown = unmatched_unknown(t, usage, granted) - used
+        unknown = (unmatched_unknown(t, usage, granted) | maybe) - used
         denied_needs: dict[str, tuple[int, tuple[str, ...]]] = {}
         denied_scopes: set[str] = set()
         for op_id, count in t.denials.items():
             op = ops.get(op_id)
             if op is None:
                 continue  # a refused unmatched request names no scope
-            alt, _ = choose_alternative(op, frozenset(), catalog)
-            needs = tuple(sorted(s for s in op.scopes if s not in granted) or sorted(alt))
+            needs = tuple(sorted(s for s in op.scopes if s not in granted)
+                          or sorted(least_privileged(op.requires, catalog)
+                                    if op.requires else ()))
             denied_needs[op_id] = (count, needs)
             denied_scopes |= set(needs)
         states: dict[str, str] = {}
-        for scope in sorted(granted | used | denied_scopes):
-            if scope in used:
+        for scope in sorted(granted | used | undeclared | denied_scopes):
+            if scope in used or scope in undeclared:
                 states[scope] = USED
             elif scope in unknown:
                 states[scope] = UNKNOWN
@@ -236,7 +279,8 @@ def build_evidence(keys: tuple[Key, ...], catalog: Catalog, usage: Usage, window
                 states[scope] = DENIED
             else:
                 states[scope] = UNUSED
-        recommended = sorted(s for s in used | unknown | (denied_scopes & granted))
+        # only granted scopes: what the key needs but lacks is reported apart (undeclared)
+        recommended = sorted((used | unknown | denied_scopes) & granted)
         remove = sorted(granted - set(recommended))
         confidence = removal_confidence(key, window, covered, first_ever.get(key.id),
                                         len(t.active_days), t.accepted, policy)
@@ -274,7 +318,7 @@ def build_evidence(keys: tuple[Key, ...], catalog: Catalog, usage: Usage, window
         for op_id, per_day in accepted_by_op_day.get(key.id, {}).items():
             n = sum(per_day.values())
             replay_requests += n
-            if not ops[op_id].satisfied_by(rec_set):
+            if not still_allowed(ops[op_id], granted, rec_set):
                 replay_denied += n
                 denied_shapes.append((key.id, op_id, n))
         unverifiable += sum(t.unmatched.values())

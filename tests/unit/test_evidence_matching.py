@@ -12,7 +12,7 @@ import pytest
 
 from scopeaudit.audit import AuditOptions, analyse
 from scopeaudit.catalog import load_builtin
-from scopeaudit.catalog.model import Catalog
+from scopeaudit.catalog.model import Catalog, Operation, Provenance, Scope
 from scopeaudit.diagnostics import Diagnostics
 from scopeaudit.inventory import KeysFormat, parse_inventory
 from scopeaudit.model import Audit, Finding, KeyVerdict
@@ -69,6 +69,87 @@ keys:
     expires: 2027-12-31
     scopes: [issues:read, issues:write, sites:read]
 """
+
+
+# --- item 1: partially held alternatives ----------------------------------------------------
+
+ITEMS_OP = Operation("items.list", "GET", "/items", (
+    frozenset({"items:read"}), frozenset({"a:read", "b:read", "c:read"})), Provenance.DOCUMENTED)
+MULTI_OP = Operation("multi.get", "GET", "/multi", (
+    frozenset({"a:read", "b:read", "c:read"}), frozenset({"a:read", "d:read", "items:read"})),
+    Provenance.DOCUMENTED)
+OR_CATALOG = Catalog(
+    "t", "1", tuple(Scope(s) for s in ("a:read", "b:read", "c:read", "d:read", "items:read",
+                                       "z:read")),
+    (ITEMS_OP, MULTI_OP,
+     Operation("z.list", "GET", "/z", (frozenset({"z:read"}),), Provenance.DOCUMENTED)))
+
+
+def one_key(*scopes: str) -> str:
+    return ("keys:\n  - id: k\n    owner: o\n    created: 2026-01-01\n    expires: 2027-12-31\n"
+            "    scopes: [" + ", ".join(scopes) + "]\n")
+
+
+def test_partially_held_alternative_keeps_its_granted_scopes() -> None:
+    # GET /items needs items:read, or a:read and b:read and c:read; the key holds a:read and
+    # b:read only and gets 200s every day (Jira's granular scopes: 8 of 9 held). It certainly
+    # did not use items:read; it may well have used a:read and b:read.
+    audit = run_audit(one_key("a:read", "b:read", "z:read"), daily("k", "GET", "/items"),
+                      OR_CATALOG)
+    v = verdict(audit, "k")
+    assert v.states["a:read"] == "used" and v.states["b:read"] == "used"
+    assert v.states["z:read"] == "unused"
+    assert v.recommended == ("a:read", "b:read")  # never items:read, which it does not hold
+    assert v.remove == ("z:read",)
+    assert v.undeclared == ("c:read",)  # needed but not granted
+    assert [f.scope for f in findings(audit, "SA102")] == ["z:read"]
+    assert audit.replay is not None and audit.replay.would_be_denied == 0
+
+
+def test_several_partially_held_alternatives_make_their_scopes_unknown() -> None:
+    # GET /multi needs (a, b, c) or (a, d, items); the key holds a, b and d, neither whole:
+    # either may be what the server applied. a is in both (used); b and d are kept as
+    # unknown; nothing that both alternatives need is missing.
+    audit = run_audit(one_key("a:read", "b:read", "d:read", "z:read"),
+                      daily("k", "GET", "/multi"), OR_CATALOG)
+    v = verdict(audit, "k")
+    assert dict(v.states) == {"a:read": "used", "b:read": "unknown", "d:read": "unknown",
+                              "z:read": "unused"}
+    assert v.recommended == ("a:read", "b:read", "d:read")
+    assert v.remove == ("z:read",) and v.undeclared == ()
+
+
+def test_the_recommendation_never_holds_a_scope_the_key_lacks() -> None:
+    # a key holding nothing of GET /items, answered 200: the least privileged alternative
+    # (items:read) is needed but not granted, and not recommended
+    audit = run_audit(one_key("z:read"), [*daily("k", "GET", "/items"),
+                                          *daily("k", "GET", "/z")], OR_CATALOG)
+    v = verdict(audit, "k")
+    assert v.recommended == ("z:read",) and v.remove == ()
+    assert v.undeclared == ("items:read",)
+
+
+def test_a_whole_alternative_held_is_still_least_privilege() -> None:
+    # holding items:read and a, b, c: the least privileged held alternative is items:read
+    audit = run_audit(one_key("a:read", "b:read", "c:read", "items:read"),
+                      daily("k", "GET", "/items"), OR_CATALOG)
+    v = verdict(audit, "k")
+    assert v.recommended == ("items:read",)
+    assert v.remove == ("a:read", "b:read", "c:read")
+    assert audit.replay is not None and audit.replay.would_be_denied == 0
+
+
+def test_replay_judges_the_recommendation_as_the_key_would_hold_it() -> None:
+    from scopeaudit.evidence import still_allowed
+
+    partial = frozenset({"a:read", "b:read"})
+    # what the audit used to recommend for the partial key: it would have been refused
+    assert not still_allowed(ITEMS_OP, partial, frozenset({"items:read"}))
+    assert still_allowed(ITEMS_OP, partial, partial)
+    assert not still_allowed(ITEMS_OP, partial, frozenset({"a:read"}))
+    whole = frozenset({"items:read", "a:read"})
+    assert still_allowed(ITEMS_OP, whole, frozenset({"items:read"}))
+    assert not still_allowed(ITEMS_OP, whole, frozenset({"a:read"}))
 
 
 # --- item 3: an unmatched request on a known resource -------------------------------------
