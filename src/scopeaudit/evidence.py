@@ -32,7 +32,15 @@ from scopeaudit.model import (
     Replay,
     Window,
 )
-from scopeaudit.usage.aggregate import NO_HANDLER, OVERFLOW_TAIL, UNMATCHED_PREFIX, Usage
+from scopeaudit.usage.aggregate import (
+    NO_HANDLER,
+    OVERFLOW_TAIL,
+    REFUSED,
+    UNMATCHED_PREFIX,
+    Cell,
+    Usage,
+)
+from scopeaudit.usage.identity import MatcherGroup, key_matchers
 from scopeaudit.window import day_date, day_number, epoch_date
 
 USED, UNUSED, UNKNOWN, DENIED = "used", "unused", "unknown", "denied"
@@ -50,6 +58,22 @@ class KeyFacts:
     unauthorized_first: float | None
     unauthorized_last: float | None
     all_clients: int  # distinct clients in the window (before the display cut)
+    # accepted requests in the window that may be this key's or another's: they matched a
+    # matcher value several definitions share (usage.identity.MatcherGroup)
+    shared: int = 0
+
+
+@dataclass
+class GroupFacts:
+    """What the window holds of the requests matched by a matcher value several key
+    definitions share (SA304)."""
+
+    group: MatcherGroup
+    requests: int = 0  # every status
+    shared: int = 0  # accepted requests made while several of its keys (or none) were live
+    attributed: dict[str, int] = field(default_factory=dict)  # key id -> requests it alone
+    first: float | None = None
+    last: float | None = None
 
 
 @dataclass
@@ -138,6 +162,24 @@ def unmatched_unknown(t: _Tally, usage: Usage, granted: frozenset[str]) -> set[s
     return unknown
 
 
+def live_on(key: Key, day: int) -> bool:
+    """Whether the key could make a request on the day: from its ``created`` day through its
+    ``expires`` day (a date not given bounds nothing)."""
+    return ((key.created is None or day_number(key.created) <= day)
+            and (key.expires is None or day <= day_number(key.expires)))
+
+
+def candidates(group: MatcherGroup, day: int, cls: str) -> tuple[Key, ...]:
+    """The keys of a group that may have made a request of status class ``cls`` on ``day``:
+    those live that day (a request after a key's ``expires`` or before its ``created`` is
+    not that key's where another was live), or all of them where none was. A 401 may be
+    any key's: an expired key is refused so, so dates tell nothing there."""
+    if cls == "401":
+        return group.keys
+    live = tuple(k for k in group.keys if live_on(k, day))
+    return live or group.keys
+
+
 def removal_confidence(key: Key, window: Window, covered: frozenset[int],
                        first_seen_ever: float | None, active_days: int, accepted: int,
                        policy: ConfidencePolicy) -> RemovalConfidence:
@@ -196,10 +238,17 @@ def _stamp(epoch: float) -> str:
 
 def build_evidence(keys: tuple[Key, ...], catalog: Catalog, usage: Usage, window: Window,
                    covered: frozenset[int], policy: ConfidencePolicy
-                   ) -> tuple[list[KeyFacts], Replay, dict[str, _Tally]]:
-    """Evidence for every defined key, the replay, and tallies for keys no definition names."""
+                   ) -> tuple[list[KeyFacts], Replay, dict[str, _Tally], list[GroupFacts]]:
+    """Evidence for every defined key, the replay, tallies for keys no definition names, and
+    the requests of matcher values several definitions share.
+
+    A group's requests (usage.identity.MatcherGroup) are split by day and status class among
+    its candidates: where one candidate alone was live, they are that key's; else they are
+    shared use, kept on every candidate, whose removals are then at most low (``_Shared``)."""
     lo, hi = day_number(window.since), day_number(window.until)
     ops = {op.id: op for op in catalog.operations}
+    shared = _Shared(key_matchers(keys).groups)
+    groups = shared.groups
     tallies: dict[str, _Tally] = defaultdict(_Tally)
     first_ever: dict[str, float] = {}
     # accepted requests per (key, operation, day) for the replay and scope days
@@ -209,6 +258,11 @@ def build_evidence(keys: tuple[Key, ...], catalog: Catalog, usage: Usage, window
     # keeps to plain comparisons (no min/max calls) and names each cell's fields once.
     for (key_label, op_id, cls, day), cell in usage.cells.items():
         first, last, count = cell.first, cell.last, cell.count
+        if groups and key_label in groups:
+            owner = shared.owner(groups[key_label], op_id, cls, day, cell, lo <= day <= hi)
+            if owner is None:
+                continue
+            key_label = owner
         seen = first_ever.get(key_label)
         if seen is None or first < seen:
             first_ever[key_label] = first
@@ -243,6 +297,7 @@ def build_evidence(keys: tuple[Key, ...], catalog: Catalog, usage: Usage, window
     facts: list[KeyFacts] = []
     replay_requests = replay_denied = unverifiable = 0
     denied_shapes: list[tuple[str, str, int]] = []
+    held: dict[str, tuple[frozenset[str], frozenset[str]]] = {}  # key -> (granted, recommended)
     for key in keys:
         t = tallies.get(key.id, _Tally())
         granted = frozenset(key.granted)
@@ -257,6 +312,13 @@ def build_evidence(keys: tuple[Key, ...], catalog: Catalog, usage: Usage, window
             undeclared |= ex.missing
             for scope in ex.used | ex.missing:
                 scope_days[scope] |= set(per_day)
+        share = shared.tallies.get(key.id)
+        if share is not None:
+            # scopes the shared requests used or may have used: kept, as unknown
+            for op_id in share.ops:
+                ex = exercised(ops[op_id], granted, catalog)
+                maybe |= ex.used | ex.unknown
+            maybe |= unmatched_unknown(share, usage, granted)
         unknown = (unmatched_unknown(t, usage, granted) | maybe) - used
         denied_needs: dict[str, tuple[int, tuple[str, ...]]] = {}
         denied_scopes: set[str] = set()
@@ -284,6 +346,9 @@ def build_evidence(keys: tuple[Key, ...], catalog: Catalog, usage: Usage, window
         remove = sorted(granted - set(recommended))
         confidence = removal_confidence(key, window, covered, first_ever.get(key.id),
                                         len(t.active_days), t.accepted, policy)
+        if share is not None:
+            confidence = RemovalConfidence("low",
+                                           confidence.basis + "; " + shared.basis(key.id))
         clients = usage.clients.get(key.id, {})
         in_window = [(c, u) for c, u in clients.items()
                      if u.last >= _day_start(lo) and u.first < _day_start(hi + 1)]
@@ -312,9 +377,11 @@ def build_evidence(keys: tuple[Key, ...], catalog: Catalog, usage: Usage, window
                                    key=lambda o: (-o[1], o[0]))),
         )
         facts.append(KeyFacts(key, verdict, dict(scope_days), denied_needs, t.unauth_first,
-                              t.unauth_last, len(in_window)))
+                              t.unauth_last, len(in_window),
+                              share.accepted if share is not None else 0))
         # Replay: would each accepted request still be allowed with the recommended set?
         rec_set = frozenset(recommended)
+        held[key.id] = (granted, rec_set)
         for op_id, per_day in accepted_by_op_day.get(key.id, {}).items():
             n = sum(per_day.values())
             replay_requests += n
@@ -322,13 +389,91 @@ def build_evidence(keys: tuple[Key, ...], catalog: Catalog, usage: Usage, window
                 replay_denied += n
                 denied_shapes.append((key.id, op_id, n))
         unverifiable += sum(t.unmatched.values())
+    # A shared request is replayed once, against every candidate's recommendation: it
+    # must still be allowed whichever of them made it.
+    for (op_id, ids), n in sorted(shared.requests.items()):
+        replay_requests += n
+        refused = [i for i in ids if not still_allowed(ops[op_id], *held[i])]
+        if refused:
+            replay_denied += n
+            denied_shapes.append((refused[0], op_id, n))
+    unverifiable += shared.unmatched
     defined = {k.id for k in keys}
     unknown_tallies = {k: v for k, v in tallies.items() if k not in defined}
     replay = Replay(replay_requests, replay_denied, unverifiable,
                     tuple(sorted(denied_shapes)))
-    return facts, replay, unknown_tallies
+    return facts, replay, unknown_tallies, [shared.facts[g] for g in sorted(shared.facts)]
+
+
+@dataclass
+class _Shared:
+    """The requests of matcher values several definitions share (usage.identity.MatcherGroup),
+    split by day and status among each group's keys (``candidates``). Accepted in-window
+    requests made while several of them (or none) were live are shared use: a tally per
+    candidate (what each may have used), and for the replay each request once, with the
+    candidates that may have made it."""
+
+    groups: dict[str, MatcherGroup]  # label -> group
+    facts: dict[str, GroupFacts] = field(default_factory=dict)
+    tallies: dict[str, _Tally] = field(default_factory=lambda: defaultdict(_Tally))
+    requests: dict[tuple[str, tuple[str, ...]], int] = field(default_factory=dict)
+    unmatched: int = 0
+    # key id -> the other keys that may have made its shared requests, and their groups
+    others: dict[str, dict[str, Key]] = field(default_factory=lambda: defaultdict(dict))
+    described: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+
+    def owner(self, group: MatcherGroup, op_id: str, cls: str, day: int, cell: Cell,
+              in_window: bool) -> str | None:
+        """The key a cell of the group's requests is given to: the one candidate there is;
+        None where several are (the cell is then shared use, kept here)."""
+        owners = candidates(group, day, cls)
+        gf = None
+        if in_window:
+            gf = self.facts.get(group.label)
+            if gf is None:
+                gf = self.facts[group.label] = GroupFacts(group)
+            gf.requests += cell.count
+            gf.first = cell.first if gf.first is None else min(gf.first, cell.first)
+            gf.last = cell.last if gf.last is None else max(gf.last, cell.last)
+        if len(owners) == 1:
+            if gf is not None:
+                gf.attributed[owners[0].id] = gf.attributed.get(owners[0].id, 0) + cell.count
+            return owners[0].id
+        if gf is not None and cls not in REFUSED:
+            gf.shared += cell.count
+            self.add(group, owners, op_id, cls, cell.count)
+        return None
+
+    def add(self, group: MatcherGroup, owners: tuple[Key, ...], op_id: str, cls: str,
+            count: int) -> None:
+        ids = tuple(k.id for k in owners)
+        unmatched = op_id.startswith(UNMATCHED_PREFIX)
+        for key in owners:
+            t = self.tallies[key.id]
+            t.accepted += count
+            if unmatched:
+                t.unmatched[op_id] = t.unmatched.get(op_id, 0) + count
+                if cls not in NO_HANDLER:
+                    t.handled.add(op_id)
+            else:
+                t.ops[op_id] = t.ops.get(op_id, 0) + count
+            self.others[key.id].update((k.id, k) for k in owners if k.id != key.id)
+            self.described[key.id].add(group.described)
+        if unmatched:
+            self.unmatched += count
+        else:
+            slot = (op_id, ids)
+            self.requests[slot] = self.requests.get(slot, 0) + count
+
+    def basis(self, key_id: str) -> str:
+        """Why the key's removals are capped at low."""
+        others = ", ".join(f"{k.id!r} ({k.location})"
+                           for _, k in sorted(self.others[key_id].items()))
+        return (f"capped at low: {self.tallies[key_id].accepted} accepted requests matched by "
+                f"{' and '.join(sorted(self.described[key_id]))} may have been made by this key "
+                f"or by {others} (the scopes they used are kept); a sha256 matcher would tell "
+                "the keys apart")
 
 
 def _day_start(day: int) -> float:
     return day * 86400.0
-

@@ -540,6 +540,43 @@ def test_several_inputs_mixed_with_a_streaming_one(tmp_path: Path) -> None:
                  "--log-format", f"*.log=nginx:{NGINX_FORMAT}")
 
 
+SHARED_KEYS = """keys:
+  - {id: key_old, name: Invoice sync, last4: Q7r2, created: 2026-01-01, expires: 2026-11-10,
+     owner: o, scopes: [logs:write, users:read]}
+  - {id: key_new, name: Invoice sync, last4: Q7r2, created: 2026-11-05, expires: 2027-12-31,
+     owner: o, scopes: [logs:write, issues:read]}
+  - {id: key_x, prefix: sk_live_, created: 2026-01-01, expires: 2027-12-31, owner: o,
+     scopes: [sites:read]}
+"""
+
+
+def test_ambiguous_matchers_split_alike(tmp_path: Path) -> None:
+    """A name and a last4 two definitions share (whose dates overlap from 11-05 to 11-10),
+    and a catch-all prefix: the identities as the reader resolves them (names, tokens) and as
+    the warehouse query writes them (group labels, read in SQL), with every status class."""
+    keys = tmp_path / "keys.yaml"
+    keys.write_text(SHARED_KEYS)
+    token = "sk_" + "live_" + "x" * 16 + "Q7r2"
+    identities = ["Invoice sync", token, "ambiguous:last4:Q7r2", "ambiguous:name:Invoice sync",
+                  "key_new", "sk_" + "live_" + "z" * 20]
+    lines = []
+    for day in range(1, 21):
+        for i, ident in enumerate(identities):
+            method, path, status = [("POST", "/v1/logs", 201), ("GET", "/v1/issues", 200),
+                                    ("GET", "/v1/version", 404), ("GET", "/v1/logs", 401),
+                                    ("PATCH", "/v1/users/3", 403),
+                                    ("DELETE", "/v1/logs/9", 200)][(day + i) % 6]
+            lines.append(json.dumps({"ts": f"2026-11-{day:02d}T10:00:{i:02d}Z", "key_id": ident,
+                                     "method": method, "path": path, "status": status}))
+    log = tmp_path / "shared.jsonl"
+    log.write_text("\n".join(lines) + "\n")
+    doc, _ = both_engines(keys, [log], tmp_path)
+    report = json.loads(doc)
+    rules = {f["rule"] for f in report["findings"]}
+    assert {"SA304", "SA213", "SA303"} <= rules
+    same_aggregates(keys, log)
+
+
 # --- random logs -----------------------------------------------------------------------------
 
 _SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-5, 2_000_000_000_000),

@@ -152,6 +152,144 @@ def test_replay_judges_the_recommendation_as_the_key_would_hold_it() -> None:
     assert not still_allowed(ITEMS_OP, whole, frozenset({"a:read"}))
 
 
+# --- item 2: identities that match several definitions ----------------------------------
+
+# Made-up tokens, built at run time (no token-shaped literal in the repository).
+TOKEN_Q7 = "sk_" + "live_" + "x" * 16 + "Q7r2"
+TOKEN_GW = "sk_" + "live_GWa1" + "b2c3d4e5f6g7h8"
+TOKEN_OTHER = "sk_" + "live_" + "y" * 20
+
+
+def two_keys(matcher: str) -> str:
+    return dedent(f"""\
+        keys:
+          - id: key_a
+            owner: o
+            created: 2026-01-01
+            expires: 2027-12-31
+            {matcher}
+            scopes: [issues:read, sites:read]
+          - id: key_b
+            owner: o
+            created: 2026-01-01
+            expires: 2027-12-31
+            {matcher}
+            scopes: [issues:read, works:write]
+        """)
+
+
+def resolved(keys_yaml: str, raw: str) -> str:
+    from scopeaudit.usage.identity import KeyResolver
+
+    inventory = parse_inventory(dedent(keys_yaml).encode(), "keys.yaml", KeysFormat.YAML,
+                                Diagnostics())
+    label = KeyResolver(inventory.keys).resolve(raw)[0]
+    assert label is not None
+    return label
+
+
+@pytest.mark.parametrize(("matcher", "token", "label"), [
+    ("last4: Q7r2", TOKEN_Q7, "ambiguous:last4:Q7r2"),
+    ("prefix: sk_live_GWa1", TOKEN_GW, "ambiguous:prefix:sk_live_GWa1"),
+])
+def test_a_token_two_definitions_match_is_both_keys_use(matcher: str, token: str,
+                                                         label: str) -> None:
+    keys = two_keys(matcher)
+    assert resolved(keys, f"Bearer {token}") == label
+    audit = run_audit(keys, daily(label, "GET", "/v1/issues"))
+    assert findings(audit, "SA303") == [] and findings(audit, "SA101") == []
+    a, b = verdict(audit, "key_a"), verdict(audit, "key_b")
+    # one of them made every request: what they used stays on both
+    assert (a.states["issues:read"], b.states["issues:read"]) == ("unknown", "unknown")
+    assert (a.recommended, a.remove) == (("issues:read",), ("sites:read",))
+    assert (b.recommended, b.remove) == (("issues:read",), ("works:write",))
+    # the other removals are at most low: deferred (SA108), not SA102
+    assert a.confidence["sites:read"].level == "low" and b.confidence["works:write"].level == "low"
+    assert "may have been made by this key or by 'key_b' (keys.yaml:8)" in \
+        a.confidence["sites:read"].basis
+    assert findings(audit, "SA102") == []
+    assert {f.key for f in findings(audit, "SA108")} == {"key_a", "key_b"}
+    (f,) = findings(audit, "SA304")
+    assert f.severity.value == "medium" and (f.location.line, f.key) == (2, "key_a")
+    assert "'key_a' (keys.yaml:2)" in f.message and "'key_b' (keys.yaml:8)" in f.message
+    assert f.evidence is not None
+    assert (f.evidence["requests"], f.evidence["shared"]) == (90, 90)
+    assert audit.replay is not None
+    assert (audit.replay.requests, audit.replay.would_be_denied) == (90, 0)
+
+
+INVOICE_KEYS = f"""\
+keys:
+  - id: key_invoice_old
+    name: Invoice sync
+    owner: o
+    created: 2025-01-01
+    expires: {SINCE + timedelta(days=30)}
+    scopes: [logs:write, users:read]
+  - id: key_invoice_new
+    name: Invoice sync
+    owner: o
+    created: {SINCE + timedelta(days=20)}
+    expires: 2027-12-31
+    scopes: [logs:write, users:read]
+"""
+
+
+def test_a_shared_name_is_split_by_the_keys_dates() -> None:
+    # Records name the key only: "Invoice sync", the expired key's and its replacement's.
+    # Days 0-19 only the old key existed, days 20-30 both, from day 31 only the new one.
+    # 401s after the old key expired are any key's (an expired key is refused so).
+    records = [*daily("Invoice sync", "POST", "/v1/logs"),
+               *daily("Invoice sync", "GET", "/v1/logs", range(40, 45), status=401)]
+    label = resolved(INVOICE_KEYS, "Invoice sync")
+    assert label == "ambiguous:name:Invoice sync"
+    audit = run_audit(INVOICE_KEYS, [r._replace(key=label) for r in records])
+    new, old = verdict(audit, "key_invoice_new"), verdict(audit, "key_invoice_old")
+    assert new.states["logs:write"] == "used" and old.states["logs:write"] == "used"
+    assert (new.accepted, old.accepted) == (59, 20)
+    assert new.remove == ("users:read",) and new.confidence["users:read"].level == "low"
+    assert findings(audit, "SA102") == [] and findings(audit, "SA101") == []
+    assert findings(audit, "SA105") == []  # the shared 401s are nobody's in particular
+    (f,) = findings(audit, "SA304")
+    assert f.evidence is not None
+    assert (f.evidence["requests"], f.evidence["shared"]) == (95, 11)
+    assert [(d["key"], d["line"], d["requests"]) for d in f.evidence["definitions"]] == [
+        ("key_invoice_old", 2, 20), ("key_invoice_new", 8, 59)]
+
+
+def test_dates_that_tell_every_request_apart_leave_no_shared_use() -> None:
+    # the old key expired the day before the new one was created: nothing is shared
+    keys = INVOICE_KEYS.replace(f"created: {SINCE + timedelta(days=20)}",
+                                f"created: {SINCE + timedelta(days=31)}")
+    audit = run_audit(keys, daily("ambiguous:name:Invoice sync", "POST", "/v1/logs"))
+    new = verdict(audit, "key_invoice_new")
+    assert new.states["users:read"] == "unused"
+    # observed from day 31: 59 days, so medium, and not capped
+    assert new.confidence["users:read"].level == "medium"
+    assert "capped at low" not in new.confidence["users:read"].basis
+    (f,) = findings(audit, "SA304")
+    assert f.severity.value == "low" and f.evidence is not None and f.evidence["shared"] == 0
+
+
+@pytest.mark.parametrize("prefix", ["sk_live_", "sk_live", "sk_"])
+def test_a_catch_all_prefix_matches_nothing(prefix: str) -> None:
+    keys = f"""\
+keys:
+  - id: key_x
+    owner: o
+    created: 2026-01-01
+    expires: 2027-12-31
+    prefix: {prefix}
+    scopes: [issues:read]
+"""
+    label = resolved(keys, TOKEN_OTHER)
+    assert label.startswith("sha256:")  # an unknown key, not key_x
+    audit = run_audit(keys, daily(label, "GET", "/v1/issues"))
+    assert [f.key for f in findings(audit, "SA303")] == [label]
+    (f,) = findings(audit, "SA213")
+    assert f.key == "key_x" and f.location.line == 2
+
+
 # --- item 3: an unmatched request on a known resource -------------------------------------
 
 

@@ -422,3 +422,43 @@ def test_warehouse_groups_keep_404_and_405_apart_from_other_4xx(tmp_path: Path) 
     direct, via_sql = _audit(tmp_path, keys, raw), _audit(tmp_path, keys, result)
     assert _comparable(via_sql) == _comparable(direct)
     assert direct["keys"][0]["scopes"] == {"issues:read": "used", "sites:read": "unknown"}
+
+
+def _shared_matcher_keys() -> tuple[Key, ...]:
+    def key(key_id: str, line: int, **matchers: str) -> Key:
+        return Key(id=key_id, location=Location("keys.yaml", line), scope_grants=(),
+                   **matchers)  # type: ignore[arg-type]
+
+    return (key("key_l1", 1, last4="3Ab3"), key("key_l2", 2, last4="3Ab3"),
+            key("key_p1", 3, prefix="sk_live_Zy9"), key("key_p2", 4, prefix="sk_live_Zy9"),
+            key("key_p3", 5, prefix="sk_live_Zy9Z"), key("key_all", 6, prefix="sk_live_"),
+            key("key_s1", 7, sha256=fingerprint(SHARED_SHA_TOKEN)),
+            key("key_s2", 8, sha256=fingerprint(SHARED_SHA_TOKEN)))
+
+
+SHARED_SHA_TOKEN = "sk_live_" + "Qq1" * 8
+
+
+@pytest.mark.parametrize(("raw", "reader"), [
+    (TOKEN, "ambiguous:last4:3Ab3"),  # ends in 3Ab3, two keys' last4
+    # key_p3's longer prefix wins over the prefix two keys share
+    (f"Bearer {'sk_live_' + 'Zy9' * 8}", "key_p3"),
+    ("sk_live_Zy9" + "x" * 13, "ambiguous:prefix:sk_live_Zy9"),
+    (SHARED_SHA_TOKEN, "ambiguous:sha256:" + fingerprint(SHARED_SHA_TOKEN)[:16]),
+    # matched by no key: key_all's prefix would match every live token, and is not used
+    ("sk_live_" + "N" * 20, "sha256:" + fingerprint("sk_live_" + "N" * 20)[:16]),
+    ("sk_test_" + "N" * 20, "sha256:" + fingerprint("sk_test_" + "N" * 20)[:16]),
+])
+def test_the_query_matches_keys_as_the_reader_does(raw: str, reader: str) -> None:
+    # The query's key column, read back by the reader, is what the reader makes of the raw
+    # value: a group's label where a matcher value names several definitions
+    from scopeaudit.sql.identity import key_expr
+    from scopeaudit.usage.identity import KeyResolver
+
+    keys = _shared_matcher_keys()
+    sql = key_expr(sqlglot.exp.column("k"), "duckdb", keys).sql("duckdb")
+    (got,) = duckdb.connect().execute(f"SELECT {sql} FROM (SELECT ? AS k)",
+                                      [raw]).fetchone()  # type: ignore[misc]
+    resolver = KeyResolver(keys)
+    assert resolver.resolve(raw)[0] == reader
+    assert resolver.resolve(got)[0] == reader
