@@ -9,7 +9,9 @@ The rules of evidence (DESIGN.md) live here and only here:
   is removed (``exercised``), and what the key lacks is *undeclared*, never recommended;
 * *unknown* when the key sent accepted requests matching no operation on the scope's resource
   (or on no known resource at all, unless answered 404 or 405: such a request reached no
-  handler): such a scope is never recommended for removal;
+  handler), or when requests that may be this key's or another's (a matcher value several
+  definitions share, ``_Shared``) used it: such a scope is never recommended for removal, and
+  a key with such shared use has its removals at most low;
 * *denied* when requests for an operation needing it were refused with 403;
 * *unused* otherwise. Recommended = the granted scopes used or unknown (+ granted scopes that
   saw only refusals, kept on the safe side); remove = granted - recommended;
