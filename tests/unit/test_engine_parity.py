@@ -577,6 +577,38 @@ def test_ambiguous_matchers_split_alike(tmp_path: Path) -> None:
     same_aggregates(keys, log)
 
 
+OR_CATALOG = {
+    "format": "scopeaudit/catalog/v1", "name": "granular", "version": "1",
+    "scopes": [{"name": n} for n in ("items:read", "a:read", "b:read", "c:read", "z:read")],
+    "resources": {"items": ["/items"], "z": ["/z"]},
+    "operations": [
+        {"id": "items.list", "method": "GET", "path": "/items",
+         "scopes": [["items:read"], ["a:read", "b:read", "c:read"]], "provenance": "documented"},
+        {"id": "z.list", "method": "GET", "path": "/z", "scopes": [["z:read"]],
+         "provenance": "documented"}],
+}
+
+
+def test_partially_held_alternatives_alike(tmp_path: Path) -> None:
+    """An OR-of-AND catalog and a key holding part of an alternative, with requests under
+    its resources that no operation matches, answered 200 and 404."""
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text(json.dumps(OR_CATALOG))
+    keys = tmp_path / "keys.yaml"
+    keys.write_text("keys:\n  - {id: k1, created: 2026-01-01, owner: o, expires: 2027-12-31,\n"
+                    "      scopes: [a:read, b:read, z:read]}\n")
+    log = tmp_path / "granular.jsonl"
+    log.write_text("".join(
+        json.dumps({"ts": f"2026-11-{day:02d}T10:00:00Z", "key_id": "k1", "method": method,
+                    "path": path, "status": status}) + "\n"
+        for day in range(1, 29) for method, path, status in [
+            ("GET", "/items", 200), ("DELETE", "/items/4", 404), ("GET", "/nothing", 404)]))
+    doc, _ = both_engines(keys, [log], tmp_path, "--catalog", str(catalog))
+    (key,) = json.loads(doc)["keys"]
+    assert (key["recommended"], key["remove"], key["undeclared"]) == (
+        ["a:read", "b:read"], ["z:read"], ["c:read"])
+
+
 # --- random logs -----------------------------------------------------------------------------
 
 _SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-5, 2_000_000_000_000),

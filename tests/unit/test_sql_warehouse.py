@@ -462,3 +462,32 @@ def test_the_query_matches_keys_as_the_reader_does(raw: str, reader: str) -> Non
     resolver = KeyResolver(keys)
     assert resolver.resolve(raw)[0] == reader
     assert resolver.resolve(got)[0] == reader
+
+
+def test_warehouse_result_keeps_an_unmatched_request_to_its_resource(tmp_path: Path) -> None:
+    from scopeaudit.diagnostics import Diagnostics
+    from scopeaudit.inventory import load_inventory
+
+    # an undocumented DELETE under /v1/issues, and a shared last4: through the query as raw
+    keys = tmp_path / "keys.yaml"
+    keys.write_text("keys:\n"
+                    "  - {id: k, owner: o, created: 2026-01-01,\n"
+                    "     scopes: [issues:read, issues:write, sites:read]}\n"
+                    "  - {id: l1, owner: o, created: 2026-01-01, last4: 3Ab3,\n"
+                    "     scopes: [users:read]}\n"
+                    "  - {id: l2, owner: o, created: 2026-01-01, last4: 3Ab3,\n"
+                    "     scopes: [logs:read]}\n", "utf-8")
+    rows: list[tuple[Any, ...]] = [
+        ("2026-11-01T10:00:00Z", "k", "GET", "/v1/issues", 200, "ua", "192.0.2.1"),
+        ("2026-11-01T10:05:00Z", "k", "DELETE", "/v1/issues/42", 200, "ua", "192.0.2.1"),
+        ("2026-11-01T10:06:00Z", f"Bearer {TOKEN}", "GET", "/v1/users/7", 200, "ua", "192.0.2.1"),
+    ]
+    inventory = load_inventory(str(keys), None, Diagnostics())
+    raw, result = _warehouse_result(tmp_path, rows, inventory.keys)
+    direct, via_sql = _audit(tmp_path, keys, raw), _audit(tmp_path, keys, result)
+    assert _comparable(via_sql) == _comparable(direct)
+    states = {k["id"]: k["scopes"] for k in direct["keys"]}
+    assert states["k"] == {"issues:read": "used", "issues:write": "unknown",
+                           "sites:read": "unused"}
+    assert states["l1"] == {"users:read": "unknown"} and states["l2"] == {"logs:read": "unused"}
+    assert {f["rule"] for f in direct["findings"]} >= {"SA302", "SA304"}
