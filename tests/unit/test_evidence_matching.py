@@ -252,7 +252,12 @@ def test_a_shared_name_is_split_by_the_keys_dates() -> None:
     assert findings(audit, "SA105") == []  # the shared 401s are nobody's in particular
     (f,) = findings(audit, "SA304")
     assert f.evidence is not None
-    assert (f.evidence["requests"], f.evidence["shared"]) == (95, 11)
+    assert (f.evidence["requests"], f.evidence["shared"], f.evidence["shared_refused"]) == (
+        95, 11, 5)
+    assert f.message.endswith("; 11 accepted requests could be any of theirs: the scopes they "
+                              "used are kept on each, and removals from them deferred; 5 "
+                              "refused requests (401/403) could be any of theirs; 79 were told "
+                              "apart by the keys' created and expires dates")
     assert [(d["key"], d["line"], d["requests"]) for d in f.evidence["definitions"]] == [
         ("key_invoice_old", 2, 20), ("key_invoice_new", 8, 59)]
 

@@ -173,16 +173,20 @@ def ambiguity_rules(groups: list[GroupFacts]) -> Iterator[Finding]:
     for gf in groups:
         keys = gf.group.keys
         named = ", ".join(f"{k.id!r} ({k.location})" for k in keys)
-        outcome = (f"{gf.shared} accepted requests could be any of theirs: the scopes they used "
-                   "are kept on each, and removals from them deferred" if gf.shared else
-                   "each was told apart by the keys' created and expires dates")
+        dated = sum(gf.attributed.values())
+        refused = gf.requests - gf.shared - dated  # 401/403 made while several were live
+        outcome = [f"{n} {text}" for n, text in (
+            (gf.shared, "accepted requests could be any of theirs: the scopes they used are "
+                        "kept on each, and removals from them deferred"),
+            (refused, "refused requests (401/403) could be any of theirs"),
+            (dated, "were told apart by the keys' created and expires dates")) if n]
         yield make_finding(
             "SA304", f"{gf.requests} requests in the window match {len(keys)} key definitions "
-            f"alike by {gf.group.described}: {named}; {outcome}", keys[0].location,
+            f"alike by {gf.group.described}: {named}; {'; '.join(outcome)}", keys[0].location,
             key=keys[0].id, severity=Severity.MEDIUM if gf.shared else Severity.LOW,
             discriminator=f"{gf.group.matcher}:{gf.group.value}",
             evidence={"matcher": gf.group.matcher, "value": gf.group.value,
-                      "requests": gf.requests, "shared": gf.shared,
+                      "requests": gf.requests, "shared": gf.shared, "shared_refused": refused,
                       "first_seen": _date(gf.first), "last_seen": _date(gf.last),
                       "definitions": [{"key": k.id, "file": k.location.file,
                                        "line": k.location.line,
