@@ -357,3 +357,17 @@ def test_status_class_sets_404_and_405_apart_everywhere() -> None:
 
     assert [status_class(s) for s in (200, 401, 403, 404, 405, 406, 400, 500)] == [
         "2xx", "401", "403", "404", "405", "4xx", "4xx", "5xx"]
+
+
+@pytest.mark.parametrize(("rule", "name"), [("SA213", "catch-all-prefix"),
+                                            ("SA304", "ambiguous-key-match")])
+def test_the_new_rules_are_explained(rule: str, name: str) -> None:
+    from click.testing import CliRunner
+
+    from scopeaudit.cli import cli
+
+    result = CliRunner().invoke(cli, ["explain", rule])
+    assert result.exit_code == 0 and result.output.startswith(f"{rule} {name} ")
+    for heading in ("What it does", "Why it matters", "Example", "Remediation"):
+        assert f"\n{heading}\n" in result.output
+    assert CliRunner().invoke(cli, ["explain", name]).output == result.output
