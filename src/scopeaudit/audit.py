@@ -30,7 +30,7 @@ from scopeaudit.model import (
 )
 from scopeaudit.rules.inventory_rules import LintContext, LintSettings, run_inventory_rules
 from scopeaudit.rules.registry import all_rules
-from scopeaudit.rules.usage_rules import UsageSettings, key_rules, log_rules
+from scopeaudit.rules.usage_rules import UsageSettings, ambiguity_rules, key_rules, log_rules
 from scopeaudit.usage.aggregate import Usage
 from scopeaudit.usage.inputs import expand
 from scopeaudit.usage.jobs import SPLIT_MIN_BYTES
@@ -197,12 +197,13 @@ def analyse(inventory: Inventory, catalog: Catalog, usage: Usage, inputs: list[I
     window = resolve_window(options.since, options.until, seen.newest, as_of, diagnostics)
     cover = coverage(window, usage.days_by_input)
     covered = covered_days(window, usage.days_by_input)
-    facts, replay, unknown = build_evidence(inventory.keys, catalog, usage, window, covered,
-                                            options.policy)
+    facts, replay, unknown, ambiguous = build_evidence(inventory.keys, catalog, usage, window,
+                                                       covered, options.policy)
     findings = run_inventory_rules(LintContext(inventory, catalog, options.lint))
     for f in facts:
         findings.extend(key_rules(f, catalog, options.usage))
     findings.extend(log_rules(usage, unknown, inventory.source))
+    findings.extend(ambiguity_rules(ambiguous))
     lo, hi = day_number(window.since), day_number(window.until)
     in_window = sum(c.count for (_, _, _, d), c in usage.cells.items() if lo <= d <= hi)
     all_cells = sum(c.count for c in usage.cells.values())

@@ -4,12 +4,19 @@ The rules of evidence (DESIGN.md) live here and only here:
 
 * a scope is *used* when an accepted request in the window (anything but 401 and 403) matched
   an operation needing it; of several alternatives that the key's grants satisfy, the least
-  privileged one is taken (fewest write scopes, then fewest scopes);
+  privileged one is taken (fewest write scopes, then fewest scopes); where they satisfy none
+  (the API accepted all the same), no granted scope of an alternative the key holds part of
+  is removed (``exercised``), and what the key lacks is *undeclared*, never recommended;
 * *unknown* when the key sent accepted requests matching no operation on the scope's resource
-  (or on no known resource at all): such a scope is never recommended for removal;
+  (or on no known resource at all, unless answered 404 or 405: such a request reached no
+  handler), or when requests that may be this key's or another's (a matcher value several
+  definitions share, ``_Shared``) used it: such a scope is never recommended for removal, and
+  a key with such shared use has its removals at most low;
 * *denied* when requests for an operation needing it were refused with 403;
-* *unused* otherwise. Recommended = used + unknown (+ granted scopes that saw only refusals,
-  kept on the safe side); remove = granted - recommended.
+* *unused* otherwise. Recommended = the granted scopes used or unknown (+ granted scopes that
+  saw only refusals, kept on the safe side); remove = granted - recommended;
+* the replay checks each accepted request against the recommendation as the key would hold
+  it (``still_allowed``).
 """
 
 from __future__ import annotations
@@ -27,7 +34,15 @@ from scopeaudit.model import (
     Replay,
     Window,
 )
-from scopeaudit.usage.aggregate import UNMATCHED_PREFIX, Usage
+from scopeaudit.usage.aggregate import (
+    NO_HANDLER,
+    OVERFLOW_TAIL,
+    REFUSED,
+    UNMATCHED_PREFIX,
+    Cell,
+    Usage,
+)
+from scopeaudit.usage.identity import MatcherGroup, key_matchers
 from scopeaudit.window import day_date, day_number, epoch_date
 
 USED, UNUSED, UNKNOWN, DENIED = "used", "unused", "unknown", "denied"
@@ -45,6 +60,22 @@ class KeyFacts:
     unauthorized_first: float | None
     unauthorized_last: float | None
     all_clients: int  # distinct clients in the window (before the display cut)
+    # accepted requests in the window that may be this key's or another's: they matched a
+    # matcher value several definitions share (usage.identity.MatcherGroup)
+    shared: int = 0
+
+
+@dataclass
+class GroupFacts:
+    """What the window holds of the requests matched by a matcher value several key
+    definitions share (SA304)."""
+
+    group: MatcherGroup
+    requests: int = 0  # every status
+    shared: int = 0  # accepted requests made while several of its keys (or none) were live
+    attributed: dict[str, int] = field(default_factory=dict)  # key id -> requests it alone
+    first: float | None = None
+    last: float | None = None
 
 
 @dataclass
@@ -58,24 +89,97 @@ class _Tally:
     unauth_last: float | None = None
     active_days: set[int] = field(default_factory=set)
     ops: dict[str, int] = field(default_factory=dict)
-    unmatched: dict[str, int] = field(default_factory=dict)
+    unmatched: dict[str, int] = field(default_factory=dict)  # "~METHOD shape" -> requests
+    # unmatched shapes with a request answered other than 404/405: one that may have
+    # reached a handler
+    handled: set[str] = field(default_factory=set)
     denials: dict[str, int] = field(default_factory=dict)
 
 
-def choose_alternative(op: Operation, granted: frozenset[str],
-                       catalog: Catalog) -> tuple[frozenset[str], bool]:
-    """The least privileged alternative the grants satisfy, and whether one did. When none
-    does (the request succeeded all the same), the least privileged of all is returned."""
+def least_privileged(alternatives: tuple[frozenset[str], ...] | list[frozenset[str]],
+                     catalog: Catalog) -> frozenset[str]:
+    """The least privileged alternative: fewest write scopes, then fewest scopes."""
     def privilege(alt: frozenset[str]) -> tuple[int, int, list[str]]:
         writes = sum(1 for s in alt if (sc := catalog.scope(s)) is None or sc.is_write)
         return (writes, len(alt), sorted(alt))
 
+    return min(alternatives, key=privilege)
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """What an accepted request to an operation says of the scopes of the key that made it."""
+
+    used: frozenset[str]  # granted scopes it needed
+    unknown: frozenset[str]  # granted scopes it may have needed: which alternative is unknown
+    missing: frozenset[str]  # scopes it needed that the key is not granted
+
+
+def exercised(op: Operation, granted: frozenset[str], catalog: Catalog) -> Exercise:
+    """The scopes an accepted request to ``op`` exercised, for a key granted ``granted``.
+
+    Where the grants satisfy alternatives, the least privileged of those is used. Where they
+    satisfy none (yet the API accepted the request: the definition or the catalog is
+    incomplete), the plausible alternatives are those the key holds part of (else the least
+    privileged of all): the granted scopes every one of them needs are used, the granted
+    scopes of the others unknown, and what they all need but the key lacks is missing.
+    Either way no granted scope of a plausible alternative is left to remove.
+    """
+    if not op.requires:
+        return Exercise(frozenset(), frozenset(), frozenset())
     satisfied = [alt for alt in op.requires if alt <= granted]
     if satisfied:
-        return min(satisfied, key=privilege), True
-    if not op.requires:
-        return frozenset(), True
-    return min(op.requires, key=privilege), False
+        return Exercise(least_privileged(satisfied, catalog), frozenset(), frozenset())
+    plausible = [alt for alt in op.requires if alt & granted] or [
+        least_privileged(op.requires, catalog)]
+    common = frozenset.intersection(*plausible)
+    every = frozenset().union(*plausible)
+    return Exercise(common & granted, (every - common) & granted, common - granted)
+
+
+def still_allowed(op: Operation, granted: frozenset[str], recommended: frozenset[str]) -> bool:
+    """The replay of one accepted request made with ``granted``: would the key still be
+    allowed it holding the recommendation? A narrowing grants nothing, so the key would hold
+    only the recommended scopes it holds now. A request the grants allowed must still be
+    allowed; one they did not (yet the API accepted it) must keep every granted scope the
+    operation names, since any may be what the server applied."""
+    held = recommended & granted
+    if op.satisfied_by(granted):
+        return op.satisfied_by(held)
+    return op.scopes & granted <= held
+
+
+def unmatched_unknown(t: _Tally, usage: Usage, granted: frozenset[str]) -> set[str]:
+    """The granted scopes a key's accepted unmatched requests may have needed: those of the
+    resource each request's path falls under; every scope where it falls under none, unless
+    every such request was answered 404 or 405 (it reached no handler, so exercised no
+    scope). The overflow bucket of shapes mixes paths: it keeps every scope."""
+    unknown: set[str] = set()
+    for shape in t.unmatched:
+        family = usage.shape_families.get(shape)
+        if family is not None:
+            unknown |= family & granted
+        elif shape in t.handled or shape.endswith(OVERFLOW_TAIL):
+            unknown |= granted
+    return unknown
+
+
+def live_on(key: Key, day: int) -> bool:
+    """Whether the key could make a request on the day: from its ``created`` day through its
+    ``expires`` day (a date not given bounds nothing)."""
+    return ((key.created is None or day_number(key.created) <= day)
+            and (key.expires is None or day <= day_number(key.expires)))
+
+
+def candidates(group: MatcherGroup, day: int, cls: str) -> tuple[Key, ...]:
+    """The keys of a group that may have made a request of status class ``cls`` on ``day``:
+    those live that day (a request after a key's ``expires`` or before its ``created`` is
+    not that key's where another was live), or all of them where none was. A 401 may be
+    any key's: an expired key is refused so, so dates tell nothing there."""
+    if cls == "401":
+        return group.keys
+    live = tuple(k for k in group.keys if live_on(k, day))
+    return live or group.keys
 
 
 def removal_confidence(key: Key, window: Window, covered: frozenset[int],
@@ -136,10 +240,17 @@ def _stamp(epoch: float) -> str:
 
 def build_evidence(keys: tuple[Key, ...], catalog: Catalog, usage: Usage, window: Window,
                    covered: frozenset[int], policy: ConfidencePolicy
-                   ) -> tuple[list[KeyFacts], Replay, dict[str, _Tally]]:
-    """Evidence for every defined key, the replay, and tallies for keys no definition names."""
+                   ) -> tuple[list[KeyFacts], Replay, dict[str, _Tally], list[GroupFacts]]:
+    """Evidence for every defined key, the replay, tallies for keys no definition names, and
+    the requests of matcher values several definitions share.
+
+    A group's requests (usage.identity.MatcherGroup) are split by day and status class among
+    its candidates: where one candidate alone was live, they are that key's; else they are
+    shared use, kept on every candidate, whose removals are then at most low (``_Shared``)."""
     lo, hi = day_number(window.since), day_number(window.until)
     ops = {op.id: op for op in catalog.operations}
+    shared = _Shared(key_matchers(keys).groups)
+    groups = shared.groups
     tallies: dict[str, _Tally] = defaultdict(_Tally)
     first_ever: dict[str, float] = {}
     # accepted requests per (key, operation, day) for the replay and scope days
@@ -149,6 +260,11 @@ def build_evidence(keys: tuple[Key, ...], catalog: Catalog, usage: Usage, window
     # keeps to plain comparisons (no min/max calls) and names each cell's fields once.
     for (key_label, op_id, cls, day), cell in usage.cells.items():
         first, last, count = cell.first, cell.last, cell.count
+        if groups and key_label in groups:
+            owner = shared.owner(groups[key_label], op_id, cls, day, cell, lo <= day <= hi)
+            if owner is None:
+                continue
+            key_label = owner
         seen = first_ever.get(key_label)
         if seen is None or first < seen:
             first_ever[key_label] = first
@@ -172,8 +288,9 @@ def build_evidence(keys: tuple[Key, ...], catalog: Catalog, usage: Usage, window
             t.accepted += count
             t.active_days.add(day)
             if op_id.startswith(UNMATCHED_PREFIX):
-                shape = op_id[len(UNMATCHED_PREFIX):]
-                t.unmatched[shape] = t.unmatched.get(shape, 0) + count
+                t.unmatched[op_id] = t.unmatched.get(op_id, 0) + count
+                if cls not in NO_HANDLER:
+                    t.handled.add(op_id)
             else:
                 t.ops[op_id] = t.ops.get(op_id, 0) + count
                 per_day = accepted_by_op_day[key_label][op_id]
@@ -182,37 +299,43 @@ def build_evidence(keys: tuple[Key, ...], catalog: Catalog, usage: Usage, window
     facts: list[KeyFacts] = []
     replay_requests = replay_denied = unverifiable = 0
     denied_shapes: list[tuple[str, str, int]] = []
+    held: dict[str, tuple[frozenset[str], frozenset[str]]] = {}  # key -> (granted, recommended)
     for key in keys:
         t = tallies.get(key.id, _Tally())
         granted = frozenset(key.granted)
         used: set[str] = set()
+        maybe: set[str] = set()
         undeclared: set[str] = set()
         scope_days: dict[str, set[int]] = defaultdict(set)
         for op_id, per_day in accepted_by_op_day.get(key.id, {}).items():
-            alt, satisfied = choose_alternative(ops[op_id], granted, catalog)
-            used |= alt
-            if not satisfied:
-                undeclared |= alt - granted
-            for scope in alt:
+            ex = exercised(ops[op_id], granted, catalog)
+            used |= ex.used
+            maybe |= ex.unknown
+            undeclared |= ex.missing
+            for scope in ex.used | ex.missing:
                 scope_days[scope] |= set(per_day)
-        unknown: set[str] = set()
-        for shape in t.unmatched:
-            family = usage.shape_families.get(shape)
-            unknown |= (granted if family is None else family & granted)
-        unknown -= used
+        share = shared.tallies.get(key.id)
+        if share is not None:
+            # scopes the shared requests used or may have used: kept, as unknown
+            for op_id in share.ops:
+                ex = exercised(ops[op_id], granted, catalog)
+                maybe |= ex.used | ex.unknown
+            maybe |= unmatched_unknown(share, usage, granted)
+        unknown = (unmatched_unknown(t, usage, granted) | maybe) - used
         denied_needs: dict[str, tuple[int, tuple[str, ...]]] = {}
         denied_scopes: set[str] = set()
         for op_id, count in t.denials.items():
             op = ops.get(op_id)
             if op is None:
                 continue  # a refused unmatched request names no scope
-            alt, _ = choose_alternative(op, frozenset(), catalog)
-            needs = tuple(sorted(s for s in op.scopes if s not in granted) or sorted(alt))
+            needs = tuple(sorted(s for s in op.scopes if s not in granted)
+                          or sorted(least_privileged(op.requires, catalog)
+                                    if op.requires else ()))
             denied_needs[op_id] = (count, needs)
             denied_scopes |= set(needs)
         states: dict[str, str] = {}
-        for scope in sorted(granted | used | denied_scopes):
-            if scope in used:
+        for scope in sorted(granted | used | undeclared | denied_scopes):
+            if scope in used or scope in undeclared:
                 states[scope] = USED
             elif scope in unknown:
                 states[scope] = UNKNOWN
@@ -220,10 +343,14 @@ def build_evidence(keys: tuple[Key, ...], catalog: Catalog, usage: Usage, window
                 states[scope] = DENIED
             else:
                 states[scope] = UNUSED
-        recommended = sorted(s for s in used | unknown | (denied_scopes & granted))
+        # only granted scopes: what the key needs but lacks is reported apart (undeclared)
+        recommended = sorted((used | unknown | denied_scopes) & granted)
         remove = sorted(granted - set(recommended))
         confidence = removal_confidence(key, window, covered, first_ever.get(key.id),
                                         len(t.active_days), t.accepted, policy)
+        if share is not None:
+            confidence = RemovalConfidence("low",
+                                           confidence.basis + "; " + shared.basis(key.id))
         clients = usage.clients.get(key.id, {})
         in_window = [(c, u) for c, u in clients.items()
                      if u.last >= _day_start(lo) and u.first < _day_start(hi + 1)]
@@ -247,26 +374,108 @@ def build_evidence(keys: tuple[Key, ...], catalog: Catalog, usage: Usage, window
                 for c, u in in_window[:MAX_CLIENTS_SHOWN]
             ),
             operations=tuple(sorted(t.ops.items(), key=lambda o: (-o[1], o[0]))),
-            unmatched=tuple(sorted(t.unmatched.items(), key=lambda o: (-o[1], o[0]))),
+            unmatched=tuple(sorted(((op[len(UNMATCHED_PREFIX):], n)
+                                    for op, n in t.unmatched.items()),
+                                   key=lambda o: (-o[1], o[0]))),
         )
         facts.append(KeyFacts(key, verdict, dict(scope_days), denied_needs, t.unauth_first,
-                              t.unauth_last, len(in_window)))
+                              t.unauth_last, len(in_window),
+                              share.accepted if share is not None else 0))
         # Replay: would each accepted request still be allowed with the recommended set?
         rec_set = frozenset(recommended)
+        held[key.id] = (granted, rec_set)
         for op_id, per_day in accepted_by_op_day.get(key.id, {}).items():
             n = sum(per_day.values())
             replay_requests += n
-            if not ops[op_id].satisfied_by(rec_set):
+            if not still_allowed(ops[op_id], granted, rec_set):
                 replay_denied += n
                 denied_shapes.append((key.id, op_id, n))
         unverifiable += sum(t.unmatched.values())
+    # A shared request is replayed once, against every candidate's recommendation: it
+    # must still be allowed whichever of them made it.
+    for (op_id, ids), n in sorted(shared.requests.items()):
+        replay_requests += n
+        refused = [i for i in ids if not still_allowed(ops[op_id], *held[i])]
+        if refused:
+            replay_denied += n
+            denied_shapes.append((refused[0], op_id, n))
+    unverifiable += shared.unmatched
     defined = {k.id for k in keys}
     unknown_tallies = {k: v for k, v in tallies.items() if k not in defined}
     replay = Replay(replay_requests, replay_denied, unverifiable,
                     tuple(sorted(denied_shapes)))
-    return facts, replay, unknown_tallies
+    return facts, replay, unknown_tallies, [shared.facts[g] for g in sorted(shared.facts)]
+
+
+@dataclass
+class _Shared:
+    """The requests of matcher values several definitions share (usage.identity.MatcherGroup),
+    split by day and status among each group's keys (``candidates``). Accepted in-window
+    requests made while several of them (or none) were live are shared use: a tally per
+    candidate (what each may have used), and for the replay each request once, with the
+    candidates that may have made it."""
+
+    groups: dict[str, MatcherGroup]  # label -> group
+    facts: dict[str, GroupFacts] = field(default_factory=dict)
+    tallies: dict[str, _Tally] = field(default_factory=lambda: defaultdict(_Tally))
+    requests: dict[tuple[str, tuple[str, ...]], int] = field(default_factory=dict)
+    unmatched: int = 0
+    # key id -> the other keys that may have made its shared requests, and their groups
+    others: dict[str, dict[str, Key]] = field(default_factory=lambda: defaultdict(dict))
+    described: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+
+    def owner(self, group: MatcherGroup, op_id: str, cls: str, day: int, cell: Cell,
+              in_window: bool) -> str | None:
+        """The key a cell of the group's requests is given to: the one candidate there is;
+        None where several are (the cell is then shared use, kept here)."""
+        owners = candidates(group, day, cls)
+        gf = None
+        if in_window:
+            gf = self.facts.get(group.label)
+            if gf is None:
+                gf = self.facts[group.label] = GroupFacts(group)
+            gf.requests += cell.count
+            gf.first = cell.first if gf.first is None else min(gf.first, cell.first)
+            gf.last = cell.last if gf.last is None else max(gf.last, cell.last)
+        if len(owners) == 1:
+            if gf is not None:
+                gf.attributed[owners[0].id] = gf.attributed.get(owners[0].id, 0) + cell.count
+            return owners[0].id
+        if gf is not None and cls not in REFUSED:
+            gf.shared += cell.count
+            self.add(group, owners, op_id, cls, cell.count)
+        return None
+
+    def add(self, group: MatcherGroup, owners: tuple[Key, ...], op_id: str, cls: str,
+            count: int) -> None:
+        ids = tuple(k.id for k in owners)
+        unmatched = op_id.startswith(UNMATCHED_PREFIX)
+        for key in owners:
+            t = self.tallies[key.id]
+            t.accepted += count
+            if unmatched:
+                t.unmatched[op_id] = t.unmatched.get(op_id, 0) + count
+                if cls not in NO_HANDLER:
+                    t.handled.add(op_id)
+            else:
+                t.ops[op_id] = t.ops.get(op_id, 0) + count
+            self.others[key.id].update((k.id, k) for k in owners if k.id != key.id)
+            self.described[key.id].add(group.described)
+        if unmatched:
+            self.unmatched += count
+        else:
+            slot = (op_id, ids)
+            self.requests[slot] = self.requests.get(slot, 0) + count
+
+    def basis(self, key_id: str) -> str:
+        """Why the key's removals are capped at low."""
+        others = ", ".join(f"{k.id!r} ({k.location})"
+                           for _, k in sorted(self.others[key_id].items()))
+        return (f"capped at low: {self.tallies[key_id].accepted} accepted requests matched by "
+                f"{' and '.join(sorted(self.described[key_id]))} may have been made by this key "
+                f"or by {others} (the scopes they used are kept); a sha256 matcher would tell "
+                "the keys apart")
 
 
 def _day_start(day: int) -> float:
     return day * 86400.0
-

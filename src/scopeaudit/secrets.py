@@ -12,6 +12,9 @@ import re
 # "sk_live_" or "sk_test_" followed by 16 or more secret characters. A shorter tail is a
 # prefix matcher (e.g. ``prefix: sk_live_7Hq2``), which identifies a key without granting it.
 TOKEN_RE = re.compile(r"sk_(?:live|test)_[A-Za-z0-9]{16,}")
+# The fixed start of every token TOKEN_RE matches: a ``prefix`` matcher no longer than one of
+# these identifies no key (it matches every token of that kind).
+TOKEN_FIXED_PARTS = ("sk_live_", "sk_test_")
 BEARER_RE = re.compile(r"(?i)\bbearer\s+([A-Za-z0-9._~+/=-]{8,})")
 
 

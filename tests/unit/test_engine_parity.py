@@ -404,6 +404,19 @@ FIXTURES: list[tuple[str, bytes, tuple[str, ...]]] = [
     ("blank-lines.jsonl", b"\n\n" + good(3).replace(b"\n", b"\n\n  \n") + b"\n", ()),
     ("no-final-newline.jsonl", good(3)[:-1], ()),
     ("empty.jsonl", b"", ()),
+    # statuses with a class of their own (404 and 405: an unmatched request that reached no
+    # handler) beside their neighbours, matched and unmatched, known resource or none
+    ("status-classes.jsonl", b"".join(
+        json.dumps({"ts": f"2026-11-0{1 + i % 3}T10:00:0{i % 10}Z", "key_id": key,
+                    "method": method, "path": path, "status": status}).encode() + b"\n"
+        for i, (key, method, path, status) in enumerate([
+            ("k1", "GET", "/v1/issues", 200), ("k1", "GET", "/v1/version", 404),
+            ("k1", "GET", "/", 404), ("k1", "POST", "/v1/isues", 405),
+            ("k1", "GET", "/v1/isues", 410), ("k1", "DELETE", "/v1/issues/4", 404),
+            ("k2", "GET", "/v1/sites", 200), ("k2", "GET", "/v1/version", 404),
+            ("k2", "GET", "/v1/version", 406), ("k2", "GET", "/v1/sites/3", 405),
+            ("k2", "PATCH", "/v1/sites/3", 403), ("k2", "GET", "/v1/sites", 401),
+            ("k2", "GET", "/healthz", 400)])), ()),
     ("flat-1.jsonl", flat(800, 1), ()),
     ("flat-2.jsonl.gz", gzip.compress(flat(800, 2)), ()),
     ("flat-3.jsonl", flat(800, 3), ("--strict",)),
@@ -550,6 +563,75 @@ def test_records_from_the_future(tmp_path: Path) -> None:
     k1 = next(k for k in report["keys"] if k["id"] == "k1")
     assert k1["scopes"] == {"issues:read": "used", "issues:write": "unused"}
     assert report["usage"]["outside_window"] == 2
+
+
+SHARED_KEYS = """keys:
+  - {id: key_old, name: Invoice sync, last4: Q7r2, created: 2026-01-01, expires: 2026-11-10,
+     owner: o, scopes: [logs:write, users:read]}
+  - {id: key_new, name: Invoice sync, last4: Q7r2, created: 2026-11-05, expires: 2027-12-31,
+     owner: o, scopes: [logs:write, issues:read]}
+  - {id: key_x, prefix: sk_live_, created: 2026-01-01, expires: 2027-12-31, owner: o,
+     scopes: [sites:read]}
+"""
+
+
+def test_ambiguous_matchers_split_alike(tmp_path: Path) -> None:
+    """A name and a last4 two definitions share (whose dates overlap from 11-05 to 11-10),
+    and a catch-all prefix: the identities as the reader resolves them (names, tokens) and as
+    the warehouse query writes them (group labels, read in SQL), with every status class."""
+    keys = tmp_path / "keys.yaml"
+    keys.write_text(SHARED_KEYS)
+    token = "sk_" + "live_" + "x" * 16 + "Q7r2"
+    identities = ["Invoice sync", token, "ambiguous:last4:Q7r2", "ambiguous:name:Invoice sync",
+                  "key_new", "sk_" + "live_" + "z" * 20]
+    lines = []
+    for day in range(1, 21):
+        for i, ident in enumerate(identities):
+            method, path, status = [("POST", "/v1/logs", 201), ("GET", "/v1/issues", 200),
+                                    ("GET", "/v1/version", 404), ("GET", "/v1/logs", 401),
+                                    ("PATCH", "/v1/users/3", 403),
+                                    ("DELETE", "/v1/logs/9", 200)][(day + i) % 6]
+            lines.append(json.dumps({"ts": f"2026-11-{day:02d}T10:00:{i:02d}Z", "key_id": ident,
+                                     "method": method, "path": path, "status": status}))
+    log = tmp_path / "shared.jsonl"
+    log.write_text("\n".join(lines) + "\n")
+    doc, _ = both_engines(keys, [log], tmp_path)
+    report = json.loads(doc)
+    rules = {f["rule"] for f in report["findings"]}
+    assert {"SA304", "SA213", "SA303"} <= rules
+    same_aggregates(keys, log)
+
+
+OR_CATALOG = {
+    "format": "scopeaudit/catalog/v1", "name": "granular", "version": "1",
+    "scopes": [{"name": n} for n in ("items:read", "a:read", "b:read", "c:read", "z:read")],
+    "resources": {"items": ["/items"], "z": ["/z"]},
+    "operations": [
+        {"id": "items.list", "method": "GET", "path": "/items",
+         "scopes": [["items:read"], ["a:read", "b:read", "c:read"]], "provenance": "documented"},
+        {"id": "z.list", "method": "GET", "path": "/z", "scopes": [["z:read"]],
+         "provenance": "documented"}],
+}
+
+
+def test_partially_held_alternatives_alike(tmp_path: Path) -> None:
+    """An OR-of-AND catalog and a key holding part of an alternative, with requests under
+    its resources that no operation matches, answered 200 and 404."""
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text(json.dumps(OR_CATALOG))
+    keys = tmp_path / "keys.yaml"
+    keys.write_text("keys:\n  - {id: k1, created: 2026-01-01, owner: o, expires: 2027-12-31,\n"
+                    "      scopes: [a:read, b:read, z:read]}\n")
+    log = tmp_path / "granular.jsonl"
+    log.write_text("".join(
+        json.dumps({"ts": f"2026-11-{day:02d}T10:00:00Z", "key_id": "k1", "method": method,
+                    "path": path, "status": status}) + "\n"
+        for day in range(1, 29) for method, path, status in [
+            ("GET", "/items", 200), ("DELETE", "/items/4", 404), ("GET", "/nothing", 404)]))
+    doc, _ = both_engines(keys, [log], tmp_path, "--catalog", str(catalog))
+    (key,) = json.loads(doc)["keys"]
+    assert (key["recommended"], key["remove"], key["undeclared"]) == (
+        ["a:read", "b:read"], ["z:read"], ["c:read"])
 
 
 # --- random logs -----------------------------------------------------------------------------

@@ -259,15 +259,18 @@ def test_sa303_unknown_key() -> None:
 
 def test_least_privileged_alternative_and_undeclared() -> None:
     from scopeaudit.catalog.model import Catalog, Operation, Provenance, Scope
-    from scopeaudit.evidence import choose_alternative
+    from scopeaudit.evidence import Exercise, exercised
 
     cat = Catalog("t", "1", (Scope("a:read"), Scope("a:write"), Scope("b:read")), ())
     op = Operation("x", "GET", "/x", (frozenset({"a:write"}), frozenset({"a:read"}),
                                       frozenset({"a:read", "b:read"})), Provenance.INFERRED)
-    assert choose_alternative(op, frozenset({"a:read", "a:write", "b:read"}), cat) == (
-        frozenset({"a:read"}), True)
-    assert choose_alternative(op, frozenset({"a:write"}), cat) == (frozenset({"a:write"}), True)
-    assert choose_alternative(op, frozenset(), cat) == (frozenset({"a:read"}), False)
+    none: frozenset[str] = frozenset()
+    assert exercised(op, frozenset({"a:read", "a:write", "b:read"}), cat) == Exercise(
+        frozenset({"a:read"}), none, none)
+    assert exercised(op, frozenset({"a:write"}), cat) == Exercise(frozenset({"a:write"}), none,
+                                                                  none)
+    # nothing held: the least privileged alternative is needed but not granted
+    assert exercised(op, none, cat) == Exercise(none, none, frozenset({"a:read"}))
 
 
 def test_window_default_and_overrides() -> None:

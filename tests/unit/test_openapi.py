@@ -1214,8 +1214,9 @@ def test_jira_audit_end_to_end(capsys: pytest.CaptureFixture[str], tmp_path: Pat
         *log_lines("jira_app", "POST", "/rest/api/3/issue"),
         # {read:jira-user} (1 scope) or the four granular reads (4 scopes): both held
         *log_lines("jira_granular", "GET", "/rest/api/3/myself"),
-        # no such operation: logged as /rest/api/{id}/webhook ("3" looks like an id), under
-        # the /rest/api family, which holds every scope the key has
+        # no such operation: logged as /rest/api/{id}/webhook ("3" looks like an id), its
+        # family judged on the real path: /rest/api/3/webhook, whose operations name
+        # read:group:jira and delete:webhook:jira of the key's scopes (not the other three)
         *log_lines("jira_granular", "PATCH", "/rest/api/3/webhook", days=range(3)),
     ]
     report = cli_audit(capsys, tmp_path, realdata(JIRA), keys, lines)
@@ -1226,10 +1227,12 @@ def test_jira_audit_end_to_end(capsys: pytest.CaptureFixture[str], tmp_path: Pat
     assert a["recommended"] == sorted(used)
     assert a["remove"] == sorted(set(app) - used)
     g = key_report(report, "jira_granular")
-    assert g["scopes"] == {s: ("used" if s == "read:jira-user" else "unknown")
+    webhook_family = {"read:group:jira", "delete:webhook:jira"}
+    assert g["scopes"] == {s: ("used" if s == "read:jira-user" else
+                               "unknown" if s in webhook_family else "unused")
                            for s in granular}
-    assert g["recommended"] == sorted(granular)
-    assert g["remove"] == []
+    assert g["recommended"] == sorted(webhook_family | {"read:jira-user"})
+    assert g["remove"] == sorted(set(granular) - webhook_family - {"read:jira-user"})
     idle = key_report(report, "jira_idle")
     assert (idle["scopes"], idle["recommended"], idle["remove"]) == (
         {"read:jira-work": "unused"}, [], ["read:jira-work"])

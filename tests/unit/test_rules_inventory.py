@@ -227,3 +227,30 @@ def test_fingerprint_ignores_line_numbers() -> None:
     fa = {f.fingerprint for f in a if f.rule == "SA201"}
     fb = {f.fingerprint for f in b if f.rule == "SA201"}
     assert fa == fb and len(fa) == 1
+
+
+@pytest.mark.parametrize(("prefix", "kinds"), [
+    ("sk_live_", "sk_live_…"), ("sk_live", "sk_live_…"), ("sk_test_", "sk_test_…"),
+    ("sk_", "sk_live_… and sk_test_…"), ("s", "sk_live_… and sk_test_…"),
+])
+def test_sa213_catch_all_prefix(prefix: str, kinds: str) -> None:
+    findings = only(lint_yaml(f"keys:\n  - {{id: a, prefix: '{prefix}', scopes: []}}\n"),
+                    "SA213")
+    assert [(f.key, f.location.line, f.severity) for f in findings] == [
+        ("a", 2, Severity.HIGH)]
+    assert f"every {kinds} token" in findings[0].message
+
+
+@pytest.mark.parametrize("prefix", ["sk_live_7Hq2", "sk_live_a", "sk_test_0", "key_"])
+def test_sa213_a_prefix_past_the_fixed_part_is_a_matcher(prefix: str) -> None:
+    assert only(lint_yaml(f"keys:\n  - {{id: a, prefix: {prefix}, scopes: []}}\n"),
+                "SA213") == []
+
+
+def test_token_fixed_parts_start_every_token() -> None:
+    from scopeaudit.secrets import TOKEN_FIXED_PARTS, TOKEN_RE
+
+    for fixed in TOKEN_FIXED_PARTS:
+        assert TOKEN_RE.fullmatch(fixed + "A1" * 8)
+    for token in ("sk_live_" + "0" * 16, "sk_test_" + "z" * 30):
+        assert TOKEN_RE.fullmatch(token) and token.startswith(TOKEN_FIXED_PARTS)

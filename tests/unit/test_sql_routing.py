@@ -226,8 +226,8 @@ def test_hypothesis_targets(pairs: list[tuple[str, str]]) -> None:
 _BUILTIN = load_builtin()
 
 
-@pytest.mark.parametrize("status", [0, 99, 100, 200, 204, 301, 400, 401, 403, 404, 429, 500,
-                                    999])
+@pytest.mark.parametrize("status", [0, 99, 100, 200, 204, 301, 400, 401, 403, 404, 405, 406,
+                                    429, 500, 999])
 def test_status_class(status: int) -> None:
     sql = status_class_expr(exp.Literal.number(status)).sql("duckdb")
     assert duckdb.connect().execute(f"SELECT {sql}").fetchone() == (status_class(status),)
@@ -236,8 +236,10 @@ def test_status_class(status: int) -> None:
 def test_status_class_by_hand() -> None:
     sql = status_class_expr(exp.column("s")).sql("duckdb")
     rows = duckdb.connect().execute(
-        f"SELECT {sql} FROM (VALUES (401), (403), (404), (200), (7)) v(s)").fetchall()
-    assert [r[0] for r in rows] == ["401", "403", "4xx", "2xx", "0xx"]
+        f"SELECT {sql} FROM (VALUES (401), (403), (404), (405), (406), (200), (7)) v(s)"
+    ).fetchall()
+    # 404 and 405 apart too: an unmatched request so answered reached no handler
+    assert [r[0] for r in rows] == ["401", "403", "404", "405", "4xx", "2xx", "0xx"]
 
 
 @pytest.mark.parametrize("name", [

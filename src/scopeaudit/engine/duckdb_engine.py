@@ -72,7 +72,12 @@ from scopeaudit.engine.plain import (
 )
 from scopeaudit.errors import InputError
 from scopeaudit.model import Key
-from scopeaudit.usage.aggregate import _ROUTE_CACHE_LIMIT, Usage, network_of
+from scopeaudit.usage.aggregate import (
+    _ROUTE_CACHE_LIMIT,
+    OWN_CLASS_STATUSES,
+    Usage,
+    network_of,
+)
 from scopeaudit.usage.fields import FieldMap
 from scopeaudit.usage.identity import KeyResolver
 from scopeaudit.usage.inputs import GZIP_MAGIC, MAX_LINE
@@ -310,6 +315,10 @@ def _iso_seconds(text: str) -> str:
             f"+ CAST(substr({text}, 18, length({text}) - 18) AS DOUBLE)")
 
 
+# usage.aggregate.status_class in SQL: the statuses that are a class of their own
+_OWN_CLASSES = ", ".join(str(status) for status in OWN_CLASS_STATUSES)
+
+
 def _grouped(rows: str, folds: bool) -> str:
     """The grouping, over the CTEs ``rows`` (the last of them) gives: per line or row its
     number ``n``, the text ``line`` Python reads it from when it is not plain, and for a plain
@@ -328,8 +337,9 @@ keyed AS (
     CASE WHEN v4 THEN regexp_replace(ip, '[0-9]+$', '') END AS net,
     CASE WHEN NOT v4 THEN ip END AS ip,
     CASE WHEN ts IS NOT NULL OR {before_end_sql("w")} THEN m0 END AS m,
-    -- the status class as a number (401, 403, or the hundreds): named in Python
-    CASE WHEN st IN (401, 403) THEN st ELSE st // 100 END AS cls,
+    -- the status class as a number (a status of a class of its own, or the hundreds):
+    -- named in Python
+    CASE WHEN st IN ({_OWN_CLASSES}) THEN st ELSE st // 100 END AS cls,
     CAST(floor(w / 86400) AS BIGINT) AS d0,
     {route_key_sql(folds)} AS rk
   FROM (SELECT *, coalesce(regexp_full_match(ip, {sql_literal(IPV4)}), false) AS v4
@@ -658,7 +668,8 @@ def _batches(cursor: duckdb.DuckDBPyConnection) -> Iterator[tuple[Any, ...]]:
 
 
 def _class_name(cls: int) -> str:
-    """The status class the query gives as a number (401, 403, or the hundreds) by name."""
+    """The status class the query gives as a number (a status of OWN_CLASS_STATUSES, or the
+    hundreds) by name: what status_class names it."""
     return str(cls) if cls >= 100 else f"{cls}xx"
 
 

@@ -13,6 +13,8 @@ from datetime import date
 from scopeaudit.catalog.model import Catalog
 from scopeaudit.model import Finding, Inventory, Key, Location, Severity
 from scopeaudit.rules.registry import get_rule
+from scopeaudit.secrets import TOKEN_FIXED_PARTS
+from scopeaudit.usage.identity import catch_all_prefix
 
 
 @dataclass(frozen=True)
@@ -195,6 +197,18 @@ def _secret_in_definitions(ctx: LintContext) -> Iterator[Finding]:
         )
 
 
+def _catch_all_prefix(ctx: LintContext) -> Iterator[Finding]:
+    for key in ctx.inventory.keys:
+        if key.prefix is not None and catch_all_prefix(key.prefix):
+            kinds = " and ".join(f"{fixed}…" for fixed in TOKEN_FIXED_PARTS
+                                 if fixed.startswith(key.prefix))
+            yield make_finding(
+                "SA213", f"key {key.id!r} has prefix {key.prefix!r}, which every {kinds} token "
+                "starts with; the audit does not match with it", key.location, key=key.id,
+                evidence={"prefix": key.prefix},
+            )
+
+
 CHECKS: dict[str, Callable[[LintContext], Iterator[Finding]]] = {
     "SA201": _unknown_scope,
     "SA202": _duplicate_scope,
@@ -206,6 +220,7 @@ CHECKS: dict[str, Callable[[LintContext], Iterator[Finding]]] = {
     "SA208": _rotation,
     "SA209": _duplicate_key,
     "SA210": _secret_in_definitions,
+    "SA213": _catch_all_prefix,
 }
 
 

@@ -147,6 +147,21 @@ _RULES = (
         "`prefix`, `last4` or `sha256` matcher in the file.",
         INVENTORY,
     ),
+    Rule(
+        "SA213", "catch-all-prefix", Severity.HIGH,
+        "A key's `prefix` matcher is no longer than the part every token shares (`sk_live_`, "
+        "`sk_test_`), so it would match every token.",
+        "Reports each `prefix` that is `sk_live_` or `sk_test_` or a beginning of one "
+        "(`sk_live`, `sk_`). The audit does not use such a matcher: requests are matched to "
+        "the key by its other matchers only.",
+        "A prefix that every token starts with would attribute every other key's requests to "
+        "this key: unmanaged keys would vanish from the report (no SA303) and the key would "
+        "look busier than it is.",
+        "- id: key_sync\n  prefix: sk_live_   # every live token starts so",
+        "Write the key's own token prefix (`sk_live_` and the next few characters, as the "
+        "insp.ac dashboard shows them), its `last4`, or better its `sha256`.",
+        INVENTORY,
+    ),
 )
 
 PROBE = "probe"
@@ -304,6 +319,26 @@ _USAGE_RULES = (
         "A key nobody declared is a key nobody reviews, rotates or narrows.",
         "key_contractor_2024 made 5,120 requests; no definition names it",
         "Add the key to the inventory with an owner, or revoke it.",
+        LOGS,
+    ),
+    Rule(
+        "SA304", "ambiguous-key-match", Severity.MEDIUM,
+        "Requests matched several key definitions alike (a shared `last4`, `name`, `prefix` or "
+        "`sha256`); medium while some could be any of theirs, low when dates told them apart.",
+        "Groups the requests whose logged identity matches one matcher value that several "
+        "definitions share, and splits them by day: a request on a day when only one of "
+        "the keys existed (between its `created` and `expires`) is that key's; the rest are "
+        "shared. Every scope shared requests used is kept on every candidate key, and their "
+        "other removals are deferred (low confidence, SA108). The finding names the "
+        "definitions' lines and how many requests each was given.",
+        "Without it, requests matched by an ambiguous `last4` became an unknown key while both "
+        "definitions looked unused, and a name shared by an expired key and its replacement "
+        "gave every request to the expired one: the replacement's scopes looked unused, and "
+        "removing them breaks the integration.",
+        "last4 '9xQe' names key_invoice_2025 (keys.yaml:12) and key_invoice_2026 "
+        "(keys.yaml:31); 4,210 requests, 1,034 of them shared",
+        "Add a `sha256` matcher (the SHA-256 of the full token) to each of the definitions, or "
+        "log the key id; remove the definition of a key that no longer exists.",
         LOGS,
     ),
 )

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from scopeaudit.catalog.model import Catalog
-from scopeaudit.evidence import UNUSED, KeyFacts, _Tally
+from scopeaudit.evidence import UNUSED, GroupFacts, KeyFacts, _Tally
 from scopeaudit.model import Finding, Location, Severity
 from scopeaudit.rules.inventory_rules import make_finding
 from scopeaudit.usage.aggregate import Usage
@@ -31,7 +31,7 @@ def key_rules(facts: KeyFacts, catalog: Catalog, settings: UsageSettings) -> Ite
     # SA101 / SA102 / SA108: removals, each with its confidence
     if v.remove:
         confidence = v.confidence[v.remove[0]]
-        if v.accepted == 0:
+        if v.accepted == 0 and not facts.shared:
             if confidence.deferred:
                 yield _deferred(facts, list(v.remove), "no accepted request, but " +
                                 confidence.basis)
@@ -165,4 +165,31 @@ def log_rules(usage: Usage, unknown: dict[str, _Tally], keys_source: str) -> Ite
                       "unauthorized": t.unauthorized, "first_seen": _date(t.first),
                       "last_seen": _date(t.last),
                       "operations": [{"operation": op, "requests": n} for op, n in top]},
+        )
+
+
+def ambiguity_rules(groups: list[GroupFacts]) -> Iterator[Finding]:
+    """SA304: requests that matched a matcher value several definitions share."""
+    for gf in groups:
+        keys = gf.group.keys
+        named = ", ".join(f"{k.id!r} ({k.location})" for k in keys)
+        dated = sum(gf.attributed.values())
+        refused = gf.requests - gf.shared - dated  # 401/403 made while several were live
+        outcome = [f"{n} {text}" for n, text in (
+            (gf.shared, "accepted requests could be any of theirs: the scopes they used are "
+                        "kept on each, and removals from them deferred"),
+            (refused, "refused requests (401/403) could be any of theirs"),
+            (dated, "were told apart by the keys' created and expires dates")) if n]
+        yield make_finding(
+            "SA304", f"{gf.requests} requests in the window match {len(keys)} key definitions "
+            f"alike by {gf.group.described}: {named}; {'; '.join(outcome)}", keys[0].location,
+            key=keys[0].id, severity=Severity.MEDIUM if gf.shared else Severity.LOW,
+            discriminator=f"{gf.group.matcher}:{gf.group.value}",
+            evidence={"matcher": gf.group.matcher, "value": gf.group.value,
+                      "requests": gf.requests, "shared": gf.shared, "shared_refused": refused,
+                      "first_seen": _date(gf.first), "last_seen": _date(gf.last),
+                      "definitions": [{"key": k.id, "file": k.location.file,
+                                       "line": k.location.line,
+                                       "requests": gf.attributed.get(k.id, 0)}
+                                      for k in keys]},
         )

@@ -8,7 +8,8 @@ from the reader (kept short on purpose, and on the safe side: nothing secret is 
 
 * a token is matched by its SHA-256 only; a key defined by ``prefix`` or ``last4`` alone
   is matched by its token only when the query is built with those keys
-  (``key_expr(..., keys=...)``), which compiles the reader's prefix and last4 matching in;
+  (``key_expr(..., keys=...)``), which compiles the reader's prefix and last4 matching in
+  (a value several definitions share as the group label the reader gives it);
 * an ``Authorization`` value of another scheme (``Basic …``, ``Token …``) is fingerprinted
   whole-credential; the reader decodes Basic and may name a user instead.
 """
@@ -23,7 +24,7 @@ from scopeaudit.model import Key
 from scopeaudit.secrets import SECRET_PARAM_NAME, TOKEN_RE
 from scopeaudit.sql.regex import Flavour
 from scopeaudit.sql.routing import case, concat, lit, regex_like, regex_replace
-from scopeaudit.usage.identity import _OTHER_SCHEMES
+from scopeaudit.usage.identity import _OTHER_SCHEMES, key_matchers
 
 TOKEN = TOKEN_RE.pattern  # no capture groups: REGEXP_EXTRACT gives the whole match
 # The reader's secret-parameter rule, names and all; the value as ``+`` (an empty value
@@ -89,26 +90,22 @@ def strip_expr(value: exp.Expr, dialect: str) -> exp.Expr:
 def _token_identity(token: exp.Expr, dialect: str,
                     keys: Sequence[Key]) -> exp.Expr:
     """``KeyResolver._token``: by SHA-256 (in the reader), else by prefix (longest first),
-    else by a last4 that only one key has; else the fingerprint."""
+    else by last4; else the fingerprint. A value several definitions share gives their
+    group's label, as the reader's does (usage.identity.key_matchers, the one table)."""
+    matchers = key_matchers(tuple(keys))
     fingerprint = concat(lit("sha256:"), sha256_hex_expr(token, dialect))
     whens: list[tuple[exp.Expr, exp.Expr]] = []
-    sha_known = [k.sha256 for k in keys if k.sha256]
-    if sha_known:
+    if matchers.by_sha:
         whens.append((exp.In(this=sha256_hex_expr(token, dialect),
-                             expressions=[lit(s) for s in sha_known]), fingerprint))
-    for prefix, key_id in sorted(((k.prefix, k.id) for k in keys if k.prefix),
-                                 key=lambda p: len(p[0]), reverse=True):
+                             expressions=[lit(s) for s in sorted(matchers.by_sha)]),
+                      fingerprint))
+    for prefix, label in matchers.prefixes:
         whens.append((exp.EQ(this=exp.Substring(this=token, start=exp.Literal.number(1),
                                                 length=exp.Literal.number(len(prefix))),
-                             expression=lit(prefix)), lit(key_id)))
-    last4: dict[str, list[str]] = {}
-    for k in keys:
-        if k.last4:
-            last4.setdefault(k.last4, []).append(k.id)
-    for value, ids in sorted(last4.items()):
-        if len(ids) == 1:
-            whens.append((exp.EQ(this=exp.Right(this=token, expression=exp.Literal.number(4)),
-                                 expression=lit(value)), lit(ids[0])))
+                             expression=lit(prefix)), lit(label)))
+    for value, label in sorted(matchers.by_last4.items()):
+        whens.append((exp.EQ(this=exp.Right(this=token, expression=exp.Literal.number(4)),
+                             expression=lit(value)), lit(label)))
     return case(whens, fingerprint)
 
 

@@ -65,7 +65,12 @@ from scopeaudit.catalog.model import Catalog
 from scopeaudit.catalog.routes import Router, _Node
 from scopeaudit.sql.regex import Flavour, encoded_literal
 from scopeaudit.sql.unicode import DIGITS
-from scopeaudit.usage.aggregate import _UUID_RE, UNMATCHED_PREFIX
+from scopeaudit.usage.aggregate import (
+    _UUID_RE,
+    OWN_CLASS_STATUSES,
+    UNMATCHED_PREFIX,
+    status_class,
+)
 
 _UUID = _UUID_RE.pattern  # the aggregator's, used with fullmatch: anchored here
 _SEG = "seg__"  # the lambda parameter over path segments
@@ -142,12 +147,12 @@ def normalised_path_expr(target: exp.Expr, dialect: str = "duckdb") -> exp.Expr:
 
 
 def status_class_expr(status: exp.Expr) -> exp.Expr:
-    """``status_class``: '401' and '403' apart, else by hundreds ('0xx' … '9xx'); '?' out
-    of 0..999 (the aggregator's marker; the readers refuse such statuses). Integer input."""
+    """``status_class``: each of OWN_CLASS_STATUSES apart, else by hundreds ('0xx' … '9xx');
+    '?' out of 0..999 (the aggregator's marker; the readers refuse such statuses). Integer
+    input."""
     whens: list[tuple[exp.Expr, exp.Expr]] = [
-        (exp.EQ(this=status, expression=exp.Literal.number(401)), lit("401")),
-        (exp.EQ(this=status, expression=exp.Literal.number(403)), lit("403")),
-    ]
+        (exp.EQ(this=status, expression=exp.Literal.number(own)), lit(status_class(own)))
+        for own in OWN_CLASS_STATUSES]
     for hundred in range(10):
         whens.append((exp.Between(this=status, low=exp.Literal.number(hundred * 100),
                                   high=exp.Literal.number(hundred * 100 + 99)),

@@ -21,6 +21,8 @@ from scopeaudit.usage.record import Record
 
 # Operation column for requests that match no operation: "~METHOD /shape".
 UNMATCHED_PREFIX = "~"
+# The shape's tail for a method's unmatched requests past MAX_SHAPES: a bucket of many paths.
+OVERFLOW_TAIL = " (other)"
 _UUID_RE = re.compile(
     r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 MAX_CLIENTS_PER_KEY = 200
@@ -29,14 +31,22 @@ MAX_TOKEN_LINES = 10
 _ROUTE_CACHE_LIMIT = 200_000
 
 
+# Statuses that are a class of their own; every other status is classed by its hundreds.
+# The one definition: the DuckDB engine's query and the warehouse SQL are written from it.
+# 401 and 403 are refusals, not use; 404 and 405 on a request that matches no operation and
+# falls under no known resource mean it reached no handler (see evidence.py).
+OWN_CLASS_STATUSES = (401, 403, 404, 405)
+
+
 def status_class(status: int) -> str:
-    """401 and 403 stand apart: they are refusals, not use. Everything else is by hundreds."""
-    if status == 401 or status == 403:
+    """The status's class: itself for OWN_CLASS_STATUSES, else its hundreds ("2xx")."""
+    if status in OWN_CLASS_STATUSES:
         return str(status)
     return f"{status // 100}xx"
 
 
 REFUSED = frozenset({"401", "403"})
+NO_HANDLER = frozenset({"404", "405"})
 _CLASS_OF_STATUS = tuple(status_class(s) for s in range(1000))
 
 
@@ -156,7 +166,7 @@ class Aggregator:
         shape = self._shape(method, match.path)
         if shape not in self.usage.shape_families:
             # the overflow bucket mixes paths: any scope could be needed there
-            overflow = shape.endswith(" (other)")
+            overflow = shape.endswith(OVERFLOW_TAIL)
             self.usage.shape_families[shape] = (None if overflow
                                                 else family_of(self._families, match.path))
         return shape, match.kind is MatchKind.INVALID
@@ -166,7 +176,7 @@ class Aggregator:
         if shape not in self._shapes:
             if len(self._shapes) >= MAX_SHAPES:
                 self.usage.shapes_overflow += 1
-                return UNMATCHED_PREFIX + method + " (other)"
+                return UNMATCHED_PREFIX + method + OVERFLOW_TAIL
             self._shapes.add(shape)
         return shape
 

@@ -10,9 +10,16 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from dataclasses import dataclass
 
 from scopeaudit.model import Key
-from scopeaudit.secrets import SECRET_PARAM_NAME, SECRET_PARAM_WORDS, TOKEN_RE, fingerprint
+from scopeaudit.secrets import (
+    SECRET_PARAM_NAME,
+    SECRET_PARAM_WORDS,
+    TOKEN_FIXED_PARTS,
+    TOKEN_RE,
+    fingerprint,
+)
 
 _SHA_RE = re.compile(r"sha256:([0-9a-fA-F]{64})")
 # Query parameters that carry credentials (the one list, in scopeaudit.secrets): their values
@@ -22,6 +29,74 @@ _CACHE_LIMIT = 100_000
 # Authorization schemes other than Bearer whose credentials must not become a key label.
 _OTHER_SCHEMES = frozenset({"token", "apikey", "api-key", "key", "digest", "hmac", "signature",
                             "negotiate", "ntlm", "aws4-hmac-sha256"})
+
+
+def catch_all_prefix(prefix: str) -> bool:
+    """Whether a ``prefix`` matcher is no longer than the fixed part every token shares
+    (``sk_live``, ``sk_live_``): it would match every token of that kind, so it is never used
+    to match (lint reports it: SA213)."""
+    return any(fixed.startswith(prefix) for fixed in TOKEN_FIXED_PARTS)
+
+
+@dataclass(frozen=True)
+class MatcherGroup:
+    """Key definitions that one matcher value names alike (two keys with one ``last4``, one
+    ``name``, one ``prefix`` or one ``sha256``). A logged identity matching it is attributed
+    to the group, under ``label``; the evidence splits the group's requests among its keys
+    by their dates (evidence.py)."""
+
+    label: str
+    matcher: str  # "sha256" | "name" | "prefix" | "last4"
+    value: str  # as shown in findings (a fingerprint cut to 16 hex digits)
+    keys: tuple[Key, ...]
+
+    @property
+    def described(self) -> str:
+        return f"{self.matcher} {self.value!r}"
+
+
+@dataclass(frozen=True)
+class KeyMatchers:
+    """How logged identities map to key ids, from the key definitions: each matcher value to
+    the id of the one key it names, or to the label of the group of keys it names alike.
+    The one definition the reader (KeyResolver) and the warehouse SQL (sql/identity.py) both
+    match with."""
+
+    by_sha: dict[str, str]
+    by_name: dict[str, str]
+    prefixes: tuple[tuple[str, str], ...]  # longest first; catch-all prefixes left out
+    by_last4: dict[str, str]
+    groups: dict[str, MatcherGroup]  # label -> group
+
+
+def key_matchers(keys: tuple[Key, ...]) -> KeyMatchers:
+    groups: dict[str, MatcherGroup] = {}
+
+    def table(matcher: str, pairs: list[tuple[str, Key]]) -> dict[str, str]:
+        named: dict[str, list[Key]] = {}
+        for value, key in pairs:
+            named.setdefault(value, []).append(key)
+        out: dict[str, str] = {}
+        for value, found in named.items():
+            if len({k.id for k in found}) == 1:  # one key (or one id defined twice: SA209)
+                out[value] = found[0].id
+                continue
+            shown = value[:16] if matcher == "sha256" else value
+            label = f"ambiguous:{matcher}:{shown}"
+            first = {k.id: k for k in reversed(found)}  # an id defined twice: its first
+            groups[label] = MatcherGroup(label, matcher, shown,
+                                         tuple(k for k in found if first[k.id] is k))
+            out[value] = label
+        return out
+
+    by_sha = table("sha256", [(k.sha256, k) for k in keys if k.sha256])
+    by_name = table("name", [(k.name, k) for k in keys if k.name])
+    by_prefix = table("prefix", [(k.prefix, k) for k in keys
+                                 if k.prefix is not None and not catch_all_prefix(k.prefix)])
+    by_last4 = table("last4", [(k.last4, k) for k in keys if k.last4])
+    # Longest prefix first, so "sk_live_ab12" wins over "sk_live_ab".
+    prefixes = tuple(sorted(by_prefix.items(), key=lambda p: (-len(p[0]), p[0])))
+    return KeyMatchers(by_sha, by_name, prefixes, by_last4, groups)
 
 
 def _may_hold_secret_param(target: str) -> bool:
@@ -36,21 +111,14 @@ class KeyResolver:
     (or as ``sha256:<16 hex>`` for a token), so unknown keys can still be reported."""
 
     def __init__(self, keys: tuple[Key, ...]) -> None:
+        matchers = key_matchers(keys)
         self.ids = {k.id for k in keys}
-        self._by_sha = {k.sha256: k.id for k in keys if k.sha256}
-        self._by_name: dict[str, str] = {}
-        for k in keys:
-            if k.name:
-                self._by_name.setdefault(k.name, k.id)
-        # Longest prefix first, so "sk_live_ab12" wins over "sk_live_ab".
-        self._prefixes = sorted(((k.prefix, k.id) for k in keys if k.prefix),
-                                key=lambda p: len(p[0]), reverse=True)
-        last4: dict[str, list[str]] = {}
-        for k in keys:
-            if k.last4:
-                last4.setdefault(k.last4, []).append(k.id)
-        # An ambiguous last4 identifies nothing.
-        self._by_last4 = {v: ids[0] for v, ids in last4.items() if len(ids) == 1}
+        # a group's label is a resolved identity too (the warehouse query writes it)
+        self._groups = frozenset(matchers.groups)
+        self._by_sha = matchers.by_sha
+        self._by_name = matchers.by_name
+        self._prefixes = matchers.prefixes
+        self._by_last4 = matchers.by_last4
         self._cache: dict[str, str] = {}
 
     def resolve(self, raw: object) -> tuple[str | None, bool]:
@@ -133,7 +201,7 @@ class KeyResolver:
         return f"sha256:{digest[:16]}"
 
     def _plain(self, value: str) -> str:
-        if value in self.ids:
+        if value in self.ids or value in self._groups:
             return value
         sha = _SHA_RE.fullmatch(value)
         if sha is not None:
