@@ -68,7 +68,7 @@ class KeyFacts:
 @dataclass
 class GroupFacts:
     """What the window holds of the requests matched by a matcher value several key
-    definitions share (SA304)."""
+    definitions share (SA305)."""
 
     group: MatcherGroup
     requests: int = 0  # every status

@@ -598,7 +598,7 @@ def test_ambiguous_matchers_split_alike(tmp_path: Path) -> None:
     doc, _ = both_engines(keys, [log], tmp_path)
     report = json.loads(doc)
     rules = {f["rule"] for f in report["findings"]}
-    assert {"SA304", "SA213", "SA303"} <= rules
+    assert {"SA305", "SA213", "SA303"} <= rules
     same_aggregates(keys, log)
 
 

@@ -209,7 +209,7 @@ def test_a_token_two_definitions_match_is_both_keys_use(matcher: str, token: str
         a.confidence["sites:read"].basis
     assert findings(audit, "SA102") == []
     assert {f.key for f in findings(audit, "SA108")} == {"key_a", "key_b"}
-    (f,) = findings(audit, "SA304")
+    (f,) = findings(audit, "SA305")
     assert f.severity.value == "medium" and (f.location.line, f.key) == (2, "key_a")
     assert "'key_a' (keys.yaml:2)" in f.message and "'key_b' (keys.yaml:8)" in f.message
     assert f.evidence is not None
@@ -250,7 +250,7 @@ def test_a_shared_name_is_split_by_the_keys_dates() -> None:
     assert new.remove == ("users:read",) and new.confidence["users:read"].level == "low"
     assert findings(audit, "SA102") == [] and findings(audit, "SA101") == []
     assert findings(audit, "SA105") == []  # the shared 401s are nobody's in particular
-    (f,) = findings(audit, "SA304")
+    (f,) = findings(audit, "SA305")
     assert f.evidence is not None
     assert (f.evidence["requests"], f.evidence["shared"], f.evidence["shared_refused"]) == (
         95, 11, 5)
@@ -272,7 +272,7 @@ def test_dates_that_tell_every_request_apart_leave_no_shared_use() -> None:
     # observed from day 31: 59 days, so medium, and not capped
     assert new.confidence["users:read"].level == "medium"
     assert "capped at low" not in new.confidence["users:read"].basis
-    (f,) = findings(audit, "SA304")
+    (f,) = findings(audit, "SA305")
     assert f.severity.value == "low" and f.evidence is not None and f.evidence["shared"] == 0
 
 
@@ -360,7 +360,7 @@ def test_status_class_sets_404_and_405_apart_everywhere() -> None:
 
 
 @pytest.mark.parametrize(("rule", "name"), [("SA213", "catch-all-prefix"),
-                                            ("SA304", "ambiguous-key-match")])
+                                            ("SA305", "ambiguous-key-match")])
 def test_the_new_rules_are_explained(rule: str, name: str) -> None:
     from click.testing import CliRunner
 

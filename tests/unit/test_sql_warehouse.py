@@ -490,4 +490,4 @@ def test_warehouse_result_keeps_an_unmatched_request_to_its_resource(tmp_path: P
     assert states["k"] == {"issues:read": "used", "issues:write": "unknown",
                            "sites:read": "unused"}
     assert states["l1"] == {"users:read": "unknown"} and states["l2"] == {"logs:read": "unused"}
-    assert {f["rule"] for f in direct["findings"]} >= {"SA302", "SA304"}
+    assert {f["rule"] for f in direct["findings"]} >= {"SA302", "SA305"}

@@ -322,7 +322,7 @@ _USAGE_RULES = (
         LOGS,
     ),
     Rule(
-        "SA304", "ambiguous-key-match", Severity.MEDIUM,
+        "SA305", "ambiguous-key-match", Severity.MEDIUM,
         "Requests matched several key definitions alike (a shared `last4`, `name`, `prefix` or "
         "`sha256`); medium while some could be any of theirs, low when dates told them apart.",
         "Groups the requests whose logged identity matches one matcher value that several "

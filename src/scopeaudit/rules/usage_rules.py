@@ -169,7 +169,7 @@ def log_rules(usage: Usage, unknown: dict[str, _Tally], keys_source: str) -> Ite
 
 
 def ambiguity_rules(groups: list[GroupFacts]) -> Iterator[Finding]:
-    """SA304: requests that matched a matcher value several definitions share."""
+    """SA305: requests that matched a matcher value several definitions share."""
     for gf in groups:
         keys = gf.group.keys
         named = ", ".join(f"{k.id!r} ({k.location})" for k in keys)
@@ -181,7 +181,7 @@ def ambiguity_rules(groups: list[GroupFacts]) -> Iterator[Finding]:
             (refused, "refused requests (401/403) could be any of theirs"),
             (dated, "were told apart by the keys' created and expires dates")) if n]
         yield make_finding(
-            "SA304", f"{gf.requests} requests in the window match {len(keys)} key definitions "
+            "SA305", f"{gf.requests} requests in the window match {len(keys)} key definitions "
             f"alike by {gf.group.described}: {named}; {'; '.join(outcome)}", keys[0].location,
             key=keys[0].id, severity=Severity.MEDIUM if gf.shared else Severity.LOW,
             discriminator=f"{gf.group.matcher}:{gf.group.value}",
