@@ -91,7 +91,7 @@ def key_rules(facts: KeyFacts, catalog: Catalog, settings: UsageSettings) -> Ite
                       "last": _date(facts.unauthorized_last)},
         )
     # SA106: one key, many clients
-    if facts.all_clients >= settings.shared_key_clients:
+    if facts.all_clients.at_least >= settings.shared_key_clients:
         yield make_finding(
             "SA106", f"key {key.id!r} is used by {facts.all_clients} distinct clients",
             key.location, key=key.id,
