@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from scopeaudit.catalog.model import Catalog, Operation
 from scopeaudit.model import (
+    ClientCount,
     ClientSummary,
     ConfidencePolicy,
     Key,
@@ -28,7 +29,6 @@ from scopeaudit.model import (
     Window,
 )
 from scopeaudit.usage.aggregate import UNMATCHED_PREFIX, Usage, unlisted_between
-from scopeaudit.usage.clients import ClientCount
 from scopeaudit.window import day_date, day_number, epoch_date
 
 USED, UNUSED, UNKNOWN, DENIED = "used", "unused", "unknown", "denied"
@@ -45,7 +45,6 @@ class KeyFacts:
     denials: dict[str, tuple[int, tuple[str, ...]]]  # operation -> (403s, scopes it needs)
     unauthorized_first: float | None
     unauthorized_last: float | None
-    all_clients: ClientCount  # distinct clients in the window (before the display cut)
 
 
 @dataclass
@@ -249,10 +248,11 @@ def build_evidence(keys: tuple[Key, ...], catalog: Catalog, usage: Usage, window
             ),
             operations=tuple(sorted(t.ops.items(), key=lambda o: (-o[1], o[0]))),
             unmatched=tuple(sorted(t.unmatched.items(), key=lambda o: (-o[1], o[0]))),
+            client_count=ClientCount(len(in_window), unlisted_between(
+                usage, key.id, _day_start(lo), _day_start(hi + 1))),
         )
-        more = unlisted_between(usage, key.id, _day_start(lo), _day_start(hi + 1))
         facts.append(KeyFacts(key, verdict, dict(scope_days), denied_needs, t.unauth_first,
-                              t.unauth_last, ClientCount(len(in_window), more)))
+                              t.unauth_last))
         # Replay: would each accepted request still be allowed with the recommended set?
         rec_set = frozenset(recommended)
         for op_id, per_day in accepted_by_op_day.get(key.id, {}).items():

@@ -23,11 +23,11 @@ from scopeaudit.cli import main
 from scopeaudit.diagnostics import Diagnostics
 from scopeaudit.engine import duckdb_available
 from scopeaudit.inventory import KeysFormat, parse_inventory
-from scopeaudit.model import Audit, Finding
+from scopeaudit.model import Audit, ClientCount, Finding
 from scopeaudit.rules.inventory_rules import LintSettings
 from scopeaudit.rules.usage_rules import UsageSettings
 from scopeaudit.usage.aggregate import MAX_CLIENTS_PER_KEY, Aggregator, merge_usage
-from scopeaudit.usage.clients import ClientCount, client_id, network_of, without_port
+from scopeaudit.usage.clients import client_id, network_of, without_port
 from scopeaudit.usage.record import InputStats, Record
 
 CATALOG = load_builtin()
@@ -249,21 +249,42 @@ def run(args: list[str]) -> int:
     return int(exc.value.code or 0)
 
 
-@pytest.mark.parametrize("fmt", ["table", "markdown", "html", "json", "sarif", "csv"])
-def test_more_than_200_in_every_output_format(tmp_path: Path, fmt: str) -> None:
+def report(tmp_path: Path, fmt: str, clients: int) -> str:
+    """The report of one key used from ``clients`` distinct IPv6 networks."""
     keys = tmp_path / "keys.yaml"
     keys.write_text(dedent(KEYS))
     logs = tmp_path / "logs.jsonl"
     logs.write_text("".join(json.dumps({
         "ts": f"2026-11-20T10:{i // 60:02d}:{i % 60:02d}Z", "key_id": "k", "method": "GET",
         "path": "/v1/issues", "status": 200, "user_agent": "app/1",
-        "ip": f"[2001:db8:{i}::1]:443"}) + "\n" for i in range(230)))
+        "ip": f"[2001:db8:{i}::1]:443"}) + "\n" for i in range(clients)))
     out = tmp_path / f"report.{fmt}"
     run(["audit", "--keys", str(keys), "--logs", str(logs), "--format", fmt,
          "--no-timestamp", "--as-of", "2026-11-27", "--fail-on", "never", "-o", str(out)])
-    text = out.read_text("utf-8")
+    return out.read_text("utf-8")
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "html", "json", "sarif", "csv"])
+def test_more_than_200_in_every_output_format(tmp_path: Path, fmt: str) -> None:
+    text = report(tmp_path, fmt, 230)
     assert "used by more than 200 distinct clients" in text
     assert "used by 200 distinct" not in text
+    if fmt == "markdown":  # the key's section: the count, then the first 10 and the rest
+        assert "**Clients:** more than 200: app/1 @ 2001:db8:" in text
+        assert "; and more than 190 more" in text
+    if fmt == "html":  # the key's card: the count, then the 20 busiest
+        assert "<h4>Clients (more than 200)</h4>" in text
+        assert "The 20 with the most requests:" in text
+
+
+def test_clients_shown_are_counted_all(tmp_path: Path) -> None:
+    # 25 clients, 20 listed in a key's card and 10 in its Markdown section: each says 25
+    markdown = report(tmp_path, "markdown", 25)
+    assert "**Clients:** 25: " in markdown and "; and 15 more" in markdown
+    html = report(tmp_path, "html", 25)
+    assert "<h4>Clients (25)</h4>" in html and "The 20 with the most requests:" in html
+    three = report(tmp_path, "html", 3)
+    assert "<h4>Clients (3)</h4>" in three and "with the most requests" not in three
 
 
 def test_nginx_dual_stack_addresses_are_ipv4_clients(tmp_path: Path) -> None:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
 
 UA_CHARS = 120  # a client's user agent is its first 120 characters
 
@@ -82,19 +81,3 @@ def client_name(agent: str, network: str) -> str:
 def client_id(ua: str | None, ip: str | None) -> str:
     """The client of a request with this user agent and address."""
     return client_name((ua or "-")[:UA_CHARS], network_of(ip))
-
-
-@dataclass(frozen=True)
-class ClientCount:
-    """How many distinct clients a key had: ``listed`` exactly, or more than that when
-    ``more`` (requests came from clients past the bound of a key's client list)."""
-
-    listed: int
-    more: bool = False
-
-    @property
-    def at_least(self) -> int:
-        return self.listed + 1 if self.more else self.listed
-
-    def __str__(self) -> str:
-        return f"more than {self.listed}" if self.more else str(self.listed)
