@@ -368,8 +368,11 @@ def merge_usage(parts: list[Usage]) -> Usage:
     first-seen locations and token lines keep the earliest units' first. One exception, past
     the bound of MAX_CLIENTS_PER_KEY clients: a later unit that met a client only after its
     own bound counted that client's requests as overflow, so a client an earlier unit listed
-    gets fewer of them than one pass would give it (the key's total is the same). Exact would
-    need every unit to keep every client, which is what the bound exists to prevent.
+    gets fewer of them than one pass would give it (the key's total is the same), and the
+    overflow's first and last times (which say whether clients past the bound were seen in a
+    period: unlisted_between) include those requests. Such a unit met more than
+    MAX_CLIENTS_PER_KEY clients of the key itself. Exact would need every unit to keep every
+    client, which is what the bound exists to prevent.
     """
     if not parts:
         return Usage({}, {}, {}, {}, {}, {})
