@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 from scopeaudit.catalog.model import Catalog, Operation
 from scopeaudit.model import (
+    ClientCount,
     ClientSummary,
     ConfidencePolicy,
     Key,
@@ -41,6 +42,7 @@ from scopeaudit.usage.aggregate import (
     UNMATCHED_PREFIX,
     Cell,
     Usage,
+    unlisted_between,
 )
 from scopeaudit.usage.identity import MatcherGroup, key_matchers
 from scopeaudit.window import day_date, day_number, epoch_date
@@ -59,7 +61,6 @@ class KeyFacts:
     denials: dict[str, tuple[int, tuple[str, ...]]]  # operation -> (403s, scopes it needs)
     unauthorized_first: float | None
     unauthorized_last: float | None
-    all_clients: int  # distinct clients in the window (before the display cut)
     # accepted requests in the window that may be this key's or another's: they matched a
     # matcher value several definitions share (usage.identity.MatcherGroup)
     shared: int = 0
@@ -377,10 +378,11 @@ def build_evidence(keys: tuple[Key, ...], catalog: Catalog, usage: Usage, window
             unmatched=tuple(sorted(((op[len(UNMATCHED_PREFIX):], n)
                                     for op, n in t.unmatched.items()),
                                    key=lambda o: (-o[1], o[0]))),
+            client_count=ClientCount(len(in_window), unlisted_between(
+                usage, key.id, _day_start(lo), _day_start(hi + 1))),
         )
         facts.append(KeyFacts(key, verdict, dict(scope_days), denied_needs, t.unauth_first,
-                              t.unauth_last, len(in_window),
-                              share.accepted if share is not None else 0))
+                              t.unauth_last, share.accepted if share is not None else 0))
         # Replay: would each accepted request still be allowed with the recommended set?
         rec_set = frozenset(recommended)
         held[key.id] = (granted, rec_set)

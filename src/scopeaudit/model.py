@@ -264,6 +264,22 @@ class ClientSummary:
 
 
 @dataclass(frozen=True)
+class ClientCount:
+    """How many distinct clients a key had: ``listed`` exactly, or more than that when
+    ``more`` (requests came from clients past the bound of a key's client list)."""
+
+    listed: int
+    more: bool = False
+
+    @property
+    def at_least(self) -> int:
+        return self.listed + 1 if self.more else self.listed
+
+    def __str__(self) -> str:
+        return f"more than {self.listed}" if self.more else str(self.listed)
+
+
+@dataclass(frozen=True)
 class KeyVerdict:
     """What the evidence says of one defined key inside the window."""
 
@@ -282,6 +298,14 @@ class KeyVerdict:
     clients: tuple[ClientSummary, ...]
     operations: tuple[tuple[str, int], ...]  # accepted requests per operation
     unmatched: tuple[tuple[str, int], ...]  # accepted requests per unmatched shape
+    # distinct clients in the window, of which ``clients`` shows the busiest (None: as many
+    # as it shows)
+    client_count: ClientCount | None = None
+
+    @property
+    def clients_total(self) -> ClientCount:
+        return self.client_count if self.client_count is not None \
+            else ClientCount(len(self.clients))
 
     @property
     def deferred(self) -> tuple[str, ...]:

@@ -299,7 +299,9 @@ def flat(n: int, seed: int) -> bytes:
             "ua": rng.choice(["a/1", "b/2", "c/3", "x" * 130, None, 5, "-", "Mözilla — 5",
                               "é" * 125]),
             "ip": rng.choice([f"192.0.2.{rng.randrange(5)}", "2001:db8::1", "010.1.1.1",
-                              "fe80::1%eth0", "garbage", f"198.51.{i % 300}.7"]),
+                              "fe80::1%eth0", "garbage", f"198.51.{i % 300}.7",
+                              f"::ffff:198.51.{i % 300}.7", f"192.0.2.{i % 7}:{i}",
+                              f"[2001:db8::{i % 50:x}]:443"]),
         }
         if r < 0.05:
             record["count"] = rng.choice([1, 3, "4", 0, -1, "x"])
@@ -367,7 +369,31 @@ def csv_flat(n: int, seed: int) -> bytes:
     return ("\n".join(rows) + "\n").encode()
 
 
+# Repeated slashes (routed as one, with query strings) and client addresses in every form
+# the readers take (usage/clients.py), plain lines all: read in SQL by the DuckDB engine.
+SLASHED_PATHS = ["//v1/issues", "/v1//issues", "/v1/issues//", "///v1///issues///?limit=5",
+                 "/v1//issues//42?x=//y", "//v1/sites/7//", "/v1//nothing//42//", "//",
+                 "/v1/%2F%2Fissues", "//v1//issues/3f2b8c1e-1111-2222-3333-444455556666"]
+ADDRESS_FORMS = ["198.51.100.7", "::ffff:198.51.100.7", "::FFFF:c633:6407",
+                 "::FFFF:198.51.100.9", "198.51.100.20:41234", "[::ffff:198.51.100.7]:8080",
+                 "[198.51.100.7]:80", "[2001:db8::1]:443", "[2001:db8::2]", "2001:db8::1",
+                 "fe80::1%eth0", "[fe80::1%eth0]:443", "garbage", "198.51.100.7:",
+                 "::ffff:198.51.100.7:80", "01.2.3.4:80", " 198.51.100.7 ", ""]
+
+
+def slashes_and_addresses() -> bytes:
+    return b"".join(json.dumps({
+        "ts": f"2026-11-{1 + i % 9:02d}T10:00:{i % 60:02d}Z", "key_id": ("k1", "k2")[i % 2],
+        "method": ("GET", "PATCH", "HEAD")[i % 3], "path": SLASHED_PATHS[i % len(SLASHED_PATHS)],
+        "status": 200, "ua": ("a/1", "b/2")[i // 7 % 2],
+        "ip": ADDRESS_FORMS[i % len(ADDRESS_FORMS)]}).encode() + b"\n" for i in range(400))
+
+
 FIXTURES: list[tuple[str, bytes, tuple[str, ...]]] = [
+    ("slashes-and-addresses.jsonl", slashes_and_addresses(), ()),
+    ("slashes-and-addresses.csv", b"time,key_id,method,path,status,user_agent,ip\n" + b"".join(
+        f"2026-11-0{1 + i % 9}T10:00:{i % 60:02d}Z,k1,GET,{SLASHED_PATHS[i % 10]},200,a/1,"
+        f"{ADDRESS_FORMS[i % len(ADDRESS_FORMS)]}\n".encode() for i in range(200)), ()),
     ("stamps.jsonl", stamps(), ()),
     ("iso-edges.jsonl", iso_edges(), ()),
     # one key for two fields: the key id is the user agent, which may hold a credential
@@ -472,7 +498,7 @@ PLAIN_CSV = b"time,key_id,method,path,status,user_agent,ip\n" + b"".join(
 
 
 @pytest.mark.parametrize("name", ["iso-edges.jsonl", "huge-counts.jsonl", "members.jsonl.gz",
-                                  "plain.csv"])
+                                  "plain.csv", "slashes-and-addresses.jsonl"])
 def test_fixtures_read_in_sql(tmp_path: Path, name: str,
                               monkeypatch: pytest.MonkeyPatch) -> None:
     """The parity above would hold trivially if these inputs fell back to the streaming
@@ -657,6 +683,7 @@ _PATHS = st.one_of(
               st.one_of(st.integers(0, 10**12).map(str),
                         st.uuids().map(str), st.text("abc123-_%", min_size=1, max_size=8)),
               st.sampled_from(["", "?page=2", "?api_key=x&y=1", "/comments", "/"])),
+    st.sampled_from(SLASHED_PATHS),
 )
 _RECORDS = st.fixed_dictionaries(
     {"ts": _TIMES,
@@ -668,8 +695,8 @@ _RECORDS = st.fixed_dictionaries(
      "status": st.one_of(st.sampled_from([200, 201, 401, 403, 404, 500, "204", 302]),
                          _SCALARS),
      "ua": st.one_of(st.sampled_from(["a/1", "b/2"]), _SCALARS),
-     "ip": st.one_of(st.sampled_from(["192.0.2.1", "192.0.2.200", "2001:db8::5", "1.2.3"]),
-                     _SCALARS)},
+     "ip": st.one_of(st.sampled_from(["192.0.2.1", "192.0.2.200", "2001:db8::5", "1.2.3",
+                                      *ADDRESS_FORMS]), _SCALARS)},
     optional={"count": st.one_of(st.integers(-1, 5), st.sampled_from(["2", "x"]))})
 _LINES = st.one_of(
     _RECORDS.map(lambda r: json.dumps(r, separators=(",", ":"))),
@@ -818,3 +845,34 @@ def test_bounded_caches_change_no_result(tmp_path: Path, monkeypatch: pytest.Mon
     b.write_bytes(csv_flat(1500, 22))
     both_engines(write_keys(tmp_path), [a, b], tmp_path)
     assert sizes and max(sizes) <= 3
+
+
+def test_repeated_slashes_and_address_forms_judged_alike(tmp_path: Path) -> None:
+    """Repeated slashes route as one (nginx's merge_slashes), a client's address is read
+    without its port and brackets, an IPv4-mapped one as IPv4: the same verdicts from both
+    engines, worked out by hand."""
+    rows = [("k1", "GET", "//v1/issues?limit=5", "a/1", "::ffff:198.51.100.7"),
+            ("k1", "PATCH", "/v1//issues//42//", "a/1", "198.51.100.20:41234"),
+            ("k2", "GET", "/v1/sites//7", "b/1", "[2001:db8::1]:443"),
+            ("k2", "GET", "//v1/sites", "b/1", "2001:db8::2")]
+    log = tmp_path / "slashes.jsonl"
+    log.write_text("".join(json.dumps(
+        {"ts": f"2026-11-02T10:00:0{i}Z", "key_id": k, "method": m, "path": p, "status": 200,
+         "ua": ua, "ip": ip}) + "\n" for i, (k, m, p, ua, ip) in enumerate(rows)))
+    doc, _ = both_engines(write_keys(tmp_path), [log], tmp_path)
+    keys = {k["id"]: k for k in json.loads(doc)["keys"]}
+    assert keys["k1"]["scopes"] == {"issues:read": "used", "issues:write": "used"}
+    assert keys["k2"]["scopes"] == {"sites:read": "used"}
+    assert [(c["client"], c["requests"]) for c in keys["k1"]["clients"]] == [
+        ("a/1 @ 198.51.100.0/24", 2)]
+    assert [(c["client"], c["requests"]) for c in keys["k2"]["clients"]] == [
+        ("b/1 @ 2001:db8::/64", 2)]
+    assert keys["k1"]["unmatched"] == keys["k2"]["unmatched"] == []
+
+
+def test_more_clients_than_the_bound_say_so_in_both_engines(tmp_path: Path) -> None:
+    log = tmp_path / "many.jsonl"
+    log.write_bytes(many_clients())
+    doc, _ = both_engines(write_keys(tmp_path), [log], tmp_path)
+    (finding,) = [f for f in json.loads(doc)["findings"] if f["rule"] == "SA106"]
+    assert finding["message"] == "key 'k1' is used by more than 200 distinct clients"

@@ -314,6 +314,7 @@ def _hostile_audit(audit: Audit, s: str) -> Audit:
             undeclared=(s,),
             first_seen=s, last_seen=s,
             clients=(ClientSummary(s + " @ 192.0.2.0/24", 5, (), s, s), *first.clients),
+            client_count=None,  # as many as it lists, the hostile one too
             unmatched=((s, 3),)), *verdicts[1:])
     findings = sorted_findings([
         dataclasses.replace(f, key=s, scope=s, message=s, location=Location(s, 3))

@@ -185,7 +185,8 @@ def test_hand_made_edge_cases() -> None:
                "/v1/issues/export/csv", "/v1/issues/export/pdf", "/v1/files", "/v1/files/",
                "/v1/files/1", "/v1/files/1/2", "/v1/files//", "/api/v2/v1/issues/3",
                "/api/v1/issues/3", "/api/v2", "/api", "/", "/v1/2/items", "/v1/%32/items",
-               "/api/v2/v1/2/items", "/v1%2Fissues/3", "/x", "//x"]
+               "/api/v2/v1/2/items", "/v1%2Fissues/3", "/x", "//x", "//api//v2//v1/issues//3//",
+               "/api//v1/files//", "//v1/issues/export//csv"]
     pairs = [(m, t) for t in targets for m in ("GET", "HEAD", "PATCH", "POST", "OPTIONS")]
     assert_same(cat, pairs)
 
@@ -201,10 +202,38 @@ def test_undecodable_escapes_stay_raw_in_the_shape(builtin: Catalog) -> None:
     assert expected(builtin, "GET", "/v1/nope/%FF")[0] == "~GET /v1/nope/\ufffd"
 
 
+# Repeated slashes route as one (nginx's merge_slashes): at the start, in the middle, at the
+# end, with query strings and fragments, after a scheme and host; the expected operations
+# worked out by hand from the built-in catalog.
+REPEATED_SLASHES = [
+    ("GET", "//v1/issues", "issues.list"),
+    ("GET", "/v1//issues", "issues.list"),
+    ("GET", "/v1/issues//", "issues.list"),
+    ("GET", "///v1///issues///?limit=5", "issues.list"),
+    ("GET", "/v1//issues//42?x=//y", "issues.get"),
+    ("PATCH", "//v1/issues/42//#frag", "issues.update"),
+    ("HEAD", "https://api.insp.ac//v1//sites/7", "sites.get"),
+    ("GET", "/v1//schedules//a//b", "schedules.read"),
+    ("GET", "//v1//nothing//42//", "~GET /v1/nothing/{id}"),
+    ("GET", "//", "~GET /"),
+    ("OPTIONS", "//v1//issues", None),
+    # escaped slashes are none: one segment "%2F%2Fissues", an identifier by its shape
+    ("GET", "/v1/%2F%2Fissues", "~GET /v1/{id}"),
+]
+
+
+def test_repeated_slashes_route_as_one(builtin: Catalog) -> None:
+    pairs = [(m, t) for m, t, _ in REPEATED_SLASHES]
+    assert assert_same(builtin, pairs) == len(pairs)
+    assert assert_same(builtin, pairs, two_stage=True) == len(pairs)
+    assert [op for op, _ in sql_results(builtin, pairs)] == [
+        want for _, _, want in REPEATED_SLASHES]
+
+
 _SEGMENT = st.one_of(
-    st.sampled_from(["v1", "issues", "users", "schedules", "42", "export", "", "%2F", "%69",
-                     "a%2Fb", "{x}", "\u00e9", "sk_live_abcdefghijklmnop12", "x?y", "x#y",
-                     " ", "%25", "abc123def456", "\u0661\u0662"]),
+    st.sampled_from(["/", "//", "v1", "issues", "users", "schedules", "42", "export", "",
+                     "%2F", "%69", "a%2Fb", "{x}", "\u00e9", "sk_live_abcdefghijklmnop12", "x?y",
+                     "x#y", " ", "%25", "abc123def456", "\u0661\u0662"]),
     st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\x00"), max_size=8),
 )
 

@@ -18,6 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlglot import exp
 
 pytest.importorskip("duckdb", reason="the warehouse queries run in DuckDB: install the "
                                      "test extra (or scopeaudit[duckdb])")
@@ -351,14 +354,17 @@ def _comparable(report: dict[str, Any]) -> dict[str, Any]:
             "coverage": coverage, "replay": report["replay"], "usage": report.get("usage")}
 
 
-@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
-def test_warehouse_result_audits_like_the_raw_rows(tmp_path: Path, fmt: str) -> None:
+def _round_trip(tmp_path: Path, fmt: str, raw_rows: list[tuple[Any, ...]]
+                ) -> tuple[dict[str, Any], dict[str, Any], Path]:
+    """(the audit of the raw rows, the audit of the warehouse query's result saved as
+    ``fmt``, the result's path)."""
     keys = tmp_path / "keys.yaml"
     keys.write_text(KEYS.format(sha=fingerprint(TOKEN)), "utf-8")
     raw = tmp_path / "raw.jsonl"
     raw.write_text("".join(json.dumps(dict(zip(COLUMNS, row, strict=True))) + "\n"
-                           for row in ROWS), "utf-8")
+                           for row in raw_rows), "utf-8")
     con = duckdb.connect()
+    load(con, rows=raw_rows)
     rows = run_duckdb(query("duckdb", ts_type="iso"), con)
     names = ("ts", "key_id", "method", "path", "status", "user_agent", "ip", "count", "tokens")
     result = tmp_path / f"result.{fmt}"
@@ -375,6 +381,12 @@ def test_warehouse_result_audits_like_the_raw_rows(tmp_path: Path, fmt: str) -> 
                                   for row in rows), "utf-8")
     direct = _audit(tmp_path, keys, raw)
     via_sql = _audit(tmp_path, keys, result, "duckdb" if fmt == "parquet" else "auto")
+    return direct, via_sql, result
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
+def test_warehouse_result_audits_like_the_raw_rows(tmp_path: Path, fmt: str) -> None:
+    direct, via_sql, result = _round_trip(tmp_path, fmt, ROWS)
     assert _comparable(via_sql) == _comparable(direct)
     states = {k["id"]: k["scopes"] for k in direct["keys"]}
     # worked out by hand from ROWS: key_a read issues (200/204/404 count), was refused an
@@ -491,3 +503,74 @@ def test_warehouse_result_keeps_an_unmatched_request_to_its_resource(tmp_path: P
                            "sites:read": "unused"}
     assert states["l1"] == {"users:read": "unknown"} and states["l2"] == {"logs:read": "unused"}
     assert {f["rule"] for f in direct["findings"]} >= {"SA302", "SA305"}
+
+
+# --- repeated slashes and client addresses --------------------------------------------------
+
+# key_a's and key_b's requests with repeated slashes (routed as one) from clients logged in
+# every address form the readers take (usage/clients.py), spread over the same few networks
+SLASH_ROWS: list[tuple[Any, ...]] = [
+    (f"2026-11-0{1 + i % 4}T10:00:{i:02d}Z", ("key_a", "key_b")[i % 2],
+     ("GET", "PATCH", "GET")[i % 3], path, 200, ("a/1", "b/1")[i % 2], ip)
+    for i, (path, ip) in enumerate(zip(
+        ["//v1/issues", "/v1//schedules//x", "/v1/issues//42//", "///v1///issues///?limit=5",
+         "/v1//users/7?x=//y", "//v1/issues/42#f", "/v1/nothing//x//", "//", "/v1/issues//",
+         "https://api.insp.ac//v1//issues//42", "/v1/%2F%2Fissues", "//v1/issues"],
+        ["::ffff:198.51.100.7", "198.51.100.20:41234", "::FFFF:c633:6407",
+         "[::ffff:198.51.100.9]:8080", "[2001:db8::1]:443", "2001:db8::2", "[2001:db8::3]",
+         "garbage", "198.51.100.7:", "fe80::1%eth0", "[fe80::1%eth0]:443", "198.51.100.8"],
+        strict=True))]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
+def test_repeated_slashes_and_address_forms_audit_like_the_raw_rows(tmp_path: Path,
+                                                                     fmt: str) -> None:
+    direct, via_sql, _ = _round_trip(tmp_path, fmt, SLASH_ROWS)
+    assert _comparable(via_sql) == _comparable(direct)
+    keys = {k["id"]: k for k in direct["keys"]}
+    # worked out by hand: key_a listed issues (//v1/issues, /v1/issues//) and got one
+    # (/v1/issues//42//), from four networks: 198.51.100.0/24 (mapped, and mapped in hex),
+    # 2001:db8::/64 (with brackets, with and without a port), fe80::/64 (bracketed, with a
+    # zone and a port) and "?" (198.51.100.7: with an empty port is no address)
+    assert keys["key_a"]["scopes"]["issues:read"] == "used"
+    assert sorted(c["client"] for c in keys["key_a"]["clients"]) == [
+        "a/1 @ 198.51.100.0/24", "a/1 @ 2001:db8::/64", "a/1 @ ?", "a/1 @ fe80::/64"]
+
+
+def test_warehouse_rows_name_ipv4_networks_in_every_form() -> None:
+    con = duckdb.connect()
+    load(con, rows=[(f"2026-11-01T10:00:0{i}Z", f"k{i}", "GET", "/v1/issues", 200, "u", ip)
+                    for i, ip in enumerate(["198.51.100.7", "::ffff:198.51.100.7",
+                                            "198.51.100.20:41234", "[::FFFF:198.51.100.9]:80",
+                                            "[2001:db8::1]:443", "::FFFF:c633:6407"])])
+    got = {r[1]: r[6] for r in run_duckdb(query("duckdb", ts_type="iso"), con)}
+    # the IPv4 forms are their /24 network address, a bracketed IPv6 address loses its
+    # brackets and port, the hex form of a mapped address is left for the reader to read
+    assert got == {"k0": "198.51.100.0", "k1": "198.51.100.0", "k2": "198.51.100.0",
+                   "k3": "198.51.100.0", "k4": "2001:db8::1", "k5": "::FFFF:c633:6407"}
+
+
+_ADDRESSES = st.one_of(
+    st.sampled_from([ip for *_, ip in SLASH_ROWS]),
+    st.builds(lambda pre, a, b, post: f"{pre}198.51.{a}.{b}{post}",
+              st.sampled_from(["", "::ffff:", "::FFFF:", "[", "[::ffff:", "::", " x"]),
+              st.integers(0, 300), st.integers(0, 300),
+              st.sampled_from(["", ":80", "]", "]:443", ":", ":999999", "%1", ".5"])),
+    st.text("0123456789abcdefABCDEF:.[]%", min_size=1, max_size=24),
+    st.text(max_size=8),
+)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(_ADDRESSES, min_size=1, max_size=30))
+def test_client_ip_column_is_the_same_network(addresses: list[str]) -> None:
+    from scopeaudit.sql.warehouse import client_ip_expr
+    from scopeaudit.usage.clients import network_of
+
+    sql = client_ip_expr(exp.column("ip"), "duckdb").sql("duckdb")
+    con = duckdb.connect()
+    con.execute("CREATE TABLE a (i INTEGER, ip VARCHAR)")
+    con.executemany("INSERT INTO a VALUES (?, ?)", list(enumerate(addresses)))
+    rows = con.execute(f"SELECT i, {sql} FROM a ORDER BY i").fetchall()
+    for (_, handed_on), address in zip(rows, addresses, strict=True):
+        assert network_of(handed_on) == network_of(address), address

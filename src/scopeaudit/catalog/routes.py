@@ -3,7 +3,9 @@
 The rules, each with its own unit test:
 
 * scheme and host are stripped from an absolute target; so are the query and fragment;
-* one trailing slash is ignored (``/v1/issues/`` is ``/v1/issues``);
+* a run of slashes is one slash (``//v1//issues`` is ``/v1/issues``), as servers route it
+  (nginx's ``merge_slashes``, on by default); then one trailing slash is ignored
+  (``/v1/issues/`` and ``/v1/issues//`` are ``/v1/issues``);
 * each segment is percent-decoded once, after splitting, so ``%2F`` never becomes a separator;
 * literal segments beat templates (``/v1/issues/export`` before ``/v1/issues/{id}``), and a
   failed literal branch falls back to the template branch;
@@ -28,6 +30,10 @@ _ID_SEGMENT_RE = re.compile(
     r"(?=/|$)"
 )
 _ABSOLUTE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
+# A run of literal slashes, routed as one; the warehouse SQL uses this very pattern
+# (``%2F`` is no slash here: segments are decoded after the split).
+REPEATED_SLASHES = "//+"
+_REPEATED_SLASHES_RE = re.compile(REPEATED_SLASHES)
 
 
 class MatchKind(Enum):
@@ -45,7 +51,8 @@ class RouteMatch:
 
 
 def split_target(target: str) -> list[str] | None:
-    """Normalise a raw request target into decoded path segments, or None if it is no path."""
+    """Normalise a raw request target into decoded path segments, none of them empty, or None
+    if it is no path."""
     target = target.strip()
     absolute = _ABSOLUTE_RE.match(target)
     if absolute:
@@ -57,6 +64,8 @@ def split_target(target: str) -> list[str] | None:
             target = target[:cut]
     if not target.startswith("/"):
         return None
+    if "//" in target:
+        target = _REPEATED_SLASHES_RE.sub("/", target)
     if len(target) > 1 and target.endswith("/"):
         target = target[:-1]
     if target == "/":
@@ -179,7 +188,7 @@ class Router:
                 found = self._find(mixed_child, segs, i + 1, method)
                 if found is not None:
                     return found
-        if node.param is not None and seg != "":
+        if node.param is not None:  # (no segment is empty: split_target merges slashes)
             found = self._find(node.param, segs, i + 1, method)
             if found is not None:
                 return found

@@ -61,7 +61,6 @@ from scopeaudit.engine import key_list
 from scopeaudit.engine import parquet as parquet_rows
 from scopeaudit.engine.groups import Builder
 from scopeaudit.engine.plain import (
-    IPV4,
     Layout,
     before_end_sql,
     epoch_seconds_sql,
@@ -72,12 +71,8 @@ from scopeaudit.engine.plain import (
 )
 from scopeaudit.errors import InputError
 from scopeaudit.model import Key
-from scopeaudit.usage.aggregate import (
-    _ROUTE_CACHE_LIMIT,
-    OWN_CLASS_STATUSES,
-    Usage,
-    network_of,
-)
+from scopeaudit.usage.aggregate import _ROUTE_CACHE_LIMIT, OWN_CLASS_STATUSES, Usage
+from scopeaudit.usage.clients import IPV4, IPV4_FORMS, UA_CHARS, client_name, network_of
 from scopeaudit.usage.fields import FieldMap
 from scopeaudit.usage.identity import KeyResolver
 from scopeaudit.usage.inputs import GZIP_MAGIC, MAX_LINE
@@ -228,6 +223,16 @@ def route_key_sql(folds: bool) -> str:
             f"WHEN {fast} THEN regexp_replace(pth, '[0-9]+$', '0') ELSE {fold_all} END")
 
 
+def ipv4_prefix_sql(ip: str) -> str:
+    """SQL: the /24 prefix (``'192.0.2.'``) of an address in one of the IPv4 forms
+    network_of reads as that address (clients.IPV4_FORMS), else NULL. A bare canonical
+    address, by far the most common, is tested first with the cheaper pattern."""
+    return (f"CASE WHEN regexp_full_match({ip}, {sql_literal(IPV4)}) "
+            f"THEN regexp_replace({ip}, '[0-9]+$', '') "
+            f"WHEN regexp_full_match({ip}, {sql_literal(IPV4_FORMS)}) "
+            rf"THEN regexp_extract({ip}, '([0-9]+\.[0-9]+\.[0-9]+\.)', 1) END")
+
+
 def build_query(source_sql: str, layout: Layout, folds: bool) -> str:
     """The one query: every line classified; plain lines (the layout's regex matches, no
     token) grouped two ways (cells, clients); the rest listed with their numbers.
@@ -289,7 +294,7 @@ vals AS (
          split_part({value("path")}, '?', 1) AS pth,
          CAST({value("status")} AS INTEGER) AS st,
          coalesce(CAST({value("count")} AS BIGINT), 1) AS hits,
-         coalesce(substr({text("user_agent")}, 1, 120), '-') AS ua120, {text("ip")} AS ip
+         coalesce(substr({text("user_agent")}, 1, {UA_CHARS}), '-') AS ua120, {text("ip")} AS ip
   FROM (SELECT n, line, shaped, CASE WHEN shaped THEN {extract} FROM raw)
 ),
 rows AS (
@@ -331,19 +336,17 @@ def _grouped(rows: str, folds: bool) -> str:
     return f"""
 WITH {rows},
 keyed AS (
-  SELECT n, line, k, hits, ua120, ts, w,
-    -- the client's network: an IPv4 address's /24 prefix here ('192.0.2.'), any other
-    -- address raw for Python to judge (few: a key's clients are bounded)
-    CASE WHEN v4 THEN regexp_replace(ip, '[0-9]+$', '') END AS net,
-    CASE WHEN NOT v4 THEN ip END AS ip,
+  SELECT n, line, k, hits, ua120, ts, w, net,
+    CASE WHEN net IS NULL THEN ip END AS ip,
     CASE WHEN ts IS NOT NULL OR {before_end_sql("w")} THEN m0 END AS m,
     -- the status class as a number (a status of a class of its own, or the hundreds):
     -- named in Python
     CASE WHEN st IN ({_OWN_CLASSES}) THEN st ELSE st // 100 END AS cls,
     CAST(floor(w / 86400) AS BIGINT) AS d0,
     {route_key_sql(folds)} AS rk
-  FROM (SELECT *, coalesce(regexp_full_match(ip, {sql_literal(IPV4)}), false) AS v4
-        FROM rows)
+  -- the client's network: an IPv4 address's /24 prefix here ('192.0.2.'), any other
+  -- address raw for Python to judge (few: a key's clients are bounded)
+  FROM (SELECT *, {ipv4_prefix_sql("ip")} AS net FROM rows)
 ),
 days AS (
   SELECT k, m, rk, cls, hits, n,
@@ -711,8 +714,8 @@ def _assemble(cursors: list[duckdb.DuckDBPyConnection], ranges: list[tuple[int, 
             elif key is not None:
                 who = clients.get((a, net, ip))
                 if who is None:
-                    # network_of() of a canonical IPv4 address is its prefix and 0/24
-                    who = f"{a} @ {net}0/24" if net is not None else f"{a} @ {network_of(ip)}"
+                    # network_of() of an IPv4 form is its /24 prefix and 0/24
+                    who = client_name(a, f"{net}0/24" if net is not None else network_of(ip))
                     if len(clients) >= _ROUTE_CACHE_LIMIT:
                         clients.clear()
                     clients[(a, net, ip)] = who

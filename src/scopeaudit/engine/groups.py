@@ -28,11 +28,11 @@ from scopeaudit.usage.aggregate import (
     KeyLocation,
     Usage,
     listed_use,
-    network_of,
     note_token,
     route_cache_key,
     status_class,
 )
+from scopeaudit.usage.clients import client_id
 from scopeaudit.usage.record import Record
 
 RouteKey = tuple[str, str]  # (upper-case method, route-cache key of the path)
@@ -123,11 +123,7 @@ class Builder:
              high: float) -> None:
         if op is None:
             return  # a preflight is nobody's use
-        usage = self.usage
-        use = listed_use(usage, key, client)
-        if use is None:  # past the bound: counted, not listed
-            usage.clients_overflow[key] = usage.clients_overflow.get(key, 0) + hits
-            return
+        use = listed_use(self.usage, key, client)  # past the bound: the key's overflow
         use.hits += hits
         use.ops[op] = use.ops.get(op, 0) + hits
         if low < use.first:
@@ -147,7 +143,7 @@ class Builder:
                        int(when // 86400), hits, when, when, 1)
         if key is not None:
             # the operation the cell had: this record's own path decided it if it was new
-            self._use(key, f"{(ua or '-')[:120]} @ {network_of(ip)}", op, hits, when, when)
+            self._use(key, client_id(ua, ip), op, hits, when, when)
 
     def finish(self) -> Usage:
         usage = self.usage

@@ -22,6 +22,7 @@ from scopeaudit.engine.plain import (
     quote_ident,
     sql_literal,
 )
+from scopeaudit.usage.clients import UA_CHARS
 from scopeaudit.usage.fields import FieldMap
 from scopeaudit.usage.inputs import MAX_LINE
 from scopeaudit.usage.timeparse import END_EPOCH
@@ -160,7 +161,7 @@ rows AS (
          {value("key_id")} AS k, split_part({value("path")}, '?', 1) AS pth,
          TRY_CAST({value("status")} AS INTEGER) AS st,
          coalesce(TRY_CAST({value("count")} AS BIGINT), 1) AS hits,
-         coalesce(substr({value("user_agent")}, 1, 120), '-') AS ua120, {value("ip")} AS ip,
+         coalesce(substr({value("user_agent")}, 1, {UA_CHARS}), '-') AS ua120, {value("ip")} AS ip,
          {ts_plain} AS ts, {w_plain} AS w, {m0} AS m0
   FROM read_parquet({sql_literal(path)}, file_row_number=true)
 )"""  # noqa: S608

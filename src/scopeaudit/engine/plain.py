@@ -57,9 +57,6 @@ _EPOCH = r"[0-9]{1,15}(?:\.[0-9]{1,9})?"  # in a string: leading zeros are fine
 _EPOCH_NUMBER = r"(?:0|[1-9][0-9]{0,14})(?:\.[0-9]{1,9})?"  # a JSON number: none
 _WS = r"[ \t]*"
 _NAME_OK = re.compile(r"[ !#-\[\]-~]+")
-_IPV4_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
-# A canonical dotted IPv4 address (what ipaddress prints back unchanged)
-IPV4 = rf"{_IPV4_OCTET}\.{_IPV4_OCTET}\.{_IPV4_OCTET}\.{_IPV4_OCTET}"
 ROLE_PATTERNS: dict[tuple[str, bool], str] = {
     # (field, string-valued?) -> the value pattern; a missing pair means "never plain"
     ("time", True): f'"(?:{_ISO}|{_EPOCH})"',

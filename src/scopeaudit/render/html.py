@@ -283,7 +283,8 @@ class UsageFacts:
     remove_count: int
     undeclared: tuple[str, ...]  # used without being granted
     refused: tuple[str, ...]  # not granted, asked for and refused with 403
-    clients: tuple[ClientView, ...]
+    clients: tuple[ClientView, ...]  # the busiest of them
+    client_count: str  # distinct clients in the window: "3", "more than 200"
     unmatched: tuple[tuple[str, int], ...]
 
 
@@ -454,6 +455,7 @@ def _usage_facts(key: Key, v: KeyVerdict) -> UsageFacts:
                       if st == "denied" and s not in granted),
         clients=tuple(ClientView(visible(c.client), c.requests, visible(c.first_seen),
                                  visible(c.last_seen)) for c in v.clients),
+        client_count=str(v.clients_total),
         unmatched=tuple((visible(shape), n) for shape, n in v.unmatched),
     )
 

@@ -23,6 +23,7 @@ from markupsafe import Markup
 from scopeaudit.errors import InputError
 from scopeaudit.model import (
     Audit,
+    ClientCount,
     Drift,
     Key,
     KeyVerdict,
@@ -194,8 +195,9 @@ class KeySection:
     active_days: int
     first_seen: str | None
     last_seen: str | None
-    clients_count: int
+    clients_count: str  # distinct clients: "3", "more than 200"
     clients: tuple[ClientRow, ...]  # the first LIST_LIMIT
+    more_clients: str  # how many more than shown ("" none), as clients_count says it
     unmatched: tuple[ShapeRow, ...]  # the first LIST_LIMIT
     more_unmatched: int
 
@@ -341,6 +343,13 @@ def _has_something_to_do(v: KeyVerdict, keys_with_findings: set[str]) -> bool:
     return v.key_id in keys_with_findings
 
 
+def _more_clients(total: ClientCount, shown: int) -> str:
+    """How many clients more than the ``shown`` ones ("" none), said as ``total`` says it."""
+    if total.at_least <= shown:
+        return ""
+    return str(ClientCount(total.listed - shown, total.more))
+
+
 def _key_section(v: KeyVerdict, key: Key | None) -> KeySection:
     states = sorted(v.states.items())
     return KeySection(
@@ -361,8 +370,9 @@ def _key_section(v: KeyVerdict, key: Key | None) -> KeySection:
         undeclared=v.undeclared,
         accepted=v.accepted, refused=v.denied, unauthenticated=v.unauthorized,
         active_days=v.active_days, first_seen=v.first_seen, last_seen=v.last_seen,
-        clients_count=len(v.clients),
+        clients_count=str(v.clients_total),
         clients=tuple(ClientRow(c.client, c.requests) for c in v.clients[:LIST_LIMIT]),
+        more_clients=_more_clients(v.clients_total, min(len(v.clients), LIST_LIMIT)),
         unmatched=tuple(ShapeRow(s, n) for s, n in v.unmatched[:LIST_LIMIT]),
         more_unmatched=max(len(v.unmatched) - LIST_LIMIT, 0),
     )

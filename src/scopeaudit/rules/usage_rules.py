@@ -91,9 +91,9 @@ def key_rules(facts: KeyFacts, catalog: Catalog, settings: UsageSettings) -> Ite
                       "last": _date(facts.unauthorized_last)},
         )
     # SA106: one key, many clients
-    if facts.all_clients >= settings.shared_key_clients:
+    if v.clients_total.at_least >= settings.shared_key_clients:
         yield make_finding(
-            "SA106", f"key {key.id!r} is used by {facts.all_clients} distinct clients",
+            "SA106", f"key {key.id!r} is used by {v.clients_total} distinct clients",
             key.location, key=key.id,
             evidence={"clients": [
                 {"client": c.client, "requests": c.requests,

@@ -6,8 +6,9 @@
 reproduced so:
 
 * **normalising**: cut at the first ``?`` (the aggregator does), strip Python whitespace,
-  replace ``scheme://host`` by ``/``, cut at ``#``; no leading ``/`` is INVALID; one
-  trailing slash goes. The result stays *undecoded* (the "raw path").
+  replace ``scheme://host`` by ``/``, cut at ``#``; no leading ``/`` is INVALID; a run of
+  slashes becomes one (``routes.REPEATED_SLASHES``, the router's own pattern); one trailing
+  slash goes. The result stays *undecoded* (the "raw path").
 * **percent-decoding** is never done for matching: each literal template segment becomes a
   regex accepting every raw spelling that decodes to it (``issues`` or ``%69ssues``), and
   separators are raw ``/``, so ``%2F`` can never split or join segments; a parameter is
@@ -62,7 +63,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from scopeaudit.catalog.model import Catalog
-from scopeaudit.catalog.routes import Router, _Node
+from scopeaudit.catalog.routes import REPEATED_SLASHES, Router, _Node
 from scopeaudit.sql.regex import Flavour, encoded_literal
 from scopeaudit.sql.unicode import DIGITS
 from scopeaudit.usage.aggregate import (
@@ -137,6 +138,7 @@ def normalised_path_expr(target: exp.Expr, dialect: str = "duckdb") -> exp.Expr:
                          dialect)
     text = regex_replace(text, r"\A[A-Za-z][A-Za-z0-9+.\-]*://[^/?#]*/?", "/", dialect)
     text = regex_replace(text, r"(?s)#.*", "", dialect)
+    text = regex_replace(text, REPEATED_SLASHES, "/", dialect)
     trimmed = exp.Substring(this=text, start=exp.Literal.number(1),
                             length=exp.Sub(this=exp.Length(this=text),
                                            expression=exp.Literal.number(1)))

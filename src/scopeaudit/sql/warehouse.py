@@ -17,8 +17,11 @@ readers' own columns, so the result saved as CSV or JSON lines feeds ``audit --l
   in ``/`` or whitespace gets one ``/`` more, which the reader's trailing-slash rule takes
   off again. Query strings never leave the warehouse.
 * ``status`` is the smallest status of the group's class (the reader classes it again).
-* ``ip`` is the IPv4 /24 network address (``203.0.113.0``), which the reader turns into
-  the same client network; any other value is passed as logged.
+* ``ip`` is the /24 network address (``203.0.113.0``) of an IPv4 client in any of the forms
+  the readers take as one (usage.clients.IPV4_FORMS: with a port, IPv4-mapped, bracketed),
+  which the reader turns into the same client network; a bracketed IPv6 address loses its
+  brackets and port (clients.BRACKETED_IPV6); any other value is passed as logged, for
+  the reader to judge (usage.clients.network_of).
 * ``key_id`` never holds a token (see identity.py); ``tokens`` counts the group's
   requests that carried one (key, path or user agent: SA301). The readers ignore the
   column today: the count is there to see, and for the reader to take (reported).
@@ -60,6 +63,7 @@ from scopeaudit.sql.routing import (
     regex_replace,
     status_class_expr,
 )
+from scopeaudit.usage.clients import BRACKETED_IPV6, IPV4_FORMS, UA_CHARS
 from scopeaudit.usage.timeparse import MS_THRESHOLD
 
 # The fields (--map FIELD=COLUMN) and their default columns: the readers' own names.
@@ -67,7 +71,6 @@ COLUMNS = ("ts", "key_id", "method", "path", "status", "user_agent", "ip")
 DEFAULT_SOURCES = {"ts": "ts", "key_id": "key_id", "method": "method", "path": "path",
                    "status": "status", "user_agent": "user_agent", "ip": "ip"}
 TS_TYPES = ("timestamp", "iso", "epoch")
-_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 
 
 @dataclass(frozen=True)
@@ -167,6 +170,23 @@ def _text(value: exp.Expr) -> exp.Expr:
     return exp.Cast(this=value, to=exp.DataType.build("TEXT"))
 
 
+def client_ip_expr(ip: exp.Expr, dialect: str) -> exp.Expr:
+    """The ``ip`` a group of requests from the logged address ``ip`` (stripped, present) is
+    handed on with: one the reader reads as the same client network (usage.clients), as
+    few distinct ones as SQL can portably make. An IPv4 client in any of its forms
+    (IPV4_FORMS) is its /24 network address, ``203.0.113.0``; a bracketed IPv6 address
+    loses its brackets and port; any other value is passed on as logged (scrubbed of
+    tokens), for the reader to judge."""
+    end = Flavour(dialect).end
+    group = Flavour(dialect).group(1)
+    # the forms hold no digit before the address and no dot after its third one
+    network = concat(regex_replace(ip, rf"\A[^0-9]*([0-9]+\.[0-9]+\.[0-9]+\.)[^.]*{end}",
+                                   group, dialect), lit("0"))
+    return case([(regex_like(ip, rf"\A(?:{IPV4_FORMS}){end}"), network)],
+                regex_replace(scrub_text_expr(ip, dialect), rf"\A{BRACKETED_IPV6}{end}", group,
+                              dialect))
+
+
 def warehouse_query(catalog: Catalog, spec: WarehouseSpec) -> exp.Expr:
     """The aggregation query as an expression tree; render with ``render``."""
     d = spec.dialect
@@ -195,7 +215,6 @@ def warehouse_query(catalog: Catalog, spec: WarehouseSpec) -> exp.Expr:
     # 2. clean: secrets out, the reader's fields
     ua, ip, key_raw = exp.column("ua_raw"), exp.column("ip_raw"), exp.column("key_raw")
     scrubbed = scrub_target_expr(exp.column("target_raw"), d)
-    ipv4 = rf"\A{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}{fl.end}"
     clean = exp.select(
         "ts_", "method_", "status_",
         exp.alias_(case([(_missing(key_raw), exp.Null())], key_expr(key_raw, d, spec.keys)),
@@ -206,11 +225,8 @@ def warehouse_query(catalog: Catalog, spec: WarehouseSpec) -> exp.Expr:
         exp.alias_(scrubbed, "target_"),
         exp.alias_(case([(_missing(ua), exp.Null())], exp.Substring(
             this=scrub_text_expr(ua, d), start=exp.Literal.number(1),
-            length=exp.Literal.number(120))), "ua_"),
-        exp.alias_(case([(_missing(ip), exp.Null()),
-                         (regex_like(ip, ipv4),
-                          regex_replace(ip, r"\.[0-9]+" + fl.end, ".0", d))],
-                        scrub_text_expr(ip, d)), "ip_"),
+            length=exp.Literal.number(UA_CHARS))), "ua_"),
+        exp.alias_(case([(_missing(ip), exp.Null())], client_ip_expr(ip, d)), "ip_"),
     ).from_(exp.alias_(read.subquery(), "read_", table=True)).where(exp.and_(
         exp.not_(exp.Is(this=exp.column("ts_"), expression=exp.Null())),
         exp.not_(_missing(exp.column("target_raw"))),

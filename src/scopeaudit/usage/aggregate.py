@@ -9,7 +9,6 @@ the number of records. An embedded SQL engine or a warehouse query can produce t
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from typing import Any
 
 from scopeaudit.catalog.model import Catalog
 from scopeaudit.catalog.routes import MatchKind, shape_of
+from scopeaudit.usage.clients import client_id
 from scopeaudit.usage.record import Record
 
 # Operation column for requests that match no operation: "~METHOD /shape".
@@ -50,19 +50,6 @@ NO_HANDLER = frozenset({"404", "405"})
 _CLASS_OF_STATUS = tuple(status_class(s) for s in range(1000))
 
 
-def network_of(ip: str | None) -> str:
-    """The client's network: /24 for IPv4, /64 for IPv6 (addresses behind one NAT or
-    one host's privacy addresses count once)."""
-    if not ip:
-        return "-"
-    try:
-        addr = ipaddress.ip_address(ip.strip().split("%")[0])
-    except ValueError:
-        return "?"
-    prefix = 24 if addr.version == 4 else 64
-    return str(ipaddress.ip_network(f"{addr}/{prefix}", strict=False))
-
-
 @dataclass(slots=True)
 class Cell:
     count: int
@@ -92,9 +79,10 @@ class Usage:
 
     # (key, operation id or "~METHOD shape", status class, day) -> Cell
     cells: dict[tuple[str, str, str, int], Cell]
-    # key -> client id ("user agent @ network") -> use
+    # key -> client id ("user agent @ network": usage/clients.py) -> use
     clients: dict[str, dict[str, ClientUse]]
-    clients_overflow: dict[str, int]  # key -> requests from clients past the bound
+    # key -> the use of all its clients past the bound of MAX_CLIENTS_PER_KEY, together
+    clients_overflow: dict[str, ClientUse]
     # key -> where first seen
     first_seen_at: dict[str, KeyLocation]
     # (input path, key or "") -> (count, first lines) of records carrying a raw token
@@ -257,10 +245,6 @@ class Aggregator:
                 use = client_uses.get((key, client))
                 if use is None:
                     use = self._client_use(key, client)
-                    if use is None:  # past the bound: counted, not listed
-                        overflow = usage.clients_overflow
-                        overflow[key] = overflow.get(key, 0) + hits
-                        continue
                 use.hits += hits
                 use.ops[op] = use.ops.get(op, 0) + hits
                 if when < use.first:
@@ -275,16 +259,14 @@ class Aggregator:
         return n_records, n_hits
 
     def _client_id(self, ua: str | None, ip: str | None) -> str:
-        client = f"{(ua or '-')[:120]} @ {network_of(ip)}"
+        client = client_id(ua, ip)
         if len(self._client_ids) < _ROUTE_CACHE_LIMIT:
             self._client_ids[(ua, ip)] = client
         return client
 
-    def _client_use(self, key: str, client: str) -> ClientUse | None:
-        """The use record of (key, client); None once the key has MAX_CLIENTS_PER_KEY."""
+    def _client_use(self, key: str, client: str) -> ClientUse:
+        """The use record of (key, client): see listed_use."""
         use = listed_use(self.usage, key, client)
-        if use is None:
-            return None
         if len(self._client_uses) < _ROUTE_CACHE_LIMIT:
             self._client_uses[(key, client)] = use
         return use
@@ -312,17 +294,38 @@ def route_cache_key(path: str, folds: bool, cache_key: Callable[[str], str]) -> 
     return cache_key(path)
 
 
-def listed_use(usage: Usage, key: str, client: str) -> ClientUse | None:
-    """The use record of (key, client); None once the key lists MAX_CLIENTS_PER_KEY clients
-    and this is not one of them (the list only grows: later clients are counted, not
-    listed)."""
+def listed_use(usage: Usage, key: str, client: str) -> ClientUse:
+    """The use record of (key, client): its own while the key lists fewer than
+    MAX_CLIENTS_PER_KEY clients or this is one of them, else the key's overflow record,
+    shared by every client past the bound (the list only grows: later clients are counted,
+    not listed; their requests and times still are, so a count of the key's clients can say
+    "more than" the clients listed)."""
     per_key = usage.clients.setdefault(key, {})
     use = per_key.get(client)
     if use is None:
         if len(per_key) >= MAX_CLIENTS_PER_KEY:
-            return None
+            use = usage.clients_overflow.get(key)
+            if use is None:
+                use = usage.clients_overflow[key] = ClientUse()
+            return use
         use = per_key[client] = ClientUse()
     return use
+
+
+def unlisted_between(usage: Usage, key: str, start: float, end: float) -> bool:
+    """Whether clients past the bound of the key's list made requests between ``start`` and
+    ``end`` (as a listed client is judged in a period: by its first and last request)."""
+    use = usage.clients_overflow.get(key)
+    return use is not None and use.last >= start and use.first < end
+
+
+def merge_use(mine: ClientUse, other: ClientUse) -> None:
+    """``other``'s requests added to ``mine``."""
+    mine.hits += other.hits
+    mine.first = min(mine.first, other.first)
+    mine.last = max(mine.last, other.last)
+    for op, n in other.ops.items():
+        mine.ops[op] = mine.ops.get(op, 0) + n
 
 
 def note_token(usage: Usage, source: str, key: str | None, line: int) -> None:
@@ -375,8 +378,11 @@ def merge_usage(parts: list[Usage]) -> Usage:
     first-seen locations and token lines keep the earliest units' first. One exception, past
     the bound of MAX_CLIENTS_PER_KEY clients: a later unit that met a client only after its
     own bound counted that client's requests as overflow, so a client an earlier unit listed
-    gets fewer of them than one pass would give it (the key's total is the same). Exact would
-    need every unit to keep every client, which is what the bound exists to prevent.
+    gets fewer of them than one pass would give it (the key's total is the same), and the
+    overflow's first and last times (which say whether clients past the bound were seen in a
+    period: unlisted_between) include those requests. Such a unit met more than
+    MAX_CLIENTS_PER_KEY clients of the key itself. Exact would need every unit to keep every
+    client, which is what the bound exists to prevent.
     """
     if not parts:
         return Usage({}, {}, {}, {}, {}, {})
@@ -397,21 +403,16 @@ def merge_usage(parts: list[Usage]) -> Usage:
         for key, clients in part.clients.items():
             per_key = merged.clients.setdefault(key, {})
             for client, use in clients.items():
-                mine_use = per_key.get(client)
-                if mine_use is None:
-                    if len(per_key) >= MAX_CLIENTS_PER_KEY:
-                        merged.clients_overflow[key] = (
-                            merged.clients_overflow.get(key, 0) + use.hits)
-                        continue
+                if client not in per_key and len(per_key) < MAX_CLIENTS_PER_KEY:
                     per_key[client] = use
-                    continue
-                mine_use.hits += use.hits
-                mine_use.first = min(mine_use.first, use.first)
-                mine_use.last = max(mine_use.last, use.last)
-                for op, n in use.ops.items():
-                    mine_use.ops[op] = mine_use.ops.get(op, 0) + n
-        for key, n in part.clients_overflow.items():
-            merged.clients_overflow[key] = merged.clients_overflow.get(key, 0) + n
+                else:
+                    merge_use(listed_use(merged, key, client), use)
+        for key, use in part.clients_overflow.items():
+            mine_overflow = merged.clients_overflow.get(key)
+            if mine_overflow is None:
+                merged.clients_overflow[key] = use
+            else:
+                merge_use(mine_overflow, use)
         for key, where in part.first_seen_at.items():
             merged.first_seen_at.setdefault(key, where)
         for slot, (count, lines) in part.tokens.items():

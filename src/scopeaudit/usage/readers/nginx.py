@@ -20,6 +20,7 @@ import orjson
 
 from scopeaudit.errors import InputError
 from scopeaudit.secrets import redact
+from scopeaudit.usage.clients import without_port
 from scopeaudit.usage.fields import line_has_token, scrub_text
 from scopeaudit.usage.inputs import iter_lines
 from scopeaudit.usage.record import ReadContext, Record
@@ -279,16 +280,13 @@ def _optional(values: tuple[str, ...], index: int | None,
 
 
 def _address(value: str | None) -> str | None:
-    """The client of an address field: the first of a forwarded list, without a port."""
+    """The client of an address field: the first of a forwarded list, without a port
+    (usage.clients.without_port: the rule every reader's addresses are read by)."""
     if value is None:
         return None
     if "," in value:
         value = value.split(",", 1)[0].strip()
-    if value.startswith("["):  # [2001:db8::1]:443
-        return value[1:value.find("]")] if "]" in value else value
-    if value.count(":") == 1:  # 203.0.113.5:51514
-        return value.split(":", 1)[0]
-    return value or None
+    return without_port(value) or None
 
 
 def slot_names(segments: Sequence[Segment]) -> list[str]:
