@@ -149,8 +149,8 @@ def test_every_format_leads_with_the_evidence(tmp_path: Path, combined_log: Path
 
 def test_a_format_with_a_key_field_gets_no_warning(tmp_path: Path) -> None:
     log = tmp_path / "edge.log"
-    log.write_text(f'203.0.113.5 key_a [01/Nov/2026:10:00:00 +0000] "GET /v1/issues '
-                   f'HTTP/1.1" 200 5 "ua"\n')
+    log.write_text('203.0.113.5 key_a [01/Nov/2026:10:00:00 +0000] "GET /v1/issues '
+                   'HTTP/1.1" 200 5 "ua"\n')
     code, report, err = audit(tmp_path, KEYS_AB, [log], "--log-format", f"nginx:{EDGE_FORMAT}",
                               "--fail-on", "never")
     assert code == 0 and "key field" not in err
@@ -168,6 +168,19 @@ def test_a_format_with_a_key_field_gets_no_warning(tmp_path: Path) -> None:
     assert report["inputs"][1]["unattributed"] == 0
 
 
+def test_envoy_default_format_has_no_key_field(tmp_path: Path) -> None:
+    """Envoy's default access-log format (Istio's too) logs no key: warned before reading, and
+    SA304 is high."""
+    log = tmp_path / "envoy.log"
+    log.write_text('[2026-11-01T10:00:00.000Z] "GET /v1/issues HTTP/1.1" 200 - 0 12 3 2 '
+                   '"203.0.113.5" "curl/8" "req-1" "api.example" "10.0.0.1:80"\n')
+    _, report, err = audit(tmp_path, KEYS_AB, [log], "--log-format", "envoy",
+                           "--fail-on", "never")
+    assert f"{log}: the log format has no key field" in err and "%REQ(X-API-KEY-ID)%" in err
+    assert report["inputs"][1]["key_field"] is False
+    assert [(f["rule"], f["severity"]) for f in report["findings"][:1]] == [("SA304", "high")]
+
+
 @pytest.mark.parametrize(("keyless", "extra", "sa304"), [
     (1, (), None),  # 1 of 200: 0.5 %, within the 1 % allowed
     (3, (), "medium"),  # 3 of 200: 1.5 %
@@ -181,8 +194,8 @@ def test_unattributed_threshold(tmp_path: Path, keyless: int, extra: tuple[str, 
         (window[i % 90], "key_a", "GET", "/v1/issues", 200) for i in range(200 - keyless)]
     rows += [(window[i], None, "GET", "/v1/issues", 200) for i in range(keyless)]
     rows += [(window[0], None, "GET", "/v1/issues", 401)]  # refused: not an accepted request
-    code, report, _ = audit(tmp_path, KEYS_AB, [jsonl(tmp_path / "l.jsonl", rows)],
-                            "--fail-on", "never", *extra)
+    _, report, _ = audit(tmp_path, KEYS_AB, [jsonl(tmp_path / "l.jsonl", rows)],
+                         "--fail-on", "never", *extra)
     assert (report["inputs"][1]["accepted"], report["inputs"][1]["unattributed"]) == (
         200, keyless)
     found = [f for f in report["findings"] if f["rule"] == "SA304"]
