@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Set
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,8 +105,10 @@ class Usage:
     accepted_by_input: dict[str, dict[int, int]] = field(default_factory=dict)
     # day -> those of them no key can be attributed to;
     unattributed_by_input: dict[str, dict[int, int]] = field(default_factory=dict)
-    # key -> days with a record of that key (whatever its status).
-    key_days_by_input: dict[str, dict[str, set[int]]] = field(default_factory=dict)
+    # key -> days with a record of that key (whatever its status); equal day sets of one
+    # input are one object (an hourly file's keys share one), so this grows with the keys of
+    # each input, not with their days
+    key_days_by_input: dict[str, dict[str, frozenset[int]]] = field(default_factory=dict)
 
     # A work unit's aggregate crosses a process boundary (usage/parallel.py). Pickling a
     # quarter of a million Cell objects one by one cost more than a second each way; the
@@ -352,7 +354,17 @@ def count_input(usage: Usage, source: str,
         if cls not in REFUSED:
             accepted[day] = accepted.get(day, 0) + cell.count
     usage.accepted_by_input[source] = accepted
-    usage.key_days_by_input[source] = key_days
+    usage.key_days_by_input[source] = shared_day_sets(key_days)
+
+
+def shared_day_sets(key_days: Mapping[str, Set[int]]) -> dict[str, frozenset[int]]:
+    """``key_days`` with equal day sets as one frozenset object."""
+    shared: dict[frozenset[int], frozenset[int]] = {}
+    out: dict[str, frozenset[int]] = {}
+    for key, days in key_days.items():
+        frozen = frozenset(days)
+        out[key] = shared.setdefault(frozen, frozen)
+    return out
 
 
 def note_unattributed(usage: Usage, source: str, day: int, hits: int) -> None:
@@ -464,9 +476,13 @@ def merge_usage(parts: list[Usage]) -> Usage:
                 for day, n in per_day.items():
                     mine_days[day] = mine_days.get(day, 0) + n
         for source, by_key in part.key_days_by_input.items():
-            mine_keys = merged.key_days_by_input.setdefault(source, {})
-            for key, key_days in by_key.items():
-                mine_keys.setdefault(key, set()).update(key_days)
+            mine_keys = merged.key_days_by_input.get(source)
+            if mine_keys is None:  # another input: its day sets stay shared
+                merged.key_days_by_input[source] = by_key
+                continue
+            merged.key_days_by_input[source] = shared_day_sets(
+                {key: mine_keys.get(key, frozenset()) | by_key.get(key, frozenset())
+                 for key in sorted(mine_keys.keys() | by_key.keys())})
         merged.unattributed += part.unattributed
         merged.preflight += part.preflight
         merged.invalid_targets += part.invalid_targets
