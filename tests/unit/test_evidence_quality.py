@@ -18,10 +18,14 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from scopeaudit.cli import main
 
+SCHEMA = jsonschema.Draft202012Validator(json.loads(
+    (Path(__file__).resolve().parents[2] / "docs" / "schema" / "audit-v1.schema.json")
+    .read_text(encoding="utf-8")))
 EDGE_FORMAT = ('$remote_addr $http_x_key_id [$time_local] "$request" $status '
                '$body_bytes_sent "$http_user_agent"')
 
@@ -50,7 +54,11 @@ def audit(tmp: Path, keys: str, logs: list[Path], *extra: str, fmt: str = "json"
     if not out.exists():
         return code, None, err
     text = out.read_text(encoding="utf-8")
-    return code, json.loads(text) if fmt == "json" else text, err
+    if fmt != "json":
+        return code, text, err
+    report = json.loads(text)
+    SCHEMA.validate(report)  # every report here holds the new fields: all are published
+    return code, report, err
 
 
 def stamp(day: date, hour: int = 10) -> datetime:
