@@ -100,7 +100,7 @@ def _v2(db: sqlite3.Connection) -> None:
 
 def _v3(db: sqlite3.Connection) -> None:
     """The sources that carried each key's traffic, with the last day of it: a source absent
-    from a later run defers that key's removals (scopeaudit.quality, SA305)."""
+    from a later run defers that key's removals (scopeaudit.quality, SA306)."""
     db.execute("""CREATE TABLE run_sources (
         run_id INTEGER NOT NULL REFERENCES runs(id),
         key_id TEXT NOT NULL,

@@ -124,7 +124,7 @@ class Inventory:
 
 
 # Findings on what the logs could show (scopeaudit.quality): every report leads with them.
-EVIDENCE_QUALITY_RULES = frozenset({"SA304", "SA305"})
+EVIDENCE_QUALITY_RULES = frozenset({"SA304", "SA306"})
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ the logs could have shown, and caps the removals' confidence where they could no
   ``--allow-empty``) defers every removal;
 * **sources**: which sources carried each key's traffic. With ``--history``, a source that
   carried a key's traffic in an earlier run, on a day of this window, and has no input in this
-  run defers that key's removals (SA305);
+  run defers that key's removals (SA306);
 * **use before the window**: a removed scope used within one window length before the window
   is at most medium, and low when the interval between its uses puts its next use after the
   window. A key with no use in the window is judged so as a whole (SA101 revokes it).
@@ -57,7 +57,7 @@ NAMES_SHOWN = 3  # inputs or keys a sentence names before "and N more"
 @dataclass(frozen=True)
 class QualitySettings:
     max_unattributed: float = DEFAULT_MAX_UNATTRIBUTED  # a share of accepted requests
-    history: str | None = None  # the --history database: where SA305 points
+    history: str | None = None  # the --history database: where SA306 points
     declared: frozenset[str] = frozenset()  # source names a [[source]] of the configuration gives
     # from the history: (key, source) -> the last day (YYYY-MM-DD) an earlier run saw that
     # key's traffic from that source
@@ -200,7 +200,7 @@ def assess(usage: Usage, inputs: Sequence[InputStats], window: Window, keys: Seq
            catalog: Catalog, facts: list[KeyFacts], settings: QualitySettings,
            diagnostics: Diagnostics) -> Assessment:
     """Weigh the evidence, cap each fact's removals (its verdict is replaced) and give the
-    evidence-quality summary, its findings (SA304, SA305) and the log inputs' rows."""
+    evidence-quality summary, its findings (SA304, SA306) and the log inputs' rows."""
     lo, hi = day_number(window.since), day_number(window.until)
     attribution = _attribution(usage, inputs, lo, hi)
     findings: list[Finding] = []
@@ -241,7 +241,7 @@ def assess(usage: Usage, inputs: Sequence[InputStats], window: Window, keys: Seq
         keys_missing = sorted({k for m in missing for k in m.keys})
         limits.append(f"source(s) {_names([m.name for m in missing])}, which carried the "
                       f"traffic of {len(keys_missing)} key(s) in an earlier run, have no input "
-                      "in this run (SA305)")
+                      "in this run (SA306)")
 
     by_key, by_scope = prior_use(usage, keys, catalog, window)
     missing_for: dict[str, list[MissingSource]] = {}
@@ -348,7 +348,7 @@ def _sa304(a: InputAttribution, threshold: str) -> Finding:
 
 def _sa305(m: MissingSource, history: str | None) -> Finding:
     return make_finding(
-        "SA305", f"source {m.name!r} carried the traffic of {len(m.keys)} key(s) in an earlier "
+        "SA306", f"source {m.name!r} carried the traffic of {len(m.keys)} key(s) in an earlier "
         f"run (last on {m.last_seen}) and has no input in this run: removals of "
         f"{_names(list(m.keys))} are deferred", Location(history or "history", 1),
         discriminator=m.name,

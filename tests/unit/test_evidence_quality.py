@@ -349,7 +349,7 @@ def test_a_source_missing_since_the_last_run_defers_its_keys(
     fmt = ("--log-format", f"*.log=nginx:{EDGE_FORMAT}")
     code, first, _ = audit(tmp_path, KEYS_TWO_SOURCES, [gateway, edge], *fmt, "--history",
                            str(history), "--fail-on", "never")
-    assert code == 0 and "SA305" not in {r for r, _ in rules(first)}
+    assert code == 0 and "SA306" not in {r for r, _ in rules(first)}
     rows = sqlite3.connect(history).execute(
         "SELECT key_id, source, last_seen FROM run_sources ORDER BY key_id").fetchall()
     assert rows == [("key_edge", str(edge), "2026-11-30"), ("key_gw", str(gateway), "2026-11-30")]
@@ -359,7 +359,7 @@ def test_a_source_missing_since_the_last_run_defers_its_keys(
     assert ("SA101", "key_edge") in rules(alone)
     assert confidences(alone)[("key_edge", "works:write")][0] == "high"
 
-    # with it: key_edge's removals deferred, a warning and SA305 naming the source
+    # with it: key_edge's removals deferred, a warning and SA306 naming the source
     code, second, err = audit(tmp_path, KEYS_TWO_SOURCES, [gateway], "--history",
                               str(history), "--fail-on", "never")
     assert code == 0
@@ -373,7 +373,7 @@ def test_a_source_missing_since_the_last_run_defers_its_keys(
                 "run (last on 2026-11-30) and has no input in this run") in basis
     # key_gw's traffic is all here: its removal stands
     assert confidences(second)[("key_gw", "works:write")][0] == "high"
-    sa305 = [f for f in second["findings"] if f["rule"] == "SA305"]
+    sa305 = [f for f in second["findings"] if f["rule"] == "SA306"]
     assert len(sa305) == 1 and sa305[0] == second["findings"][0]
     assert sa305[0]["evidence"] == {"source": str(edge), "keys": ["key_edge"],
                                     "last_seen": "2026-11-30"}
@@ -394,7 +394,7 @@ def test_a_source_seen_only_before_this_window_is_not_missing(
     _, report, err = audit(tmp_path, KEYS_TWO_SOURCES, [gateway], "--history", str(history),
                            "--since", "2026-12-01", "--until", "2026-12-31",
                            "--fail-on", "never")
-    assert "SA305" not in {r for r, _ in rules(report)} and "earlier run" not in err
+    assert "SA306" not in {r for r, _ in rules(report)} and "earlier run" not in err
     assert report["evidence"]["missing_sources"] == []
 
 

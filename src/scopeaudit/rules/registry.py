@@ -325,7 +325,7 @@ _USAGE_RULES = (
         LOGS,
     ),
     Rule(
-        "SA305", "missing-source", Severity.MEDIUM,
+        "SA306", "missing-source", Severity.MEDIUM,
         "A source that carried keys' traffic in an earlier run (--history) has no input in "
         "this run.",
         "With --history, compares the sources of this run's inputs (each --logs argument, or "
