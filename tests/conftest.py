@@ -118,7 +118,16 @@ def _rename_logs(audit: Audit, logs_dir: str) -> Audit:
     def fix(value: str) -> str:
         return value.replace(f"{logs_dir}/", "examples/logs/")
 
-    inputs = tuple(dataclasses.replace(i, path=fix(i.path)) for i in audit.inputs)
+    inputs = tuple(dataclasses.replace(i, path=fix(i.path),
+                                       source=fix(i.source) if i.source else i.source)
+                   for i in audit.inputs)
+    verdicts = tuple(dataclasses.replace(v, sources=tuple(
+        dataclasses.replace(u, source=fix(u.source)) for u in v.sources))
+        for v in audit.verdicts)
+    evidence = audit.evidence
+    if evidence is not None:
+        evidence = dataclasses.replace(evidence, sources=tuple(
+            dataclasses.replace(s, name=fix(s.name)) for s in evidence.sources))
     findings = tuple(
         dataclasses.replace(
             f, message=fix(f.message), discriminator=fix(f.discriminator),
@@ -130,6 +139,6 @@ def _rename_logs(audit: Audit, logs_dir: str) -> Audit:
             coverage, by_input={fix(k): v for k, v in coverage.by_input.items()})
     warnings = tuple(fix(w) for w in audit.warnings)
     renamed = dataclasses.replace(audit, inputs=inputs, findings=findings, coverage=coverage,
-                                  warnings=warnings)
+                                  warnings=warnings, verdicts=verdicts, evidence=evidence)
     assert logs_dir not in render_json(renamed, RenderOptions()), json.dumps("leftover path")
     return renamed

@@ -28,11 +28,12 @@ from scopeaudit.model import (
     UsageSummary,
     sorted_findings,
 )
+from scopeaudit.quality import QualitySettings, assess
 from scopeaudit.rules.inventory_rules import LintContext, LintSettings, run_inventory_rules
 from scopeaudit.rules.registry import all_rules
 from scopeaudit.rules.usage_rules import UsageSettings, ambiguity_rules, key_rules, log_rules
 from scopeaudit.usage.aggregate import Usage
-from scopeaudit.usage.inputs import expand
+from scopeaudit.usage.inputcheck import DeclaredSource, check_read, key_fields, plan_inputs
 from scopeaudit.usage.jobs import SPLIT_MIN_BYTES
 from scopeaudit.usage.record import InputStats
 from scopeaudit.window import (
@@ -64,6 +65,8 @@ class LogOptions:
     split_min_bytes: int = SPLIT_MIN_BYTES
     http: HttpSettings | None = None  # how URL inputs are fetched (None: the defaults)
     engine: str = "auto"  # auto | stream | duckdb (scopeaudit.engine)
+    allow_empty: bool = False  # an input that gives no record is a warning, not an error
+    sources: tuple[DeclaredSource, ...] = ()  # [[source]]: sources the audit must have
 
     def format_for(self, path: str) -> str | None:
         default: str | None = None
@@ -97,6 +100,7 @@ class AuditOptions:
     policy: ConfidencePolicy = field(default_factory=ConfidencePolicy)
     since: str | None = None
     until: str | None = None
+    quality: QualitySettings = field(default_factory=QualitySettings)
 
 
 class Later(Generic[T]):
@@ -167,8 +171,10 @@ def read_usage(inventory: Inventory | Later[Inventory], catalog: Catalog, logs: 
 
     keys = inventory.keys if isinstance(inventory, Inventory) else _KeysOf(inventory)
     try:
+        plan = plan_inputs(logs.paths, logs.sources)
+        key_field, no_key_field = key_fields(plan, logs.format_for, logs.maps)
         usage, stats_list, records, requests, warnings = read_logs(ReadRequest(
-            expand(list(logs.paths)), logs.format_for, keys, catalog, logs.maps, logs.strict,
+            plan.paths, logs.format_for, keys, catalog, logs.maps, logs.strict,
             logs.jobs, logs.split_min_bytes, logs.engine, logs.http), progress)
     except Exception:
         if isinstance(inventory, Later):
@@ -176,14 +182,14 @@ def read_usage(inventory: Inventory | Later[Inventory], catalog: Catalog, logs: 
         raise
     if isinstance(inventory, Later):
         inventory()  # loaded, with its warnings, before the logs' warnings are said
+    for warning in no_key_field:
+        diagnostics.warn(warning)
     for warning in warnings:
         diagnostics.warn(warning)
     for stats in stats_list:
-        if stats.skipped:
-            shown = ", ".join(str(line) for line, _ in stats.first_skipped)
-            diagnostics.warn(f"{stats.skipped} malformed record(s) skipped (first at line(s) "
-                             f"{shown}; first reason: {stats.first_skipped[0][1]})",
-                             file=stats.path)
+        stats.source = plan.source_of.get(stats.path, stats.path)
+        stats.key_field = key_field.get(stats.path)
+    check_read(stats_list, plan, logs.format_for, logs.maps, logs.allow_empty, diagnostics)
     return usage, stats_list, records, requests
 
 
@@ -199,23 +205,23 @@ def analyse(inventory: Inventory, catalog: Catalog, usage: Usage, inputs: list[I
     covered = covered_days(window, usage.days_by_input)
     facts, replay, unknown, ambiguous = build_evidence(inventory.keys, catalog, usage, window,
                                                        covered, options.policy)
+    # what the logs could show caps the removals' confidence, before the rules read it
+    assessed = assess(usage, inputs, window, inventory.keys, catalog, facts, options.quality,
+                      diagnostics)
     findings = run_inventory_rules(LintContext(inventory, catalog, options.lint))
     for f in facts:
         findings.extend(key_rules(f, catalog, options.usage))
     findings.extend(log_rules(usage, unknown, inventory.source))
     findings.extend(ambiguity_rules(ambiguous))
+    findings.extend(assessed.findings)
     lo, hi = day_number(window.since), day_number(window.until)
     in_window = sum(c.count for (_, _, _, d), c in usage.cells.items() if lo <= d <= hi)
     all_cells = sum(c.count for c in usage.cells.values())
     if cover.days_with_data < cover.days_in_window:
         diagnostics.warn(f"logs cover {cover.days_with_data} of the window's "
                          f"{cover.days_in_window} days; gaps lower removal confidence")
-    input_files = [InputFile(inventory.source, "keys", inventory.sha256, len(inventory.keys))]
-    input_files += [
-        InputFile(s.path, "logs", s.sha256, s.records, s.skipped,
-                  tuple(line for line, _ in s.first_skipped))
-        for s in inputs
-    ]
+    input_files = [InputFile(inventory.source, "keys", inventory.sha256, len(inventory.keys)),
+                   *assessed.inputs]
     return Audit(
         mode="audit",
         tool_version=__version__,
@@ -241,6 +247,7 @@ def analyse(inventory: Inventory, catalog: Catalog, usage: Usage, inputs: list[I
             preflight=usage.preflight,
             unknown_keys=len(unknown),
         ),
+        evidence=assessed.evidence,
     )
 
 

@@ -287,6 +287,13 @@ def _log_options(required: bool) -> Callable[[Any], Any]:
                               "after the day after --as-of: later records are set apart)."),
             click.option("--strict", is_flag=True,
                          help="Stop at the first malformed log record (exit 2)."),
+            click.option("--allow-empty", is_flag=True,
+                         help="Accept an input that gives no record (empty, or every record "
+                              "skipped) with a warning; without it that is an error (exit 2)."),
+            click.option("--max-unattributed", type=click.FloatRange(min=0, max=100),
+                         default=1.0, show_default=True, metavar="PERCENT",
+                         help="SA304: the share of an input's accepted requests that may name "
+                              "no key; past it no removal is above low confidence."),
             click.option("--shared-key-clients", type=click.IntRange(min=2), default=3,
                          show_default=True,
                          help="SA106: distinct clients at which a key counts as shared."),
@@ -498,19 +505,36 @@ def _build_lint(params: dict[str, Any], diagnostics: Diagnostics) -> Any:
                     timestamp=not params["no_timestamp"])
 
 
+def _quality_settings(params: dict[str, Any], declared: Any) -> Any:
+    """What evidence quality is judged with: the unattributed threshold, the declared
+    sources, and (with --history) the sources earlier runs saw each key's traffic from."""
+    from scopeaudit.history import earlier_sources
+    from scopeaudit.quality import QualitySettings
+
+    history = params.get("history_path")
+    return QualitySettings(
+        max_unattributed=params["max_unattributed"] / 100, history=history,
+        declared=frozenset(d.name for d in declared),
+        earlier_sources=earlier_sources(history, params["history_timeout"]) if history
+        else {})
+
+
 def _build_audit(params: dict[str, Any], diagnostics: Diagnostics) -> Any:
     from scopeaudit.audit import AuditOptions, Later, LogOptions, analyse, read_usage
     from scopeaudit.rules.usage_rules import UsageSettings
     from scopeaudit.usage.fields import parse_maps
     from scopeaudit.usage.jobs import default_jobs
 
+    declared = _active_config().sources
     options = AuditOptions(lint=_lint_settings(params),
                            usage=UsageSettings(shared_key_clients=params["shared_key_clients"]),
-                           since=params["since"], until=params["until"])
+                           since=params["since"], until=params["until"],
+                           quality=_quality_settings(params, declared))
     logs = LogOptions(paths=params["log_paths"], log_formats=params["log_formats"],
                       maps=parse_maps(params["maps"]), strict=params["strict"],
                       jobs=params["jobs"] or default_jobs(), http=settings_from(params),
-                      engine=params.get("engine") or "auto")
+                      engine=params.get("engine") or "auto",
+                      allow_empty=params["allow_empty"], sources=declared)
     cat = _load_catalog(params["catalog_path"], params["scope_list_semantics"],
                         params["catalog_overrides"], diagnostics)
     progress = _progress if sys.stderr.isatty() else None

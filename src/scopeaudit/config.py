@@ -22,6 +22,7 @@ from typing import Any
 from scopeaudit.errors import InputError
 from scopeaudit.gate import Suppression
 from scopeaudit.model import Location, Severity
+from scopeaudit.usage.inputcheck import DeclaredSource
 
 CANDIDATES = ("scopeaudit.toml", ".scopeaudit.toml", "pyproject.toml")
 # Threshold keys a rule table may carry, and the option each one sets.
@@ -45,6 +46,7 @@ class Config:
     rules: Mapping[str, RuleSettings] = field(default_factory=dict)  # rule id -> settings
     ignores: tuple[Suppression, ...] = ()
     warnings: tuple[str, ...] = ()
+    sources: tuple[DeclaredSource, ...] = ()  # [[source]]: the sources an audit must have
 
 
 def discover(start: Path) -> Path | None:
@@ -101,6 +103,7 @@ def load(path: Path, option_types: Mapping[str, type | tuple[type, ...]], *,
     rules: dict[str, RuleSettings] = {}
     ignores: list[Suppression] = []
     warnings: list[str] = []
+    sources: list[DeclaredSource] = []
     for key, value in table.items():
         line = lines.key(key, prefix)
         if key == "rules":
@@ -109,6 +112,8 @@ def load(path: Path, option_types: Mapping[str, type | tuple[type, ...]], *,
                 options.setdefault(option, threshold)
         elif key == "ignore":
             ignores = _ignores(value, source, lines, prefix, warnings)
+        elif key == "source":
+            sources = _sources(value, source, lines, prefix)
         elif key in command_line_only:
             raise InputError(f"{key!r} cannot be set in a configuration file: it decides where "
                              "credentials are sent or which TLS servers are trusted; set it "
@@ -124,10 +129,10 @@ def load(path: Path, option_types: Mapping[str, type | tuple[type, ...]], *,
                                  "credentials; set it on the command line or in the "
                                  "environment", file=source, line=line)
         else:
-            known = ", ".join(sorted([*option_types, "rules", "ignore"]))
+            known = ", ".join(sorted([*option_types, "rules", "ignore", "source"]))
             raise InputError(f"unknown key {key!r} (known keys: {known})", file=source,
                              line=line)
-    return Config(source, options, rules, tuple(ignores), tuple(warnings))
+    return Config(source, options, rules, tuple(ignores), tuple(warnings), tuple(sources))
 
 
 def _is_url(value: object) -> bool:
@@ -256,6 +261,33 @@ def _ignores(value: Any, source: str, lines: _Lines, prefix: str,
                                    key=item.get("key", "*"), scope=item.get("scope", "*"),
                                    expires=expires))
     return entries
+
+
+def _sources(value: Any, source: str, lines: _Lines, prefix: str) -> list[DeclaredSource]:
+    """``[[source]]`` entries: a name and a glob; an audit without an input matching each is
+    an error (scopeaudit.usage.inputcheck)."""
+    if not isinstance(value, list):
+        raise InputError("'source' must be an array of tables: [[source]]", file=source,
+                         line=lines.key("source", prefix))
+    header_lines = lines.array_tables(f"{prefix}source")
+    declared: list[DeclaredSource] = []
+    for n, item in enumerate(value):
+        line = header_lines[n] if n < len(header_lines) else lines.key("source", prefix)
+        if not isinstance(item, dict):
+            raise InputError("each [[source]] entry must be a table", file=source, line=line)
+        unknown = set(item) - {"name", "pattern"}
+        if unknown:
+            raise InputError(f"unknown key {sorted(unknown)[0]!r} in [[source]] (known: name, "
+                             "pattern)", file=source, line=line)
+        for field_name in ("name", "pattern"):
+            if not isinstance(item.get(field_name), str) or not item[field_name].strip():
+                raise InputError(f"[[source]] needs a '{field_name}' (a string)", file=source,
+                                 line=line)
+        name = item["name"].strip()
+        if any(d.name == name for d in declared):
+            raise InputError(f"[[source]] {name!r} is declared twice", file=source, line=line)
+        declared.append(DeclaredSource(name, item["pattern"].strip(), source, line))
+    return declared
 
 
 def _expiry(value: Any, source: str, line: int | None) -> date | None:

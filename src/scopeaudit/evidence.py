@@ -189,26 +189,43 @@ def removal_confidence(key: Key, window: Window, covered: frozenset[int],
     since, until = day_number(window.since), day_number(window.until)
     parts: list[str] = []
     start = since
+    # A key that expired inside the window existed only up to its expiry day (valid through
+    # it, as SA207 judges expiry): observed days end there, as they start at creation.
+    end = until
+    expired = ""
+    if key.expires is not None and day_number(key.expires) < until:
+        end = day_number(key.expires)
+        expired = f"expired {key.expires.isoformat()}"
     known_start = True
     if key.created is not None:
         created = day_number(key.created)
         if created > since:
             start = created
-            parts.append(f"key created {key.created.isoformat()}: observed "
-                         f"{max(0, until - start + 1)} of the window's {window.days} days")
+            parts.append(f"key created {key.created.isoformat()}"
+                         + (f" and {expired}" if expired else "")
+                         + f": observed {max(0, end - start + 1)} of the window's "
+                         f"{window.days} days")
+        elif expired:
+            parts.append(f"key {expired}: observed {max(0, end - start + 1)} of the window's "
+                         f"{window.days} days")
         else:
             parts.append(f"key existed for the whole window ({window.days} days)")
     elif first_seen_ever is not None and day_number(epoch_date(first_seen_ever)) > since:
         start = day_number(epoch_date(first_seen_ever))
         known_start = False
-        parts.append(f"creation date unknown; first seen {day_date(start).isoformat()}: "
-                     f"observed {until - start + 1} of {window.days} days")
+        parts.append(f"creation date unknown; first seen {day_date(start).isoformat()}"
+                     + (f"; {expired}" if expired else "")
+                     + f": observed {max(0, end - start + 1)} of {window.days} days")
+    elif expired:
+        known_start = False
+        parts.append(f"creation date unknown; {expired}: observed {max(0, end - start + 1)} "
+                     f"of the window's {window.days} days")
     else:
         known_start = key.created is not None
         parts.append("creation date unknown; assumed to exist for the whole window "
                      f"({window.days} days)")
-    observed = max(0, until - start + 1)
-    seen = sum(1 for d in covered if start <= d <= until)
+    observed = max(0, end - start + 1)
+    seen = sum(1 for d in covered if start <= d <= end)
     ratio = seen / observed if observed else 0.0
     parts.append(f"logs cover {seen} of those {observed} days ({ratio:.0%})")
     parts.append(f"key active on {active_days} days ({accepted} accepted requests)")

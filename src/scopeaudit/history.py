@@ -100,8 +100,19 @@ def _v2(db: sqlite3.Connection) -> None:
                    [(count, total, run_id) for run_id, (count, total) in totals.items()])
 
 
+def _v3(db: sqlite3.Connection) -> None:
+    """The sources that carried each key's traffic, with the last day of it: a source absent
+    from a later run defers that key's removals (scopeaudit.quality, SA306)."""
+    db.execute("""CREATE TABLE run_sources (
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        key_id TEXT NOT NULL,
+        source TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        PRIMARY KEY (run_id, key_id, source))""")
+
+
 # MIGRATIONS[i] takes a database from schema version i to i + 1.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2, _v3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -263,6 +274,10 @@ def _insert(db: sqlite3.Connection, audit: Audit, snap: Snapshot) -> int:
         "VALUES (?, ?, ?, ?, ?, ?)",
         [(run_id, k.key_id, json.dumps(list(k.granted)), json.dumps(list(k.recommended)),
           json.dumps(list(k.unused)), k.over_privilege) for k in snap.keys.values()])
+    db.executemany(
+        "INSERT INTO run_sources (run_id, key_id, source, last_seen) VALUES (?, ?, ?, ?)",
+        [(run_id, v.key_id, u.source, u.last_seen) for v in audit.verdicts
+         for u in v.sources])
     _pause_hook()
     db.executemany(
         "INSERT INTO run_findings (run_id, fingerprint, rule, key_id, scope, severity, "
@@ -316,6 +331,17 @@ def record_run(path: str, audit: Audit, *, run_at: str | None = None,
     with pending_run(path, audit, run_at=run_at, timeout=timeout) as run:
         run.record()
     return run.drift
+
+
+def earlier_sources(path: str, timeout: float = DEFAULT_TIMEOUT) -> dict[tuple[str, str], str]:
+    """(key, source) -> the last day any run recorded in the history at ``path`` saw that
+    key's traffic from that source; empty when there is no history yet."""
+    if not Path(path).is_file():
+        return {}
+    with _transaction(path, timeout, create=False) as db:
+        return {(key, source): last for key, source, last in db.execute(
+            "SELECT key_id, source, max(last_seen) FROM run_sources GROUP BY key_id, source "
+            "ORDER BY key_id, source")}
 
 
 def list_runs(path: str, timeout: float = DEFAULT_TIMEOUT) -> tuple[RunSummary, ...]:

@@ -123,6 +123,10 @@ class Inventory:
     leaked_tokens: tuple[tuple[int, str, str], ...] = ()
 
 
+# Findings on what the logs could show (scopeaudit.quality): every report leads with them.
+EVIDENCE_QUALITY_RULES = frozenset({"SA304", "SA306"})
+
+
 @dataclass(frozen=True)
 class Finding:
     """One rule's verdict. It cannot exist without a location (see ``location``)."""
@@ -160,8 +164,10 @@ class Finding:
         identity = "|".join((self.rule, self.key or "", self.scope or "", self.discriminator))
         return hashlib.sha256(identity.encode("utf-8")).hexdigest()[:32]
 
-    def sort_key(self) -> tuple[int, str, str, str, str, int]:
+    def sort_key(self) -> tuple[int, int, str, str, str, str, int]:
         return (
+            # what the logs could not show comes first: it qualifies every other verdict
+            0 if self.rule in EVIDENCE_QUALITY_RULES else 1,
             -self.severity.rank,
             self.rule,
             self.key or "",
@@ -192,6 +198,15 @@ class InputFile:
     records: int
     skipped: int = 0
     skipped_lines: tuple[int, ...] = ()
+    # log inputs only: every skip reason with its count, most frequent first
+    skip_reasons: tuple[tuple[str, int], ...] = ()
+    source: str | None = None  # the source this log input belongs to (quality.Sources)
+    # accepted requests in the window, and those of them no key can be attributed to
+    accepted: int = 0
+    unattributed: int = 0
+    # whether the input's layout has a key field: False when its format cannot name a key,
+    # None when only its records can tell (JSON, CSV)
+    key_field: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -255,6 +270,26 @@ class RemovalConfidence:
 
 
 @dataclass(frozen=True)
+class SourceUse:
+    """A source that carried a key's traffic in the window."""
+
+    source: str
+    days: int  # days of the window with a record of the key from this source
+    last_seen: str  # the last of them (YYYY-MM-DD)
+
+
+@dataclass(frozen=True)
+class PriorUse:
+    """Accepted use of a key (or one of its scopes) in the inputs before the window."""
+
+    last_used: str  # YYYY-MM-DD
+    days_before: int  # days between that use and the window's first day
+    # the longest interval between two consecutive days of use, in or before the window;
+    # None with a single day of use
+    interval_days: int | None
+
+
+@dataclass(frozen=True)
 class ClientSummary:
     client: str  # "user agent @ network"
     requests: int
@@ -298,6 +333,10 @@ class KeyVerdict:
     clients: tuple[ClientSummary, ...]
     operations: tuple[tuple[str, int], ...]  # accepted requests per operation
     unmatched: tuple[tuple[str, int], ...]  # accepted requests per unmatched shape
+    sources: tuple[SourceUse, ...] = ()  # the sources that carried its traffic in the window
+    before_window: PriorUse | None = None  # the key's accepted use before the window
+    # removed scopes used before the window (not in it): scope -> that use
+    scopes_before_window: Mapping[str, PriorUse] = field(default_factory=dict)
     # distinct clients in the window, of which ``clients`` shows the busiest (None: as many
     # as it shows)
     client_count: ClientCount | None = None
@@ -333,6 +372,47 @@ class Replay:
     would_be_denied: int
     unverifiable: int  # unmatched requests: no operation, so nothing to check against
     denied_shapes: tuple[tuple[str, str, int], ...]  # (key, operation, requests)
+
+
+@dataclass(frozen=True)
+class SourceSummary:
+    """One source of the audit: its inputs and the days of the window they cover."""
+
+    name: str
+    inputs: int
+    days: int
+    declared: bool  # named by a [[source]] of the configuration
+
+
+@dataclass(frozen=True)
+class MissingSource:
+    """A source that carried keys' traffic in an earlier run (--history) and has no input
+    in this one."""
+
+    name: str
+    keys: tuple[str, ...]
+    last_seen: str  # the last day of those keys' traffic an earlier run saw from it
+
+
+@dataclass(frozen=True)
+class EvidenceQuality:
+    """What the logs could show: records read and skipped, the share of accepted requests
+    attributed to a key, the sources and what is missing. ``limits`` says in plain words
+    what keeps the evidence from supporting removals (empty: nothing does)."""
+
+    records: int
+    skipped: int
+    accepted: int  # accepted requests in the window, attributed or not
+    unattributed: int  # those of them no key can be attributed to
+    max_unattributed: float  # the share past which an input's removals are all deferred
+    sources: tuple[SourceSummary, ...]
+    missing_sources: tuple[MissingSource, ...] = ()
+    limits: tuple[str, ...] = ()
+    supports_removals: bool = True  # False: no removal is above low confidence
+
+    @property
+    def attributed_share(self) -> float | None:
+        return None if not self.accepted else 1 - self.unattributed / self.accepted
 
 
 @dataclass(frozen=True)
@@ -430,6 +510,7 @@ class Audit:
     disabled_rules: tuple[str, ...] = ()  # switched off in the configuration
     config_path: str | None = None  # the configuration file the gate applied, if any
     drift: Drift | None = None  # since the previous run in --history; None without one
+    evidence: EvidenceQuality | None = None  # audit mode: what the logs could show
 
     def removal_counts(self) -> tuple[int, int, int]:
         """(recommended removals, keys with at least one, deferred removals)."""

@@ -125,7 +125,9 @@ def aggregates(keys: Path, log: Path, engine_name: str) -> tuple[object, ...]:
             dict(usage.tokens), dict(usage.days_by_input), usage.preflight, usage.unattributed,
             usage.invalid_targets, usage.shapes_overflow, dict(usage.shape_families),
             usage.newest, usage.oldest, records, requests,
-            [(s.records, s.skipped, s.first_skipped) for s in stats])
+            [(s.records, s.skipped, s.first_skipped, s.reasons, s.missing_fields)
+             for s in stats],
+            usage.accepted_by_input, usage.unattributed_by_input, usage.key_days_by_input)
 
 
 def same_aggregates(keys: Path, log: Path) -> None:
@@ -536,6 +538,31 @@ def test_log_fixture(tmp_path: Path, name: str, payload: bytes, extra: tuple[str
     both_engines(write_keys(tmp_path), [log], tmp_path, *extra)
     if not extra:
         same_aggregates(write_keys(tmp_path), log)
+
+
+def test_attribution_and_sources_alike(tmp_path: Path) -> None:
+    """What the logs could show is counted alike: accepted requests with and without a key per
+    input and day (refusals and preflights apart), each key's days per input, every skip
+    reason, and the fields skipped records lacked."""
+    rows = [{"ts": f"2026-11-{1 + i % 20:02d}T10:00:{i % 60:02d}Z", "key_id": key,
+             "method": method, "path": "/v1/issues", "status": status}
+            for i in range(400)
+            for key, method, status in ((("key_bi" if i % 3 else None), "GET", 200),
+                                        ("key_gw" if i % 5 else None, "GET",
+                                         403 if i % 7 == 0 else 401 if i % 11 == 0 else 204),
+                                        ("k1", "OPTIONS", 204))]
+    lines = [json.dumps(r) for r in rows]
+    lines[10:10] = ['{"ts": "2026-11-02T10:00:00Z", "key_id": "k1"}', "not json",
+                    '{"key_id": "k1", "method": "GET", "path": "/x", "status": 200}']
+    log = tmp_path / "keyless.jsonl"
+    log.write_text("\n".join(lines) + "\n")
+    doc, _ = both_engines(write_keys(tmp_path), [log], tmp_path)
+    report = json.loads(doc)
+    entry = report["inputs"][1]
+    assert entry["unattributed"] > 0 and entry["accepted"] > entry["unattributed"]
+    assert any(f["rule"] == "SA304" for f in report["findings"])
+    assert len(entry["skip_reasons"]) == 3
+    same_aggregates(write_keys(tmp_path), log)
 
 
 @pytest.mark.parametrize("minimum", [100, 700, 5000])

@@ -174,6 +174,9 @@ def test_parquet_rows_are_numbered_like_lines(tmp_path: Path) -> None:
     from_jsonl, from_parquet = reports
     assert from_parquet["inputs"][1]["records"] == 29
     assert from_parquet["inputs"][1]["skipped_lines"] == [7]
+    # the same keys and verdicts; each key's source is the file it was read from
+    for key in (*from_parquet["keys"], *from_jsonl["keys"]):
+        key["sources"] = [{**u, "source": "<the input>"} for u in key["sources"]]
     assert from_parquet["keys"] == from_jsonl["keys"]
     assert from_parquet["usage"] == from_jsonl["usage"]
 
@@ -219,9 +222,13 @@ def test_parquet_with_nested_columns_and_with_no_rows(tmp_path: Path) -> None:
     con.execute(f"COPY (SELECT 'x' AS ts WHERE false) TO '{empty}' (FORMAT parquet)")
     con.close()
     out = tmp_path / "out.json"
-    code, err = run("audit", "--keys", str(keys), "--logs", str(nested), "--logs", str(empty),
-                    "--map", "key_id=identity.id", "--format", "json", "--no-timestamp",
-                    "--as-of", "2026-12-01", "--fail-on", "never", "-o", str(out))
+    args = ["audit", "--keys", str(keys), "--logs", str(nested), "--logs", str(empty),
+            "--map", "key_id=identity.id", "--format", "json", "--no-timestamp",
+            "--as-of", "2026-12-01", "--fail-on", "never", "-o", str(out)]
+    # an input with no row is an error unless accepted
+    code, err = run(*args)
+    assert code == 2 and f"{empty}: no record read: the input is empty" in err, err
+    code, err = run(*args, "--allow-empty")
     assert code == 0, err
     report = json.loads(out.read_text())
     assert [(i["records"], i["skipped_lines"]) for i in report["inputs"][1:]] == [

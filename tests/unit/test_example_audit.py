@@ -71,9 +71,11 @@ def test_removals_per_key(report: dict[str, Any]) -> None:
     for key_id, remove in expected_remove.items():
         assert keys[key_id]["remove"] == remove, key_id
     assert len(keys["key_platform_admin"]["remove"]) == 26
-    # only the inspection runner's removals are low-confidence: listed apart as deferred
+    # only the inspection runner's removals (created mid-window) and the dashboard's (expired
+    # on 2026-09-01, the window's 4th day) are low-confidence: listed apart as deferred
     assert {k: v["deferred"] for k, v in keys.items() if v["deferred"]} == {
-        "key_inspections": ["assets:read", "sites:read"]}
+        "key_inspections": ["assets:read", "sites:read"],
+        "key_dashboard": ["checkins:read", "sensors:read"]}
 
 
 def test_states_and_confidence(report: dict[str, Any]) -> None:
@@ -82,7 +84,10 @@ def test_states_and_confidence(report: dict[str, Any]) -> None:
     assert keys["key_field_app"]["scopes"]["sites:write"] == "denied"
     assert keys["key_field_app"]["scopes"]["assets:read"] == "denied"
     assert keys["key_bi_export"]["confidence"]["issues:write"]["level"] == "high"
-    assert keys["key_dashboard"]["confidence"]["sensors:read"]["level"] == "medium"
+    # it existed 2026-08-29..09-01 of the window: 4 observed days, short of medium's 30
+    assert keys["key_dashboard"]["confidence"]["sensors:read"] == {
+        "level": "low", "basis": "key expired 2026-09-01: observed 4 of the window's 90 days; "
+        "logs cover 4 of those 4 days (100%); key active on 3 days (216 accepted requests)"}
     assert keys["key_inspections"]["confidence"]["sites:read"]["level"] == "low"
     # the dashboard answered 200 on 3 days (24 hours x 3 calls), then 401 on 86 days
     assert keys["key_dashboard"]["requests"] == {"accepted": 216, "denied": 0,
@@ -98,7 +103,6 @@ def test_findings_by_rule(report: dict[str, Any]) -> None:
         ("key_ticket_sync", "logs:read"), ("key_mobile_backend", "assets:read"),
         ("key_mobile_backend", "checkins:read"), ("key_mobile_backend", "logs:read"),
         ("key_mobile_backend", "logs:write"),
-        ("key_dashboard", "checkins:read"), ("key_dashboard", "sensors:read"),
     ])
     # key_field_app's misspelt isues:read is in its remove list, but reported by SA201 only
     assert findings(report, "SA201") == [("key_field_app", "isues:read")]
@@ -106,7 +110,7 @@ def test_findings_by_rule(report: dict[str, Any]) -> None:
     assert findings(report, "SA105") == [("key_dashboard", None)]
     assert findings(report, "SA106") == [("key_mobile_backend", None)]
     assert findings(report, "SA107") == [("key_zapier", "integrations:write")]
-    assert findings(report, "SA108") == [("key_inspections", None)]
+    assert findings(report, "SA108") == [("key_dashboard", None), ("key_inspections", None)]
     assert findings(report, "SA301") == [("key_mobile_backend", None),
                                          ("key_ticket_sync", None)]
     assert findings(report, "SA302") == [("key_scheduler", None)]
@@ -137,3 +141,17 @@ def test_same_inputs_same_bytes(example_logs: Path, report: dict[str, Any]) -> N
     again = subprocess.run(audit_args(example_logs, "--format", "json", "--no-timestamp"),
                            capture_output=True, text=True)
     assert again.stdout == proc.stdout
+
+
+def test_evidence_quality(report: dict[str, Any]) -> None:
+    """Every record of the example is read and names a key; each key's traffic comes through
+    the source its integration uses (the mobile back end's through the edge proxy alone)."""
+    evidence = report["evidence"]
+    assert (evidence["skipped"], evidence["unattributed"]) == (0, 0)
+    assert evidence["supports_removals"] is True and evidence["limits"] == []
+    assert [(s["inputs"], s["days"]) for s in evidence["sources"]] == [(4, 89), (1, 89)]
+    sources = {k["id"]: [u["source"].rsplit("/", 1)[-1] for u in k["sources"]]
+               for k in report["keys"]}
+    assert sources["key_mobile_backend"] == ["edge-nginx.log.gz"]
+    assert sources["key_bi_export"] == ["gateway-*.jsonl.gz"]
+    assert sources["key_platform_admin"] == []

@@ -24,3 +24,14 @@ def test_readme_setup_commands_match_ci() -> None:
     ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
     assert "pip install -e '.[test]'" in text and "pip install -e '.[test]'" in ci
     assert ".venv/bin/python -m pytest" in text and ".venv/bin/python -m pytest" in ci
+
+
+def test_readme_html_example_reads_every_source() -> None:
+    """The HTML report example audits both of the example's sources: without the edge log,
+    the mobile back end's traffic is missing and its scopes would all look unused."""
+    text = README.read_text(encoding="utf-8")
+    example = re.search(r"```sh\n(scopeaudit audit [^`]*--format html -o report\.html)\n```",
+                        text)
+    assert example, "README lost its HTML report example"
+    assert "examples/logs/gateway-*.jsonl.gz" in example.group(1)
+    assert "examples/logs/edge-nginx.log.gz" in example.group(1)

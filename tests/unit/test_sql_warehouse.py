@@ -350,6 +350,12 @@ def _comparable(report: dict[str, Any]) -> dict[str, Any]:
                       if f["rule"] != "SA301")
     coverage = dict(report["coverage"])
     coverage["by_input"] = sorted(coverage["by_input"].values())  # keyed by the input path
+    # a basis may name an input (the one whose requests name no key): by its path
+    text = json.dumps(keys)
+    for i in report["inputs"]:
+        if i["kind"] == "logs":
+            text = text.replace(json.dumps(i["path"])[1:-1], "<the logs>")
+    keys = json.loads(text)
     return {"keys": keys, "findings": findings, "window": report["window"],
             "coverage": coverage, "replay": report["replay"], "usage": report.get("usage")}
 

@@ -23,12 +23,15 @@ from collections.abc import Callable
 from scopeaudit.catalog.model import Catalog
 from scopeaudit.usage.aggregate import (
     _ROUTE_CACHE_LIMIT,
+    REFUSED,
     Aggregator,
     Cell,
     KeyLocation,
     Usage,
+    count_input,
     listed_use,
     note_token,
+    note_unattributed,
     route_cache_key,
     status_class,
 )
@@ -97,6 +100,8 @@ class Builder:
             return None
         if key is None:
             usage.unattributed += hits
+            if cls not in REFUSED:
+                note_unattributed(usage, self.source, day, hits)
             return op
         if key not in usage.first_seen_at:
             usage.first_seen_at[key] = KeyLocation(self.source, line)
@@ -148,6 +153,7 @@ class Builder:
     def finish(self) -> Usage:
         usage = self.usage
         usage.days_by_input[self.source] = self.days
+        count_input(usage, self.source, usage.cells)
         if self.records:
             usage.newest, usage.oldest = self._newest, self._oldest
         return usage

@@ -37,9 +37,15 @@ from scopeaudit.model import (
     count_by_severity,
 )
 from scopeaudit.render import RenderOptions
+from scopeaudit.render.evidence_line import (
+    attributed_text,
+    before_window_texts,
+    evidence_line,
+    source_text,
+)
 from scopeaudit.render.markdown import DriftView, drift_view
 from scopeaudit.render.templates import render_template
-from scopeaudit.render.text import show_invisible
+from scopeaudit.render.text import percent, show_invisible
 
 TEMPLATE = "report.html.j2"
 
@@ -121,6 +127,9 @@ class InputView:
     records: int
     skipped: int
     skipped_lines: str
+    skip_reasons: tuple[str, ...] = ()  # "94 unreadable time", every reason
+    source: str = ""
+    attributed: str = ""  # accepted requests attributed to a key: "all 1,234"
 
 
 @dataclass(frozen=True)
@@ -286,6 +295,8 @@ class UsageFacts:
     clients: tuple[ClientView, ...]  # the busiest of them
     client_count: str  # distinct clients in the window: "3", "more than 200"
     unmatched: tuple[tuple[str, int], ...]
+    sources: tuple[str, ...] = ()  # "name (N days, last DATE)"
+    before_window: tuple[str, ...] = ()  # use before the window, in words
 
 
 @dataclass(frozen=True)
@@ -389,6 +400,9 @@ class ReportView:
     warnings: tuple[str, ...]
     script_data: Mapping[str, Any]  # the findings script's data: the JSON island
     drift: DriftView | None = None  # "since last run" (--history only)
+    evidence: str = ""  # audit mode: the summary's first line (render.evidence_line)
+    evidence_ok: bool = True  # False: the evidence cannot support removals
+    max_unattributed: str = "1%"  # SA304's threshold, for the method section
 
 
 # --------------------------------------------------------------------------- building
@@ -457,6 +471,8 @@ def _usage_facts(key: Key, v: KeyVerdict) -> UsageFacts:
                                  visible(c.last_seen)) for c in v.clients),
         client_count=str(v.clients_total),
         unmatched=tuple((visible(shape), n) for shape, n in v.unmatched),
+        sources=tuple(visible(source_text(u)) for u in v.sources),
+        before_window=tuple(visible(t) for t in before_window_texts(v)),
     )
 
 
@@ -622,8 +638,16 @@ def build_view(audit: Audit) -> ReportView:
                             len(audit.findings) - suppressed, suppressed,
                             bool(audit.at_or_above(Severity.HIGH)), *audit.removal_counts()),
         inputs=tuple(InputView(visible(i.path), i.kind, i.sha256, i.records, i.skipped,
-                               ", ".join(map(str, i.skipped_lines)))
+                               ", ".join(map(str, i.skipped_lines)),
+                               tuple(visible(f"{n:,} {r}") for r, n in i.skip_reasons),
+                               visible(i.source or ""),
+                               attributed_text(i.accepted, i.unattributed)
+                               if i.kind == "logs" and is_audit else "")
                      for i in audit.inputs),
+        evidence=visible(line) if (line := evidence_line(audit)) is not None else "",
+        evidence_ok=audit.evidence is None or audit.evidence.supports_removals,
+        max_unattributed=percent(audit.evidence.max_unattributed)
+        if audit.evidence is not None else "1%",
         coverage=coverage, usage=usage, replay=replay,
         states=STATES, not_granted=NOT_GRANTED, chart=chart, matrix=matrix,
         cards=cards, findings=findings,

@@ -15,9 +15,12 @@ from scopeaudit.model import (
     Audit,
     Drift,
     DriftFinding,
+    EvidenceQuality,
     Finding,
+    InputFile,
     Key,
     KeyVerdict,
+    PriorUse,
     count_by_severity,
 )
 from scopeaudit.render import RenderOptions
@@ -78,7 +81,50 @@ def key_document(k: Key, v: KeyVerdict | None) -> dict[str, Any]:
         ],
         "operations": [{"operation": op, "requests": n} for op, n in v.operations],
         "unmatched": [{"request": shape, "requests": n} for shape, n in v.unmatched],
+        "sources": [{"source": u.source, "days": u.days, "last_seen": u.last_seen}
+                    for u in v.sources],
+        "before_window": _prior(v.before_window),
+        "scopes_before_window": {s: _prior(p) for s, p in sorted(v.scopes_before_window.items())},
     })
+    return doc
+
+
+def _prior(use: PriorUse | None) -> dict[str, Any] | None:
+    if use is None:
+        return None
+    return {"last_used": use.last_used, "days_before": use.days_before,
+            "interval_days": use.interval_days}
+
+
+def evidence_document(evidence: EvidenceQuality | None) -> dict[str, Any] | None:
+    """What the logs could show (audit mode); None in lint mode."""
+    if evidence is None:
+        return None
+    return {
+        "records": evidence.records,
+        "skipped": evidence.skipped,
+        "accepted": evidence.accepted,
+        "unattributed": evidence.unattributed,
+        "max_unattributed": evidence.max_unattributed,
+        "sources": [{"name": s.name, "inputs": s.inputs, "days": s.days,
+                     "declared": s.declared} for s in evidence.sources],
+        "missing_sources": [{"name": m.name, "keys": list(m.keys), "last_seen": m.last_seen}
+                            for m in evidence.missing_sources],
+        "supports_removals": evidence.supports_removals,
+        "limits": list(evidence.limits),
+    }
+
+
+def input_document(i: InputFile) -> dict[str, Any]:
+    doc: dict[str, Any] = {"path": i.path, "kind": i.kind, "sha256": i.sha256,
+                           "records": i.records, "skipped": i.skipped,
+                           "skipped_lines": list(i.skipped_lines)}
+    if i.kind == "logs":
+        doc.update({
+            "skip_reasons": [{"reason": r, "count": n} for r, n in i.skip_reasons],
+            "source": i.source, "accepted": i.accepted, "unattributed": i.unattributed,
+            "key_field": i.key_field,
+        })
     return doc
 
 
@@ -160,16 +206,13 @@ def audit_document(audit: Audit) -> dict[str, Any]:
         doc["generated_at"] = audit.generated_at
     doc.update({
         "as_of": audit.as_of.isoformat(),
-        "inputs": [
-            {"path": i.path, "kind": i.kind, "sha256": i.sha256, "records": i.records,
-             "skipped": i.skipped, "skipped_lines": list(i.skipped_lines)}
-            for i in audit.inputs
-        ],
+        "inputs": [input_document(i) for i in audit.inputs],
         "catalog": {
             "name": audit.catalog.name, "version": audit.catalog.version,
             "source": audit.catalog.source, "operations": audit.catalog.operations,
             "scopes": audit.catalog.scopes, "provenance": dict(audit.catalog.provenance),
         },
+        "evidence": evidence_document(audit.evidence),
         **_usage_documents(audit),
         "keys": [key_document(k, verdicts.get(k.id)) for k in audit.keys],
         "findings": [finding_document(f) for f in audit.findings],

@@ -31,6 +31,12 @@ from scopeaudit.model import (
     count_by_severity,
 )
 from scopeaudit.render import RenderOptions
+from scopeaudit.render.evidence_line import (
+    attributed_text,
+    before_window_texts,
+    evidence_line,
+    source_text,
+)
 from scopeaudit.render.text import show_invisible
 
 TEMPLATE = "report.md.j2"
@@ -115,6 +121,9 @@ class InputRow:
     skipped: int
     skipped_lines: tuple[int, ...]  # the first LIST_LIMIT
     more_skipped_lines: int
+    skip_reasons: tuple[str, ...] = ()  # "94 unreadable time", every reason
+    source: str | None = None  # log inputs of an audit
+    attributed: str | None = None  # accepted requests attributed to a key: "all 1,234"
 
 
 @dataclass(frozen=True)
@@ -200,6 +209,8 @@ class KeySection:
     more_clients: str  # how many more than shown ("" none), as clients_count says it
     unmatched: tuple[ShapeRow, ...]  # the first LIST_LIMIT
     more_unmatched: int
+    sources: tuple[str, ...] = ()  # the sources of its traffic: "name (N days, last DATE)"
+    before_window: tuple[str, ...] = ()  # use before the window, in words (before_window_texts)
 
 
 @dataclass(frozen=True)
@@ -300,6 +311,7 @@ class MarkdownView:
     warnings: tuple[str, ...]
     truncation: Truncation | None
     drift: DriftView | None = None  # --history only
+    evidence: str | None = None  # audit mode: the summary's first line (evidence_line)
 
 
 def _first(items: tuple[str, ...] | list[str], limit: int = LIST_LIMIT) -> tuple[str, ...]:
@@ -375,6 +387,8 @@ def _key_section(v: KeyVerdict, key: Key | None) -> KeySection:
         more_clients=_more_clients(v.clients_total, min(len(v.clients), LIST_LIMIT)),
         unmatched=tuple(ShapeRow(s, n) for s, n in v.unmatched[:LIST_LIMIT]),
         more_unmatched=max(len(v.unmatched) - LIST_LIMIT, 0),
+        sources=tuple(source_text(u) for u in v.sources),
+        before_window=before_window_texts(v),
     )
 
 
@@ -434,11 +448,16 @@ def build_view(audit: Audit) -> MarkdownView:
             else:
                 quiet.append(v.key_id)
     days = audit.coverage.by_input if usage is not None and audit.coverage else {}
+    logs = usage is not None
     inputs = tuple(
         InputRow(i.path, i.kind, i.records,
-                 days.get(i.path) if i.kind == "logs" and usage is not None else None,
+                 days.get(i.path) if i.kind == "logs" and logs else None,
                  i.skipped, i.skipped_lines[:LIST_LIMIT],
-                 max(len(i.skipped_lines) - LIST_LIMIT, 0))
+                 max(len(i.skipped_lines) - LIST_LIMIT, 0),
+                 tuple(f"{n:,} {reason}" for reason, n in i.skip_reasons),
+                 i.source if i.kind == "logs" and logs else None,
+                 attributed_text(i.accepted, i.unattributed) if i.kind == "logs" and logs
+                 else None)
         for i in audit.inputs)
     fired = {f.rule for f in audit.findings}
     return MarkdownView(
@@ -470,6 +489,7 @@ def build_view(audit: Audit) -> MarkdownView:
         warnings=audit.warnings,
         truncation=None,
         drift=drift_view(audit.drift),
+        evidence=evidence_line(audit) if usage is not None else None,
     )
 
 

@@ -6,7 +6,8 @@ from tabulate import tabulate
 
 from scopeaudit.model import Audit, Drift, count_by_severity
 from scopeaudit.render import RenderOptions
-from scopeaudit.render.text import one_line
+from scopeaudit.render.evidence_line import evidence_line
+from scopeaudit.render.text import one_line, show_invisible
 
 
 def _states(states: dict[str, str], wanted: str) -> int:
@@ -15,6 +16,9 @@ def _states(states: dict[str, str], wanted: str) -> int:
 
 def render_table(audit: Audit, options: RenderOptions) -> str:
     lines: list[str] = []
+    evidence = evidence_line(audit)
+    if evidence is not None:
+        lines.append(show_invisible(evidence))
     if audit.window is not None and audit.coverage is not None and audit.usage is not None:
         cov = audit.coverage
         lines.append(
@@ -25,6 +29,8 @@ def render_table(audit: Audit, options: RenderOptions) -> str:
             f"{audit.usage.in_window} in the window.")
         lines.append("")
         rows = []
+        # with several sources, which carried each key's traffic (one source says nothing)
+        several = audit.evidence is not None and len(audit.evidence.sources) > 1
         for v in audit.verdicts:
             states = dict(v.states)
             conf = v.confidence[v.remove[0]].level if v.remove else "-"
@@ -32,9 +38,11 @@ def render_table(audit: Audit, options: RenderOptions) -> str:
                 one_line(v.key_id, 32), v.accepted, _states(states, "used"),
                 _states(states, "unused"), _states(states, "unknown"),
                 _states(states, "denied"), one_line(", ".join(v.remove) or "-", 60), conf,
-            ))
+            ) + ((one_line(", ".join(u.source for u in v.sources) or "-", 40),)
+                 if several else ()))
         lines.append(tabulate(rows, headers=("key", "accepted", "used", "unused", "unknown",
-                                             "denied", "remove", "confidence")))
+                                             "denied", "remove", "confidence")
+                              + (("sources",) if several else ())))
         lines.append("")
     if audit.findings:
         rows_f = [
@@ -64,8 +72,10 @@ def render_table(audit: Audit, options: RenderOptions) -> str:
         lines.extend(drift_lines(audit.drift))
     skipped = [i for i in audit.inputs if i.skipped]
     for i in skipped:
-        lines.append(f"{i.path}: {i.skipped} malformed record(s) skipped (lines "
-                     f"{', '.join(map(str, i.skipped_lines))}).")
+        reasons = "; ".join(f"{n} {reason}" for reason, n in i.skip_reasons)
+        lines.append(one_line(f"{i.path}: {i.skipped} malformed record(s) skipped (lines "
+                              f"{', '.join(map(str, i.skipped_lines))})"
+                              + (f": {reasons}" if reasons else "") + ".", 2000))
     return "\n".join(lines) + "\n"
 
 

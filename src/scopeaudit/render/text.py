@@ -33,3 +33,21 @@ def one_line(text: str, limit: int) -> str:
     """
     text = show_invisible(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def share_text(part: int, whole: int) -> str:
+    """A share in words: "all", "none", or a percentage that never rounds to either."""
+    if part == whole:
+        return "all"
+    if part == 0:
+        return "none"
+    pct = 100 * part / whole
+    text = f"{pct:.1f}".rstrip("0").rstrip(".")
+    if text in ("0", "100"):
+        text = f"{pct:.3g}"
+    return f"{text}%"
+
+
+def percent(fraction: float) -> str:
+    """A threshold as a percentage: 0.01 -> "1%", 0.005 -> "0.5%"."""
+    return f"{fraction * 100:.4g}%"

@@ -322,6 +322,24 @@ _USAGE_RULES = (
         LOGS,
     ),
     Rule(
+        "SA304", "unattributed-requests", Severity.MEDIUM,
+        "An input's accepted requests name no key (over 1 % of them): no removal can be "
+        "judged from it (high when its format has no key field at all).",
+        "Counts, per input, the accepted requests in the window that no key can be "
+        "attributed to. Past the threshold (--max-unattributed, default 1 % of the input's "
+        "accepted requests) every removal is deferred (low confidence, SA108), and this "
+        "finding leads the report. High when the input's layout has no key field at all (a "
+        "log format without one, or records none of which names a key).",
+        "'No request seen' means 'unused' only if the logs could have shown a request: a log "
+        "that records no key shows no key's use, and every key would look unused in it.",
+        "access.log: none of the 12,230 accepted requests can be attributed to a key (nginx "
+        "combined has no key field)",
+        "Log a key identity: --map key_id=... naming the field or variable that holds one, or "
+        "an nginx log_format with $http_x_api_key or $http_authorization (tokens are "
+        "fingerprinted on read, never kept). Then audit again.",
+        LOGS,
+    ),
+    Rule(
         "SA305", "ambiguous-key-match", Severity.MEDIUM,
         "Requests matched several key definitions alike (a shared `last4`, `name`, `prefix` or "
         "`sha256`); medium while some could be any of theirs, low when dates told them apart.",
@@ -339,6 +357,22 @@ _USAGE_RULES = (
         "(keys.yaml:31); 4,210 requests, 1,034 of them shared",
         "Add a `sha256` matcher (the SHA-256 of the full token) to each of the definitions, or "
         "log the key id; remove the definition of a key that no longer exists.",
+        LOGS,
+    ),
+    Rule(
+        "SA306", "missing-source", Severity.MEDIUM,
+        "A source that carried keys' traffic in an earlier run (--history) has no input in "
+        "this run.",
+        "With --history, compares the sources of this run's inputs (each --logs argument, or "
+        "a [[source]] of the configuration) with the sources that carried each key's traffic "
+        "in earlier runs, on days of this window. A key whose traffic came through a missing "
+        "source has its removals deferred.",
+        "A whole log source left out of an audit looks like keys that stopped working: their "
+        "scopes would be recommended for removal although their traffic is only elsewhere.",
+        "source 'logs/edge/*.log.gz' carried key_mobile_backend's traffic in the run of "
+        "2026-11-20 and has no input in this run",
+        "Add the source's logs to the audit (--logs), or declare the sources the audit must "
+        "have with [[source]] in the configuration, so that a missing one is an error.",
         LOGS,
     ),
 )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from scopeaudit.catalog.model import Catalog
 from scopeaudit.evidence import UNUSED, GroupFacts, KeyFacts, _Tally
-from scopeaudit.model import Finding, Location, Severity
+from scopeaudit.model import Finding, Location, RemovalConfidence, Severity
 from scopeaudit.rules.inventory_rules import make_finding
 from scopeaudit.usage.aggregate import Usage
 from scopeaudit.window import day_date
@@ -32,19 +32,25 @@ def key_rules(facts: KeyFacts, catalog: Catalog, settings: UsageSettings) -> Ite
     if v.remove:
         confidence = v.confidence[v.remove[0]]
         if v.accepted == 0 and not facts.shared:
+            # revoking the key removes every scope: judged on the weakest removal
+            confidence = min((v.confidence[s] for s in v.remove), key=_rank)
             if confidence.deferred:
                 yield _deferred(facts, list(v.remove), "no accepted request, but " +
                                 confidence.basis)
             else:
                 writes = _writes(key.granted, catalog)
+                prior = v.before_window
                 f = make_finding(
-                    "SA101", f"key {key.id!r} made no accepted request in the window; it "
-                    f"grants {len(key.granted)} scope(s)"
+                    "SA101", f"key {key.id!r} made no accepted request in the window"
+                    + (f" (last used on {prior.last_used}, before the window)" if prior else "")
+                    + f"; it grants {len(key.granted)} scope(s)"
                     + (f", {len(writes)} of them write scopes" if writes else ""),
                     key.location, key=key.id,
                     severity=Severity.HIGH if writes else Severity.MEDIUM,
                     evidence={"granted": list(key.granted), "denied": v.denied,
-                              "unauthorized": v.unauthorized, "basis": confidence.basis},
+                              "unauthorized": v.unauthorized, "basis": confidence.basis,
+                              **({"last_used": prior.last_used,
+                                  "interval_days": prior.interval_days} if prior else {})},
                 )
                 yield _with_confidence(f, confidence.level)
         else:
@@ -120,6 +126,10 @@ def key_rules(facts: KeyFacts, catalog: Catalog, settings: UsageSettings) -> Ite
                                  for s, n in v.unmatched[:MAX_SHAPES_SHOWN]],
                       "more_shapes": max(0, len(v.unmatched) - MAX_SHAPES_SHOWN)},
         )
+
+
+def _rank(confidence: RemovalConfidence) -> int:
+    return {"low": 0, "medium": 1, "high": 2}.get(confidence.level, 0)
 
 
 def _deferred(facts: KeyFacts, scopes: list[str], basis: str) -> Finding:

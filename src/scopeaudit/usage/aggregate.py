@@ -10,7 +10,7 @@ the number of records. An embedded SQL engine or a warehouse query can produce t
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Set
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,6 +98,15 @@ class Usage:
     # unmatched shape -> the scopes its resource could need (None: any), judged on the first
     # real path seen: a shape's {id} may have folded a literal such as the 3 in /rest/api/3
     shape_families: dict[str, frozenset[str] | None] = field(default_factory=dict)
+    # What each input could show (the evidence's quality, scopeaudit.quality), per input:
+    # day -> accepted requests (not 401/403, not preflight), attributed to a key or not;
+    accepted_by_input: dict[str, dict[int, int]] = field(default_factory=dict)
+    # day -> those of them no key can be attributed to;
+    unattributed_by_input: dict[str, dict[int, int]] = field(default_factory=dict)
+    # key -> days with a record of that key (whatever its status); equal day sets of one
+    # input are one object (an hourly file's keys share one), so this grows with the keys of
+    # each input, not with their days
+    key_days_by_input: dict[str, dict[str, frozenset[int]]] = field(default_factory=dict)
 
     # A work unit's aggregate crosses a process boundary (usage/parallel.py). Pickling a
     # quarter of a million Cell objects one by one cost more than a second each way; the
@@ -128,6 +137,7 @@ class Aggregator:
         self.usage = Usage({}, {}, {}, {}, {}, {})
         self._shapes: set[str] = set()
         self.consumed = (0, 0)  # (records, requests) of the last consume() call
+        self._source: str | None = None  # the one input this aggregator reads
 
     def _operation(self, method: str, target: str) -> str | None:
         """Operation id, "~METHOD shape" for an unmatched request, None for a preflight."""
@@ -183,6 +193,10 @@ class Aggregator:
         client_uses = self._client_uses
         client_ids = self._client_ids
         classes = _CLASS_OF_STATUS
+        if self._source is not None and self._source != source:
+            # per-input counts are taken from the cells (see _count_input)
+            raise ValueError("an Aggregator aggregates one input; use one per input")
+        self._source = source
         days = usage.days_by_input.setdefault(source, set())
         newest = usage.newest if usage.newest is not None else float("-inf")
         oldest = usage.oldest if usage.oldest is not None else float("inf")
@@ -226,6 +240,8 @@ class Aggregator:
                     continue
                 if key is None:
                     usage.unattributed += hits
+                    if status != 401 and status != 403:
+                        note_unattributed(usage, source, day, hits)
                     continue
                 if key not in first_seen_at:
                     first_seen_at[key] = KeyLocation(source, line)
@@ -253,10 +269,17 @@ class Aggregator:
                     use.last = when
         finally:
             # Kept even when an input fails part-way (--strict, a truncated gzip).
+            self._count_input(source)
             self.consumed = (n_records, n_hits)
             usage.newest = newest if newest != float("-inf") else None
             usage.oldest = oldest if oldest != float("inf") else None
         return n_records, n_hits
+
+    def _count_input(self, source: str) -> None:
+        """What the input could show, from its cells (every cell is this input's: one
+        aggregator per input), once it is read rather than per record: accepted requests per
+        day, attributed or not, and each key's days."""
+        count_input(self.usage, source, self.usage.cells)
 
     def _client_id(self, ua: str | None, ip: str | None) -> str:
         client = client_id(ua, ip)
@@ -326,6 +349,41 @@ def merge_use(mine: ClientUse, other: ClientUse) -> None:
     mine.last = max(mine.last, other.last)
     for op, n in other.ops.items():
         mine.ops[op] = mine.ops.get(op, 0) + n
+
+
+def count_input(usage: Usage, source: str,
+                cells: dict[tuple[str, str, str, int], Cell]) -> None:
+    """``usage``'s per-input counts of ``source``, from ``cells`` (that input's alone):
+    accepted requests per day (those of the cells, and the unattributed ones counted apart)
+    and each key's days."""
+    accepted = dict(usage.unattributed_by_input.get(source, {}))
+    key_days: dict[str, set[int]] = {}
+    for (key, _, cls, day), cell in cells.items():
+        known = key_days.get(key)
+        if known is None:
+            key_days[key] = {day}
+        else:
+            known.add(day)
+        if cls not in REFUSED:
+            accepted[day] = accepted.get(day, 0) + cell.count
+    usage.accepted_by_input[source] = accepted
+    usage.key_days_by_input[source] = shared_day_sets(key_days)
+
+
+def shared_day_sets(key_days: Mapping[str, Set[int]]) -> dict[str, frozenset[int]]:
+    """``key_days`` with equal day sets as one frozenset object."""
+    shared: dict[frozenset[int], frozenset[int]] = {}
+    out: dict[str, frozenset[int]] = {}
+    for key, days in key_days.items():
+        frozen = frozenset(days)
+        out[key] = shared.setdefault(frozen, frozen)
+    return out
+
+
+def note_unattributed(usage: Usage, source: str, day: int, hits: int) -> None:
+    """Accepted requests of ``source`` on ``day`` that carry no key identity."""
+    per_day = usage.unattributed_by_input.setdefault(source, {})
+    per_day[day] = per_day.get(day, 0) + hits
 
 
 def note_token(usage: Usage, source: str, key: str | None, line: int) -> None:
@@ -422,6 +480,20 @@ def merge_usage(parts: list[Usage]) -> Usage:
             merged.days_by_input.setdefault(source, set()).update(days)
         for shape, family in part.shape_families.items():
             merged.shape_families.setdefault(shape, family)
+        for counts, more in ((merged.accepted_by_input, part.accepted_by_input),
+                             (merged.unattributed_by_input, part.unattributed_by_input)):
+            for source, per_day in more.items():
+                mine_days = counts.setdefault(source, {})
+                for day, n in per_day.items():
+                    mine_days[day] = mine_days.get(day, 0) + n
+        for source, by_key in part.key_days_by_input.items():
+            mine_keys = merged.key_days_by_input.get(source)
+            if mine_keys is None:  # another input: its day sets stay shared
+                merged.key_days_by_input[source] = by_key
+                continue
+            merged.key_days_by_input[source] = shared_day_sets(
+                {key: mine_keys.get(key, frozenset()) | by_key.get(key, frozenset())
+                 for key in sorted(mine_keys.keys() | by_key.keys())})
         merged.unattributed += part.unattributed
         merged.preflight += part.preflight
         merged.invalid_targets += part.invalid_targets

@@ -170,6 +170,20 @@ class FieldMap:
     def get(self, obj: Mapping[str, Any], field: str) -> Any:
         return first_value(obj, self.getters[field])
 
+    def missing(self, obj: Mapping[str, Any]) -> tuple[str, ...]:
+        """The fields a record needs (and its key identity) that ``obj`` has no value for:
+        what a message about an input whose records lack them names. A method is not
+        missing when the path is a whole request line ("GET /x HTTP/1.1")."""
+        path = self.get(obj, "path")
+        out = []
+        for name in ("time", "method", "path", "status", "key_id"):
+            if self.get(obj, name) is not None:
+                continue
+            if name == "method" and isinstance(path, str) and " " in path.strip():
+                continue
+            out.append(name)
+        return tuple(out)
+
     def record(self, obj: Mapping[str, Any], line: int, ctx: ReadContext,
                raw_has_token: bool) -> Record:
         """One structured record -> Record; raises BadRecord with the reason."""

@@ -220,11 +220,7 @@ def read_units(units: list[Unit], hashes: Mapping[str, str], keys: tuple[Key, ..
         if stats is None:
             by_path[unit.path] = result.stats
             continue
-        stats.records += result.stats.records
-        stats.skipped += result.stats.skipped
-        stats.first_skipped = (stats.first_skipped + result.stats.first_skipped)[
-            :InputStats.MAX_SHOWN]
-        stats.bytes_read += result.stats.bytes_read
+        stats.merge(result.stats)
     for path, digest in hashes.items():
         by_path[path].sha256 = digest
     parts = [r.usage for r in results]

@@ -47,8 +47,18 @@ class InputStats:
     skipped: int = 0
     first_skipped: list[tuple[int, str]] = field(default_factory=list)
     bytes_read: int = 0
+    # every reason with its count (bounded: past MAX_REASONS distinct ones, "other reasons")
+    reasons: dict[str, int] = field(default_factory=dict)
+    # the canonical fields the first structured record skipped for a missing one lacked
+    missing_fields: tuple[str, ...] = ()
+    # set once read (scopeaudit.usage.inputcheck): the source the input belongs to, and
+    # whether its format has a key field (None: only its records can tell)
+    source: str | None = None
+    key_field: bool | None = None
 
     MAX_SHOWN = 10
+    MAX_REASONS = 50
+    OTHER_REASONS = "other reasons"
 
     def skip(self, line: int, reason: str) -> None:
         if self.strict:
@@ -56,6 +66,27 @@ class InputStats:
         self.skipped += 1
         if len(self.first_skipped) < self.MAX_SHOWN:
             self.first_skipped.append((line, reason))
+        self.count_reason(reason, 1)
+
+    def count_reason(self, reason: str, count: int) -> None:
+        reasons = self.reasons
+        if reason not in reasons and len(reasons) >= self.MAX_REASONS:
+            reason = self.OTHER_REASONS
+        reasons[reason] = reasons.get(reason, 0) + count
+
+    def merge(self, other: InputStats) -> None:
+        """Add the stats of a later part of the same input (a parallel work unit)."""
+        self.records += other.records
+        self.skipped += other.skipped
+        self.first_skipped = (self.first_skipped + other.first_skipped)[:self.MAX_SHOWN]
+        self.bytes_read += other.bytes_read
+        for reason, count in other.reasons.items():
+            self.count_reason(reason, count)
+        self.missing_fields = self.missing_fields or other.missing_fields
+
+    def top_reasons(self) -> list[tuple[str, int]]:
+        """Every reason with its count, most frequent first (then by name)."""
+        return sorted(self.reasons.items(), key=lambda rc: (-rc[1], rc[0]))
 
 
 @dataclass

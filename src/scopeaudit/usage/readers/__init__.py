@@ -22,7 +22,7 @@ from scopeaudit.usage.fields import BadRecord, FieldMap, Getter, line_has_token
 from scopeaudit.usage.readers.csv_reader import CsvReader
 from scopeaudit.usage.readers.envoy import DEFAULT as ENVOY_DEFAULT
 from scopeaudit.usage.readers.envoy import envoy_reader
-from scopeaudit.usage.readers.jsonl import JsonLinesReader
+from scopeaudit.usage.readers.jsonl import JsonLinesReader, note_missing
 from scopeaudit.usage.readers.nginx import COMBINED, nginx_reader
 from scopeaudit.usage.record import LogReader, ReadContext, Record
 
@@ -187,3 +187,4 @@ class KongReader(JsonLinesReader):
                 yield self.fields.record(item, lineno, ctx, token)
             except BadRecord as exc:
                 skip(lineno, str(exc))
+                note_missing(ctx, self.fields, item)

@@ -48,12 +48,20 @@ class JsonLinesReader:
                     yield to_record(obj, lineno, ctx, b"sk_" in raw and line_has_token(raw))
                 except BadRecord as exc:
                     skip(lineno, str(exc))
+                    note_missing(ctx, self.fields, obj)
 
     def other(self, value: Any, raw: bytes, lineno: int, ctx: ReadContext) -> Iterator[Record]:
         """A line holding JSON that is not an object: malformed here; formats that batch
         records on one line (Kong's http-log) override this."""
         ctx.stats.skip(lineno, "not a JSON object")
         return iter(())
+
+
+def note_missing(ctx: ReadContext, fields: FieldMap, obj: Any) -> None:
+    """Keep the fields the input's first skipped record lacked (once per input): an input
+    none of whose records could be read is an error that names them."""
+    if not ctx.stats.missing_fields and isinstance(obj, dict):
+        ctx.stats.missing_fields = fields.missing(obj)
 
 
 def _after_bom(raw: bytes) -> Any:

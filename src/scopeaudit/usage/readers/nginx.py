@@ -135,6 +135,11 @@ class LineLayout:
     unescape: Callable[[str], str] | None = None  # for values holding a backslash
 
 
+_MISMATCH = "does not match the log format"
+# A .log file of JSON lines is read as nginx by its name: the reason says what to pass.
+_MISMATCH_JSON = "does not match the log format: the line is JSON (pass --log-format jsonl)"
+
+
 @dataclass  # not frozen: LogReader.name is a plain (settable) protocol member
 class PatternReader:
     """Reads a line-oriented text log through a compiled :class:`LineLayout`."""
@@ -163,7 +168,8 @@ class PatternReader:
             found = fullmatch(text)
             if found is None:
                 if text.strip():  # blank lines are not records
-                    skip(lineno, "does not match the log format")
+                    skip(lineno, _MISMATCH_JSON if text.lstrip()[:1] == "{"
+                         and text.endswith("}") else _MISMATCH)
                 continue
             values = found.groups()
 
