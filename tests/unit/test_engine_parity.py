@@ -266,6 +266,13 @@ def tokens() -> bytes:
     ]) + "\n").encode()
 
 
+def many_empty_lines() -> bytes:
+    """Runs of empty lines, long and short, between records, malformed lines and at the ends
+    (DuckDB drops them in SQL: the pre-scan counts them)."""
+    return (b"\n" * 3 + good(20) + b"\n" * 200_000 + b"{oops\n" + b"\n" + good(3)
+            + b"\n\n" + good(1) + b"\n" * 70_000)
+
+
 def flat(n: int, seed: int) -> bytes:
     """Mostly one flat layout (the SQL path) with every kind of line mixed in."""
     rng = random.Random(seed)
@@ -390,6 +397,11 @@ FIXTURES: list[tuple[str, bytes, tuple[str, ...]]] = [
     ("malformed.jsonl", malformed(), ()),
     ("bom.jsonl", b"\xef\xbb\xbf" + GOOD.encode() + b"\n" + GOOD.encode() + b"\n", ()),
     ("tokens.jsonl", tokens(), ()),
+    ("many-empty-lines.jsonl", many_empty_lines(), ()),
+    ("many-empty-lines.jsonl.gz", gzip.compress(many_empty_lines()), ()),
+    ("many-empty-lines.csv", b"time,key_id,method,path,status\n" + b"\n" * 100_000
+     + b"2026-11-02T10:00:00Z,k1,GET,/v1/issues,200\n" * 30 + b"2026-11-02T10:00:00Z,k1\n"
+     + b"\n" * 4000 + b"2026-11-03T10:00:00Z,k1,GET,/v1/issues,200\n" + b"\n" * 50_000, ()),
     ("invalid-utf8.jsonl", good(3) + b'{"ts": "2026-11-02T10:00:00Z", "key_id": "k\xff"}\n'
      + good(2), ()),
     ("wrong-types.jsonl", good(2) + b'{"ts": true, "key_id": "k1", "method": "GET", '
@@ -711,3 +723,35 @@ def test_bounded_caches_change_no_result(tmp_path: Path, monkeypatch: pytest.Mon
     b.write_bytes(csv_flat(1500, 22))
     both_engines(write_keys(tmp_path), [a, b], tmp_path)
     assert sizes and max(sizes) <= 3
+
+
+@pytest.mark.parametrize("name", ["many-empty-lines.jsonl", "many-empty-lines.jsonl.gz",
+                                  "many-empty-lines.csv"])
+def test_duckdb_itself_reads_empty_lines(tmp_path: Path, name: str,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The parity above would hold trivially if these inputs fell back to the streaming
+    reader: DuckDB reads them (no Fallback), and its queries give no row per empty line (a
+    billion of them would be a billion rows)."""
+    from scopeaudit.catalog import load_builtin
+    from scopeaudit.engine import duckdb_engine
+
+    payload = {f[0]: f[1] for f in FIXTURES}[name]
+    log = tmp_path / name
+    log.write_bytes(payload)
+    rows: list[object] = []
+    batches = duckdb_engine._batches
+
+    def spy(cursor: object) -> Iterator[tuple[object, ...]]:
+        for row in batches(cursor):  # type: ignore[arg-type]
+            rows.append(row)
+            yield row
+
+    monkeypatch.setattr(duckdb_engine, "_batches", spy)
+    con = duckdb_engine.connect(1, str(tmp_path))
+    try:
+        result = duckdb_engine.read_input(str(log), None, str(log), (), load_builtin(), {},
+                                          False, con, parquet=False)
+    finally:
+        con.close()
+    assert len(rows) < 200
+    assert result.stats.records > 20

@@ -1045,3 +1045,33 @@ def test_kong_malformed_and_strict() -> None:
     assert stats.first_skipped[0][1] == "no request path"
     with pytest.raises(InputError, match=r"^kong\.jsonl:1: malformed record: no request path"):
         read("kong", data, path="kong.jsonl", strict=True)
+
+
+# --- empty lines ----------------------------------------------------------------------------
+
+
+def test_every_reader_numbers_lines_past_millions_of_empty_ones() -> None:
+    """Empty lines are passed over in bulk; the records and malformed lines after them keep
+    their own line numbers, and the empty lines are neither records nor malformed."""
+    gap = b"\n" * 2_000_000
+    good = {
+        "jsonl": GOOD_JSON.encode(),
+        "nginx": COMBINED_LINES.encode().split(b"\n")[0],
+        "csv": b"2026-11-27T14:03:51Z,key_bi,GET,/v1/issues,200",
+    }
+    for spec, line in good.items():
+        head = b"time,key_id,method,path,status\n" if spec == "csv" else b""
+        data = head + gap + line + b"\n" + gap + b"junk, junk\n" + gap + line + b"\n" + gap
+        start = 1 if spec == "csv" else 0
+        records, stats = read(spec, data)
+        assert [r.line for r in records] == [start + 2_000_001, start + 6_000_003], spec
+        assert [n for n, _ in skipped(stats)] == [start + 4_000_002], spec
+
+
+def test_csv_empty_lines_inside_a_quoted_cell_are_kept() -> None:
+    data = (b"time,method,path,status,user_agent\n\n\n"
+            b'1795788231,GET,/v1/a,200,"two\n\n\nempty lines"\n\n\n'
+            b"1795788231,GET,/v1/b,200,x\n")
+    records, stats = read("csv", data)
+    assert [(r.line, r.user_agent) for r in records] == [(4, "two\n\n\nempty lines"), (10, "x")]
+    assert stats.skipped == 0
