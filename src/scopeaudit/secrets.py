@@ -12,6 +12,7 @@ import re
 # "sk_live_" or "sk_test_" followed by 16 or more secret characters. A shorter tail is a
 # prefix matcher (e.g. ``prefix: sk_live_7Hq2``), which identifies a key without granting it.
 TOKEN_RE = re.compile(r"sk_(?:live|test)_[A-Za-z0-9]{16,}")
+TOKEN_BYTES_RE = re.compile(TOKEN_RE.pattern.encode())  # the same, in a raw log line
 BEARER_RE = re.compile(r"(?i)\bbearer\s+([A-Za-z0-9._~+/=-]{8,})")
 
 

@@ -55,6 +55,7 @@ from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from functools import partial
 from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -75,12 +76,12 @@ from scopeaudit.engine.plain import (
 )
 from scopeaudit.errors import InputError
 from scopeaudit.model import Key
-from scopeaudit.usage.aggregate import _ROUTE_CACHE_LIMIT, Usage, network_of
+from scopeaudit.usage.aggregate import _ROUTE_CACHE_LIMIT, Usage, network_of, note_token
 from scopeaudit.usage.fields import FieldMap
 from scopeaudit.usage.identity import KeyResolver
 from scopeaudit.usage.inputs import GZIP_MAGIC, MAX_LINE
 from scopeaudit.usage.readers import CsvReader, JsonLinesReader, make_reader
-from scopeaudit.usage.record import InputStats, ReadContext, Record
+from scopeaudit.usage.record import InputStats, ReadContext, Record, TokenSink
 
 if TYPE_CHECKING:
     import duckdb
@@ -587,7 +588,8 @@ def read_input(path: str, spec: str | None, label: str, keys: Keys,
             raise Fallback("a byte order mark before the CSV header")
         # the CSV reader's own checks of the header (a needed column missing is an error)
         for _ in reader.read(io.BytesIO(header + b"\n"),
-                             ReadContext(InputStats(label), KeyResolver(()))):
+                             ReadContext(InputStats(label), KeyResolver(()),
+                                         on_token=_not_yet)):
             pass
         layout = find_csv_layout(header, fields)
     elif typed is None:
@@ -671,12 +673,14 @@ def _rows_in_python(con: duckdb.DuckDBPyConnection, source_sql: str, label: str,
     assert isinstance(reader, JsonLinesReader)
     resolver = KeyResolver(keys)
     builder = Builder(label, catalog)
+    leaked = partial(note_token, builder.usage, label)
     cursor = con.cursor()
     try:
         cursor.execute(f"SELECT n, line FROM ({source_sql}) ORDER BY n")  # noqa: S608
         for n, line in _batches(cursor):
             for record in reader.read(io.BytesIO(line.encode("utf-8") + b"\n"),
-                                      ReadContext(stats, resolver, first_line=n)):
+                                      ReadContext(stats, resolver, first_line=n,
+                                                  on_token=leaked)):
                 builder.record(record)
     finally:
         cursor.close()
@@ -685,6 +689,10 @@ def _rows_in_python(con: duckdb.DuckDBPyConnection, source_sql: str, label: str,
 
 
 _UNSEEN = "\x00unseen"  # no key label is this
+
+
+def _not_yet(key: str, line: int) -> None:
+    """The token sink of a look at the CSV header alone: the reading proper reports it."""
 
 
 def _batches(cursor: duckdb.DuckDBPyConnection) -> Iterator[tuple[Any, ...]]:
@@ -707,6 +715,7 @@ def _assemble(cursors: list[duckdb.DuckDBPyConnection], ranges: list[tuple[int, 
     resolver = KeyResolver(keys)
     builder = Builder(label, catalog)
     cell, client = builder.cell, builder.client
+    leaked = partial(note_token, builder.usage, label)  # tokens on lines that are no record
     labels: dict[str | None, str | None] = {}
     clients: dict[tuple[str, str | None, str | None], str] = {}
     classes: dict[int, str] = {}
@@ -750,13 +759,15 @@ def _assemble(cursors: list[duckdb.DuckDBPyConnection], ranges: list[tuple[int, 
                 continue  # no text to read (the query drops empty lines)
             if csv:
                 assert isinstance(reader, CsvReader)
-                found = _csv_records(first_n, a, reader, first_line or b"", resolver, stats)
+                found = _csv_records(first_n, a, reader, first_line or b"", resolver, stats,
+                                     leaked)
             else:
                 assert isinstance(reader, JsonLinesReader)
                 raw = first_line if first_n == 1 and first_line is not None \
                     else a.encode("utf-8")
                 found = reader.read(io.BytesIO(raw + b"\n"),
-                                    ReadContext(stats, resolver, first_line=first_n))
+                                    ReadContext(stats, resolver, first_line=first_n,
+                                                on_token=leaked))
             for record in found:
                 builder.record(record)
     if (numbered, last) != (expected_lines or (last, last)):
@@ -779,17 +790,24 @@ def _row_ends_on_its_line(text: str) -> bool:
 
 
 def _csv_records(n: int, text: str, reader: CsvReader, header: bytes, resolver: KeyResolver,
-                 stats: InputStats) -> Iterator[Record]:
+                 stats: InputStats, leaked: TokenSink) -> Iterator[Record]:
     """A CSV row SQL left alone (quoted cells, a token, another form), read by the CSV reader
-    after the header, its line number and skips put back in place."""
+    after the header, its line number, skips and tokens put back in place."""
     if n == 1:
-        return  # the header
+        # the header: no record, but a token on it is reported as the CSV reader does
+        ReadContext(stats, resolver, on_token=leaked).leaked(1, header)
+        return
     if '"' in text and not _row_ends_on_its_line(text):
         # a quoted cell that goes on over the next line: rows are not lines here
         raise Fallback("a quoted CSV cell spans lines")
+
+    def row_leaked(key: str, line: int) -> None:
+        if line > 1:  # the header's token is reported once, as line 1
+            leaked(key, n)
+
     scratch = InputStats(stats.path)
     raw = header + b"\n" + text.encode("utf-8") + b"\n"
-    yield from (record._replace(line=n)
-                for record in reader.read(io.BytesIO(raw), ReadContext(scratch, resolver)))
+    yield from (record._replace(line=n) for record in reader.read(
+        io.BytesIO(raw), ReadContext(scratch, resolver, on_token=row_leaked)))
     for _, reason in scratch.first_skipped:
         stats.skip(n, reason)

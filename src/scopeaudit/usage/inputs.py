@@ -170,7 +170,7 @@ def iter_line_blocks(stream: io.BufferedIOBase, first_line: int = 1
         elif shown != lineno:
             yield lineno, []  # the input ended with empty lines
     except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
-        raise TruncatedInput(lineno, str(exc) or type(exc).__name__) from None
+        raise TruncatedInput(lineno, str(exc) or type(exc).__name__, rest) from None
 
 
 def _bounded(lines: list[bytes]) -> list[bytes | None]:
@@ -210,12 +210,15 @@ def iter_lines(stream: io.BufferedIOBase, first_line: int = 1
 
 
 class TruncatedInput(Exception):
-    """The compressed stream ended early or is corrupt after ``line`` - 1 good lines."""
+    """The compressed stream ended early or is corrupt after ``line`` - 1 good lines;
+    ``tail`` is what was read of line ``line`` (scanned for a token, never shown: it is
+    not in the message)."""
 
-    def __init__(self, line: int, reason: str) -> None:
+    def __init__(self, line: int, reason: str, tail: bytes = b"") -> None:
         super().__init__(reason)
         self.line = line
         self.reason = reason
+        self.tail = tail
 
 
 class _RangeReader(io.RawIOBase):

@@ -32,7 +32,7 @@ class _LineMarks:
     """What the lines fed to the csv parser since the last row held, and where they were."""
 
     bad: str | None = None  # the first reason a line of the row is unusable
-    token: bool = False
+    token: bytes | None = None  # the first line of the row that holds a token
     between_rows: bool = True  # the parser's next line starts a row
     first: int = 0  # the physical line the row being read started on
     last: int = 0  # the last physical line fed to the parser
@@ -67,8 +67,8 @@ def _text_lines(stream: io.BufferedIOBase, marks: _LineMarks) -> Iterator[str]:
                 if marks.bad is None:
                     marks.bad = "invalid UTF-8"
                 text = raw.decode("utf-8", "replace")  # keeps the quoting, so rows stay in step
-            if b"sk_" in raw and line_has_token(raw):
-                marks.token = True
+            if marks.token is None and b"sk_" in raw and line_has_token(raw):
+                marks.token = raw
             yield text + "\n"  # the line end taken off: a quoted cell may span lines
 
 
@@ -78,7 +78,7 @@ class CsvReader:
     name: str = "csv"
 
     def read(self, stream: io.BufferedIOBase, ctx: ReadContext) -> Iterator[Record]:
-        skip = ctx.stats.skip
+        skip = ctx.skip  # with the row's line holding a token, if one does: it is reported
         to_record = self.fields.record
         marks = _LineMarks()
         rows = csv.reader(_text_lines(stream, marks), strict=True)
@@ -91,21 +91,21 @@ class CsvReader:
             except StopIteration:
                 return
             except csv.Error as exc:
-                start = marks.first
-                marks.bad, marks.token = None, False
+                start, token = marks.first, marks.token
+                marks.bad, marks.token = None, None
                 if header is None:
                     raise InputError(f"the CSV header is unreadable: invalid CSV ({exc})",
                                      file=ctx.stats.path, line=start) from None
-                skip(start, f"invalid CSV ({exc})")
+                skip(start, f"invalid CSV ({exc})", token)
                 continue
             start = marks.first
             bad, token = marks.bad, marks.token
-            marks.bad, marks.token = None, False
+            marks.bad, marks.token = None, None
             if bad is not None:
                 if header is None:
                     raise InputError(f"the CSV header is unreadable: {bad}",
                                      file=ctx.stats.path, line=start)
-                skip(start, bad)
+                skip(start, bad, token)
                 continue
             if not row or (len(row) == 1 and not row[0].strip()):
                 continue  # blank lines are not records
@@ -113,14 +113,17 @@ class CsvReader:
                 header = [name.strip() for name in row]
                 width = len(header)
                 self._check_header(header, ctx.stats.path, start)
+                if token is not None:
+                    ctx.leaked(start, token)  # no record, but a line that leaked one
                 continue
             if len(row) != width:
-                skip(start, f"{len(row)} cells where the header has {width}")
+                skip(start, f"{len(row)} cells where the header has {width}", token)
                 continue
             try:
-                yield to_record(dict(zip(header, row, strict=True)), start, ctx, token)
+                yield to_record(dict(zip(header, row, strict=True)), start, ctx,
+                                token is not None)
             except BadRecord as exc:
-                skip(start, str(exc))
+                skip(start, str(exc), token)
 
     def _check_header(self, header: list[str], path: str, line: int) -> None:
         """A header without any column for a needed field would skip every row: say so once."""
