@@ -15,6 +15,7 @@ TOKEN_RE = re.compile(r"sk_(?:live|test)_[A-Za-z0-9]{16,}")
 # The fixed start of every token TOKEN_RE matches: a ``prefix`` matcher no longer than one of
 # these identifies no key (it matches every token of that kind).
 TOKEN_FIXED_PARTS = ("sk_live_", "sk_test_")
+TOKEN_BYTES_RE = re.compile(TOKEN_RE.pattern.encode())  # the same, in a raw log line
 BEARER_RE = re.compile(r"(?i)\bbearer\s+([A-Za-z0-9._~+/=-]{8,})")
 
 

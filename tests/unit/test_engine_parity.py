@@ -268,6 +268,47 @@ def tokens() -> bytes:
     ]) + "\n").encode()
 
 
+def malformed_tokens() -> bytes:
+    """Lines that are no record yet carry a token (each still counted as malformed; the
+    token reported, SA301), among plain lines (so DuckDB reads the input) and empty ones."""
+    return good(30) + b"\n".join([
+        f'{{"ts":"2026-11-02T10:00:00Z","authorization":"Bearer {TOKEN_GW}","method":"GET",'
+        f'"path":"/v1/issues","status":200'.encode(),  # no closing brace
+        f'{{"ts":"yesterday","key_id":"{TOKEN_BI}","method":"GET","path":"/v1/issues",'
+        f'"status":200}}'.encode(),
+        f'{{"ts":"2026-11-02T10:00:00Z","key_id":"{TOKEN_UNKNOWN}","path":"/v1/issues",'
+        f'"status":200}}'.encode(),  # no method
+        f'["{TOKEN_BI}"]'.encode(),
+        b"",
+        f'{{"ts":"2026-11-02T10:00:00Z","key_id":"{TOKEN_BI}","method":"GET",'
+        f'"path":"/v1/issues","status":200}}'.encode(),  # a record carrying the token
+        b"\n" * 5000,
+        f'{{"ts":"2026-11-02T10:00:00Z","key_id":"k1","method":"GET",'
+        f'"path":"/v1/issues?api_key={TOKEN_GW}'.encode(),  # cut short in the query
+    ]) + b"\n" + good(10) + b"\n" * 300
+
+
+MALFORMED_TOKENS_CSV = b"".join([
+    b"time,key_id,method,path,status\n",
+    b"".join(f"2026-11-{1 + i % 28:02d}T10:00:00Z,k1,GET,/v1/issues,200\n".encode()
+             for i in range(30)),
+    f"2026-11-02T10:00:00Z,Bearer {TOKEN_GW},GET,/v1/issues\n".encode(),  # a cell short
+    f"yesterday,{TOKEN_BI},GET,/v1/issues,200\n".encode(),
+    f'2026-11-02T10:00:00Z,{TOKEN_UNKNOWN},GET,"/v1/a"x,200\n'.encode(),  # bad quoting
+    b"\n" * 4000,
+    f"2026-11-02T10:00:00Z,{TOKEN_BI},GET,/v1/issues,200\n".encode(),
+    f"2026-11-02T10:00:00Z,k1,GET,/v1/issues?key={TOKEN_GW},OK\n".encode(),
+    b"2026-11-03T10:00:00Z,k1,GET,/v1/issues,200\n\n\n",
+])
+
+
+def many_empty_lines() -> bytes:
+    """Runs of empty lines, long and short, between records, malformed lines and at the ends
+    (DuckDB drops them in SQL: the pre-scan counts them)."""
+    return (b"\n" * 3 + good(20) + b"\n" * 200_000 + b"{oops\n" + b"\n" + good(3)
+            + b"\n\n" + good(1) + b"\n" * 70_000)
+
+
 def flat(n: int, seed: int) -> bytes:
     """Mostly one flat layout (the SQL path) with every kind of line mixed in."""
     rng = random.Random(seed)
@@ -418,6 +459,15 @@ FIXTURES: list[tuple[str, bytes, tuple[str, ...]]] = [
     ("malformed.jsonl", malformed(), ()),
     ("bom.jsonl", b"\xef\xbb\xbf" + GOOD.encode() + b"\n" + GOOD.encode() + b"\n", ()),
     ("tokens.jsonl", tokens(), ()),
+    ("malformed-tokens.jsonl", malformed_tokens(), ()),
+    ("malformed-tokens.jsonl.gz", gzip.compress(malformed_tokens()), ()),
+    ("malformed-tokens.csv", MALFORMED_TOKENS_CSV, ()),
+    ("token-header.csv", f"time,key_id,method,path,status,{TOKEN_GW}\n".encode()
+     + b"2026-11-02T10:00:00Z,k1,GET,/v1/issues,200,x\n" * 3, ()),
+    ("many-empty-lines.jsonl", many_empty_lines(), ()),
+    ("many-empty-lines.jsonl.gz", gzip.compress(many_empty_lines()), ()),
+    ("many-empty-lines.csv", b"time,key_id,method,path,status\n" + b"\n" * 100_000
+     + MALFORMED_TOKENS_CSV[31:] + b"\n" * 50_000, ()),
     ("invalid-utf8.jsonl", good(3) + b'{"ts": "2026-11-02T10:00:00Z", "key_id": "k\xff"}\n'
      + good(2), ()),
     ("wrong-types.jsonl", good(2) + b'{"ts": true, "key_id": "k1", "method": "GET", '
@@ -903,3 +953,56 @@ def test_more_clients_than_the_bound_say_so_in_both_engines(tmp_path: Path) -> N
     doc, _ = both_engines(write_keys(tmp_path), [log], tmp_path)
     (finding,) = [f for f in json.loads(doc)["findings"] if f["rule"] == "SA106"]
     assert finding["message"] == "key 'k1' is used by more than 200 distinct clients"
+
+
+@pytest.mark.parametrize("name", ["malformed-tokens.jsonl", "malformed-tokens.jsonl.gz",
+                                  "malformed-tokens.csv", "token-header.csv",
+                                  "many-empty-lines.jsonl", "many-empty-lines.jsonl.gz",
+                                  "many-empty-lines.csv"])
+def test_duckdb_itself_reads_tokens_on_bad_lines_and_empty_lines(
+        tmp_path: Path, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The parity above would hold trivially if these inputs fell back to the streaming
+    reader: DuckDB reads them (no Fallback), its queries give no row per empty line (a
+    billion of them would be a billion rows), and the tokens on lines that are no record are
+    in its aggregate, on the lines worked out by hand."""
+    from scopeaudit.catalog import load_builtin
+    from scopeaudit.diagnostics import Diagnostics
+    from scopeaudit.engine import duckdb_engine
+    from scopeaudit.inventory import load_inventory
+
+    payload = {f[0]: f[1] for f in FIXTURES}[name]
+    log = tmp_path / name
+    log.write_bytes(payload)
+    rows: list[object] = []
+    batches = duckdb_engine._batches
+
+    def spy(cursor: object) -> Iterator[tuple[object, ...]]:
+        for row in batches(cursor):  # type: ignore[arg-type]
+            rows.append(row)
+            yield row
+
+    monkeypatch.setattr(duckdb_engine, "_batches", spy)
+    keys = load_inventory(str(write_keys(tmp_path)), None, Diagnostics()).keys
+    con = duckdb_engine.connect(1, str(tmp_path))
+    try:
+        result = duckdb_engine.read_input(str(log), None, str(log), keys, load_builtin(), {},
+                                          False, con, parquet=False)
+    finally:
+        con.close()
+    assert len(rows) < 200
+    unknown = "sha256:" + fingerprint(TOKEN_UNKNOWN)[:16]
+    expected = {
+        # lines 1-30 plain; 31-34 malformed with a token; 36 a record with one; 37-5037
+        # empty; 5038 cut short
+        "malformed-tokens.jsonl": {"key_gw": (2, [31, 5038]), "key_bi": (3, [32, 34, 36]),
+                                   unknown: (1, [33])},
+        # the header, 30 plain rows; 32-34 malformed; 35-4034 empty; 4035 a record; 4036 a
+        # malformed row whose token is in its query
+        "malformed-tokens.csv": {"key_gw": (2, [32, 4036]), "key_bi": (2, [33, 4035]),
+                                 unknown: (1, [34])},
+        "token-header.csv": {"key_gw": (1, [1])},
+        # the same rows after the header and 100000 empty lines
+        "many-empty-lines.csv": {"key_gw": (2, [100_032, 104_036]),
+                                 "key_bi": (2, [100_033, 104_035]), unknown: (1, [100_034])},
+    }.get(name.removesuffix(".gz"), {})
+    assert result.usage.tokens == {(str(log), key): found for key, found in expected.items()}

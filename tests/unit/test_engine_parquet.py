@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import io
+import json
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -250,6 +251,34 @@ def test_columns_not_handled_typed_are_read_as_json_text(
             extra = {"STRUCT(a VARCHAR)": {"a": "b"}, "VARCHAR": "2026-11-02T10:00:00Z"}
             write_parquet(parquet, columns, [[*GOOD, extra[columns[-1][1]]]])
             both_paths(folder, parquet, monkeypatch, typed_expected=False)
+
+
+@pytest.mark.parametrize("nested", [False, True], ids=["typed", "nested"])
+def test_tokens_on_rows_that_are_no_record(monkeypatch: pytest.MonkeyPatch,
+                                           nested: bool) -> None:
+    """A row that gives no record (no time, no method, no status) is still scanned: its
+    token is reported (SA301) by row number, typed or as JSON text, flat or nested (every
+    row then read by the Python reader), as a JSON line's would be."""
+    from scopeaudit.secrets import fingerprint
+
+    rows = [GOOD, row(ts=None, key_id=TOKEN), GOOD, row(method=None, note=f"x {TOKEN}"), GOOD,
+            row(status=None, path=f"/v1/issues?api_key={TOKEN}"), row(key_id=TOKEN),
+            row(ts=None)]
+    columns = COLUMNS
+    if nested:
+        columns = [*COLUMNS, ("extra", "STRUCT(a VARCHAR)")]
+        rows = [[*r, {"a": "b"}] for r in rows]
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        parquet = folder / "usage.parquet"
+        write_parquet(parquet, columns, rows)
+        report = json.loads(both_paths(folder, parquet, monkeypatch,
+                                       typed_expected=not nested))
+    (source,) = [i for i in report["inputs"] if i["kind"] == "logs"]
+    assert (source["records"], source["skipped_lines"]) == (4, [2, 4, 6, 8])
+    (finding,) = [f for f in report["findings"] if f["rule"] == "SA301"]
+    assert finding["key"] == "sha256:" + fingerprint(TOKEN)[:16]
+    assert finding["evidence"] == {"records": 4, "lines": [2, 4, 6, 7]}
 
 
 # --- random rows -------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ def reference(fields: FieldMap, obj: dict[str, Any]) -> list[Any]:
 
 
 def outcome(fields: FieldMap, obj: dict[str, Any]) -> object:
-    ctx = ReadContext(InputStats("x"), KeyResolver(()))
+    ctx = ReadContext(InputStats("x"), KeyResolver(()), on_token=lambda key, line: None)
     try:
         return tuple(fields.record(obj, 1, ctx, False))
     except BadRecord as exc:

@@ -15,9 +15,10 @@ def lines_of(data: bytes, first: int = 1) -> list[tuple[int, bytes | None]]:
 
 
 def test_numbering_and_line_ends() -> None:
-    # The line end goes, a carriage return before it stays; no empty line after the last
-    # newline, a last line without one is kept.
-    assert lines_of(b"a\nb\r\n\nc") == [(1, b"a"), (2, b"b\r"), (3, b""), (4, b"c")]
+    # The line end goes, a carriage return before it stays; an empty line is passed over
+    # (its number is not reused); no empty line after the last newline, a last line without
+    # one is kept.
+    assert lines_of(b"a\nb\r\n\nc") == [(1, b"a"), (2, b"b\r"), (4, b"c")]
     assert lines_of(b"a\n") == [(1, b"a")]
     assert lines_of(b"") == []
     assert lines_of(b"x\ny\n", first=41) == [(41, b"x"), (42, b"y")]
@@ -60,3 +61,24 @@ def test_a_truncated_gzip_names_the_first_missing_line() -> None:
     assert 0 < len(got) < 200_000
     assert got == list(range(1, len(got) + 1))
     assert caught.value.line == len(got) + 1
+
+
+def test_empty_lines_are_passed_over_in_bulk() -> None:
+    """Millions of empty lines (a small gzip can inflate to a billion) are never handed out
+    one by one: only the lines with something on them come out, with their own numbers, and
+    the last block ends where the input does (after its trailing empty lines)."""
+    data = (b"\n" * 3_000_000 + b"a\n" + b"\n" * 2_000_001 + b"b\r\n\nc\n" + b"\n" * 1_500_000)
+    blocks = list(iter_line_blocks(io.BufferedReader(io.BytesIO(data))))  # type: ignore[arg-type]
+    assert [(n, line) for first, block in blocks for n, line in enumerate(block, first)] == [
+        (3_000_001, b"a"), (5_000_003, b"b\r"), (5_000_005, b"c")]
+    assert len(blocks) < 10
+    first, block = blocks[-1]
+    assert first + len(block) == data.count(b"\n") + 1
+    assert lines_of(b"\n\n\nx", first=7) == [(10, b"x")]
+
+
+def test_empty_lines_next_to_long_lines_and_block_seams() -> None:
+    huge = b"z" * (MAX_LINE + 1)
+    data = b"\n\n" + huge + b"\n\n\n" + b"x" * MAX_LINE + b"\n\ny\n" + b"\n" * (3 << 20) + huge
+    assert lines_of(data) == [(3, None), (6, b"x" * MAX_LINE), (8, b"y"),
+                              (9 + (3 << 20), None)]

@@ -109,3 +109,25 @@ def test_stdin_with_format(tmp_path: Path) -> None:
                           timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["inputs"][1]["records"] == 10
+
+
+def test_a_token_on_the_line_a_truncated_gzip_breaks_off_in_is_reported(tmp_path: Path
+                                                                       ) -> None:
+    """The line cut short by the end of a truncated gzip is no record (the input ends early
+    there), but the token read of it is reported (SA301), by fingerprint only."""
+    from scopeaudit.secrets import fingerprint
+
+    token = "sk_" + "live_CUTx9f8e7d6c5b4a3210"
+    cut = b'{"ts": "2026-11-02T10:00:00Z", "key_id": "' + token.encode() + b'", "meth'
+    whole = gzip.compress(good(3) + cut)
+    log = tmp_path / "cut.jsonl.gz"
+    log.write_bytes(whole[:-8])  # the gzip trailer gone: every byte inflates, then it ends
+    code, doc, err = run(tmp_path, log)
+    assert code == 0, err
+    entry = log_input(doc)
+    assert (entry["records"], entry["skipped_lines"]) == (3, [4])
+    assert doc is not None
+    (finding,) = [f for f in doc["findings"] if f["rule"] == "SA301"]  # type: ignore[union-attr]
+    assert finding["evidence"]["lines"] == [4]
+    assert finding["key"] == "sha256:" + fingerprint(token)[:16]
+    assert token not in json.dumps(doc) and token[8:] not in err

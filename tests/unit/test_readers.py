@@ -52,13 +52,21 @@ KEYS = (
 )
 
 
+def context(stats: InputStats, leaks: list[tuple[str, int]] | None = None) -> ReadContext:
+    """A reading context; tokens on lines that gave no record go to ``leaks``."""
+    sink: list[tuple[str, int]] = [] if leaks is None else leaks
+    return ReadContext(stats, KeyResolver(KEYS),
+                       on_token=lambda key, line: sink.append((key, line)))
+
+
 def read(spec: str | None, data: bytes | str, *, maps: Mapping[str, str] | None = None,
-         path: str = "input.log", strict: bool = False) -> tuple[list[Record], InputStats]:
+         path: str = "input.log", strict: bool = False,
+         leaks: list[tuple[str, int]] | None = None) -> tuple[list[Record], InputStats]:
     reader = make_reader(spec, path, maps or {})
     raw = data.encode("utf-8") if isinstance(data, str) else data
     stats = InputStats(path, strict=strict)
     stream = io.BufferedReader(io.BytesIO(raw))  # type: ignore[arg-type]
-    records = list(reader.read(stream, ReadContext(stats, KeyResolver(KEYS))))
+    records = list(reader.read(stream, context(stats, leaks)))
     return records, stats
 
 
@@ -67,7 +75,7 @@ def read_file(reader: LogReader, path: Path, strict: bool = False
     stream, _ = open_input(str(path))
     stats = InputStats(str(path), strict=strict)
     try:
-        return list(reader.read(stream, ReadContext(stats, KeyResolver(KEYS)))), stats
+        return list(reader.read(stream, context(stats))), stats
     finally:
         stream.close()
 
@@ -507,7 +515,7 @@ def test_csv_truncated_gzip_ends_the_input(tmp_path: Path) -> None:
     stream, _ = open_input(str(path))
     reader = make_reader(None, str(path), {})
     with pytest.raises(TruncatedInput) as info:
-        seen.extend(reader.read(stream, ReadContext(InputStats(str(path)), KeyResolver(KEYS))))
+        seen.extend(reader.read(stream, context(InputStats(str(path)))))
     assert seen, "the rows before the cut are read"
     assert [r.line for r in seen] == list(range(2, len(seen) + 2))
     assert info.value.line > seen[-1].line
@@ -1045,3 +1053,163 @@ def test_kong_malformed_and_strict() -> None:
     assert stats.first_skipped[0][1] == "no request path"
     with pytest.raises(InputError, match=r"^kong\.jsonl:1: malformed record: no request path"):
         read("kong", data, path="kong.jsonl", strict=True)
+
+
+# --- tokens on lines that give no record (SA301 whatever the parse) ------------------------
+
+
+def read_leaks(spec: str, data: bytes | str, **kwargs: object
+               ) -> tuple[list[Record], InputStats, list[tuple[str, int]]]:
+    """read(), and the tokens reported on lines that gave no record: (key label, line)."""
+    leaks: list[tuple[str, int]] = []
+    records, stats = read(spec, data, leaks=leaks, **kwargs)  # type: ignore[arg-type]
+    for token in TOKENS:
+        assert token not in repr(leaks) and token not in repr(stats.first_skipped)
+    return records, stats, leaks
+
+
+def test_jsonl_tokens_on_malformed_lines_are_reported() -> None:
+    """Each line below is malformed (and still counted so), and the token on it is reported
+    by the label its key gets on a well-formed line: matched by sha256, by prefix, or the
+    token's own fingerprint."""
+    data = b"\n".join([
+        # 1: the closing brace missing, the token in an Authorization value
+        f'{{"ts":"2026-11-27T14:03:51Z","authorization":"Bearer {TOKEN_GW}","method":"GET",'
+        f'"path":"/v1/a","status":200'.encode(),
+        # 2: an unreadable time, the token as the key id
+        f'{{"ts":"yesterday","key_id":"{TOKEN_BI}","method":"GET","path":"/v1/a",'
+        f'"status":200}}'.encode(),
+        # 3: no method
+        f'{{"ts":"2026-11-27T14:03:51Z","key_id":"{TOKEN_UNKNOWN}","path":"/v1/a",'
+        f'"status":200}}'.encode(),
+        f'["{TOKEN_BI}"]'.encode(),  # 4: not an object
+        f'{{"key_id":"{TOKEN_GW}","path":"/caf'.encode() + b'\xe9"}',  # 5: invalid UTF-8
+        b'{"ts":"yesterday","method":"GET","path":"/v1/a","status":200}',  # 6: no token
+        b"",  # 7: blank
+        # 8: well formed: a record flagged, with the key label line 2 was reported with
+        f'{{"ts":"2026-11-27T14:03:51Z","key_id":"{TOKEN_BI}","method":"GET","path":"/v1/a",'
+        f'"status":200}}'.encode(),
+    ]) + b"\n"
+    records, stats, leaks = read_leaks("jsonl", data)
+    assert records == [rec(at(14, 3, 51), "key_bi", "GET", "/v1/a", 200, line=8, token=True)]
+    assert [(line, reason.split(" (")[0]) for line, reason in skipped(stats)] == [
+        (1, "invalid JSON"), (2, "unreadable time"), (3, "no request method"),
+        (4, "not a JSON object"), (5, "invalid JSON"), (6, "unreadable time")]
+    assert leaks == [("key_gw", 1), ("key_bi", 2), (UNKNOWN_LABEL, 3), ("key_bi", 4),
+                     ("key_gw", 5)]
+    # the API Gateway preset is JSON Lines too
+    _, stats, leaks = read_leaks("apigw", f'{{"requestTimeEpoch":"x","apiKeyId":"{TOKEN_GW}"}}\n')
+    assert (stats.skipped, leaks) == (1, [("key_gw", 1)])
+
+
+def test_nginx_and_envoy_tokens_on_lines_that_are_no_record() -> None:
+    fmt = ('nginx:$remote_addr [$time_local] "$request" $status "$http_referer" '
+           '"$http_user_agent" "$http_x_key_id" "$http_authorization"')
+    data = b"\n".join([
+        # 1: cut short in the query string: the token (a known key's) still names it
+        f'192.0.2.1 [27/Nov/2026:14:03:51 +0000] "GET /v1/a?api_key={TOKEN_GW}'.encode(),
+        # 2: a day that does not exist
+        f'192.0.2.1 [32/Nov/2026:14:03:51 +0000] "GET /v1/a HTTP/1.1" 200 "-" "ua" "-" '
+        f'"Bearer {TOKEN_BI}"'.encode(),
+        # 3: no method
+        f'192.0.2.1 [27/Nov/2026:14:03:51 +0000] "G3T /v1/a?token={TOKEN_UNKNOWN} HTTP/1.1" '
+        f'200 "-" "ua" "-" "-"'.encode(),
+        # 4: invalid UTF-8
+        f'192.0.2.1 [27/Nov/2026:14:03:51 +0000] "GET /v1/a HTTP/1.1" 200 "-" "ua" "-" '
+        f'"Bearer {TOKEN_GW}"'.encode() + b"\xff",
+        # 5: status out of range
+        f'192.0.2.1 [27/Nov/2026:14:03:51 +0000] "GET /v1/a HTTP/1.1" 1200 "-" "ua" "-" '
+        f'"Bearer {TOKEN_BI}"'.encode(),
+        # 6: the query token of line 1 on a whole line: the same key
+        f'192.0.2.1 [27/Nov/2026:14:03:51 +0000] "GET /v1/a?api_key={TOKEN_GW} HTTP/1.1" 200 '
+        f'"-" "ua" "-" "-"'.encode(),
+    ]) + b"\n"
+    records, stats, leaks = read_leaks(fmt, data)
+    assert [(r.line, r.key, r.token) for r in records] == [(6, "key_gw", True)]
+    assert skipped(stats) == [(1, "does not match the log format"), (2, "unreadable time"),
+                              (3, "no request method"), (4, "invalid UTF-8"),
+                              (5, "status out of range")]
+    assert leaks == [("key_gw", 1), ("key_bi", 2), (UNKNOWN_LABEL, 3), ("key_gw", 4),
+                     ("key_bi", 5)]
+    envoy = (f'[2026-11-27T14:09:01.512Z] "GET /v1/a?key={TOKEN_BI} HTTP/1.1" 2x0 - 0 0 1 - '
+             '"-" "-" "-" "-" "-"\n')
+    _, stats, leaks = read_leaks("envoy", envoy)
+    assert (skipped(stats), leaks) == ([(1, "does not match the log format")], [("key_bi", 1)])
+
+
+def test_csv_tokens_on_rows_that_are_no_record() -> None:
+    data = b"".join([
+        b"time,key_id,method,path,status\n",  # 1
+        f"2026-11-27T14:00:00Z,Bearer {TOKEN_GW},GET,/v1/a\n".encode(),  # 2: a cell short
+        f"yesterday,{TOKEN_BI},GET,/v1/a,200\n".encode(),  # 3
+        f'2026-11-27T14:00:00Z,{TOKEN_UNKNOWN},GET,"/v1/a"x,200\n'.encode(),  # 4: bad quoting
+        b'2026-11-27T14:00:00Z,-,GET,"/v1/a\n',  # 5: a cell over two lines, whose second
+        f'{TOKEN_GW}",OK\n'.encode(),  # 6: line holds the token; the status is no number
+        f"2026-11-27T14:00:00Z,{TOKEN_BI},GET,/caf".encode() + b"\xe9,200\n",  # 7
+        b"yesterday,k,GET,/v1/a,200\n",  # 8: no token
+        f"2026-11-27T14:00:00Z,{TOKEN_BI},GET,/v1/a,200\n".encode(),  # 9: well formed
+    ])
+    records, stats, leaks = read_leaks("csv", data)
+    assert records == [rec(at(14, 0, 0), "key_bi", "GET", "/v1/a", 200, line=9, token=True)]
+    assert [line for line, _ in skipped(stats)] == [2, 3, 4, 5, 7, 8]
+    assert leaks == [("key_gw", 2), ("key_bi", 3), (UNKNOWN_LABEL, 4), ("key_gw", 5),
+                     ("key_bi", 7)]
+
+
+def test_csv_token_in_the_header_is_reported() -> None:
+    data = (f"time,method,path,status,{TOKEN_GW}\n"
+            "2026-11-27T14:00:00Z,GET,/v1/a,200,x\n")
+    records, stats, leaks = read_leaks("csv", data)
+    assert [(r.line, r.token) for r in records] == [(2, False)]
+    assert (stats.skipped, leaks) == (0, [("key_gw", 1)])
+
+
+def test_kong_tokens_on_lines_and_items_that_are_no_record() -> None:
+    no_path = f'{{"request":{{"method":"GET","headers":{{"apikey":"{TOKEN_GW}"}}}}}}'
+    data = "\n".join([
+        f'"{TOKEN_BI}"',  # 1: neither object nor array
+        f'[{no_path}, "{TOKEN_UNKNOWN}", 7]',  # 2: three bad items, two with a token
+        f'[{KONG_LINE}, {{"request":{{}}}}, "{TOKEN_BI}"]',  # 3: a good item and two bad
+    ]) + "\n"
+    records, stats, leaks = read_leaks("kong", data)
+    assert records == [KONG_RECORD._replace(line=3)]
+    assert [line for line, _ in skipped(stats)] == [1, 2, 2, 2, 3, 3]
+    assert leaks == [("key_bi", 1), ("key_gw", 2), (UNKNOWN_LABEL, 2), ("key_bi", 3)]
+
+
+def test_a_token_past_the_line_limit_is_not_scanned() -> None:
+    """A line over MAX_LINE is never held whole (it is skipped as too long), so a token on
+    it is not seen: the one limit of the scan."""
+    data = f'{{"key_id":"{TOKEN_BI}","pad":"'.encode() + b"x" * 2_000_000 + b'"}\n'
+    _, stats, leaks = read_leaks("jsonl", data)
+    assert (skipped(stats), leaks) == ([(1, "line longer than 1 MiB")], [])
+
+
+# --- empty lines ----------------------------------------------------------------------------
+
+
+def test_every_reader_numbers_lines_past_millions_of_empty_ones() -> None:
+    """Empty lines are passed over in bulk; the records and malformed lines after them keep
+    their own line numbers, and the empty lines are neither records nor malformed."""
+    gap = b"\n" * 2_000_000
+    good = {
+        "jsonl": GOOD_JSON.encode(),
+        "nginx": COMBINED_LINES.encode().split(b"\n")[0],
+        "csv": b"2026-11-27T14:03:51Z,key_bi,GET,/v1/issues,200",
+    }
+    for spec, line in good.items():
+        head = b"time,key_id,method,path,status\n" if spec == "csv" else b""
+        data = head + gap + line + b"\n" + gap + b"junk, junk\n" + gap + line + b"\n" + gap
+        start = 1 if spec == "csv" else 0
+        records, stats = read(spec, data)
+        assert [r.line for r in records] == [start + 2_000_001, start + 6_000_003], spec
+        assert [n for n, _ in skipped(stats)] == [start + 4_000_002], spec
+
+
+def test_csv_empty_lines_inside_a_quoted_cell_are_kept() -> None:
+    data = (b"time,method,path,status,user_agent\n\n\n"
+            b'1795788231,GET,/v1/a,200,"two\n\n\nempty lines"\n\n\n'
+            b"1795788231,GET,/v1/b,200,x\n")
+    records, stats = read("csv", data)
+    assert [(r.line, r.user_agent) for r in records] == [(4, "two\n\n\nempty lines"), (10, "x")]
+    assert stats.skipped == 0

@@ -6,10 +6,12 @@ streaming reader's (tests/unit/test_engine_parity.py holds the two engines to th
   ``row_number()``. That numbering keeps a query on one thread, so a large uncompressed input
   is cut into line ranges, one query each, side by side (see ``chunks``). A pass in Python
   over the same bytes, which hashes the input anyway (its sha256 is in the report), runs
-  beside the queries and counts the lines; if DuckDB's count differs (a carriage return, which
-  its line splitter treats as a line end; a gzip it reads differently) or the bytes hold a NUL
-  or the delimiter, or DuckDB refuses the input (invalid UTF-8, a line over 2 MB), the input is
-  read by the streaming reader instead (``Fallback``): the same result, only slower.
+  beside the queries and counts the lines, and the empty ones (the queries drop those at once,
+  as no record: a small gzip can hold a billion); if DuckDB's counts differ (a carriage
+  return, which its line splitter treats as a line end; a gzip it reads differently) or the
+  bytes hold a NUL or the delimiter, or DuckDB refuses the input (invalid UTF-8, a line over
+  2 MB), the input is read by the streaming reader instead (``Fallback``): the same result,
+  only slower.
 * **Plain lines in SQL, every other line in Python.** A line is *plain* when it has exactly
   the record layout most common in the input's first lines (``find_layout``): a flat JSON
   object with those keys in that order (for CSV: the header's columns, unquoted), each value
@@ -44,6 +46,7 @@ import codecs
 import csv as csv_module
 import hashlib
 import io
+import re
 import shutil
 import tempfile
 import threading
@@ -52,6 +55,7 @@ from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from functools import partial
 from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -71,13 +75,13 @@ from scopeaudit.engine.plain import (
 )
 from scopeaudit.errors import InputError
 from scopeaudit.model import Key
-from scopeaudit.usage.aggregate import _ROUTE_CACHE_LIMIT, OWN_CLASS_STATUSES, Usage
+from scopeaudit.usage.aggregate import _ROUTE_CACHE_LIMIT, OWN_CLASS_STATUSES, Usage, note_token
 from scopeaudit.usage.clients import IPV4, IPV4_FORMS, UA_CHARS, client_name, network_of
 from scopeaudit.usage.fields import FieldMap
 from scopeaudit.usage.identity import KeyResolver
 from scopeaudit.usage.inputs import GZIP_MAGIC, MAX_LINE
 from scopeaudit.usage.readers import CsvReader, JsonLinesReader, make_reader
-from scopeaudit.usage.record import InputStats, ReadContext, Record
+from scopeaudit.usage.record import InputStats, ReadContext, Record, TokenSink
 
 if TYPE_CHECKING:
     import duckdb
@@ -110,6 +114,33 @@ class Prescan:
     sha256: str
     size: int
     lines: int
+    empty: int  # lines with nothing on them: the query drops them (see build_query)
+    trailing: int  # the empty lines that end the input
+
+
+# Two newlines or more: a line's end, then empty lines.
+_EMPTY_RUN = re.compile(rb"\n\n+")
+
+
+def _empty_lines(text: bytes, after_newline: bool) -> int:
+    """The empty lines in ``text`` (whose first byte follows a newline, or starts the
+    input, when ``after_newline``), counted in C: a gigabyte of newlines is one match per
+    piece."""
+    empty = sum(run.end() - run.start() - 1 for run in _EMPTY_RUN.finditer(text))
+    if after_newline and text[:1] == b"\n":
+        empty += 1  # the first newline of the piece ends an empty line too
+    return empty
+
+
+def _trailing_empty(text: bytes, before: int, after_newline: bool) -> int:
+    """The empty lines that end the input so far, ``before`` of them before ``text``."""
+    if not text.endswith(b"\n\n"):
+        ends = 1 if text.endswith(b"\n") else 0
+    else:
+        ends = len(text) - len(text.rstrip(b"\n"))
+    if ends < len(text):
+        return max(ends - 1, 0)
+    return before + ends if after_newline else ends - 1
 
 
 def read_head(path: str) -> tuple[bool, tuple[bytes, ...]]:
@@ -168,10 +199,11 @@ class _Gunzip:
 
 def prescan(path: str, is_gzip: bool, stop: threading.Event | None = None) -> Prescan:
     """One pass over the input's bytes (run beside the DuckDB query): sha256, the count of
-    lines after decompression; Fallback when DuckDB's reading of the lines could differ (or
-    when ``stop`` is set: the run is being interrupted)."""
+    lines after decompression, of the empty ones and of those ending the input; Fallback when
+    DuckDB's reading of the lines could differ (or when ``stop`` is set: the run is being
+    interrupted)."""
     digest = hashlib.sha256()
-    size = lines = 0
+    size = lines = empty = trailing = 0
     last = b"\n"
     delim = _DELIM.encode()
     with open(path, "rb") as handle:
@@ -185,12 +217,14 @@ def prescan(path: str, is_gzip: bool, stop: threading.Event | None = None) -> Pr
                 if b"\x00" in text or delim in text:
                     raise Fallback("a NUL or \\x01 byte")
                 lines += text.count(b"\n")
+                empty += _empty_lines(text, last == b"\n")
+                trailing = _trailing_empty(text, trailing, last == b"\n")
                 last = text[-1:]
         if gunzip is not None and not gunzip.inflate.eof:
             raise Fallback("the gzip stream ends early")
     if last != b"\n":
         lines += 1
-    return Prescan(digest.hexdigest(), size, lines)
+    return Prescan(digest.hexdigest(), size, lines, empty, trailing)
 
 
 # --- SQL ---------------------------------------------------------------------------------------
@@ -286,7 +320,9 @@ raw AS (
          n >= {first} AND line IS NOT NULL AND strlen(line) <= {longest}
            AND NOT contains(line, 'sk_') AND NOT contains(line, ':59:59.9999')
            AND regexp_full_match(line, {sql_literal(layout.regex())}) AS shaped
-  FROM src
+  -- an empty line (NULL) is no record: dropped at once, counted by the pre-scan (a small
+  -- gzip can hold a billion of them)
+  FROM src WHERE line IS NOT NULL
 ),
 vals AS (
   SELECT n, line, shaped,
@@ -565,7 +601,8 @@ def read_input(path: str, spec: str | None, label: str, keys: Keys,
             raise Fallback("a byte order mark before the CSV header")
         # the CSV reader's own checks of the header (a needed column missing is an error)
         for _ in reader.read(io.BytesIO(header + b"\n"),
-                             ReadContext(InputStats(label), KeyResolver(()))):
+                             ReadContext(InputStats(label), KeyResolver(()),
+                                         on_token=_not_yet)):
             pass
         layout = find_csv_layout(header, fields)
     elif typed is None:
@@ -630,7 +667,8 @@ def read_input(path: str, spec: str | None, label: str, keys: Keys,
         expected_lines = None
         if scanned is not None:
             stats.sha256, stats.bytes_read = scanned.sha256, scanned.size
-            expected_lines = scanned.lines
+            # the lines the queries see (none empty) and the number of the last of them
+            expected_lines = (scanned.lines - scanned.empty, scanned.lines - scanned.trailing)
         first_line = sample[0] if not parquet and sample and len(sample[0]) <= MAX_LINE \
             else None
         return _assemble(cursors, ranges, label, expected_lines, reader, first_line,
@@ -648,12 +686,14 @@ def _rows_in_python(con: duckdb.DuckDBPyConnection, source_sql: str, label: str,
     assert isinstance(reader, JsonLinesReader)
     resolver = KeyResolver(keys)
     builder = Builder(label, catalog)
+    leaked = partial(note_token, builder.usage, label)
     cursor = con.cursor()
     try:
         cursor.execute(f"SELECT n, line FROM ({source_sql}) ORDER BY n")  # noqa: S608
         for n, line in _batches(cursor):
             for record in reader.read(io.BytesIO(line.encode("utf-8") + b"\n"),
-                                      ReadContext(stats, resolver, first_line=n)):
+                                      ReadContext(stats, resolver, first_line=n,
+                                                  on_token=leaked)):
                 builder.record(record)
     finally:
         cursor.close()
@@ -662,6 +702,10 @@ def _rows_in_python(con: duckdb.DuckDBPyConnection, source_sql: str, label: str,
 
 
 _UNSEEN = "\x00unseen"  # no key label is this
+
+
+def _not_yet(key: str, line: int) -> None:
+    """The token sink of a look at the CSV header alone: the reading proper reports it."""
 
 
 def _batches(cursor: duckdb.DuckDBPyConnection) -> Iterator[tuple[Any, ...]]:
@@ -677,13 +721,15 @@ def _class_name(cls: int) -> str:
 
 
 def _assemble(cursors: list[duckdb.DuckDBPyConnection], ranges: list[tuple[int, int | None]],
-              label: str, expected_lines: int | None, reader: JsonLinesReader | CsvReader,
+              label: str, expected_lines: tuple[int, int] | None,
+              reader: JsonLinesReader | CsvReader,
               first_line: bytes | None, keys: tuple[Key, ...], catalog: Catalog,
               stats: InputStats) -> EngineResult:
     """The queries' groups and the Python-read lines, in line order, into one Usage."""
     resolver = KeyResolver(keys)
     builder = Builder(label, catalog)
     cell, client = builder.cell, builder.client
+    leaked = partial(note_token, builder.usage, label)  # tokens on lines that are no record
     labels: dict[str | None, str | None] = {}
     clients: dict[tuple[str, str | None, str | None], str] = {}
     classes: dict[int, str] = {}
@@ -724,21 +770,24 @@ def _assemble(cursors: list[duckdb.DuckDBPyConnection], ranges: list[tuple[int, 
             numbered += 1
             last = max(last, first_n)
             if a is None:
-                continue  # an empty line: nothing to read
+                continue  # no text to read (the query drops empty lines)
             if csv:
                 assert isinstance(reader, CsvReader)
-                found = _csv_records(first_n, a, reader, first_line or b"", resolver, stats)
+                found = _csv_records(first_n, a, reader, first_line or b"", resolver, stats,
+                                     leaked)
             else:
                 assert isinstance(reader, JsonLinesReader)
                 raw = first_line if first_n == 1 and first_line is not None \
                     else a.encode("utf-8")
                 found = reader.read(io.BytesIO(raw + b"\n"),
-                                    ReadContext(stats, resolver, first_line=first_n))
+                                    ReadContext(stats, resolver, first_line=first_n,
+                                                on_token=leaked))
             for record in found:
                 builder.record(record)
-    if numbered != last or (expected_lines is not None and last != expected_lines):
+    if (numbered, last) != (expected_lines or (last, last)):
         # DuckDB split the lines differently (a carriage return, say): numbers would be wrong
-        raise Fallback(f"DuckDB read {numbered} lines where there are {expected_lines}")
+        raise Fallback(f"DuckDB read {numbered} lines, the last numbered {last}, where "
+                       f"(lines, last) are {expected_lines}")
     stats.records = builder.records
     return EngineResult(builder.finish(), stats, builder.requests)
 
@@ -755,17 +804,24 @@ def _row_ends_on_its_line(text: str) -> bool:
 
 
 def _csv_records(n: int, text: str, reader: CsvReader, header: bytes, resolver: KeyResolver,
-                 stats: InputStats) -> Iterator[Record]:
+                 stats: InputStats, leaked: TokenSink) -> Iterator[Record]:
     """A CSV row SQL left alone (quoted cells, a token, another form), read by the CSV reader
-    after the header, its line number and skips put back in place."""
+    after the header, its line number, skips and tokens put back in place."""
     if n == 1:
-        return  # the header
+        # the header: no record, but a token on it is reported as the CSV reader does
+        ReadContext(stats, resolver, on_token=leaked).leaked(1, header)
+        return
     if '"' in text and not _row_ends_on_its_line(text):
         # a quoted cell that goes on over the next line: rows are not lines here
         raise Fallback("a quoted CSV cell spans lines")
+
+    def row_leaked(key: str, line: int) -> None:
+        if line > 1:  # the header's token is reported once, as line 1
+            leaked(key, n)
+
     scratch = InputStats(stats.path)
     raw = header + b"\n" + text.encode("utf-8") + b"\n"
-    yield from (record._replace(line=n)
-                for record in reader.read(io.BytesIO(raw), ReadContext(scratch, resolver)))
+    yield from (record._replace(line=n) for record in reader.read(
+        io.BytesIO(raw), ReadContext(scratch, resolver, on_token=row_leaked)))
     for _, reason in scratch.first_skipped:
         stats.skip(n, reason)

@@ -15,7 +15,7 @@ from operator import itemgetter
 from typing import Any
 
 from scopeaudit.errors import InputError
-from scopeaudit.secrets import TOKEN_RE
+from scopeaudit.secrets import TOKEN_BYTES_RE, TOKEN_RE
 from scopeaudit.usage.record import ReadContext, Record
 from scopeaudit.usage.timeparse import iso_utc_fast, parse_time
 
@@ -263,9 +263,6 @@ def _count(value: Any) -> int:
     if isinstance(value, str) and value.strip().isdigit() and int(value) > 0:
         return int(value)
     raise BadRecord("count is not a positive whole number")
-
-
-TOKEN_BYTES_RE = re.compile(TOKEN_RE.pattern.encode())
 
 
 def scrub_text(value: str | None) -> str | None:

@@ -16,6 +16,7 @@ from scopeaudit.model import Key
 from scopeaudit.secrets import (
     SECRET_PARAM_NAME,
     SECRET_PARAM_WORDS,
+    TOKEN_BYTES_RE,
     TOKEN_FIXED_PARTS,
     TOKEN_RE,
     fingerprint,
@@ -171,6 +172,13 @@ class KeyResolver:
 
             target = _SECRET_PARAM_RE.sub(_drop, target)
         return target, identity, found
+
+    def line_token(self, raw: bytes) -> str | None:
+        """The identity of the first token anywhere in a raw line (None: it holds none): how
+        a line that gives no record (malformed, a bad time, a field missing) still names the
+        key whose token it leaked."""
+        found = TOKEN_BYTES_RE.search(raw) if b"sk_" in raw else None
+        return None if found is None else self._token(found.group(0).decode("ascii"))
 
     def _basic(self, credentials: str) -> tuple[str | None, bool]:
         """HTTP Basic: a token may be the user or the password (``curl -u sk_live_…:``); else

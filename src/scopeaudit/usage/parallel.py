@@ -14,13 +14,14 @@ import hashlib
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from functools import partial
 from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scopeaudit.catalog.model import Catalog
 from scopeaudit.model import Key
-from scopeaudit.usage.aggregate import Aggregator, Usage, merge_usage
+from scopeaudit.usage.aggregate import Aggregator, Usage, merge_usage, note_token
 from scopeaudit.usage.identity import KeyResolver
 from scopeaudit.usage.inputs import (
     GZIP_MAGIC,
@@ -144,14 +145,17 @@ def run_unit(unit: Unit, job: _Job, progress: Progress | None = None) -> UnitRes
     else:
         stream = open_range(unit.path, unit.start, unit.end)
     try:
-        records: Iterator[Record] = reader.read(
-            stream, ReadContext(stats, KeyResolver(job.keys), first_line=unit.first_line))
+        ctx = ReadContext(stats, KeyResolver(job.keys), first_line=unit.first_line,
+                          on_token=partial(note_token, aggregator.usage, label))
+        records: Iterator[Record] = reader.read(stream, ctx)
         if progress is not None:
             records = _report(records, label, progress)
         try:
             aggregator.consume(records, label)
         except TruncatedInput as exc:
-            stats.skip(exc.line, f"input ends early ({exc.reason}); later lines are missing")
+            # the line the input broke off in is no record; a token on it counts all the same
+            ctx.skip(exc.line, f"input ends early ({exc.reason}); later lines are missing",
+                     exc.tail)
             warnings.append(f"{label}: input ends early ({exc.reason}): read up to line "
                             f"{exc.line - 1}")
     finally:

@@ -9,7 +9,7 @@ ever sees a record. A record never holds a token: a reader that meets one passes
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
@@ -89,6 +89,10 @@ class InputStats:
         return sorted(self.reasons.items(), key=lambda rc: (-rc[1], rc[0]))
 
 
+# Where a reader reports a token on a line that gave no record: (key label, line).
+TokenSink = Callable[[str, int], None]
+
+
 @dataclass
 class ReadContext:
     """Everything a reader needs besides its bytes, passed explicitly (no global state)."""
@@ -96,6 +100,23 @@ class ReadContext:
     stats: InputStats
     resolver: KeyResolver
     first_line: int = 1  # a work unit that starts inside a file numbers its lines from here
+    # A record carries its own token flag; a line that gives none reports its token here
+    # (the aggregator's note_token, as a record's would be), so that SA301 sees it.
+    on_token: TokenSink = field(kw_only=True)
+
+    def skip(self, line: int, reason: str, raw: bytes | None = None) -> None:
+        """A line (or row, or batch item) that is no record: counted with its reason; a
+        token in its raw bytes is reported all the same (see leaked)."""
+        if raw is not None:
+            self.leaked(line, raw)
+        self.stats.skip(line, reason)
+
+    def leaked(self, line: int, raw: bytes) -> None:
+        """Report a token anywhere in the raw bytes of a line that gave no record (SA301: the
+        secret leaked whatever the parse), by its fingerprint's label, never itself."""
+        key = self.resolver.line_token(raw)
+        if key is not None:
+            self.on_token(key, line)
 
 
 class LogReader(Protocol):

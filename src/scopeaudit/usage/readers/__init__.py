@@ -173,18 +173,19 @@ class KongReader(JsonLinesReader):
     name: str = "kong"
 
     def other(self, value: Any, raw: bytes, lineno: int, ctx: ReadContext) -> Iterator[Record]:
-        skip = ctx.stats.skip
+        skip = ctx.skip  # a token in a skipped item (or line) is reported all the same
         if not isinstance(value, list):
-            skip(lineno, "not a JSON object or array")
+            skip(lineno, "not a JSON object or array", raw)
             return
         batch_token = line_has_token(raw)
         for item in value:
+            text = orjson.dumps(item) if batch_token else None  # where its tokens are
             if not isinstance(item, dict):
-                skip(lineno, "a batch item is not a JSON object")
+                skip(lineno, "a batch item is not a JSON object", text)
                 continue
-            token = batch_token and line_has_token(orjson.dumps(item))
             try:
-                yield self.fields.record(item, lineno, ctx, token)
+                yield self.fields.record(item, lineno, ctx, text is not None
+                                         and line_has_token(text))
             except BadRecord as exc:
-                skip(lineno, str(exc))
+                skip(lineno, str(exc), text)
                 note_missing(ctx, self.fields, item)

@@ -23,7 +23,7 @@ class JsonLinesReader:
     name: str = "jsonl"
 
     def read(self, stream: io.BufferedIOBase, ctx: ReadContext) -> Iterator[Record]:
-        skip = ctx.stats.skip
+        skip = ctx.skip  # a skipped line's raw bytes go with it: a token on it is reported
         to_record = self.fields.record
         loads = orjson.loads
         decode_error = orjson.JSONDecodeError
@@ -39,7 +39,7 @@ class JsonLinesReader:
                         continue  # blank lines are not records
                     obj = _after_bom(raw) if lineno == 1 else None  # off the hot path
                     if obj is None:
-                        skip(lineno, f"invalid JSON ({str(exc).split(':')[0]})")
+                        skip(lineno, f"invalid JSON ({str(exc).split(':')[0]})", raw)
                         continue
                 if obj.__class__ is not dict:
                     yield from self.other(obj, raw, lineno, ctx)
@@ -47,13 +47,13 @@ class JsonLinesReader:
                 try:
                     yield to_record(obj, lineno, ctx, b"sk_" in raw and line_has_token(raw))
                 except BadRecord as exc:
-                    skip(lineno, str(exc))
+                    skip(lineno, str(exc), raw)
                     note_missing(ctx, self.fields, obj)
 
     def other(self, value: Any, raw: bytes, lineno: int, ctx: ReadContext) -> Iterator[Record]:
         """A line holding JSON that is not an object: malformed here; formats that batch
         records on one line (Kong's http-log) override this."""
-        ctx.stats.skip(lineno, "not a JSON object")
+        ctx.skip(lineno, "not a JSON object", raw)
         return iter(())
 
 

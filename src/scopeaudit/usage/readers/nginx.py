@@ -150,7 +150,7 @@ class PatternReader:
     def read(self, stream: io.BufferedIOBase, ctx: ReadContext) -> Iterator[Record]:
         lay = self.layout
         fullmatch = lay.regex.fullmatch
-        skip = ctx.stats.skip
+        skip = ctx.skip  # with the raw line: a token on a line that is no record counts
         resolve = ctx.resolver.resolve
         scrub_target = ctx.resolver.scrub_target
         unescape = lay.unescape
@@ -163,13 +163,13 @@ class PatternReader:
             try:
                 text = raw.rstrip().decode("utf-8")  # the line end, and trailing blanks
             except UnicodeDecodeError:
-                skip(lineno, "invalid UTF-8")
+                skip(lineno, "invalid UTF-8", raw)
                 continue
             found = fullmatch(text)
             if found is None:
                 if text.strip():  # blank lines are not records
                     skip(lineno, _MISMATCH_JSON if text.lstrip()[:1] == "{"
-                         and text.endswith("}") else _MISMATCH)
+                         and text.endswith("}") else _MISMATCH, raw)
                 continue
             values = found.groups()
 
@@ -178,7 +178,7 @@ class PatternReader:
                 try:
                     last_when = to_epoch(stamp)
                 except (ValueError, OverflowError, OSError):
-                    skip(lineno, "unreadable time")
+                    skip(lineno, "unreadable time", raw)
                     continue
                 last_time = stamp
 
@@ -187,7 +187,7 @@ class PatternReader:
                 if len(parts) == 2 or (len(parts) == 3 and parts[2].startswith("HTTP/")):
                     method, target = parts[0], parts[1]
                 else:
-                    skip(lineno, "malformed request line")
+                    skip(lineno, "malformed request line", raw)
                     continue
             else:
                 method = target = ""
@@ -202,21 +202,22 @@ class PatternReader:
             if lay.method is not None:
                 method = values[lay.method]
             if not (method.isascii() and method.isalpha()):
-                skip(lineno, "no request method")
+                skip(lineno, "no request method", raw)
                 continue
             if not target or target == "-":
-                skip(lineno, "no request path")
+                skip(lineno, "no request path", raw)
                 continue
             if unescape is not None and "\\" in target:
                 target = unescape(target)
 
             code = values[lay.status]
             if not (code.isascii() and code.isdigit()):
-                skip(lineno, "no status code" if code in ("", "-") else "status is not a number")
+                skip(lineno, "no status code" if code in ("", "-") else "status is not a number",
+                     raw)
                 continue
             status = int(code)
             if status > 999:
-                skip(lineno, "status out of range")
+                skip(lineno, "status out of range", raw)
                 continue
 
             hits = 1
@@ -224,7 +225,7 @@ class PatternReader:
                 counted = values[lay.count]
                 if counted and counted != "-":
                     if not (counted.isascii() and counted.isdigit() and int(counted) > 0):
-                        skip(lineno, "count is not a positive whole number")
+                        skip(lineno, "count is not a positive whole number", raw)
                         continue
                     hits = int(counted)
 
