@@ -13,14 +13,14 @@ Run: python3 make.py
 """
 import random
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 START, DAYS = date(2026, 9, 1), 30
 
 
 def clf(d, h, m, s):
-    return datetime(d.year, d.month, d.day, h, m, s, tzinfo=timezone.utc).strftime("%d/%b/%Y:%H:%M:%S +0000")
+    return datetime(d.year, d.month, d.day, h, m, s, tzinfo=UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
 
 
 def main():

@@ -8,7 +8,7 @@ key_directory: GET /v1/users?page=1,2 (200) every day of the window.
 Run: python3 make.py
 """
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 START, DAYS = date(2026, 11, 1), 30
@@ -16,7 +16,7 @@ LEGACY_EXPIRES = date(2026, 11, 14)
 
 
 def ts(d, h, m, s):
-    return datetime(d.year, d.month, d.day, h, m, s, tzinfo=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime(d.year, d.month, d.day, h, m, s, tzinfo=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def main():

@@ -11,14 +11,14 @@ but nothing in the log says which):
 Run: python3 make.py
 """
 import random
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 START, DAYS = date(2026, 9, 1), 90
 
 
 def clf(d, h, m, s):
-    return datetime(d.year, d.month, d.day, h, m, s, tzinfo=timezone.utc).strftime("%d/%b/%Y:%H:%M:%S +0000")
+    return datetime(d.year, d.month, d.day, h, m, s, tzinfo=UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
 
 
 def main():

@@ -13,7 +13,7 @@ key_probe, every day: GET /v1/issues?limit=1 (200); Fridays: GET /v1/version ans
 Run: python3 make.py
 """
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 START, DAYS = date(2026, 9, 1), 90
@@ -22,7 +22,7 @@ NOISE = {0: ("GET", "/v1/version", 404), 1: ("GET", "/", 404),
 
 
 def ts(d, h, m, s):
-    return datetime(d.year, d.month, d.day, h, m, s, tzinfo=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime(d.year, d.month, d.day, h, m, s, tzinfo=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def main():

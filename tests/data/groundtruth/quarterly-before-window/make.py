@@ -11,7 +11,7 @@ key_directory: GET /v1/users?page=1 (200) every day of the window.
 Run: python3 make.py
 """
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 LOG_START, LOG_END = date(2026, 3, 1), date(2026, 11, 29)
@@ -21,7 +21,7 @@ SITES_FROM = date(2026, 6, 1)
 
 
 def ts(d, h, m, s):
-    return datetime(d.year, d.month, d.day, h, m, s, tzinfo=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime(d.year, d.month, d.day, h, m, s, tzinfo=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def main():

@@ -11,7 +11,7 @@ key_id "key_directory": GET /v1/users?page=1 (200) daily, every day of the windo
 Run: python3 make.py
 """
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 START, DAYS = date(2026, 9, 1), 90
@@ -19,7 +19,7 @@ OLD_EXPIRES = date(2026, 10, 15)
 
 
 def ts(d, h, m, s):
-    return datetime(d.year, d.month, d.day, h, m, s, tzinfo=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime(d.year, d.month, d.day, h, m, s, tzinfo=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def main():

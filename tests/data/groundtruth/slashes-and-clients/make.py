@@ -13,7 +13,7 @@ key_people, every day, two distinct clients each written two ways (day n: form n
 Run: python3 make.py
 """
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 START, DAYS = date(2026, 9, 1), 90
@@ -22,7 +22,7 @@ PEOPLE_IPS = ["198.51.100.20:41234", "198.51.100.20", "[2001:db8::1]:443", "2001
 
 
 def ts(d, h, m, s):
-    return datetime(d.year, d.month, d.day, h, m, s, tzinfo=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime(d.year, d.month, d.day, h, m, s, tzinfo=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def main():
