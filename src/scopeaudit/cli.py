@@ -659,6 +659,60 @@ def sql(**params: Any) -> int:
 
 
 @cli.command()
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@catalog_option
+@scope_semantics_option
+@catalog_overrides_option
+@click.option("--keys", "keys_path", metavar="FILE|URL",
+              help="Key definitions: each call is checked against the key whose `code:` "
+                   "globs name its file, or against --key-id.")
+@click.option("--keys-format", type=click.Choice(["yaml", "json", "csv"]),
+              help="The key file's format (default: from its extension).")
+@click.option("--key-id", metavar="ID", help="The key (in --keys) all the scanned code uses.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "sarif"]),
+              default="table", show_default=True,
+              help="table, json (the contract scopeaudit/scan/v1) or sarif.")
+@output_option
+@fail_on_option
+@click.option("--max-file-bytes", type=click.IntRange(min=1), default=1_000_000,
+              show_default=True, help="Skip (and report) source files larger than this.")
+def scan(**params: Any) -> int:
+    """Find the API calls in source code (Python, JavaScript/TypeScript, Go) and the scopes
+    they need. Files are parsed, never imported or run (the scopeaudit[scan] extra). With
+    --keys, a call needing a scope its key lacks is SA401."""
+    from scopeaudit.diagnostics import Diagnostics
+    from scopeaudit.model import Severity
+    from scopeaudit.scan import require_parsers, scan_code
+
+    require_parsers()
+    _guard_output(params)
+    diagnostics = Diagnostics()
+    if params["key_id"] and not params["keys_path"]:
+        raise InputError("--key-id needs --keys, the file that defines the key")
+    keys: tuple[Key, ...] = ()
+    if params["keys_path"]:
+        inventory, cat = _inventory_and_catalog(params, diagnostics)
+        keys = tuple(inventory.keys)
+    else:
+        cat = _load_catalog(params["catalog_path"], params["scope_list_semantics"],
+                            params["catalog_overrides"], diagnostics)
+    report = scan_code(params["paths"], cat, keys, params["key_id"], params["keys_path"],
+                       params["max_file_bytes"])
+    _show_warnings(diagnostics)
+    _write_output(render_scan_report(report, params["fmt"]), params["output"])
+    if params["fail_on"] == "never":
+        return ExitCode.CLEAN
+    threshold = Severity.parse(params["fail_on"])
+    return _exit_for(sum(1 for f in report.findings if threshold <= f.severity))
+
+
+def render_scan_report(report: Any, fmt: str) -> str:
+    from scopeaudit.scan.render import render_scan
+
+    return render_scan(report, fmt)
+
+
+@cli.command()
 @click.option("--base-url", default="https://api.insp.ac", show_default=True, metavar="URL",
               help="The API to probe (http:// only for loopback addresses unless "
                    "--allow-insecure-http). The key comes from INSPAC_API_KEY, never an "

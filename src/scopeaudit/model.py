@@ -94,6 +94,8 @@ class Key:
     prefix: str | None = None
     last4: str | None = None
     sha256: str | None = None
+    # globs of the source files that use this key (``code:``), for `scan` and `audit --code`
+    code: tuple[str, ...] = ()
 
     @property
     def granted(self) -> tuple[str, ...]:

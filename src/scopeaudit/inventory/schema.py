@@ -13,7 +13,7 @@ from scopeaudit.secrets import TOKEN_RE, fingerprint, redact
 
 KNOWN_FIELDS = (
     "id", "name", "scopes", "owner", "created", "expires", "tags", "description",
-    "prefix", "last4", "sha256",
+    "prefix", "last4", "sha256", "code",
 )
 _SHA256_RE = re.compile(r"(?:sha256:)?([0-9a-fA-F]{64})")
 
@@ -93,6 +93,7 @@ def _key(node: PNode, source: str, diagnostics: Diagnostics) -> Key:
         prefix=prefix,
         last4=last4,
         sha256=sha256,
+        code=_code(fields.get("code"), source),
     )
 
 
@@ -159,6 +160,22 @@ def _tags(entry: tuple[int, PNode] | None, source: str) -> tuple[str, ...]:
         return tuple(tags)
     raise InputError(f"'tags' must be a list of words, found {describe(node)}", file=source,
                      line=node.line)
+
+
+def _code(entry: tuple[int, PNode] | None, source: str) -> tuple[str, ...]:
+    """``code:``: the globs of the source files that use the key (one glob, or a list)."""
+    if entry is None:
+        return ()
+    node = entry[1]
+    items = node.items if isinstance(node, PSeq) else [node]
+    globs = []
+    for item in items:
+        if not isinstance(item, PScalar) or not isinstance(item.value, str) \
+                or not item.value.strip():
+            raise InputError(f"'code' must be a path or glob, or a list of them, found "
+                             f"{describe(item)}", file=source, line=item.line)
+        globs.append(item.value.strip())
+    return tuple(globs)
 
 
 def _date(entry: tuple[int, PNode] | None, name: str, source: str) -> date | None:

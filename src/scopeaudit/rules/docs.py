@@ -10,7 +10,7 @@ from scopeaudit.rules.registry import all_rules
 
 
 def rules_table() -> str:
-    rows = [(r.id, r.name, r.severity.value, r.summary) for r in all_rules()]
+    rows = [(r.id, r.name, r.severity.value, r.summary) for r in all_rules(include_code=True)]
     return tabulate(rows, headers=("id", "name", "severity", "summary")) + "\n"
 
 
@@ -19,7 +19,7 @@ def rules_json() -> str:
         {"id": r.id, "name": r.name, "severity": r.severity.value, "family": r.family,
          "summary": r.summary, "what": r.what, "why": r.why, "example": r.example,
          "remediation": r.remediation}
-        for r in all_rules()
+        for r in all_rules(include_code=True)
     ]
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
@@ -27,5 +27,6 @@ def rules_json() -> str:
 def rules_markdown() -> str:
     """The README's rules table (kept in sync by tests/unit/test_readme.py)."""
     lines = ["| id | name | default severity | summary |", "|---|---|---|---|"]
-    lines += [f"| {r.id} | `{r.name}` | {r.severity.value} | {r.summary} |" for r in all_rules()]
+    lines += [f"| {r.id} | `{r.name}` | {r.severity.value} | {r.summary} |"
+              for r in all_rules(include_code=True)]
     return "\n".join(lines) + "\n"

@@ -405,9 +405,44 @@ _CONFIG_RULES = (
     ),
 )
 
+CODE = "code"
+
+# What `scopeaudit scan` (and `audit --code`) reports on an integration's source code.
+_CODE_RULES = (
+    Rule(
+        "SA401", "code-needs-missing-scope", Severity.HIGH,
+        "The code calls an operation that needs a scope its key does not hold.",
+        "Matches each API call found in the key's code (`code:` globs in the key file, or "
+        "`scan --key-id`) to the catalog, and reports each call whose operation no "
+        "combination of the key's scopes allows, at the call's file and line.",
+        "The call would be refused with 403 in production: a pull request that starts "
+        "calling a new endpoint breaks the integration the day it ships, unless the key is "
+        "widened first, on purpose and reviewed.",
+        "src/sync.py:42: PATCH /v1/issues/{id} needs issues:write; key_ticket_sync holds "
+        "issues:read",
+        "Grant the scope to the key (and review that the integration should have it), or "
+        "change the code not to make the call.",
+        CODE,
+    ),
+    Rule(
+        "SA402", "unresolved-call", Severity.INFO,
+        "A call in the code whose method or path cannot be read, or that matches no "
+        "operation of the catalog.",
+        "Reports each HTTP call the scan found but could not map: the method or the URL is "
+        "computed at run time (a parameter, a function's result), or the path it reads "
+        "matches no operation.",
+        "What the scan cannot map it cannot check: the scopes such a call needs are not in "
+        "the summary, and a scope it uses could look unneeded.",
+        "src/client.py:24: GET: the URL is computed at run time",
+        "Write the path as a literal, an f-string or template literal, or a constant in the "
+        "same file; or accept the call as unchecked and review it by hand.",
+        CODE,
+    ),
+)
+
 REGISTRY: dict[str, Rule] = {rule.id: rule
                              for rule in (*_RULES, *_PROBE_RULES, *_USAGE_RULES,
-                                          *_CONFIG_RULES)}
+                                          *_CONFIG_RULES, *_CODE_RULES)}
 
 
 def get_rule(id_or_name: str) -> Rule:
@@ -421,5 +456,8 @@ def get_rule(id_or_name: str) -> Rule:
     return rule
 
 
-def all_rules() -> tuple[Rule, ...]:
-    return tuple(sorted(REGISTRY.values(), key=lambda r: r.id))
+def all_rules(include_code: bool = False) -> tuple[Rule, ...]:
+    """Every rule, sorted by id. The rules on source code (SA4xx) only with ``include_code``:
+    a report that read no code does not describe them."""
+    return tuple(sorted((r for r in REGISTRY.values() if include_code or r.family != CODE),
+                        key=lambda r: r.id))
