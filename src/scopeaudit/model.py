@@ -94,6 +94,9 @@ class Key:
     prefix: str | None = None
     last4: str | None = None
     sha256: str | None = None
+    keep: tuple[str, ...] = ()  # scopes a fix never removes (pinned)
+    revoke: bool = False  # marked for revocation (scopeaudit fix --revoke-unused)
+    justification: str | None = None  # why new access is granted (lint --against)
 
     @property
     def granted(self) -> tuple[str, ...]:

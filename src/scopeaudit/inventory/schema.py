@@ -14,6 +14,9 @@ from scopeaudit.secrets import TOKEN_RE, fingerprint, redact
 KNOWN_FIELDS = (
     "id", "name", "scopes", "owner", "created", "expires", "tags", "description",
     "prefix", "last4", "sha256",
+    # remediation (scopeaudit.remediate): scopes a fix never removes, a key marked for
+    # revocation, and the reason new access is granted (lint --against)
+    "keep", "revoke", "justification",
 )
 _SHA256_RE = re.compile(r"(?:sha256:)?([0-9a-fA-F]{64})")
 
@@ -80,6 +83,7 @@ def _key(node: PNode, source: str, diagnostics: Diagnostics) -> Key:
                              file=source, line=fields["sha256"][1].line)
         sha256 = match.group(1).lower()
     key_name, owner, description = text("name"), text("owner"), text("description")
+    justification = text("justification")
     return Key(
         id=key_id,
         location=Location(source, node.line),
@@ -93,6 +97,9 @@ def _key(node: PNode, source: str, diagnostics: Diagnostics) -> Key:
         prefix=prefix,
         last4=last4,
         sha256=sha256,
+        keep=_keep(fields.get("keep"), source),
+        revoke=_flag(fields.get("revoke"), "revoke", source),
+        justification=redact(justification) if justification else None,
     )
 
 
@@ -137,6 +144,36 @@ def _scopes(node: PNode, source: str) -> tuple[ScopeGrant, ...]:
                              f"{describe(item)}", file=source, line=item.line)
         grants.append(ScopeGrant(redact(item.value.strip()), Location(source, item.line)))
     return tuple(grants)
+
+
+def _keep(entry: tuple[int, PNode] | None, source: str) -> tuple[str, ...]:
+    """``keep``: scope names a fix never removes; a list, or (CSV) one cell split as scopes."""
+    if entry is None:
+        return ()
+    node = entry[1]
+    if isinstance(node, PScalar) and isinstance(node.value, str):
+        return tuple(s for s in re.split(r"[;\s]+", redact(node.value)) if s)
+    if isinstance(node, PSeq):
+        return tuple(g.name for g in _scopes(node, source))
+    raise InputError(f"'keep' must be a list of scope names, found {describe(node)}",
+                     file=source, line=node.line)
+
+
+def _flag(entry: tuple[int, PNode] | None, name: str, source: str) -> bool:
+    """A yes/no field: a YAML/JSON boolean, or (CSV) true/false/yes/no/1/0/empty."""
+    if entry is None:
+        return False
+    node = _scalar_node(entry[1], name, source)
+    value = node.value
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "1"):
+        return True
+    if text in ("false", "no", "0", ""):
+        return False
+    raise InputError(f"{name!r} must be true or false, found {redact(str(value))[:40]!r}",
+                     file=source, line=node.line)
 
 
 def _tags(entry: tuple[int, PNode] | None, source: str) -> tuple[str, ...]:
