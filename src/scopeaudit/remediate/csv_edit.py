@@ -40,7 +40,7 @@ def edit_csv(text: str, source: str, plan: Plan, audit: Audit) -> str:
             else:
                 raise InputError(f"cannot mark {key_id!r} for revocation: the CSV has no "
                                  "'revoke' or 'expires' column", file=source, line=first + 1)
-        if changed[:len(row)] != row or len(changed) > len(row) and any(changed[len(row):]):
+        if changed[:len(row)] != row or any(changed[len(row):]):
             start, end = lines.start(first), lines.end(last - 1)
             ending = text[start:end][len(text[start:end].rstrip("\r\n")):]
             out = io.StringIO()

@@ -23,9 +23,10 @@ def edit_json(text: str, source: str, plan: Plan) -> str:
         data = json.loads(text)
     except ValueError:  # the audit read the file already: this is only a safety net
         raise InputError("cannot be read as JSON for editing", file=source) from None
-    keys = data.get("keys") if isinstance(data, dict) else data
+    found = data.get("keys") if isinstance(data, dict) else data
+    keys: list[Any] = found if isinstance(found, list) else []
     revoked = {r.key_id for r in plan.revocations}
-    for i, entry in enumerate(keys if isinstance(keys, list) else []):
+    for i, entry in enumerate(keys):
         if not isinstance(entry, dict) or "id" not in entry:
             continue
         key_id = str(entry["id"]).strip()
@@ -35,10 +36,8 @@ def edit_json(text: str, source: str, plan: Plan) -> str:
                                if not (isinstance(s, str) and s.strip() in gone)]
         if key_id in revoked:
             keys[i] = _after_id(entry, "revoke", True)
-    indent = _indent(text)
-    out = json.dumps(data, indent=indent, ensure_ascii=False)
-    return out + text[len(text.rstrip()):] if indent is not None else out + (
-        text[len(text.rstrip()):])
+    out = json.dumps(data, indent=_indent(text), ensure_ascii=False)
+    return out + text[len(text.rstrip()):]  # the file's own ending
 
 
 def _after_id(entry: dict[str, Any], name: str, value: Any) -> dict[str, Any]:

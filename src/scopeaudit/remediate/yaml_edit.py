@@ -12,6 +12,7 @@ round-trip one, re-indents and re-flows what it did not need to touch.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -93,8 +94,7 @@ def edit_yaml(text: str, source: str, plan: Plan, audit: Audit) -> str:
     revoked = {r.key_id: r for r in plan.revocations}
     for entry in _entries(text, source, lines):
         gone = [i for i in entry.items if (entry.key_id, i.scope) in removals]
-        notes = [removals[(entry.key_id, s)].evidence(audit)
-                 for s in dict.fromkeys(i.scope for i in gone)]
+        notes = {i.scope: removals[(entry.key_id, i.scope)].evidence(audit) for i in gone}
         if gone and entry.flow:
             spans.extend(_flow_edit(text, lines, entry, {i.start for i in gone}, notes, source))
         elif gone:
@@ -106,7 +106,7 @@ def edit_yaml(text: str, source: str, plan: Plan, audit: Audit) -> str:
 
 
 def _block_edit(text: str, lines: Lines, entry: _Entry, gone: list[_Item],
-                notes: list[str], source: str) -> list[Span]:
+                notes: dict[str, str], source: str) -> list[Span]:
     spans = []
     noted: set[str] = set()
     for item in gone:
@@ -117,7 +117,7 @@ def _block_edit(text: str, lines: Lines, entry: _Entry, gone: list[_Item],
         indent = head[:head.index("-")]
         tail = text[item.end:lines.end(item.line)].strip()
         was = f" (was: {tail})" if tail.startswith("#") else ""
-        note = next(n for n in notes if f"removed {item.scope}:" in n)
+        note = notes[item.scope]
         # a scope listed twice leaves one comment, at its first line
         body = f"{indent}# {note}{was}" if item.scope not in noted else \
             (f"{indent}{tail}" if was else "")
@@ -129,7 +129,7 @@ def _block_edit(text: str, lines: Lines, entry: _Entry, gone: list[_Item],
 
 
 def _flow_edit(text: str, lines: Lines, entry: _Entry, gone: set[int],
-               notes: list[str], source: str) -> list[Span]:
+               notes: dict[str, str], source: str) -> list[Span]:
     """Rebuild ``[a, b, c]`` without the removed items: between two kept items goes the
     separator that preceded the second in the file, or, if one of the separators skipped
     holds a line break, the last of those (so the list keeps its line breaks)."""
@@ -137,7 +137,7 @@ def _flow_edit(text: str, lines: Lines, entry: _Entry, gone: set[int],
     items = entry.items
     open_at = lines.offset(scopes.lc.line, scopes.lc.col)
     close_at = _closing_bracket(text, items[-1].end, source)
-    seps = [text[a.end:b.start] for a, b in zip(items, items[1:], strict=False)]
+    seps = [text[a.end:b.start] for a, b in itertools.pairwise(items)]
     kept = [i for i, item in enumerate(items) if item.start not in gone]
     dropped = [seps[i] for i in range(len(seps)) if items[i].start in gone
                or items[i + 1].start in gone]
@@ -155,7 +155,7 @@ def _flow_edit(text: str, lines: Lines, entry: _Entry, gone: set[int],
     out.append(text[items[-1].end:close_at + 1])
     key_line, key_col = entry.mapping.lc.key("scopes")
     indent = " " * key_col
-    comments = "".join(f"{indent}# {note}{lines.newline}" for note in notes)
+    comments = "".join(f"{indent}# {note}{lines.newline}" for note in notes.values())
     return [Span(open_at, close_at + 1, "".join(out)),
             Span(lines.start(key_line), lines.start(key_line), comments)]
 
