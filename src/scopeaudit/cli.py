@@ -397,6 +397,10 @@ def _active_config() -> Config:
 @cli.command()
 @_input_options
 @_report_options
+@click.option("--against", metavar="REF",
+              help="No new access: report keys and scopes added since REF, a git ref (the "
+                   "key file as of that commit, via `git show`) or a second key file "
+                   "(SA214-SA217).")
 def lint(**params: Any) -> int:
     """Check key definitions without usage logs (rules SA2xx)."""
     from scopeaudit.diagnostics import Diagnostics
@@ -559,8 +563,21 @@ def _build_lint(params: dict[str, Any], diagnostics: Diagnostics) -> Any:
     from scopeaudit.lint import lint as run_lint
 
     inventory, cat = _inventory_and_catalog(params, diagnostics)
-    return run_lint(inventory, cat, _lint_settings(params), diagnostics,
-                    timestamp=not params["no_timestamp"])
+    built = run_lint(inventory, cat, _lint_settings(params), diagnostics,
+                     timestamp=not params["no_timestamp"])
+    if params.get("against"):
+        from dataclasses import replace
+
+        from scopeaudit.inventory import KeysFormat, detect_format
+        from scopeaudit.model import sorted_findings
+        from scopeaudit.remediate.against import load_reference, new_access
+
+        fmt = KeysFormat(params["keys_format"]) if params["keys_format"] else \
+            detect_format(params["keys_path"])
+        reference = load_reference(params["against"], params["keys_path"], fmt)
+        added = new_access(inventory, reference, cat, built.as_of)
+        built = replace(built, findings=sorted_findings([*built.findings, *added]))
+    return built
 
 
 def _quality_settings(params: dict[str, Any], declared: Any) -> Any:

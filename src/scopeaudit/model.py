@@ -97,6 +97,7 @@ class Key:
     keep: tuple[str, ...] = ()  # scopes a fix never removes (pinned)
     revoke: bool = False  # marked for revocation (scopeaudit fix --revoke-unused)
     justification: str | None = None  # why new access is granted (lint --against)
+    scope_justifications: tuple[tuple[str, str], ...] = ()  # (scope, why) for one scope
 
     @property
     def granted(self) -> tuple[str, ...]:

@@ -83,7 +83,7 @@ def _key(node: PNode, source: str, diagnostics: Diagnostics) -> Key:
                              file=source, line=fields["sha256"][1].line)
         sha256 = match.group(1).lower()
     key_name, owner, description = text("name"), text("owner"), text("description")
-    justification = text("justification")
+    justification, per_scope = _justification(fields.get("justification"), source)
     return Key(
         id=key_id,
         location=Location(source, node.line),
@@ -99,7 +99,8 @@ def _key(node: PNode, source: str, diagnostics: Diagnostics) -> Key:
         sha256=sha256,
         keep=_keep(fields.get("keep"), source),
         revoke=_flag(fields.get("revoke"), "revoke", source),
-        justification=redact(justification) if justification else None,
+        justification=justification,
+        scope_justifications=per_scope,
     )
 
 
@@ -157,6 +158,26 @@ def _keep(entry: tuple[int, PNode] | None, source: str) -> tuple[str, ...]:
         return tuple(g.name for g in _scopes(node, source))
     raise InputError(f"'keep' must be a list of scope names, found {describe(node)}",
                      file=source, line=node.line)
+
+
+def _justification(entry: tuple[int, PNode] | None, source: str
+                   ) -> tuple[str | None, tuple[tuple[str, str], ...]]:
+    """``justification``: text for the whole key, or a mapping of scope -> text."""
+    if entry is None:
+        return None, ()
+    node = entry[1]
+    if isinstance(node, PMap):
+        out = []
+        for scope, (line, value) in node.items.items():
+            if not isinstance(value, PScalar) or not str(value.value or "").strip():
+                raise InputError(f"the justification of {redact(scope)!r} must be text",
+                                 file=source, line=line)
+            out.append((redact(scope.strip()), redact(str(value.value).strip())))
+        return None, tuple(out)
+    text = _scalar_node(node, "justification", source).value
+    if text is None or not str(text).strip():
+        return None, ()
+    return redact(str(text).strip()), ()
 
 
 def _flag(entry: tuple[int, PNode] | None, name: str, source: str) -> bool:
