@@ -102,7 +102,7 @@ def test_justification_and_expiry_clear_it(repo: Path,
                                   "    owner: bi@example.com\n    expires: 2026-01-01\n"
                                   "    justification: migration\n", 1))
     code, out = _lint(capsys, keys, "HEAD")
-    assert "SA217" in [row[0] for row in _changes(out)]
+    assert code == 1 and "SA217" in [row[0] for row in _changes(out)]
 
 
 def test_against_a_second_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -110,6 +110,7 @@ def test_against_a_second_file(tmp_path: Path, capsys: pytest.CaptureFixture[str
     (tmp_path / "keys.yaml").write_text(AFTER.replace(
         "  - id: key_new\n", "  - id: key_new\n    justification: new sync\n", 1))
     code, out = _lint(capsys, tmp_path / "keys.yaml", str(tmp_path / "old.yaml"))
+    assert code == 1
     assert sorted(row[0] for row in _changes(out)) == ["SA214", "SA216", "SA217"]
 
 
