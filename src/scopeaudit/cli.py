@@ -397,6 +397,10 @@ def _active_config() -> Config:
 @cli.command()
 @_input_options
 @_report_options
+@click.option("--against", metavar="REF",
+              help="No new access: report keys and scopes added since REF, a git ref (the "
+                   "key file as of that commit, via `git show`) or a second key file "
+                   "(SA214-SA217).")
 def lint(**params: Any) -> int:
     """Check key definitions without usage logs (rules SA2xx)."""
     from scopeaudit.diagnostics import Diagnostics
@@ -418,6 +422,64 @@ def audit(**params: Any) -> int:
     _guard_output(params)
     diagnostics = Diagnostics()
     return _finish_with(_build_audit(params, diagnostics), params, diagnostics)
+
+
+@cli.command()
+@_input_options
+@_log_options(required=True)
+@click.option("--apply", "apply_fix", is_flag=True,
+              help="Write the patched key file (atomically; refused if it changed since the "
+                   "audit read it). Without it: a dry run that prints the diff.")
+@click.option("--min-confidence", type=click.Choice(["high", "medium"]), default="high",
+              show_default=True,
+              help="Apply removals at or above this confidence (deferred, low-confidence "
+                   "removals never are).")
+@click.option("--only", "only", multiple=True, metavar="KEY",
+              help="Change only this key (by id); repeatable.")
+@click.option("--revoke-unused", is_flag=True,
+              help="Mark unused keys (SA101) for revocation (revoke: true; in a CSV without "
+                   "a revoke column, expires: the audit date) instead of leaving them.")
+@click.option("--format", "fmt", type=click.Choice(["diff", "markdown"]), default="diff",
+              show_default=True,
+              help="diff: a unified diff (what is held back goes to stderr); markdown: a "
+                   "summary and the diff, for a pull request's body.")
+@output_option
+def fix(**params: Any) -> int:
+    """Rewrite the key file to the audit's recommendation (same inputs as audit), keeping its
+    comments, order and quoting. The patch is audited again on the same logs and refused
+    (exit 2) if it would refuse any accepted request of the window or make a finding worse."""
+    from scopeaudit.diagnostics import Diagnostics
+    from scopeaudit.inventory import KeysFormat, detect_format
+    from scopeaudit.remediate.fix import (
+        apply_fix,
+        build_fix,
+        refusal,
+        render_markdown,
+        summary_lines,
+        unified_diff,
+    )
+    from scopeaudit.remediate.plan import FixOptions
+
+    _guard_output(params)
+    diagnostics = Diagnostics()
+    reading = _read_audit(params, diagnostics)
+    _show_warnings(diagnostics)
+    fmt = KeysFormat(params["keys_format"]) if params["keys_format"] else \
+        detect_format(params["keys_path"])
+    result = build_fix(reading.judge(), fmt, reading.catalog,
+                       FixOptions(params["min_confidence"], tuple(params["only"]),
+                                  params["revoke_unused"]), reading.judge)
+    for line in summary_lines(result):
+        click.echo(f"scopeaudit: {line}", err=True)
+    refused = refusal(result)
+    if refused is not None:
+        raise InputError(refused, file=result.path)
+    _write_output(render_markdown(result) if params["fmt"] == "markdown"
+                  else unified_diff(result), params["output"])
+    if params["apply_fix"] and result.changed:
+        apply_fix(result)
+        click.echo(f"scopeaudit: wrote {result.path}", err=True)
+    return ExitCode.CLEAN
 
 
 @cli.group()
@@ -501,8 +563,21 @@ def _build_lint(params: dict[str, Any], diagnostics: Diagnostics) -> Any:
     from scopeaudit.lint import lint as run_lint
 
     inventory, cat = _inventory_and_catalog(params, diagnostics)
-    return run_lint(inventory, cat, _lint_settings(params), diagnostics,
-                    timestamp=not params["no_timestamp"])
+    built = run_lint(inventory, cat, _lint_settings(params), diagnostics,
+                     timestamp=not params["no_timestamp"])
+    if params.get("against"):
+        from dataclasses import replace
+
+        from scopeaudit.inventory import KeysFormat, detect_format
+        from scopeaudit.model import sorted_findings
+        from scopeaudit.remediate.against import load_reference, new_access
+
+        fmt = KeysFormat(params["keys_format"]) if params["keys_format"] else \
+            detect_format(params["keys_path"])
+        reference = load_reference(params["against"], params["keys_path"], fmt)
+        added = new_access(inventory, reference, cat, built.as_of)
+        built = replace(built, findings=sorted_findings([*built.findings, *added]))
+    return built
 
 
 def _quality_settings(params: dict[str, Any], declared: Any) -> Any:
@@ -520,7 +595,23 @@ def _quality_settings(params: dict[str, Any], declared: Any) -> Any:
 
 
 def _build_audit(params: dict[str, Any], diagnostics: Diagnostics) -> Any:
+    return _read_audit(params, diagnostics).judge()
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """An audit's inputs, read: ``judge()`` is the audit; ``judge(inventory)`` the audit of
+    other key definitions on the same usage (scopeaudit fix's replay guard)."""
+
+    catalog: Any
+    judge: Callable[..., Any]
+
+
+def _read_audit(params: dict[str, Any], diagnostics: Diagnostics) -> _Reading:
+    """The inputs read, as a function from key definitions to the Audit (the read ones by
+    default): fix audits its patched definitions again on the same usage."""
     from scopeaudit.audit import AuditOptions, Later, LogOptions, analyse, read_usage
+    from scopeaudit.diagnostics import Diagnostics
     from scopeaudit.rules.usage_rules import UsageSettings
     from scopeaudit.usage.fields import parse_maps
     from scopeaudit.usage.jobs import default_jobs
@@ -544,8 +635,15 @@ def _build_audit(params: dict[str, Any], diagnostics: Diagnostics) -> Any:
     usage, inputs, records, requests = read_usage(inventory, cat, logs, diagnostics, progress)
     if progress is not None:
         click.echo("\r\x1b[K", nl=False, err=True)
-    return analyse(inventory(), cat, usage, inputs, (records, requests), options,
-                   diagnostics, timestamp=not params["no_timestamp"])
+    loaded = inventory()
+
+    def judge(keys: Any = None) -> Any:
+        # another inventory's warnings are not this run's
+        return analyse(loaded if keys is None else keys, cat, usage, inputs,
+                       (records, requests), options,
+                       diagnostics if keys is None else Diagnostics(),
+                       timestamp=not params["no_timestamp"])
+    return _Reading(cat, judge)
 
 
 def _finish_with(built: Any, params: dict[str, Any], diagnostics: Diagnostics) -> int:
@@ -810,7 +908,7 @@ def _load_config(args: list[str]) -> tuple[Config, dict[str, Any]]:
     from scopeaudit.config import Config, discover, load
 
     invoked = next((a for a in args if not a.startswith("-")), None)
-    if invoked not in ("lint", "audit", "baseline") or "--help" in args or "-h" in args:
+    if invoked not in ("lint", "audit", "baseline", "fix") or "--help" in args or "-h" in args:
         return Config(None), {}  # --help, catalog, rules, ...: no file is read
     explicit = _scan_option(args, "--config") or os.environ.get("SCOPEAUDIT_CONFIG") or None
     no_config = "--no-config" in args or os.environ.get("SCOPEAUDIT_NO_CONFIG", "").lower() in (
@@ -838,6 +936,10 @@ def _load_config(args: list[str]) -> tuple[Config, dict[str, Any]]:
             defaults.setdefault(group, {})[sub] = values
         else:
             defaults[group] = values
+    # fix reads what audit reads, as audit is configured; its own options (--apply, its
+    # --format, -o) are never taken from a file
+    shared = {p.name for p in fix.params} - {"fmt", "output"}
+    defaults["fix"] = {k: v for k, v in defaults.get("audit", {}).items() if k in shared}
     return config, defaults
 
 

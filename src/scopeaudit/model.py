@@ -96,6 +96,10 @@ class Key:
     sha256: str | None = None
     # globs of the source files that use this key (``code:``), for `scan` and `audit --code`
     code: tuple[str, ...] = ()
+    keep: tuple[str, ...] = ()  # scopes a fix never removes (pinned)
+    revoke: bool = False  # marked for revocation (scopeaudit fix --revoke-unused)
+    justification: str | None = None  # why new access is granted (lint --against)
+    scope_justifications: tuple[tuple[str, str], ...] = ()  # (scope, why) for one scope
 
     @property
     def granted(self) -> tuple[str, ...]:

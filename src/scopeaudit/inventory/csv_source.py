@@ -11,7 +11,8 @@ from scopeaudit.errors import InputError
 from scopeaudit.inventory.schema import KNOWN_FIELDS
 from scopeaudit.inventory.tree import PMap, PNode, PScalar, PSeq
 
-_LIST_SPLIT = {"scopes": re.compile(r"[;\s]+"), "tags": re.compile(r"[;,\s]+")}
+_LIST_SPLIT = {"scopes": re.compile(r"[;\s]+"), "keep": re.compile(r"[;\s]+"),
+               "tags": re.compile(r"[;,\s]+")}
 REQUIRED_COLUMNS = ("id", "scopes")
 
 

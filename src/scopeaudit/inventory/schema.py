@@ -14,6 +14,9 @@ from scopeaudit.secrets import TOKEN_RE, fingerprint, redact
 KNOWN_FIELDS = (
     "id", "name", "scopes", "owner", "created", "expires", "tags", "description",
     "prefix", "last4", "sha256", "code",
+    # remediation (scopeaudit.remediate): scopes a fix never removes, a key marked for
+    # revocation, and the reason new access is granted (lint --against)
+    "keep", "revoke", "justification",
 )
 _SHA256_RE = re.compile(r"(?:sha256:)?([0-9a-fA-F]{64})")
 
@@ -80,6 +83,7 @@ def _key(node: PNode, source: str, diagnostics: Diagnostics) -> Key:
                              file=source, line=fields["sha256"][1].line)
         sha256 = match.group(1).lower()
     key_name, owner, description = text("name"), text("owner"), text("description")
+    justification, per_scope = _justification(fields.get("justification"), source)
     return Key(
         id=key_id,
         location=Location(source, node.line),
@@ -94,6 +98,10 @@ def _key(node: PNode, source: str, diagnostics: Diagnostics) -> Key:
         last4=last4,
         sha256=sha256,
         code=_code(fields.get("code"), source),
+        keep=_keep(fields.get("keep"), source),
+        revoke=_flag(fields.get("revoke"), "revoke", source),
+        justification=justification,
+        scope_justifications=per_scope,
     )
 
 
@@ -138,6 +146,56 @@ def _scopes(node: PNode, source: str) -> tuple[ScopeGrant, ...]:
                              f"{describe(item)}", file=source, line=item.line)
         grants.append(ScopeGrant(redact(item.value.strip()), Location(source, item.line)))
     return tuple(grants)
+
+
+def _keep(entry: tuple[int, PNode] | None, source: str) -> tuple[str, ...]:
+    """``keep``: scope names a fix never removes; a list, or (CSV) one cell split as scopes."""
+    if entry is None:
+        return ()
+    node = entry[1]
+    if isinstance(node, PScalar) and isinstance(node.value, str):
+        return tuple(s for s in re.split(r"[;\s]+", redact(node.value)) if s)
+    if isinstance(node, PSeq):
+        return tuple(g.name for g in _scopes(node, source))
+    raise InputError(f"'keep' must be a list of scope names, found {describe(node)}",
+                     file=source, line=node.line)
+
+
+def _justification(entry: tuple[int, PNode] | None, source: str
+                   ) -> tuple[str | None, tuple[tuple[str, str], ...]]:
+    """``justification``: text for the whole key, or a mapping of scope -> text."""
+    if entry is None:
+        return None, ()
+    node = entry[1]
+    if isinstance(node, PMap):
+        out = []
+        for scope, (line, value) in node.items.items():
+            if not isinstance(value, PScalar) or not str(value.value or "").strip():
+                raise InputError(f"the justification of {redact(scope)!r} must be text",
+                                 file=source, line=line)
+            out.append((redact(scope.strip()), redact(str(value.value).strip())))
+        return None, tuple(out)
+    text = _scalar_node(node, "justification", source).value
+    if text is None or not str(text).strip():
+        return None, ()
+    return redact(str(text).strip()), ()
+
+
+def _flag(entry: tuple[int, PNode] | None, name: str, source: str) -> bool:
+    """A yes/no field: a YAML/JSON boolean, or (CSV) true/false/yes/no/1/0/empty."""
+    if entry is None:
+        return False
+    node = _scalar_node(entry[1], name, source)
+    value = node.value
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "1"):
+        return True
+    if text in ("false", "no", "0", ""):
+        return False
+    raise InputError(f"{name!r} must be true or false, found {redact(str(value))[:40]!r}",
+                     file=source, line=node.line)
 
 
 def _tags(entry: tuple[int, PNode] | None, source: str) -> tuple[str, ...]:

@@ -56,7 +56,8 @@ SECURITY_SEVERITY = {
 # How often a rule's result is a true positive, by rule family: inventory and config rules
 # read facts off a file; usage and log rules judge evidence (removals below medium confidence are
 # deferred to SA108 rather than reported).
-PRECISION = {"inventory": "very-high", "config": "very-high", "usage": "high", "logs": "high"}
+PRECISION = {"inventory": "very-high", "config": "very-high", "usage": "high", "logs": "high",
+             "change": "very-high"}
 DEFAULT_PRECISION = "medium"
 
 _DRIVE = re.compile(r"^[A-Za-z]:/")

@@ -440,9 +440,61 @@ _CODE_RULES = (
     ),
 )
 
+CHANGE = "change"
+
+# lint --against REF (scopeaudit.remediate.against): new access since a reference
+_CLEARED = ("Cleared only by a `justification` and an `expires` date (not past) on the key: "
+            "`justification:` as text for the whole key, or as a mapping of scope -> text for "
+            "one scope.")
+_CHANGE_RULES = (
+    Rule(
+        "SA214", "key-added", Severity.LOW,
+        "A key that the reference (`lint --against REF`) does not define, with no write scope.",
+        "Compares the key definitions with those of REF (a git ref, or a second key file) by "
+        "id, and reports each key only the current file defines. " + _CLEARED,
+        "Every key is a new way in. A review of keys-as-code should see each one arrive, with "
+        "its owner and the reason it exists.",
+        "key_reports_v2 is not in origin/main:infra/keys.yaml",
+        "Give the key an owner, a `justification` and an `expires` date, or drop it.",
+        CHANGE,
+    ),
+    Rule(
+        "SA215", "key-added-with-write-scopes", Severity.HIGH,
+        "A key that the reference does not define, granting at least one write scope.",
+        "As SA214, for a new key that grants a write scope (one that creates, changes or "
+        "deletes data); the finding names the write scopes. " + _CLEARED,
+        "A new key with write access is the change a no-new-access gate exists for: a token "
+        "that can change data, arriving in a pull request.",
+        "key_sync_v2 is not in origin/main:infra/keys.yaml and grants issues:write",
+        "Narrow the key to read scopes, or justify it with an expiry date.",
+        CHANGE,
+    ),
+    Rule(
+        "SA216", "scope-added", Severity.MEDIUM,
+        "A read scope granted to a key that the reference defines without it.",
+        "For each key in both files, reports each read scope the current file grants and the "
+        "reference does not. The finding points at the line that grants it. " + _CLEARED,
+        "Keys widen one scope at a time; each step looks harmless in review. The gate makes "
+        "every widening a stated decision.",
+        "key_bi_export gains users:read (not granted in origin/main:infra/keys.yaml)",
+        "Drop the scope, or state why it is needed and until when.",
+        CHANGE,
+    ),
+    Rule(
+        "SA217", "write-scope-added", Severity.HIGH,
+        "A write scope granted to a key that the reference defines without it.",
+        "As SA216, for a write scope. " + _CLEARED,
+        "A write scope added to an existing key turns a reader into a writer: a leaked token "
+        "can then change or destroy data.",
+        "key_bi_export gains issues:write (not granted in origin/main:infra/keys.yaml)",
+        "Use a separate key for the writes, or justify the scope with an expiry date.",
+        CHANGE,
+    ),
+)
+
 REGISTRY: dict[str, Rule] = {rule.id: rule
                              for rule in (*_RULES, *_PROBE_RULES, *_USAGE_RULES,
-                                          *_CONFIG_RULES, *_CODE_RULES)}
+                                          *_CONFIG_RULES, *_CHANGE_RULES, *_CODE_RULES)}
 
 
 def get_rule(id_or_name: str) -> Rule:

@@ -1,0 +1,3 @@
+"""From verdicts to the change itself: ``fix`` (the key file rewritten to the
+recommendation), ``lint --against`` (no new access) and ``design`` (a key for a new
+integration)."""
