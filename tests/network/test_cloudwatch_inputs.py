@@ -150,3 +150,11 @@ def test_a_log_group_needs_a_log_format(cli, group: AwsLocal, keys: Path) -> Non
                  f"cloudwatch://{GROUP}", "--as-of", TODAY.isoformat(), "--jobs", "1")
     assert result.code == 2
     assert "cannot tell the log format from the file name; pass --log-format" in result.err
+    # the README's form beside other inputs: a format for the cloudwatch:// inputs only
+    result = cli("audit", "--no-config", "--keys", str(keys), "--logs",
+                 f"cloudwatch://{GROUP}", "--log-format", "cloudwatch://*=apigw",
+                 "--as-of", TODAY.isoformat(), "--jobs", "1", "--format", "json",
+                 "--fail-on", "never")
+    assert result.code == 0, result.err
+    assert [i["records"] for i in json.loads(result.out)["inputs"] if i["kind"] == "logs"] \
+        == [12]

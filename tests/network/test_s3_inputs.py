@@ -255,3 +255,22 @@ def test_other_stores_are_refused_in_one_line(cli, aws: AwsLocal, keys: Path) ->
     assert error_line(result) == (
         "scopeaudit: error: gs://bucket/logs/*.gz: gs:// inputs are not supported yet (s3:// "
         "and cloudwatch:// are); copy the logs to a local folder or to S3 first")
+
+
+def test_since_and_until_leave_out_objects_dated_outside_the_window(cli, aws: AwsLocal,
+                                                                    keys: Path) -> None:
+    aws.admin.create_bucket(Bucket="logs")
+    prefix = "AWSLogs/123456789012/elasticloadbalancing/eu-west-1/2026/11"
+    for day in (1, 10, 11, 20, 28, 29):
+        aws.admin.put_object(Bucket="logs", Key=f"{prefix}/{day:02d}/part.jsonl",
+                             Body=record(day))
+    aws.admin.put_object(Bucket="logs", Key=f"{prefix}/undated.jsonl", Body=record(2))
+    result = audit(cli, keys, f"s3://logs/{prefix}/**", extra=(
+        "--since", "2026-11-20", "--until", "2026-11-27"))
+    assert result.code == 0, result.err
+    # the window is 20 to 27 November (8 days); the pull window adds 8 days before it (from
+    # the 12th), and an object's key date may be a day off its records: the 11th to the 28th
+    assert [i["path"] for i in log_inputs(result)] == [
+        f"s3://logs/{prefix}/{day}/part.jsonl" for day in ("11", "20", "28")] + [
+        f"s3://logs/{prefix}/undated.jsonl"]
+    result.assert_clean(*aws.secrets)
