@@ -48,6 +48,7 @@ from scopeaudit.window import (
 
 if TYPE_CHECKING:
     from scopeaudit.http.settings import HttpSettings
+    from scopeaudit.remote.window import PullWindow
 
 Progress = Callable[[str, int], None]
 T = TypeVar("T")
@@ -67,6 +68,8 @@ class LogOptions:
     engine: str = "auto"  # auto | stream | duckdb (scopeaudit.engine)
     allow_empty: bool = False  # an input that gives no record is a warning, not an error
     sources: tuple[DeclaredSource, ...] = ()  # [[source]]: sources the audit must have
+    # the days remote inputs (s3://, cloudwatch://) are pulled for (None: everything)
+    pull: PullWindow | None = None
 
     def format_for(self, path: str) -> str | None:
         default: str | None = None
@@ -171,7 +174,7 @@ def read_usage(inventory: Inventory | Later[Inventory], catalog: Catalog, logs: 
 
     keys = inventory.keys if isinstance(inventory, Inventory) else _KeysOf(inventory)
     try:
-        plan = plan_inputs(logs.paths, logs.sources)
+        plan = plan_inputs(logs.paths, logs.sources, logs.http, logs.pull)
         key_field, no_key_field = key_fields(plan, logs.format_for, logs.maps)
         usage, stats_list, records, requests, warnings = read_logs(ReadRequest(
             plan.paths, logs.format_for, keys, catalog, logs.maps, logs.strict,

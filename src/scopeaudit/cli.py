@@ -612,6 +612,7 @@ def _read_audit(params: dict[str, Any], diagnostics: Diagnostics) -> _Reading:
     default): fix audits its patched definitions again on the same usage."""
     from scopeaudit.audit import AuditOptions, Later, LogOptions, analyse, read_usage
     from scopeaudit.diagnostics import Diagnostics
+    from scopeaudit.remote.window import pull_window
     from scopeaudit.rules.usage_rules import UsageSettings
     from scopeaudit.usage.fields import parse_maps
     from scopeaudit.usage.jobs import default_jobs
@@ -625,7 +626,9 @@ def _read_audit(params: dict[str, Any], diagnostics: Diagnostics) -> _Reading:
                       maps=parse_maps(params["maps"]), strict=params["strict"],
                       jobs=params["jobs"] or default_jobs(), http=settings_from(params),
                       engine=params.get("engine") or "auto",
-                      allow_empty=params["allow_empty"], sources=declared)
+                      allow_empty=params["allow_empty"], sources=declared,
+                      pull=pull_window(params["since"], params["until"],
+                                       options.lint.as_of))
     cat = _load_catalog(params["catalog_path"], params["scope_list_semantics"],
                         params["catalog_overrides"], diagnostics)
     progress = _progress if sys.stderr.isatty() else None

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from network.awslocal import aws, moto_server  # noqa: F401 - fixtures of the S3/CloudWatch tests
 from network.fakeserver import FakeServer
 from network.support import Result
 

@@ -83,8 +83,9 @@ def is_parquet(path: str, spec: str | None) -> bool:
 
 def _local(path: str) -> bool:
     from scopeaudit.http.policy import is_url
+    from scopeaudit.remote import is_remote
 
-    return path != "-" and not is_url(path)
+    return path != "-" and not is_url(path) and not is_remote(path)
 
 
 def _regular(path: str) -> bool | None:

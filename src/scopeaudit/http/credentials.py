@@ -83,7 +83,13 @@ class RedactingFilter(logging.Filter):
 
 # A logger's filters do not see records from its children, so each one is named.
 _LOGGERS = ("httpx", "httpcore", "httpcore.connection", "httpcore.http11", "httpcore.http2",
-            "httpcore.proxy", "httpcore.socks", "httpcore.connection_pool")
+            "httpcore.proxy", "httpcore.socks", "httpcore.connection_pool",
+            # boto3 (s3://, cloudwatch://): request headers carry the access key id and any
+            # session token at DEBUG
+            "boto3", "botocore", "botocore.endpoint", "botocore.auth", "botocore.hooks",
+            "botocore.parsers", "botocore.credentials", "botocore.httpsession",
+            "botocore.regions", "botocore.utils", "botocore.client", "urllib3",
+            "urllib3.connectionpool", "urllib3.connection")
 
 
 @contextmanager

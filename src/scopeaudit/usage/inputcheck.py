@@ -12,11 +12,16 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from scopeaudit.diagnostics import Diagnostics
 from scopeaudit.errors import InputError
 from scopeaudit.secrets import redact
 from scopeaudit.usage.record import InputStats
+
+if TYPE_CHECKING:
+    from scopeaudit.http.settings import HttpSettings
+    from scopeaudit.remote.window import PullWindow
 
 REASONS_SHOWN = 3  # skip reasons an input error names (every report lists them all)
 _MISMATCH = "does not match the log format"  # the pattern readers' reason (readers/nginx.py)
@@ -44,7 +49,8 @@ class InputPlan:
     path_of: Mapping[str, str]  # input label -> the path as read (its first one)
 
 
-def plan_inputs(arguments: Sequence[str], declared: Sequence[DeclaredSource] = ()
+def plan_inputs(arguments: Sequence[str], declared: Sequence[DeclaredSource] = (),
+                http: HttpSettings | None = None, window: PullWindow | None = None
                 ) -> InputPlan:
     """Every ``--logs`` argument expanded, each input given its source: the first declared
     source whose pattern matches it, else its argument (a glob, a file or a URL, shown
@@ -56,7 +62,7 @@ def plan_inputs(arguments: Sequence[str], declared: Sequence[DeclaredSource] = (
     source_of: dict[str, str] = {}
     path_of: dict[str, str] = {}
     for argument in arguments:
-        for path in expand([argument]):
+        for path in expand([argument], http, window):
             paths.append(path)
             label = input_label(path)
             if label in source_of:

@@ -17,20 +17,26 @@ from scopeaudit.errors import InputError
 
 if TYPE_CHECKING:
     from scopeaudit.http.settings import HttpSettings
+    from scopeaudit.remote.window import PullWindow
 
 MAX_LINE = 1 << 20  # 1 MiB: a longer line is skipped (counted), never held whole in memory
 GZIP_MAGIC = b"\x1f\x8b"  # how a gzip stream starts: inputs are gzip by content, not by name
 
 
-def expand(patterns: tuple[str, ...] | list[str]) -> list[str]:
+def expand(patterns: tuple[str, ...] | list[str], http: HttpSettings | None = None,
+           window: PullWindow | None = None) -> list[str]:
     """Every --logs value, globs expanded (sorted, for determinism); a glob matching nothing
-    and a missing file are errors."""
+    and a missing file are errors. s3:// and cloudwatch:// values are listed remotely
+    (scopeaudit.remote), leaving out what ``window`` shows cannot hold a record of it."""
     from scopeaudit.http.policy import is_url
+    from scopeaudit.remote import expand_remote, is_remote
 
     paths: list[str] = []
     for pattern in patterns:
         if pattern == "-" or is_url(pattern):
             paths.append(pattern)
+        elif is_remote(pattern):
+            paths.extend(expand_remote(pattern, http, window))
         elif glob.has_magic(pattern):
             matched = sorted(p for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
             if not matched:
@@ -83,11 +89,15 @@ def input_label(path: str) -> str:
 def open_input(path: str, http: HttpSettings | None = None
                ) -> tuple[io.BufferedIOBase, HashingReader]:
     """A decompressed binary stream, and the hasher of the raw bytes behind it. A URL is
-    downloaded whole (every page, checked complete) before a byte of it is read."""
+    downloaded whole (every page, checked complete) before a byte of it is read; an S3
+    object is streamed as stored, so its hash is the one its file would have."""
     from scopeaudit.http.policy import is_url
+    from scopeaudit.remote import is_remote, open_remote
 
     if path == "-":
         hashing = HashingReader(sys.stdin.buffer, owned=False)
+    elif is_remote(path):
+        hashing = HashingReader(open_remote(path, http), owned=True)
     elif is_url(path):
         from scopeaudit.http.download import download_log
         from scopeaudit.http.settings import HttpSettings
