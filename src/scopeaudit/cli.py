@@ -662,6 +662,16 @@ _NOT_IN_FILES = frozenset({"config", "no-config", "help"})
 _URL_OPTIONS = frozenset({"keys", "logs", "catalog"})
 
 
+def _command_line_only() -> dict[str, str]:
+    """Options a configuration file may not set, each with why: a pull request can edit the
+    file, and must not choose where a CI run's credentials go, or what code it runs."""
+    from scopeaudit.http.options import COMMAND_LINE_ONLY
+
+    credentials = "decides where credentials are sent or which TLS servers are trusted"
+    return {**dict.fromkeys(sorted(COMMAND_LINE_ONLY), credentials),
+            "template-dir": "chooses the report templates, which are code run with the report"}
+
+
 def option_types() -> dict[str, type | tuple[type, ...]]:
     """Every configurable long option -> the TOML type it takes."""
     types: dict[str, type | tuple[type, ...]] = {}
@@ -704,9 +714,7 @@ def _load_config(args: list[str]) -> tuple[Config, dict[str, Any]]:
         return Config(None), {}
     if not path.is_file():
         raise InputError("no such configuration file", file=str(path))
-    from scopeaudit.http.options import COMMAND_LINE_ONLY
-
-    config = load(path, option_types(), command_line_only=COMMAND_LINE_ONLY,
+    config = load(path, option_types(), command_line_only=_command_line_only(),
                   no_urls=_URL_OPTIONS)
     defaults: dict[str, Any] = {}
     for command_name, command in _configurable().items():

@@ -444,7 +444,9 @@ def test_budget_cuts_findings_after_key_sections(example_audit: Audit) -> None:
 def test_custom_template_over_the_budget_whatever_is_cut(example_lint: Audit,
                                                          tmp_path: Path) -> None:
     (tmp_path / "report.md.j2").write_text(
-        "{% for n in range(120000) %}0123456789{% endfor %}\n", encoding="utf-8")
+        # 1.2 MB whatever the view holds (one range() may give at most 100,000 items)
+        "{% for n in range(1200) %}{% for m in range(100) %}0123456789{% endfor %}"
+        "{% endfor %}\n", encoding="utf-8")
     with pytest.raises(InputError) as exc:
         render(example_lint, tmp_path)
     assert str(exc.value).startswith(f"{tmp_path / 'report.md.j2'}: the Markdown report is over")
