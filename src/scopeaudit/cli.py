@@ -321,12 +321,20 @@ class GateOptions:
 
 def _apply_gate(audit: Any, gate: GateOptions, diagnostics: Diagnostics) -> Any:
     """Per-rule settings, suppressions and the baseline from the configuration that main()
-    loaded (click's context object), applied to the finished Audit."""
+    loaded (click's context object), applied to the finished Audit.
+
+    Every output (each report format, the baseline, the history) is made from what this
+    returns, so this is where the Audit passes the one redaction, before any finding's
+    fingerprint is compared or written: the configuration's own strings were redacted when
+    it was read, warnings when they were made."""
     from dataclasses import replace
 
     from scopeaudit.gate import apply_gate, load_baseline
+    from scopeaudit.http.credentials import redact_known
     from scopeaudit.model import sorted_findings
+    from scopeaudit.redaction import redacted
 
+    audit = redacted(audit)
     config = _active_config()
     for warning in config.warnings:
         diagnostics.warn(warning)
@@ -344,7 +352,8 @@ def _apply_gate(audit: Any, gate: GateOptions, diagnostics: Diagnostics) -> Any:
     disabled = tuple(sorted(rule for rule, s in config.rules.items() if s.disabled))
     return replace(audit, findings=sorted_findings(list(result.findings)),
                    warnings=tuple(str(w) for w in diagnostics.warnings),
-                   disabled_rules=disabled, config_path=config.path)
+                   disabled_rules=disabled,
+                   config_path=None if config.path is None else redact_known(config.path))
 
 
 def _active_config() -> Config:
@@ -621,6 +630,7 @@ def probe(**params: Any) -> int:
     from scopeaudit.model import Severity
     from scopeaudit.probe import run_probe
     from scopeaudit.probe.model import ProbeOptions
+    from scopeaudit.redaction import redacted
     from scopeaudit.render.probe_view import render_probe
 
     diagnostics = Diagnostics()
@@ -628,7 +638,8 @@ def probe(**params: Any) -> int:
                            keys_path=params.get("keys_path"), key_id=params.get("key_id"),
                            keys_format=params.get("keys_format"),
                            timestamp=not params.get("no_timestamp"))
-    report = run_probe(options, _load_catalog(params["catalog_path"]), diagnostics)
+    # the one redaction for every string in it (reason phrases, paths), as for an Audit
+    report = redacted(run_probe(options, _load_catalog(params["catalog_path"]), diagnostics))
     _show_warnings(diagnostics)
     _write_output(render_probe(report, params["fmt"]), params["output"])
     if params["fail_on"] == "never":

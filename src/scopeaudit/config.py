@@ -128,7 +128,10 @@ def load(path: Path, option_types: Mapping[str, type | tuple[type, ...]], *,
             known = ", ".join(sorted([*option_types, "rules", "ignore"]))
             raise InputError(f"unknown key {key!r} (known keys: {known})", file=source,
                              line=line)
-    return Config(source, options, rules, tuple(ignores), tuple(warnings))
+    from scopeaudit.redaction import redacted
+
+    # a suppression's reason and globs are shown in reports: they pass the one redaction
+    return Config(source, options, rules, redacted(tuple(ignores)), tuple(warnings))
 
 
 def _is_url(value: object) -> bool:
