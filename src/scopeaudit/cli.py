@@ -45,11 +45,31 @@ def _write_output(text: str, output: str | None) -> None:
         raise InputError(f"cannot write the report: {exc.strerror}", file=output) from None
 
 
-def _show_warnings(diagnostics: Diagnostics) -> None:
-    from scopeaudit.secrets import redact
+def _shown(text: str) -> str:
+    """Text from outside as a terminal may be given it: redacted (a file's name may hold a
+    token), and its invisible characters shown as the reports show them."""
+    from scopeaudit.http.credentials import redact_known
+    from scopeaudit.render.text import show_invisible
 
+    return show_invisible(redact_known(text))
+
+
+def _say(line: str) -> None:
+    """One line on stderr (a warning, a note): each goes through :func:`_shown`."""
+    click.echo(_shown(line), err=True)
+
+
+def _view(text: str) -> str:
+    """A text view (a table) as a terminal may be given it: every invisible character but
+    its line breaks shown as the reports show them (render.text.for_terminal)."""
+    from scopeaudit.render.text import for_terminal
+
+    return for_terminal(text)
+
+
+def _show_warnings(diagnostics: Diagnostics) -> None:
     for warning in diagnostics.warnings:
-        click.echo(f"scopeaudit: warning: {redact(str(warning))}", err=True)
+        _say(f"scopeaudit: warning: {warning}")
 
 
 def _parse_date(value: str | None, option: str) -> date:
@@ -176,8 +196,8 @@ def catalog(catalog_path: str | None, scope_list_semantics: str | None,
     elif fmt == "catalog":
         text = catalog_yaml(cat)
     else:
-        text = (render_catalog_table(cat) + "\n"
-                + summary_text(cat, loaded.openapi, len(diagnostics.warnings)))
+        text = _view(render_catalog_table(cat) + "\n"
+                     + summary_text(cat, loaded.openapi, len(diagnostics.warnings)))
     _write_output(text, output)
     return ExitCode.CLEAN
 
@@ -306,7 +326,8 @@ def _finish(audit: Any, fmt: str, output: str | None, fail_on: str,
         audit = replace(audit, drift=record_run(history[0], audit, timeout=history[1]))
     _show_warnings(diagnostics)
     options = RenderOptions(template_dir=Path(template_dir) if template_dir else None)
-    _write_output(renderer_for(OutputFormat(fmt))(audit, options), output)
+    text = renderer_for(OutputFormat(fmt))(audit, options)
+    _write_output(_view(text) if fmt == "table" else text, output)
     if fail_on == "never" or gate.exit_zero:
         return ExitCode.CLEAN
     return _exit_for(len(audit.at_or_above(Severity.parse(fail_on))))
@@ -432,11 +453,10 @@ def init(directory: str, force: bool) -> int:
     for name in ("scopeaudit.toml", "keys.yaml"):
         path = target / name
         if path.exists() and not force:
-            click.echo(f"scopeaudit: {path} exists, left as it is (--force overwrites)",
-                       err=True)
+            _say(f"scopeaudit: {path} exists, left as it is (--force overwrites)")
             continue
         path.write_text(starter.joinpath(name).read_text("utf-8"), encoding="utf-8")
-        click.echo(f"scopeaudit: wrote {path}", err=True)
+        _say(f"scopeaudit: wrote {path}")
     click.echo("scopeaudit: next: edit keys.yaml, then run `scopeaudit lint`", err=True)
     return ExitCode.CLEAN
 
@@ -508,7 +528,8 @@ def _finish_with(built: Any, params: dict[str, Any], diagnostics: Diagnostics) -
 
 
 def _progress(path: str, records: int) -> None:
-    click.echo(f"\r\x1b[Kreading {path}: {records:,} records", nl=False, err=True)
+    # the one escape sequence here is the tool's own (back to the line's start, clear it)
+    click.echo(f"\r\x1b[Kreading {_shown(path)}: {records:,} records", nl=False, err=True)
 
 
 @cli.command()
@@ -518,8 +539,8 @@ def rules(fmt: str) -> int:
     """List every rule: id, name, default severity and summary."""
     from scopeaudit.rules.docs import rules_json, rules_markdown, rules_table
 
-    click.echo({"table": rules_table, "json": rules_json, "markdown": rules_markdown}[fmt](),
-               nl=False)
+    text = {"table": rules_table, "json": rules_json, "markdown": rules_markdown}[fmt]()
+    click.echo(_view(text) if fmt == "table" else text, nl=False)
     return ExitCode.CLEAN
 
 
@@ -533,7 +554,7 @@ def explain(rule: str) -> int:
         found = get_rule(rule)
     except KeyError:
         raise InputError(f"unknown rule {rule!r}; `scopeaudit rules` lists them") from None
-    click.echo(found.explain(), nl=False)
+    click.echo(_view(found.explain()), nl=False)
     return ExitCode.CLEAN
 
 
@@ -553,7 +574,8 @@ def history(path: str, fmt: str, output: str | None, history_timeout: float) -> 
     from scopeaudit.render.history_view import render_history
 
     runs = list_runs(path, history_timeout)
-    _write_output(render_history(runs, fmt, path), output)
+    text = render_history(runs, fmt, path)
+    _write_output(_view(text) if fmt == "table" else text, output)
     return ExitCode.CLEAN
 
 
@@ -641,7 +663,8 @@ def probe(**params: Any) -> int:
     # the one redaction for every string in it (reason phrases, paths), as for an Audit
     report = redacted(run_probe(options, _load_catalog(params["catalog_path"]), diagnostics))
     _show_warnings(diagnostics)
-    _write_output(render_probe(report, params["fmt"]), params["output"])
+    text = render_probe(report, params["fmt"])
+    _write_output(_view(text) if params["fmt"] == "table" else text, params["output"])
     if params["fail_on"] == "never":
         return ExitCode.CLEAN
     threshold = Severity.parse(params["fail_on"])
@@ -798,7 +821,10 @@ def _main(args: list[str], scrub: Callable[[str], str]) -> NoReturn:
         sys.exit(ExitCode.ERROR)
     except click.ClickException as exc:
         # click's own errors default to exit 1, which here means "findings": never let it leak.
-        exc.show()
+        from scopeaudit.render.text import show_invisible
+
+        click.echo(f"scopeaudit: error: {show_invisible(scrub(exc.format_message()))}",
+                   err=True)
         sys.exit(ExitCode.ERROR)
     except (click.Abort, KeyboardInterrupt):
         # Ctrl-C in a long audit: one line, no traceback, and nothing half-written reported

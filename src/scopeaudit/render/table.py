@@ -6,7 +6,7 @@ from tabulate import tabulate
 
 from scopeaudit.model import Audit, Drift, count_by_severity
 from scopeaudit.render import RenderOptions
-from scopeaudit.render.text import one_line
+from scopeaudit.render.text import one_line, show_invisible
 
 
 def _states(states: dict[str, str], wanted: str) -> int:
@@ -39,7 +39,7 @@ def render_table(audit: Audit, options: RenderOptions) -> str:
     if audit.findings:
         rows_f = [
             (f.severity.value, f"{f.rule} {f.name}", one_line(f.key or "-", 32),
-             one_line(f.scope or "-", 24), f"{f.location.file}:{f.location.line}",
+             one_line(f.scope or "-", 24), f"{show_invisible(f.location.file)}:{f.location.line}",
              one_line(f.message, 110) + (f" [{f.status}]" if f.status else ""))
             for f in audit.findings
         ]
@@ -64,7 +64,7 @@ def render_table(audit: Audit, options: RenderOptions) -> str:
         lines.extend(drift_lines(audit.drift))
     skipped = [i for i in audit.inputs if i.skipped]
     for i in skipped:
-        lines.append(f"{i.path}: {i.skipped} malformed record(s) skipped (lines "
+        lines.append(f"{show_invisible(i.path)}: {i.skipped} malformed record(s) skipped (lines "
                      f"{', '.join(map(str, i.skipped_lines))}).")
     return "\n".join(lines) + "\n"
 
