@@ -248,9 +248,12 @@ def _decode(text: str) -> str:
 
 
 def _visible(text: str) -> str:
+    # the characters render/text.py escapes: CONTROL, the line break, and the zero-width and
+    # invisible formatting ones (md's own joiners aside, which the strategy leaves out)
     return "".join(
         (f"\\x{ord(c):02x}" if ord(c) <= 0xFF else f"\\u{ord(c):04x}")
-        if CONTROL.match(c) or c in "\n\u200e\u200f" else c
+        if CONTROL.match(c) or c in "\n\u200b\u200c\u200e\u200f\u2060\u2061\u2062\u2063"
+                                    "\u2064\ufeff" else c
         for c in text)
 
 
