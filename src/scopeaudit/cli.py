@@ -42,11 +42,31 @@ def _write_output(text: str, output: str | None) -> bool:
     return write_report(text, output)
 
 
-def _show_warnings(diagnostics: Diagnostics) -> None:
-    from scopeaudit.secrets import redact
+def _shown(text: str) -> str:
+    """Text from outside as a terminal may be given it: redacted (a file's name may hold a
+    token), and its invisible characters shown as the reports show them."""
+    from scopeaudit.http.credentials import redact_known
+    from scopeaudit.render.text import show_invisible
 
+    return show_invisible(redact_known(text))
+
+
+def _say(line: str) -> None:
+    """One line on stderr (a warning, a note): each goes through :func:`_shown`."""
+    click.echo(_shown(line), err=True)
+
+
+def _view(text: str) -> str:
+    """A text view (a table) as a terminal may be given it: every invisible character but
+    its line breaks shown as the reports show them (render.text.for_terminal)."""
+    from scopeaudit.render.text import for_terminal
+
+    return for_terminal(text)
+
+
+def _show_warnings(diagnostics: Diagnostics) -> None:
     for warning in diagnostics.warnings:
-        click.echo(f"scopeaudit: warning: {redact(str(warning))}", err=True)
+        _say(f"scopeaudit: warning: {warning}")
 
 
 def _parse_date(value: str | None, option: str) -> date:
@@ -202,8 +222,8 @@ def catalog(catalog_path: str | None, scope_list_semantics: str | None,
     elif fmt == "catalog":
         text = catalog_yaml(cat)
     else:
-        text = (render_catalog_table(cat) + "\n"
-                + summary_text(cat, loaded.openapi, len(diagnostics.warnings)))
+        text = _view(render_catalog_table(cat) + "\n"
+                     + summary_text(cat, loaded.openapi, len(diagnostics.warnings)))
     _write_output(text, output)
     return ExitCode.CLEAN
 
@@ -344,7 +364,8 @@ def _finish(audit: Any, fmt: str, output: str | None, fail_on: str,
         if run is not None:
             audit = replace(audit, drift=run.drift)
         _show_warnings(diagnostics)
-        if _write_output(render(audit, options), output) and run is not None:
+        text = render(audit, options)
+        if _write_output(_view(text) if fmt == "table" else text, output) and run is not None:
             run.record()
     if fail_on == "never" or gate.exit_zero:
         return ExitCode.CLEAN
@@ -360,12 +381,20 @@ class GateOptions:
 
 def _apply_gate(audit: Any, gate: GateOptions, diagnostics: Diagnostics) -> Any:
     """Per-rule settings, suppressions and the baseline from the configuration that main()
-    loaded (click's context object), applied to the finished Audit."""
+    loaded (click's context object), applied to the finished Audit.
+
+    Every output (each report format, the baseline, the history) is made from what this
+    returns, so this is where the Audit passes the one redaction, before any finding's
+    fingerprint is compared or written: the configuration's own strings were redacted when
+    it was read, warnings when they were made."""
     from dataclasses import replace
 
     from scopeaudit.gate import apply_gate, load_baseline
+    from scopeaudit.http.credentials import redact_known
     from scopeaudit.model import sorted_findings
+    from scopeaudit.redaction import redacted
 
+    audit = redacted(audit)
     config = _active_config()
     for warning in config.warnings:
         diagnostics.warn(warning)
@@ -383,7 +412,8 @@ def _apply_gate(audit: Any, gate: GateOptions, diagnostics: Diagnostics) -> Any:
     disabled = tuple(sorted(rule for rule, s in config.rules.items() if s.disabled))
     return replace(audit, findings=sorted_findings(list(result.findings)),
                    warnings=tuple(str(w) for w in diagnostics.warnings),
-                   disabled_rules=disabled, config_path=config.path)
+                   disabled_rules=disabled,
+                   config_path=None if config.path is None else redact_known(config.path))
 
 
 def _active_config() -> Config:
@@ -527,11 +557,10 @@ def init(directory: str, force: bool) -> int:
     for name in ("scopeaudit.toml", "keys.yaml"):
         path = target / name
         if path.exists() and not force:
-            click.echo(f"scopeaudit: {path} exists, left as it is (--force overwrites)",
-                       err=True)
+            _say(f"scopeaudit: {path} exists, left as it is (--force overwrites)")
             continue
         path.write_text(starter.joinpath(name).read_text("utf-8"), encoding="utf-8")
-        click.echo(f"scopeaudit: wrote {path}", err=True)
+        _say(f"scopeaudit: wrote {path}")
     click.echo("scopeaudit: next: edit keys.yaml, then run `scopeaudit lint`", err=True)
     return ExitCode.CLEAN
 
@@ -659,7 +688,8 @@ def _finish_with(built: Any, params: dict[str, Any], diagnostics: Diagnostics) -
 
 
 def _progress(path: str, records: int) -> None:
-    click.echo(f"\r\x1b[Kreading {path}: {records:,} records", nl=False, err=True)
+    # the one escape sequence here is the tool's own (back to the line's start, clear it)
+    click.echo(f"\r\x1b[Kreading {_shown(path)}: {records:,} records", nl=False, err=True)
 
 
 @cli.command()
@@ -669,8 +699,8 @@ def rules(fmt: str) -> int:
     """List every rule: id, name, default severity and summary."""
     from scopeaudit.rules.docs import rules_json, rules_markdown, rules_table
 
-    _write_output({"table": rules_table, "json": rules_json, "markdown": rules_markdown}[fmt](),
-                  None)
+    text = {"table": rules_table, "json": rules_json, "markdown": rules_markdown}[fmt]()
+    _write_output(_view(text) if fmt == "table" else text, None)
     return ExitCode.CLEAN
 
 
@@ -684,7 +714,7 @@ def explain(rule: str) -> int:
         found = get_rule(rule)
     except KeyError:
         raise InputError(f"unknown rule {rule!r}; `scopeaudit rules` lists them") from None
-    _write_output(found.explain(), None)
+    _write_output(_view(found.explain()), None)
     return ExitCode.CLEAN
 
 
@@ -707,7 +737,8 @@ def history(path: str, fmt: str, output: str | None, history_timeout: float) -> 
 
     refuse_overwriting(output, [("the history database", path)])
     runs = list_runs(path, history_timeout)
-    _write_output(render_history(runs, fmt, path), output)
+    text = render_history(runs, fmt, path)
+    _write_output(_view(text) if fmt == "table" else text, output)
     return ExitCode.CLEAN
 
 
@@ -839,6 +870,7 @@ def probe(**params: Any) -> int:
     from scopeaudit.model import Severity
     from scopeaudit.probe import run_probe
     from scopeaudit.probe.model import ProbeOptions
+    from scopeaudit.redaction import redacted
     from scopeaudit.render.probe_view import render_probe
 
     _guard_output(params)
@@ -847,9 +879,11 @@ def probe(**params: Any) -> int:
                            keys_path=params.get("keys_path"), key_id=params.get("key_id"),
                            keys_format=params.get("keys_format"),
                            timestamp=not params.get("no_timestamp"))
-    report = run_probe(options, _load_catalog(params["catalog_path"]), diagnostics)
+    # the one redaction for every string in it (reason phrases, paths), as for an Audit
+    report = redacted(run_probe(options, _load_catalog(params["catalog_path"]), diagnostics))
     _show_warnings(diagnostics)
-    _write_output(render_probe(report, params["fmt"]), params["output"])
+    text = render_probe(report, params["fmt"])
+    _write_output(_view(text) if params["fmt"] == "table" else text, params["output"])
     if params["fail_on"] == "never":
         return ExitCode.CLEAN
     threshold = Severity.parse(params["fail_on"])
@@ -879,6 +913,16 @@ _NOT_IN_FILES = frozenset({"config", "no-config", "help"})
 # Options whose value may be a URL: a URL decides where credentials (SCOPEAUDIT_HTTP_TOKEN,
 # --header) are sent, so a configuration file may only name files.
 _URL_OPTIONS = frozenset({"keys", "logs", "catalog"})
+
+
+def _command_line_only() -> dict[str, str]:
+    """Options a configuration file may not set, each with why: a pull request can edit the
+    file, and must not choose where a CI run's credentials go, or what code it runs."""
+    from scopeaudit.http.options import COMMAND_LINE_ONLY
+
+    credentials = "decides where credentials are sent or which TLS servers are trusted"
+    return {**dict.fromkeys(sorted(COMMAND_LINE_ONLY), credentials),
+            "template-dir": "chooses the report templates, which are code run with the report"}
 
 
 def option_types() -> dict[str, type | tuple[type, ...]]:
@@ -923,9 +967,7 @@ def _load_config(args: list[str]) -> tuple[Config, dict[str, Any]]:
         return Config(None), {}
     if not path.is_file():
         raise InputError("no such configuration file", file=str(path))
-    from scopeaudit.http.options import COMMAND_LINE_ONLY
-
-    config = load(path, option_types(), command_line_only=COMMAND_LINE_ONLY,
+    config = load(path, option_types(), command_line_only=_command_line_only(),
                   no_urls=_URL_OPTIONS)
     defaults: dict[str, Any] = {}
     for command_name, command in _configurable().items():
@@ -1002,7 +1044,10 @@ def _main(args: list[str], scrub: Callable[[str], str]) -> NoReturn:
         sys.exit(ExitCode.ERROR)
     except click.ClickException as exc:
         # click's own errors default to exit 1, which here means "findings": never let it leak.
-        exc.show()
+        from scopeaudit.render.text import show_invisible
+
+        click.echo(f"scopeaudit: error: {show_invisible(scrub(exc.format_message()))}",
+                   err=True)
         sys.exit(ExitCode.ERROR)
     except (click.Abort, KeyboardInterrupt):
         # Ctrl-C in a long audit: one line, no traceback, and nothing half-written reported

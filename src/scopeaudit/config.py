@@ -70,14 +70,17 @@ def _has_tool_table(path: Path) -> bool:
 
 
 def load(path: Path, option_types: Mapping[str, type | tuple[type, ...]], *,
-         command_line_only: Collection[str] = (), no_urls: Collection[str] = ()) -> Config:
+         command_line_only: Mapping[str, str] | None = None,
+         no_urls: Collection[str] = ()) -> Config:
     """Read and check one configuration file. ``option_types`` maps every long option name
     the CLI knows to the TOML type it takes (``list`` for repeatable options).
 
     A configuration file is part of the repository, and a pull request can edit it: options
-    in ``command_line_only`` (where credentials go, which TLS servers are trusted) and URLs
-    in the ``no_urls`` options are refused here, so that a CI run never sends its secrets
-    where an edited file says."""
+    in ``command_line_only`` (where credentials go, which TLS servers are trusted, which
+    templates run; each mapped to why, as "it ...") and URLs in the ``no_urls`` options are
+    refused here, so that a CI run never sends its secrets or runs code where an edited file
+    says."""
+    command_line_only = command_line_only or {}
     source = str(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -115,9 +118,9 @@ def load(path: Path, option_types: Mapping[str, type | tuple[type, ...]], *,
         elif key == "source":
             sources = _sources(value, source, lines, prefix)
         elif key in command_line_only:
-            raise InputError(f"{key!r} cannot be set in a configuration file: it decides where "
-                             "credentials are sent or which TLS servers are trusted; set it "
-                             "on the command line or in the environment "
+            raise InputError(f"{key!r} cannot be set in a configuration file: it "
+                             f"{command_line_only[key]}; set it on the command line or in "
+                             "the environment "
                              f"(SCOPEAUDIT_{key.upper().replace('-', '_')})", file=source,
                              line=line)
         elif key in option_types:
@@ -132,7 +135,11 @@ def load(path: Path, option_types: Mapping[str, type | tuple[type, ...]], *,
             known = ", ".join(sorted([*option_types, "rules", "ignore", "source"]))
             raise InputError(f"unknown key {key!r} (known keys: {known})", file=source,
                              line=line)
-    return Config(source, options, rules, tuple(ignores), tuple(warnings), tuple(sources))
+    from scopeaudit.redaction import redacted
+
+    # a suppression's reason and globs are shown in reports: they pass the one redaction
+    return Config(source, options, rules, redacted(tuple(ignores)), tuple(warnings),
+                  tuple(sources))
 
 
 def _is_url(value: object) -> bool:

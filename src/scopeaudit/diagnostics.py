@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from scopeaudit.secrets import redact
+from scopeaudit.http.credentials import redact_known
 
 
 @dataclass(frozen=True)
@@ -25,4 +25,6 @@ class Diagnostics:
     warnings: list[Warning_] = field(default_factory=list)
 
     def warn(self, message: str, *, file: str | None = None, line: int | None = None) -> None:
-        self.warnings.append(Warning_(redact(message), file, line))
+        # the file too: a log or key file's name may hold a token
+        self.warnings.append(Warning_(redact_known(message),
+                                      None if file is None else redact_known(file), line))

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from scopeaudit.errors import InputError
 from scopeaudit.model import Finding, Location
+from scopeaudit.render.text import json_text
 
 BASELINE_SCHEMA = "scopeaudit/baseline/v1"
 
@@ -97,7 +98,7 @@ def baseline_document(findings: Iterable[Finding]) -> str:
         "findings": [{"fingerprint": fp, "rule": rule, "key": key or None, "scope": scope or None}
                      for fp, rule, key, scope in entries],
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return json_text(doc)
 
 
 def load_baseline(path: str) -> frozenset[str]:

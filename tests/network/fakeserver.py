@@ -50,6 +50,7 @@ class Reply:
     # no Content-Length and no chunked framing: the body ends when the connection closes
     # (after `cut` bytes when cut > 0)
     unframed: bool = False
+    reason: str | None = None  # the status line's reason phrase (default: the standard one)
 
 
 Script = Callable[[Seen], Reply]
@@ -150,7 +151,7 @@ class FakeServer:
     def _answer(handler: BaseHTTPRequestHandler, reply: Reply) -> None:
         if reply.delay:
             time.sleep(reply.delay)
-        handler.send_response(reply.status)
+        handler.send_response(reply.status, reply.reason)
         names = {name.lower() for name, _ in reply.headers}
         for name, value in reply.headers:
             handler.send_header(name, value)

@@ -346,3 +346,35 @@ def test_the_server_refuses_a_missing_scope_with_the_documented_envelope(
                               headers={"Authorization": f"Bearer {key}"})
     assert response.status_code == 403 and response.json() == FORBIDDEN
     assert response.headers["X-RateLimit-Remaining"] == "99"
+
+
+@pytest.mark.parametrize("fmt", ["json", "table"])
+def test_a_reason_phrase_echoing_the_key_is_redacted(cli, server: FakeServer, api: InspacApi,
+                                                     key: str, fmt: str) -> None:
+    # a server (or a proxy before it) that echoes the Authorization header in its reason
+    # phrase; and one whose phrase the 60-character cut would leave holding the token's
+    # first 19 characters, which no pattern recognises as a token any more: redacted before
+    # the cut, no part of it survives
+    api.overrides["/v1/sites"] = [Reply(418, reason=f"Bearer {key}")]
+    api.overrides["/v1/users"] = [Reply(418, reason="x" * 40 + key)]
+    result = probe(cli, server, "--format", fmt)
+    assert result.code == 0
+    if fmt == "json":
+        scopes = by_scope(result)
+        # the key is INSPAC_API_KEY, a known secret of the run
+        assert scopes["sites:read"]["reason"] == "HTTP 418 Bearer [REDACTED]"
+        assert scopes["users:read"]["reason"] == "HTTP 418 " + "x" * 40 + "[REDACTED]"
+    result.assert_clean(key, key[:len("sk_live_") + 6])
+
+
+def test_a_reason_phrase_echoing_a_key_of_any_shape_is_redacted(
+        cli, server: FakeServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    # INSPAC_API_KEY need not look like an insp.ac token: it is a known secret of the run
+    odd_key = "ops-" + "7f3a9c2e5b1d4e8f"
+    monkeypatch.setenv("INSPAC_API_KEY", odd_key)
+    fake = InspacApi({odd_key: {"issues:read"}})
+    fake.overrides["/v1/sites"] = [Reply(418, reason=f"key {odd_key} refused")]
+    server.handle("/v1/*", fake)
+    result = probe(cli, server, "--format", "json")
+    assert by_scope(result)["sites:read"]["reason"] == "HTTP 418 key [REDACTED] refused"
+    result.assert_clean(odd_key)

@@ -69,3 +69,17 @@ def test_inputs_are_never_interpolated_into_run_lines() -> None:
     assert all(v.startswith("${{") for v in gate["env"].values())
     upload = next(step for step in steps if "uses" in step)
     assert upload["if"].startswith("${{ always()")
+
+
+def test_a_pull_request_cannot_choose_the_templates(tmp_path: Path) -> None:
+    # the attack: a pull request adds template-dir to the configuration and a template
+    # that runs a command inside this action's script
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "keys.yaml").write_text(KEYS)
+    (tmp_path / "scopeaudit.toml").write_text('keys = "keys.yaml"\ntemplate-dir = ".github/tpl"\n')
+    (tmp_path / ".github" / "tpl").mkdir(parents=True)
+    (tmp_path / ".github" / "tpl" / "report.md.j2").write_text(
+        '{{ lipsum.__globals__["os"].system("touch pwned") }}')
+    code, summary, output, _ = run_action(tmp_path)
+    assert code == 0 and output.strip() == "exit-code=2" and summary == ""
+    assert not (tmp_path / "pwned").exists()

@@ -248,9 +248,12 @@ def _decode(text: str) -> str:
 
 
 def _visible(text: str) -> str:
+    # the characters render/text.py escapes: CONTROL, the line break, and the zero-width and
+    # invisible formatting ones (md's own joiners aside, which the strategy leaves out)
     return "".join(
         (f"\\x{ord(c):02x}" if ord(c) <= 0xFF else f"\\u{ord(c):04x}")
-        if CONTROL.match(c) or c in "\n\u200e\u200f" else c
+        if CONTROL.match(c) or c in "\n\u200b\u200c\u200e\u200f\u2060\u2061\u2062\u2063"
+                                    "\u2064\ufeff" else c
         for c in text)
 
 
@@ -445,7 +448,9 @@ def test_budget_cuts_findings_after_key_sections(example_audit: Audit) -> None:
 def test_custom_template_over_the_budget_whatever_is_cut(example_lint: Audit,
                                                          tmp_path: Path) -> None:
     (tmp_path / "report.md.j2").write_text(
-        "{% for n in range(120000) %}0123456789{% endfor %}\n", encoding="utf-8")
+        # 1.2 MB whatever the view holds (one range() may give at most 100,000 items)
+        "{% for n in range(1200) %}{% for m in range(100) %}0123456789{% endfor %}"
+        "{% endfor %}\n", encoding="utf-8")
     with pytest.raises(InputError) as exc:
         render(example_lint, tmp_path)
     assert str(exc.value).startswith(f"{tmp_path / 'report.md.j2'}: the Markdown report is over")

@@ -205,18 +205,34 @@ def catalog_document(catalog: Catalog) -> dict[str, Any]:
 
 def catalog_yaml(catalog: Catalog) -> str:
     """The catalog in scopeaudit's own format as YAML (``catalog --format catalog``): one
-    operation per block, its scope alternatives on one line. Loads back to the same catalog."""
+    operation per block, its scope alternatives on one line. Loads back to the same catalog.
+
+    A string holding an invisible character (an OpenAPI document's may) is double-quoted,
+    where YAML has escapes, and the character written as one (``\\u202e``, as the reports
+    show it): it loads back the same, and never reaches a terminal raw."""
     import io
 
     from ruamel.yaml import YAML
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
+    from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
+    from scopeaudit.render.text import for_terminal, has_invisible
+
+    def quoted(value: Any) -> Any:
+        if isinstance(value, str):
+            return DoubleQuotedScalarString(value) if has_invisible(value) else value
+        if isinstance(value, dict):
+            return {quoted(k): quoted(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [quoted(v) for v in value]
+        return value
 
     def flow(items: list[Any]) -> CommentedSeq:
         seq = CommentedSeq(items)
         seq.fa.set_flow_style()
         return seq
 
-    document = catalog_document(catalog)
+    document = quoted(catalog_document(catalog))
     for op in document["operations"]:
         op["scopes"] = flow([flow(alt) for alt in op["scopes"]])
     if "families" in document:
@@ -230,4 +246,4 @@ def catalog_yaml(catalog: Catalog) -> str:
     yaml.indent(mapping=2, sequence=4, offset=2)
     out = io.StringIO()
     yaml.dump(CommentedMap(document), out)
-    return out.getvalue()
+    return for_terminal(out.getvalue())  # every invisible character is double-quoted here

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from scopeaudit.catalog.model import Catalog
 from scopeaudit.catalog.openapi import ImportReport
+from scopeaudit.render.text import show_invisible
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ def summary_text(catalog: Catalog, report: ImportReport | None, warnings: int) -
     if report is not None:
         lines.append(f"  document: {report.kind}, {report.document_operations} operations; "
                      f"scope lists read as {report.semantics}-of"
-                     + (f"; pseudo-scopes: {', '.join(report.pseudo_scopes)}"
+                     + (f"; pseudo-scopes: {show_invisible(', '.join(report.pseudo_scopes))}"
                         if report.pseudo_scopes else ""))
     merged = ""
     if report is not None and report.merged:
@@ -76,7 +77,7 @@ def summary_text(catalog: Catalog, report: ImportReport | None, warnings: int) -
                      "required)")
     else:
         lines.append(f"  scopes: {c.scopes} ({c.required_scopes} required by an operation)")
-    lines.append("  base paths: " + ", ".join(b or '"" (no prefix)'
+    lines.append("  base paths: " + ", ".join(show_invisible(b) or '"" (no prefix)'
                                               for b in c.base_paths))
     lines.append(f"  path families for unmatched requests: {c.families}")
     lines.append(f"  warnings: {warnings}")

@@ -26,7 +26,7 @@ import httpx
 
 from scopeaudit import __version__
 from scopeaudit.errors import InputError
-from scopeaudit.http.credentials import secret_scope
+from scopeaudit.http.credentials import redact_known, secret_scope
 from scopeaudit.http.policy import check_url, display_url, is_loopback, origin
 from scopeaudit.http.retry import (
     RETRY_STATUSES,
@@ -67,11 +67,14 @@ class Credentials:
 
 
 def status_text(response: httpx.Response) -> str:
-    """``HTTP 503 Service Unavailable``: the reason phrase is the server's, so its invisible
-    characters are shown as escapes and it is cut short, never printed as it came."""
+    """``HTTP 503 Service Unavailable``: the reason phrase is the server's, so it is
+    redacted (a server may echo ``Bearer <key>``), its invisible characters are shown as
+    escapes and it is cut short, never printed as it came. Redacted before the cut: half a
+    token is no longer recognisable as one."""
     from scopeaudit.render.text import one_line
 
-    return f"HTTP {response.status_code} {one_line(response.reason_phrase, 60)}".rstrip()
+    reason = one_line(redact_known(response.reason_phrase), 60)
+    return f"HTTP {response.status_code} {reason}".rstrip()
 
 
 def refuse_loopback_from_remote(current: str, target: str, url: str) -> None:

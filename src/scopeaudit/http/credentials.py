@@ -53,13 +53,21 @@ class SecretSet:
         if len(secret) >= 4:
             self._values.add(secret)
 
+    def redact_known(self, text: str) -> str:
+        """Known secrets, tokens and Bearer values, replaced: what every string from outside
+        (a path, a reason phrase, a header, a key's name) passes on its way into an output."""
+        return redact(self._replace_known(text))
+
     def redact_text(self, text: str) -> str:
-        """Known secrets, tokens, Bearer values, userinfo and secret query values, replaced."""
+        """:meth:`redact_known`, and userinfo and secret query values too: for error lines,
+        which may quote a URL raw (in a report, ``key=…`` is as likely prose)."""
+        text = _USERINFO.sub(r"\1", self._replace_known(text))
+        return redact(_URL_SECRETS.sub(r"\1REDACTED", text))
+
+    def _replace_known(self, text: str) -> str:
         for secret in sorted(self._values, key=len, reverse=True):
             text = text.replace(secret, "[REDACTED]")
-        text = _USERINFO.sub(r"\1", text)
-        text = _URL_SECRETS.sub(r"\1REDACTED", text)
-        return redact(text)
+        return text
 
 
 _current: ContextVar[SecretSet | None] = ContextVar("scopeaudit_secrets", default=None)
@@ -125,6 +133,11 @@ def remember(secret: str) -> None:
 def redact_text(text: str) -> str:
     """:meth:`SecretSet.redact_text` with the current run's secrets (or none)."""
     return (_current.get() or SecretSet()).redact_text(text)
+
+
+def redact_known(text: str) -> str:
+    """:meth:`SecretSet.redact_known` with the current run's secrets (or none)."""
+    return (_current.get() or SecretSet()).redact_known(text)
 
 
 def _checked_value(value: str, header: str, variable: str) -> str:

@@ -7,7 +7,6 @@ change what machines downstream read.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from scopeaudit.drift import READ_WEIGHT, WRITE_WEIGHT
@@ -24,6 +23,7 @@ from scopeaudit.model import (
     count_by_severity,
 )
 from scopeaudit.render import RenderOptions
+from scopeaudit.render.text import json_text
 
 SCHEMA_ID = "scopeaudit/audit/v1"
 
@@ -232,4 +232,4 @@ def audit_document(audit: Audit) -> dict[str, Any]:
 
 
 def render_json(audit: Audit, options: RenderOptions) -> str:
-    return json.dumps(audit_document(audit), indent=2, ensure_ascii=False) + "\n"
+    return json_text(audit_document(audit))

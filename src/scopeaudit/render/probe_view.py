@@ -6,14 +6,13 @@ change what machines downstream read.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from tabulate import tabulate
 
 from scopeaudit.probe.model import ProbeReport, Result
 from scopeaudit.render.json_render import finding_document
-from scopeaudit.render.text import one_line, show_invisible
+from scopeaudit.render.text import json_text, one_line, show_invisible
 
 SCHEMA_ID = "scopeaudit/probe/v1"
 
@@ -50,23 +49,25 @@ def render_probe_json(report: ProbeReport) -> str:
         "findings": [finding_document(f) for f in report.findings],
         "warnings": list(report.warnings),
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return json_text(doc)
 
 
 def render_probe_table(report: ProbeReport) -> str:
-    rows = [(r.scope, r.result.value, "" if r.status is None else str(r.status),
-             r.request or "", one_line(r.reason, 90)) for r in report.results]
+    v = show_invisible  # scopes, routes and sources may come from an OpenAPI document
+    rows = [(v(r.scope), r.result.value, "" if r.status is None else str(r.status),
+             v(r.request or ""), one_line(r.reason, 90)) for r in report.results]
     counts = ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in _summary(report).items())
-    out = [f"{report.catalog.name} {report.catalog.version} probe of {report.base_url} with "
-           f"key {report.key_fingerprint} ({report.key_kind})", "",
+    out = [f"{v(report.catalog.name)} {v(report.catalog.version)} probe of "
+           f"{v(report.base_url)} with key {report.key_fingerprint} ({report.key_kind})", "",
            tabulate(rows, headers=("scope", "result", "status", "request", "detail")), "",
            counts]
     if report.declared is not None:
-        out += ["", f"compared with {report.declared.key_id} in {report.declared.source}: "
+        out += ["", f"compared with {v(report.declared.key_id)} in "
+                    f"{v(report.declared.source)}: "
                     f"{len(report.findings)} finding(s)"]
         if report.findings:
-            finding_rows = [(f.severity.value, f.rule, f.name, f.scope or "",
-                             str(f.location), one_line(f.message, 120))
+            finding_rows = [(f.severity.value, f.rule, f.name, v(f.scope or ""),
+                             v(str(f.location)), one_line(f.message, 120))
                             for f in report.findings]
             out += ["", tabulate(finding_rows, headers=("severity", "rule", "name", "scope",
                                                 "location", "message"))]

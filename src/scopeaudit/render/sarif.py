@@ -14,13 +14,13 @@ defence (the rule documentation itself quotes a token-shaped example).
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from scopeaudit.model import Audit, Drift, Finding, Severity
 from scopeaudit.render import RenderOptions
+from scopeaudit.render.text import json_text
 from scopeaudit.secrets import redact
 
 if TYPE_CHECKING:  # the type only: rules come from the Audit value, never the registry
@@ -287,4 +287,4 @@ def _redacted(value: Any) -> Any:
 
 
 def render_sarif(audit: Audit, options: RenderOptions) -> str:
-    return json.dumps(_redacted(sarif_document(audit)), indent=2, ensure_ascii=False) + "\n"
+    return json_text(_redacted(sarif_document(audit)))

@@ -47,7 +47,7 @@ def render_table(audit: Audit, options: RenderOptions) -> str:
     if audit.findings:
         rows_f = [
             (f.severity.value, f"{f.rule} {f.name}", one_line(f.key or "-", 32),
-             one_line(f.scope or "-", 24), f"{f.location.file}:{f.location.line}",
+             one_line(f.scope or "-", 24), f"{show_invisible(f.location.file)}:{f.location.line}",
              one_line(f.message, 110) + (f" [{f.status}]" if f.status else ""))
             for f in audit.findings
         ]

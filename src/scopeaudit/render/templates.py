@@ -4,7 +4,8 @@ Autoescape is switched on for every template whatever its file name (``select_au
 keyed on extensions would miss ``*.html.j2``). Templates live in ``reports/templates/`` at the
 repository's top level and are packaged into the wheel as ``scopeaudit/templates``; an
 organisation can replace them with ``--template-dir DIR``, whose templates are then the only
-ones looked at (a missing one is an error, not a silent fall-back).
+ones looked at (a missing one is an error, not a silent fall-back). Every template, the
+built-in ones too, renders in the sandbox of :mod:`scopeaudit.render.sandbox`.
 """
 
 from __future__ import annotations
@@ -45,14 +46,19 @@ def script_json(value: Any) -> str:
 
 def render_template(name: str, context: dict[str, Any], template_dir: Path | None,
                     filters: dict[str, Callable[..., Any]] | None = None) -> str:
+    """``name`` rendered in the sandbox (see :mod:`scopeaudit.render.sandbox`) with
+    ``context`` and the project's ``filters``; any failure is an InputError naming the
+    template file and line."""
     import jinja2
     from markupsafe import Markup
+
+    from scopeaudit.render.sandbox import MAX_OUTPUT, ReportSandbox, TemplateLimit
 
     directory = template_dir if template_dir is not None else builtin_template_dir()
     if template_dir is not None and not template_dir.is_dir():
         raise InputError("--template-dir is not a directory", file=str(template_dir))
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(directory)),
+    env = ReportSandbox(
+        str(directory),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -73,7 +79,15 @@ def render_template(name: str, context: dict[str, Any], template_dir: Path | Non
         raise InputError(f"template syntax error: {exc.message}",
                          file=str(directory / (exc.name or name)), line=exc.lineno) from None
     try:
-        return template.render(**context)
+        # streamed, so that an output past the limit stops the render, not the machine
+        parts: list[str] = []
+        size = 0
+        for part in template.generate(**context):
+            size += len(part)
+            if size > MAX_OUTPUT:
+                raise TemplateLimit(f"the output passed {MAX_OUTPUT:,} characters")
+            parts.append(part)
+        return "".join(parts)
     except InputError:
         raise
     except Exception as exc:  # any failure inside a template is the template's own

@@ -1,8 +1,14 @@
-"""Text helpers every view shares: invisible characters made visible, cells cut to size."""
+"""Text helpers every view shares: invisible characters made visible, cells cut to size.
+
+What reaches a terminal goes through :func:`show_invisible`: a one-line message as it is, a
+text view through :func:`for_terminal`, a JSON document through :func:`json_text`.
+"""
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 # Control characters (C0, DEL, C1), line and paragraph separators, bidi marks, embeddings,
 # overrides and isolates, zero-width and invisible formatting characters: each can break a
@@ -10,11 +16,17 @@ import re
 _INVISIBLE_SET = ("\x00-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e"
                   "\u2060-\u2064\u2066-\u2069\ufeff")
 _INVISIBLE = re.compile(f"[{_INVISIBLE_SET}]")
+# in a JSON document, all but the line breaks json.dumps lays it out with
+_INVISIBLE_IN_JSON = re.compile(f"(?!\\n)[{_INVISIBLE_SET}]")
 
 
 def _escape(match: re.Match[str]) -> str:
     code = ord(match.group(0))
     return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def has_invisible(text: str) -> bool:
+    return _INVISIBLE.search(text) is not None
 
 
 def show_invisible(text: str, keep: str = "") -> str:
@@ -51,3 +63,19 @@ def share_text(part: int, whole: int) -> str:
 def percent(fraction: float) -> str:
     """A threshold as a percentage: 0.01 -> "1%", 0.005 -> "0.5%"."""
     return f"{fraction * 100:.4g}%"
+
+
+def for_terminal(text: str) -> str:
+    """A text view (a table, a list) as a terminal is given it: every invisible character but
+    the line breaks that lay the view out, shown as in the reports. A value's own line
+    breaks are the view's to show (:func:`one_line`, :func:`show_invisible`), or a value
+    could forge a line."""
+    return show_invisible(text, keep="\n")
+
+
+def json_text(document: Any) -> str:
+    """A JSON document as scopeaudit writes one: indented, UTF-8 as it is, and every
+    invisible character inside a string written as a JSON escape (``\\u202e``), which reads
+    back as the same value but cannot move a terminal's cursor or turn its text around."""
+    text = json.dumps(document, indent=2, ensure_ascii=False)
+    return _INVISIBLE_IN_JSON.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text) + "\n"

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 from tabulate import tabulate
 
+from scopeaudit.render.text import json_text
 from scopeaudit.rules.registry import all_rules
 
 
@@ -21,7 +20,7 @@ def rules_json() -> str:
          "remediation": r.remediation}
         for r in all_rules(include_code=True)
     ]
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return json_text(doc)
 
 
 def rules_markdown() -> str:
