@@ -83,7 +83,7 @@ def test_the_json_report_names_the_inputs_redacted(capsys: pytest.CaptureFixture
     assert [i["path"] for i in doc["inputs"]] == [f"{shown(keys_token)}.yaml",
                                                  f"logs/{shown(log_token)}.jsonl"]
     assert doc["warnings"][0].startswith(f"logs/{shown(log_token)}.jsonl: 1 malformed "
-                                         "record(s) skipped (first at line(s) 2;")
+                                         "record(s) skipped (first at line(s) 2)")
 
 
 def test_history_and_baseline_hold_no_token(capsys: pytest.CaptureFixture[str],
