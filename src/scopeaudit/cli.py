@@ -482,6 +482,44 @@ def fix(**params: Any) -> int:
     return ExitCode.CLEAN
 
 
+@cli.command()
+@click.argument("inputs", nargs=-1, required=True, metavar="FILE...")
+@catalog_option
+@scope_semantics_option
+@catalog_overrides_option
+@click.option("--id", "key_id", default="key_new_integration", show_default=True,
+              help="The id of the key defined.")
+@click.option("--name", default="New integration", show_default=True,
+              help="The name of the key defined.")
+@click.option("--search-limit", type=click.IntRange(min=1), default=100_000, show_default=True,
+              metavar="N", help="Branches the exact search may visit; past them the set is the "
+                                "best found and said to be a bound.")
+@output_option
+def design(**params: Any) -> int:
+    """The least privileged key for a new integration, from the operations it will call:
+    files of operation ids or 'METHOD /path' lines, or an OpenAPI document of the client's
+    calls ('-' reads stdin). Exit 1 when some operation no scope set can satisfy."""
+    from scopeaudit.diagnostics import Diagnostics
+    from scopeaudit.output import refuse_overwriting
+    from scopeaudit.remediate.design import design as build_design
+    from scopeaudit.remediate.design import read_calls, render_design
+
+    _guard_output({"output": params["output"], "catalog_path": params["catalog_path"],
+                   "catalog_overrides": params["catalog_overrides"]})
+    refuse_overwriting(params["output"], [("an input", p) for p in params["inputs"] if p != "-"])
+    diagnostics = Diagnostics()
+    cat = _load_catalog(params["catalog_path"], params["scope_list_semantics"],
+                        params["catalog_overrides"], diagnostics)
+    _show_warnings(diagnostics)
+    calls = [call for path in params["inputs"] for call in read_calls(path)]
+    if not calls:
+        raise InputError("no operation to design a key for", file=params["inputs"][0])
+    result = build_design(calls, cat, params["search_limit"])
+    _write_output(render_design(result, params["key_id"], params["name"], cat),
+                  params["output"])
+    return ExitCode.FINDINGS if result.unsatisfiable else ExitCode.CLEAN
+
+
 @cli.group()
 def baseline() -> None:
     """Accept today's findings, so that only new ones fail the build."""
