@@ -443,6 +443,18 @@ def audit(**params: Any) -> int:
               show_default=True,
               help="diff: a unified diff (what is held back goes to stderr); markdown: a "
                    "summary and the diff, for a pull request's body.")
+@click.option("--history", "history_path", metavar="PATH",
+              help="Staged removal: apply only removals announced (--announce) in this "
+                   "history at least --announce-days earlier and unused since.")
+@click.option("--history-timeout", type=click.FloatRange(min=0), default=30.0,
+              show_default=True, metavar="SECONDS",
+              help="How long to wait for another run holding the history.")
+@click.option("--announce", is_flag=True,
+              help="Record the plan's removals in --history as announced today, and change "
+                   "nothing; a later fix --history applies them.")
+@click.option("--announce-days", type=click.IntRange(min=0), default=14, show_default=True,
+              metavar="N", help="Days an announced removal must stay unused before it is "
+                                "applied.")
 @output_option
 def fix(**params: Any) -> int:
     """Rewrite the key file to the audit's recommendation (same inputs as audit), keeping its
@@ -450,14 +462,7 @@ def fix(**params: Any) -> int:
     (exit 2) if it would refuse any accepted request of the window or make a finding worse."""
     from scopeaudit.diagnostics import Diagnostics
     from scopeaudit.inventory import KeysFormat, detect_format
-    from scopeaudit.remediate.fix import (
-        apply_fix,
-        build_fix,
-        refusal,
-        render_markdown,
-        summary_lines,
-        unified_diff,
-    )
+    from scopeaudit.remediate.fix import build_fix
     from scopeaudit.remediate.plan import FixOptions
 
     _guard_output(params)
@@ -466,9 +471,61 @@ def fix(**params: Any) -> int:
     _show_warnings(diagnostics)
     fmt = KeysFormat(params["keys_format"]) if params["keys_format"] else \
         detect_format(params["keys_path"])
-    result = build_fix(reading.judge(), fmt, reading.catalog,
-                       FixOptions(params["min_confidence"], tuple(params["only"]),
-                                  params["revoke_unused"]), reading.judge)
+    if params["announce"] and not params["history_path"]:
+        raise InputError("--announce records the removals in a history: give --history PATH")
+    if params["announce"] and params["apply_fix"]:
+        raise InputError("--announce records the removals and changes nothing; a later "
+                         "fix --history --apply applies them")
+    audit = reading.judge()
+    options = FixOptions(params["min_confidence"], tuple(params["only"]),
+                         params["revoke_unused"])
+    if params["history_path"]:
+        return _staged_fix(params, audit, fmt, reading, options)
+    result = build_fix(audit, fmt, reading.catalog, options, reading.judge)
+    return _finish_fix(params, result)
+
+
+def _staged_fix(params: dict[str, Any], audit: Any, fmt: Any, reading: _Reading,
+                options: Any) -> int:
+    """fix --history: announce (--announce), or apply what was announced long enough ago
+    and unused since; announcements used since are withdrawn either way."""
+    from scopeaudit.history import announcements
+    from scopeaudit.remediate.fix import build_fix
+    from scopeaudit.remediate.staged import announce_text, applied, stage, withdrawn
+
+    day = audit.as_of.isoformat()
+    with announcements(params["history_path"], params["history_timeout"],
+                       create=params["announce"]) as history:
+        pulled = withdrawn(audit, history.open)
+        history.close([(a, "withdrawn", why) for a, why in pulled], day)
+        if not params["announce"]:
+            result = build_fix(audit, fmt, reading.catalog, options, reading.judge,
+                               lambda plan: stage(plan, audit, history.open,
+                                                  params["announce_days"]))
+            code = _finish_fix(params, result)
+            if params["apply_fix"] and result.changed:
+                history.close([(a, "applied", "")
+                               for a in applied(result.plan, history.open)], day)
+            return code
+        plan = build_fix(audit, fmt, reading.catalog, options, reading.judge).plan
+        history.announce([(r.key_id, r.scope) for r in plan.removals], day)
+    for a, why in pulled:
+        click.echo(f"scopeaudit: announcement withdrawn: {a.key_id} {a.scope} ({why})",
+                   err=True)
+    _write_output(announce_text(plan, history.open, day, params["announce_days"],
+                                params["fmt"]), params["output"])
+    return ExitCode.CLEAN
+
+
+def _finish_fix(params: dict[str, Any], result: Any) -> int:
+    from scopeaudit.remediate.fix import (
+        apply_fix,
+        refusal,
+        render_markdown,
+        summary_lines,
+        unified_diff,
+    )
+
     for line in summary_lines(result):
         click.echo(f"scopeaudit: {line}", err=True)
     refused = refusal(result)
