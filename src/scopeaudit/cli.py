@@ -540,6 +540,34 @@ def _finish_fix(params: dict[str, Any], result: Any) -> int:
 
 
 @cli.command()
+@_input_options
+@_log_options(required=True)
+@click.option("--key", "only", multiple=True, metavar="KEY",
+              help="Split this key (by id; repeatable); default: every shared key (SA106).")
+@output_option
+def split(**params: Any) -> int:
+    """Propose one key per client of a shared key (SA106), same inputs as audit: clients
+    calling the same operations are one cluster, each given the least scopes it needs out of
+    the shared key's grants. Markdown: a keys-as-code snippet and a table of the clients."""
+    from scopeaudit.diagnostics import Diagnostics
+    from scopeaudit.remediate.split import render_split, shared_keys, split_key
+
+    _guard_output(params)
+    diagnostics = Diagnostics()
+    reading = _read_audit(params, diagnostics)
+    audit = reading.judge()
+    _show_warnings(diagnostics)
+    known = {k.id for k in audit.keys}
+    for key_id in params["only"]:
+        if key_id not in known:
+            raise InputError(f"--key {key_id}: no such key in the key file")
+    splits = [split_key(key, verdict, reading.catalog)
+              for key, verdict in shared_keys(audit, tuple(params["only"]))]
+    _write_output(render_split(splits), params["output"])
+    return ExitCode.CLEAN
+
+
+@cli.command()
 @click.argument("inputs", nargs=-1, required=True, metavar="FILE...")
 @catalog_option
 @scope_semantics_option
