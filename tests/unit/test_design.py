@@ -168,3 +168,10 @@ def test_builtin_catalog_has_every_operation_satisfiable() -> None:
     result = design(_ids(*(op.id for op in cat.operations)), cat)
     assert not result.unsatisfiable and result.exact
     assert set(result.scopes) == set(cat.scope_names)
+
+
+def test_key_id_and_name_stay_text_in_yaml(catalog: Catalog) -> None:
+    """``null`` and ``2024`` would read back as no value and a number unless quoted."""
+    text = render_design(design(_ids("export"), catalog), "null", "2024", catalog)
+    keys = parse_inventory(text.encode(), "d.yaml", KeysFormat.YAML, Diagnostics()).keys
+    assert (keys[0].id, keys[0].name) == ("null", "2024")

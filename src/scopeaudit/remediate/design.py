@@ -27,7 +27,9 @@ from scopeaudit.secrets import redact
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 _CALL_RE = re.compile(r"^([A-Za-z]+)\s+(\S+)$")
 _ID_RE = re.compile(r"^[A-Za-z0-9_.@:-]+$")
-_PLAIN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:@/-]*$")
+_PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:@/-]*$")
+# plain words YAML reads as something other than text
+_RESERVED = frozenset({"true", "false", "yes", "no", "on", "off", "null", "y", "n"})
 
 
 @dataclass(frozen=True)
@@ -202,7 +204,8 @@ def design(calls: list[Call], catalog: Catalog, limit: int = DEFAULT_LIMIT) -> D
 
 
 def _scalar(value: str) -> str:
-    return value if _PLAIN.match(value) else json.dumps(value)
+    plain = _PLAIN.match(value) and value.lower() not in _RESERVED
+    return value if plain else json.dumps(value)
 
 
 def render_design(result: Design, key_id: str, name: str, catalog: Catalog) -> str:

@@ -142,8 +142,8 @@ def render_split(splits: list[Split]) -> str:
         if s.clusters:
             out += ["```yaml", "keys:"]
             for c in s.clusters:
-                out += [f"  - id: {c.key_id}",
-                        f"    name: {_quoted(f'{key.name or key.id} ({_agent(c.clients[0])})')}"]
+                name = redact(f"{key.name or key.id} ({_agent(c.clients[0])})")
+                out += [f"  - id: {c.key_id}", f"    name: {_quoted(name)}"]
                 if key.owner:
                     out.append(f"    owner: {_quoted(key.owner)}")
                 out.append("    scopes:" if c.scopes else "    scopes: []")
