@@ -473,6 +473,18 @@ def audit(**params: Any) -> int:
               show_default=True,
               help="diff: a unified diff (what is held back goes to stderr); markdown: a "
                    "summary and the diff, for a pull request's body.")
+@click.option("--history", "history_path", metavar="PATH",
+              help="Staged removal: apply only removals announced (--announce) in this "
+                   "history at least --announce-days earlier and unused since.")
+@click.option("--history-timeout", type=click.FloatRange(min=0), default=30.0,
+              show_default=True, metavar="SECONDS",
+              help="How long to wait for another run holding the history.")
+@click.option("--announce", is_flag=True,
+              help="Record the plan's removals in --history as announced today, and change "
+                   "nothing; a later fix --history applies them.")
+@click.option("--announce-days", type=click.IntRange(min=0), default=14, show_default=True,
+              metavar="N", help="Days an announced removal must stay unused before it is "
+                                "applied.")
 @output_option
 def fix(**params: Any) -> int:
     """Rewrite the key file to the audit's recommendation (same inputs as audit), keeping its
@@ -480,14 +492,7 @@ def fix(**params: Any) -> int:
     (exit 2) if it would refuse any accepted request of the window or make a finding worse."""
     from scopeaudit.diagnostics import Diagnostics
     from scopeaudit.inventory import KeysFormat, detect_format
-    from scopeaudit.remediate.fix import (
-        apply_fix,
-        build_fix,
-        refusal,
-        render_markdown,
-        summary_lines,
-        unified_diff,
-    )
+    from scopeaudit.remediate.fix import build_fix
     from scopeaudit.remediate.plan import FixOptions
 
     _guard_output(params)
@@ -496,9 +501,61 @@ def fix(**params: Any) -> int:
     _show_warnings(diagnostics)
     fmt = KeysFormat(params["keys_format"]) if params["keys_format"] else \
         detect_format(params["keys_path"])
-    result = build_fix(reading.judge(), fmt, reading.catalog,
-                       FixOptions(params["min_confidence"], tuple(params["only"]),
-                                  params["revoke_unused"]), reading.judge)
+    if params["announce"] and not params["history_path"]:
+        raise InputError("--announce records the removals in a history: give --history PATH")
+    if params["announce"] and params["apply_fix"]:
+        raise InputError("--announce records the removals and changes nothing; a later "
+                         "fix --history --apply applies them")
+    audit = reading.judge()
+    options = FixOptions(params["min_confidence"], tuple(params["only"]),
+                         params["revoke_unused"])
+    if params["history_path"]:
+        return _staged_fix(params, audit, fmt, reading, options)
+    result = build_fix(audit, fmt, reading.catalog, options, reading.judge)
+    return _finish_fix(params, result)
+
+
+def _staged_fix(params: dict[str, Any], audit: Any, fmt: Any, reading: _Reading,
+                options: Any) -> int:
+    """fix --history: announce (--announce), or apply what was announced long enough ago
+    and unused since; announcements used since are withdrawn either way."""
+    from scopeaudit.history import announcements
+    from scopeaudit.remediate.fix import build_fix
+    from scopeaudit.remediate.staged import announce_text, applied, stage, withdrawn
+
+    day = audit.as_of.isoformat()
+    with announcements(params["history_path"], params["history_timeout"],
+                       create=params["announce"]) as history:
+        pulled = withdrawn(audit, history.open)
+        history.close([(a, "withdrawn", why) for a, why in pulled], day)
+        if not params["announce"]:
+            result = build_fix(audit, fmt, reading.catalog, options, reading.judge,
+                               lambda plan: stage(plan, audit, history.open,
+                                                  params["announce_days"]))
+            code = _finish_fix(params, result)
+            if params["apply_fix"] and result.changed:
+                history.close([(a, "applied", "")
+                               for a in applied(result.plan, history.open)], day)
+            return code
+        plan = build_fix(audit, fmt, reading.catalog, options, reading.judge).plan
+        history.announce([(r.key_id, r.scope) for r in plan.removals], day)
+    for a, why in pulled:
+        click.echo(f"scopeaudit: announcement withdrawn: {a.key_id} {a.scope} ({why})",
+                   err=True)
+    _write_output(announce_text(plan, history.open, day, params["announce_days"],
+                                params["fmt"]), params["output"])
+    return ExitCode.CLEAN
+
+
+def _finish_fix(params: dict[str, Any], result: Any) -> int:
+    from scopeaudit.remediate.fix import (
+        apply_fix,
+        refusal,
+        render_markdown,
+        summary_lines,
+        unified_diff,
+    )
+
     for line in summary_lines(result):
         click.echo(f"scopeaudit: {line}", err=True)
     refused = refusal(result)
@@ -510,6 +567,72 @@ def fix(**params: Any) -> int:
         apply_fix(result)
         click.echo(f"scopeaudit: wrote {result.path}", err=True)
     return ExitCode.CLEAN
+
+
+@cli.command()
+@_input_options
+@_log_options(required=True)
+@click.option("--key", "only", multiple=True, metavar="KEY",
+              help="Split this key (by id; repeatable); default: every shared key (SA106).")
+@output_option
+def split(**params: Any) -> int:
+    """Propose one key per client of a shared key (SA106), same inputs as audit: clients
+    calling the same operations are one cluster, each given the least scopes it needs out of
+    the shared key's grants. Markdown: a keys-as-code snippet and a table of the clients."""
+    from scopeaudit.diagnostics import Diagnostics
+    from scopeaudit.remediate.split import render_split, shared_keys, split_key
+
+    _guard_output(params)
+    diagnostics = Diagnostics()
+    reading = _read_audit(params, diagnostics)
+    audit = reading.judge()
+    _show_warnings(diagnostics)
+    known = {k.id for k in audit.keys}
+    for key_id in params["only"]:
+        if key_id not in known:
+            raise InputError(f"--key {key_id}: no such key in the key file")
+    splits = [split_key(key, verdict, reading.catalog)
+              for key, verdict in shared_keys(audit, tuple(params["only"]))]
+    _write_output(render_split(splits), params["output"])
+    return ExitCode.CLEAN
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1, required=True, metavar="FILE...")
+@catalog_option
+@scope_semantics_option
+@catalog_overrides_option
+@click.option("--id", "key_id", default="key_new_integration", show_default=True,
+              help="The id of the key defined.")
+@click.option("--name", default="New integration", show_default=True,
+              help="The name of the key defined.")
+@click.option("--search-limit", type=click.IntRange(min=1), default=100_000, show_default=True,
+              metavar="N", help="Branches the exact search may visit; past them the set is the "
+                                "best found and said to be a bound.")
+@output_option
+def design(**params: Any) -> int:
+    """The least privileged key for a new integration, from the operations it will call:
+    files of operation ids or 'METHOD /path' lines, or an OpenAPI document of the client's
+    calls ('-' reads stdin). Exit 1 when some operation no scope set can satisfy."""
+    from scopeaudit.diagnostics import Diagnostics
+    from scopeaudit.output import refuse_overwriting
+    from scopeaudit.remediate.design import design as build_design
+    from scopeaudit.remediate.design import read_calls, render_design
+
+    _guard_output({"output": params["output"], "catalog_path": params["catalog_path"],
+                   "catalog_overrides": params["catalog_overrides"]})
+    refuse_overwriting(params["output"], [("an input", p) for p in params["inputs"] if p != "-"])
+    diagnostics = Diagnostics()
+    cat = _load_catalog(params["catalog_path"], params["scope_list_semantics"],
+                        params["catalog_overrides"], diagnostics)
+    _show_warnings(diagnostics)
+    calls = [call for path in params["inputs"] for call in read_calls(path)]
+    if not calls:
+        raise InputError("no operation to design a key for", file=params["inputs"][0])
+    result = build_design(calls, cat, params["search_limit"])
+    _write_output(render_design(result, params["key_id"], params["name"], cat),
+                  params["output"])
+    return ExitCode.FINDINGS if result.unsatisfiable else ExitCode.CLEAN
 
 
 @cli.group()

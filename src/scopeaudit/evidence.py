@@ -97,14 +97,17 @@ class _Tally:
     denials: dict[str, int] = field(default_factory=dict)
 
 
+def privilege(scopes: frozenset[str], catalog: Catalog) -> tuple[int, int, list[str]]:
+    """How much a scope set grants, to be minimised: its write scopes (a scope the catalog
+    does not declare counts as one), then its scopes, then its names (a stable tie-break)."""
+    writes = sum(1 for s in scopes if (sc := catalog.scope(s)) is None or sc.is_write)
+    return (writes, len(scopes), sorted(scopes))
+
+
 def least_privileged(alternatives: tuple[frozenset[str], ...] | list[frozenset[str]],
                      catalog: Catalog) -> frozenset[str]:
     """The least privileged alternative: fewest write scopes, then fewest scopes."""
-    def privilege(alt: frozenset[str]) -> tuple[int, int, list[str]]:
-        writes = sum(1 for s in alt if (sc := catalog.scope(s)) is None or sc.is_write)
-        return (writes, len(alt), sorted(alt))
-
-    return min(alternatives, key=privilege)
+    return min(alternatives, key=lambda alt: privilege(alt, catalog))
 
 
 @dataclass(frozen=True)

@@ -111,8 +111,22 @@ def _v3(db: sqlite3.Connection) -> None:
         PRIMARY KEY (run_id, key_id, source))""")
 
 
+def _v4(db: sqlite3.Connection) -> None:
+    """Removals announced by ``fix --announce`` (staged removal): open until applied or
+    withdrawn (the scope was used after its announcement)."""
+    db.execute("""CREATE TABLE announcements (
+        key_id TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        announced TEXT NOT NULL,
+        run_at TEXT NOT NULL,
+        closed TEXT,
+        outcome TEXT,
+        reason TEXT,
+        PRIMARY KEY (key_id, scope, announced))""")
+
+
 # MIGRATIONS[i] takes a database from schema version i to i + 1.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2, _v3)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2, _v3, _v4)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -365,3 +379,54 @@ def list_runs(path: str, timeout: float = DEFAULT_TIMEOUT) -> tuple[RunSummary, 
                    {s: counts.get(run_id, {}).get(s, 0) for s in order},
                    counted.get(run_id, 0), unused, op)
         for run_id, run_at, version, mode, since, until, unused, op in rows)
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """A removal announced by ``fix --announce`` on the audit day ``announced`` (ISO)."""
+
+    key_id: str
+    scope: str
+    announced: str
+
+
+class Announcements:
+    """The open announcements of a history, inside its transaction (:func:`announcements`)."""
+
+    def __init__(self, db: sqlite3.Connection | None) -> None:
+        self._db = db
+        self.open: tuple[Announcement, ...] = () if db is None else tuple(
+            Announcement(k, s, a) for k, s, a in db.execute(
+                "SELECT key_id, scope, announced FROM announcements WHERE closed IS NULL "
+                "ORDER BY key_id, scope, announced"))
+
+    def announce(self, items: list[tuple[str, str]], day: str) -> None:
+        """Record new announcements; one already open for a (key, scope) is kept as it is."""
+        assert self._db is not None
+        known = {(a.key_id, a.scope) for a in self.open}
+        self._db.executemany(
+            "INSERT OR IGNORE INTO announcements (key_id, scope, announced, run_at) "
+            "VALUES (?, ?, ?, ?)",
+            [(k, s, day, _now()) for k, s in items if (k, s) not in known])
+
+    def close(self, items: list[tuple[Announcement, str, str]], day: str) -> None:
+        """Close announcements as (announcement, outcome: applied | withdrawn, reason)."""
+        if self._db is None or not items:
+            return
+        self._db.executemany(
+            "UPDATE announcements SET closed = ?, outcome = ?, reason = ? "
+            "WHERE key_id = ? AND scope = ? AND announced = ?",
+            [(day, outcome, reason, a.key_id, a.scope, a.announced)
+             for a, outcome, reason in items])
+
+
+@contextmanager
+def announcements(path: str, timeout: float = DEFAULT_TIMEOUT, *, create: bool
+                  ) -> Iterator[Announcements]:
+    """The history's open announcements, held in one transaction until the body returns
+    (committed then). Without ``create``, a history that does not exist has none."""
+    if not create and not Path(path).is_file():
+        yield Announcements(None)
+        return
+    with _transaction(path, timeout, create=True) as db:
+        yield Announcements(db)

@@ -233,7 +233,7 @@ def test_a_version_1_database_is_migrated(tmp_path: Path) -> None:
     assert history.schema_version(str(db)) == 1
     drift = record_run(str(db), audit_of(
         {"k1": (("issues:read", "works:write"), ("works:write",))}, [a]), run_at=T2)
-    assert history.schema_version(str(db)) == SCHEMA_VERSION == 3
+    assert history.schema_version(str(db)) == SCHEMA_VERSION == 4
     # the v1 run, backfilled: issues:read 1 + works:write 3
     assert (drift.previous_unused_scopes, drift.previous_over_privilege) == (2, 4)
     assert [(d.fingerprint, d.first_seen) for d in drift.persisting] == [(a.fingerprint, T1)]

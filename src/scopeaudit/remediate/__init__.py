@@ -1,3 +1,3 @@
 """From verdicts to the change itself: ``fix`` (the key file rewritten to the
-recommendation), ``lint --against`` (no new access) and ``design`` (a key for a new
-integration)."""
+recommendation, staged with ``--announce``), ``lint --against`` (no new access), ``design``
+(a key for a new integration) and ``split`` (one key per client of a shared key)."""

@@ -94,9 +94,11 @@ def edit(text: str, path: str, fmt: KeysFormat, plan: Plan, audit: Audit) -> str
 
 
 def build_fix(audit: Audit, fmt: KeysFormat, catalog: Catalog, options: FixOptions,
-              rerun: Callable[[Inventory], Audit]) -> Fix:
+              rerun: Callable[[Inventory], Audit],
+              stage: Callable[[Plan], Plan] | None = None) -> Fix:
     """The fix for the audit's key file; ``rerun`` audits a patched inventory on the same
-    usage, settings and window as ``audit``."""
+    usage, settings and window as ``audit``; ``stage`` narrows the plan to the announced
+    removals (staged.py)."""
     from scopeaudit.http.policy import is_url
 
     path, sha256 = keys_input(audit)
@@ -110,6 +112,8 @@ def build_fix(audit: Audit, fmt: KeysFormat, catalog: Catalog, options: FixOptio
 
         pins = comment_pins(text, path)
     plan = plan_fix(audit, options, pins)
+    if stage is not None:
+        plan = stage(plan)
     after = edit(text, path, fmt, plan, audit) if not plan.empty else text
     guard = Guard((), ())
     if after != text:
@@ -210,6 +214,8 @@ def summary_lines(fix: Fix) -> list[str]:
     out += [f"pinned: {h.key_id} {h.scope} ({h.reason})" for h in plan.pinned]
     out += [f"not applied: {h.key_id}{' ' + h.scope if h.scope else ''} ({h.reason})"
             for h in plan.held]
+    out += [f"announcement withdrawn: {h.key_id} {h.scope} ({h.reason})"
+            for h in plan.withdrawn]
     if fix.changed:
         out.append(f"replay: {fix.guard.requests_refused} of the window's accepted requests "
                    "would be refused by the patched file; "
@@ -247,6 +253,10 @@ def render_markdown(fix: Fix) -> str:
         out.append("**Not applied:**")
         out += [f"- {md(h.key_id)}{' ' + md(h.scope) if h.scope else ''}: {md(h.reason)}"
                 for h in fix.plan.held]
+        out.append("")
+    if fix.plan.withdrawn:
+        out.append("**Announcements withdrawn** (used since they were announced):")
+        out += [f"- {md(h.key_id)} {md(h.scope)}: {md(h.reason)}" for h in fix.plan.withdrawn]
         out.append("")
     diff = unified_diff(fix)
     if diff:

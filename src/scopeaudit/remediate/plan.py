@@ -64,6 +64,8 @@ class Plan:
     revocations: tuple[Revocation, ...]
     pinned: tuple[Held, ...]
     held: tuple[Held, ...]
+    # announced removals withdrawn: the scope was used after its announcement (staged.py)
+    withdrawn: tuple[Held, ...] = ()
 
     @property
     def empty(self) -> bool:
