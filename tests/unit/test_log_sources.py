@@ -242,3 +242,30 @@ def test_nginx_time_iso8601_with_a_fraction() -> None:
     line = '192.0.2.10 [2026-11-27T14:03:51.512+00:00] "GET /v1/a HTTP/1.1" 200 key_bi\n'
     records, _ = read(fmt, line, path="access.log")
     assert summary(records) == [(at(14, 3, 51.512), "key_bi", "GET", "/v1/a", 200, 1)]
+
+
+def test_haproxy_httplog() -> None:
+    # HAProxy's httplog as its configuration manual's example ("8.2.3. HTTP log format",
+    # https://docs.haproxy.org/2.8/configuration.html#8.2.3): syslog prefix with a padded
+    # day, an accept date with milliseconds and no zone; the first line's request header
+    # capture ("capture request header X-Api-Key-Id len 64") names the key
+    lines = [
+        'Nov 27 14:03:51 localhost haproxy[14389]: 10.0.1.2:33317 [27/Nov/2026:14:03:51.655] '
+        'http-in static/srv1 10/0/30/69/109 200 2750 - - ---- 1/1/1/1/0 0/0 {key_bi|1wt.eu} {} '
+        '"GET /v1/orders?page=2 HTTP/1.1"',
+        'Nov  9 14:03:52 localhost haproxy[14389]: 10.0.1.3:33318 [27/Nov/2026:14:03:52.001] '
+        'http-in static/srv1 10/0/30/69/109 403 120 - - ---- 1/1/1/1/0 0/0 '
+        '"DELETE /v1/orders/7 HTTP/1.1"',
+        '10.0.1.4:4000 [27/Nov/2026:14:03:53.5] http-in static/srv1 0/0/0/1/1 201 1 - - ---- '
+        '1/1/1/1/0 0/0 {} {} "POST /v1/orders HTTP/1.1"',
+        'Nov 27 14:03:54 localhost haproxy[14389]: Proxy http-in started.',
+    ]
+    records, stats = read("haproxy", "\n".join(lines) + "\n", path="haproxy.log")
+    assert summary(records) == [
+        (at(14, 3, 51.655), "key_bi", "GET", "/v1/orders?page=2", 200, 1),
+        (at(14, 3, 52.001), None, "DELETE", "/v1/orders/7", 403, 2),
+        (at(14, 3, 53.5), None, "POST", "/v1/orders", 201, 3)]
+    assert [r.ip for r in records] == ["10.0.1.2", "10.0.1.3", "10.0.1.4"]
+    assert stats.first_skipped == [(4, "does not match the log format")]
+    with pytest.raises(InputError, match="takes no --map"):
+        make_reader("haproxy", "haproxy.log", {"key_id": "x"})

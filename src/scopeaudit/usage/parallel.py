@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 _SCAN_BLOCK = 8 << 20
 # Formats whose records never span lines (CSV's quoted cells can).
-_LINE_FORMATS = ("jsonl", "ndjson", "json", "nginx", "envoy", "apigw", "kong")
+_LINE_FORMATS = ("jsonl", "ndjson", "json", "nginx", "envoy", "apigw", "kong", "haproxy")
 
 Progress = Callable[[str, int], None]
 
@@ -76,7 +76,7 @@ def _splittable(path: str, kind: str, split_min: int) -> bool:
     if head[:2] == GZIP_MAGIC:
         return False
     # A JSON document (a pretty-printed array, say) is parsed whole, never split in lines
-    return kind in ("nginx", "envoy") or not sniff(head)
+    return kind in ("nginx", "envoy", "haproxy") or not sniff(head)
 
 
 def _scan(path: str, parts: int) -> tuple[str, list[tuple[int, int, int]]]:

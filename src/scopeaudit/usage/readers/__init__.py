@@ -20,6 +20,7 @@ from scopeaudit.usage.fields import FieldMap, Getter
 from scopeaudit.usage.readers.csv_reader import CsvReader
 from scopeaudit.usage.readers.envoy import DEFAULT as ENVOY_DEFAULT
 from scopeaudit.usage.readers.envoy import envoy_reader
+from scopeaudit.usage.readers.haproxy import haproxy_reader
 from scopeaudit.usage.readers.jsonl import JsonLinesReader
 from scopeaudit.usage.readers.nginx import COMBINED, nginx_reader
 from scopeaudit.usage.record import LogReader
@@ -28,7 +29,7 @@ __all__ = ["FORMATS", "CsvReader", "JsonLinesReader", "KongReader", "apigw_field
            "format_kind", "make_reader"]
 
 FORMATS = ("jsonl", "csv", "nginx", "nginx:<log_format>", "envoy", "envoy:<format>", "apigw",
-           "kong")
+           "kong", "haproxy")
 _BY_SUFFIX = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv",
               ".log": "nginx"}
 # Rotated copies keep their format: access.log.1, access.log.2.gz, access.log-20261127.gz
@@ -62,6 +63,11 @@ def make_reader(spec: str | None, path: str, maps: Mapping[str, str]) -> LogRead
         return JsonLinesReader(apigw_fields(maps), name="apigw")
     if kind == "kong":
         return KongReader(FieldMap.build(maps, preset="kong"))
+    if kind == "haproxy":
+        if maps:
+            raise InputError("--log-format haproxy takes no --map: its fields are fixed (the key "
+                             "is the first captured request header)")
+        return haproxy_reader()
     raise InputError(f"unknown --log-format {redact(spec)!r} (formats: {', '.join(FORMATS)})")
 
 
