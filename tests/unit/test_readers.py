@@ -1006,7 +1006,9 @@ KONG_LINE = (
     '4a5-9687-7869-5a4b3c2d1e0f","consumer_id":"8c7b6a59-4433-2211-aabb-ccddeeff0011"},"client_'
     'ip":"192.0.2.44","started_at":1795788430123,"source":"upstream"}'
 )
-KONG_RECORD = rec(at(14, 7, 10.123), "f0e1d2c3-b4a5-9687-7869-5a4b3c2d1e0f", "PATCH",
+# The consumer's username names the key (#18: the credential's UUID first made every key of
+# a keys file named by consumer an unknown one); the UUID counts only without a consumer name.
+KONG_RECORD = rec(at(14, 7, 10.123), "acme-integration", "PATCH",
                   "/billing/v1/invoices/INV-2291?notify=false", 200, "acme-sync/3.4",
                   "192.0.2.44")
 
@@ -1015,6 +1017,14 @@ def test_kong_documented_example() -> None:
     records, stats = read("kong", KONG_LINE + "\n")
     assert records == [KONG_RECORD]
     assert stats.skipped == 0
+
+
+def test_kong_credential_id_only_without_a_consumer_name() -> None:
+    line = ('{"request":{"method":"GET","uri":"/v1/plans"},"response":{"status":200},'
+            '"consumer":{"id":"8c7b6a59"},"authenticated_entity":{"id":"f0e1d2c3"},'
+            '"started_at":1795788430000}\n')
+    records, _ = read("kong", line)
+    assert [r.key for r in records] == ["f0e1d2c3"]
 
 
 def test_kong_http_log_batches() -> None:

@@ -81,6 +81,7 @@ from scopeaudit.usage.fields import FieldMap
 from scopeaudit.usage.identity import KeyResolver
 from scopeaudit.usage.inputs import GZIP_MAGIC, MAX_LINE
 from scopeaudit.usage.readers import CsvReader, JsonLinesReader, make_reader
+from scopeaudit.usage.readers.envelopes import sniff
 from scopeaudit.usage.record import InputStats, ReadContext, Record, TokenSink
 
 if TYPE_CHECKING:
@@ -591,6 +592,8 @@ def read_input(path: str, spec: str | None, label: str, keys: Keys,
             stats.sha256 = hashlib.sha256(b"").hexdigest()
             return EngineResult(Builder(label, catalog).finish(), stats, 0)
         is_gzip, sample = read_head(path)
+        if not csv and sniff(b"\n".join(sample)[:1 << 16]):
+            raise Fallback("a JSON document, not one record per line")
         source_sql = ""
     layout: Layout | None = None
     if csv:

@@ -1,8 +1,10 @@
 """Field mapping for structured logs (JSON Lines, CSV): where each canonical field comes from.
 
 Defaults try common names in order; ``--map FIELD=SOURCE`` replaces a field's candidates
-with one source, a dotted path into nested JSON (``context.identity.apiKeyId``). Presets for
-known formats (API Gateway, Kong) are just mappings.
+with one source, a dotted path into nested JSON (``context.identity.apiKeyId``); a key that
+holds dots itself is written in brackets (``request.headers["X-Api-Key"]``,
+``["url.path"]``). A list value (Caddy logs each header as a list) gives its first element.
+Presets for known formats (API Gateway, Kong, ...) are just mappings.
 """
 
 from __future__ import annotations
@@ -21,15 +23,33 @@ from scopeaudit.usage.timeparse import iso_utc_fast, parse_time
 
 FIELDS = ("time", "key_id", "method", "path", "status", "user_agent", "ip", "count")
 
+# OpenTelemetry's HTTP server attributes (the current semantic conventions, then the older
+# ones), as flat keys: what an OTLP span or log record unwraps to (readers.envelopes), and
+# the rows of exporters that flatten attributes. In brackets: one key, dots and all.
+OTEL: dict[str, tuple[str, ...]] = {
+    "time": ("startTimeUnixNano", "timeUnixNano"),
+    "key_id": ('["enduser.id"]', '["user.id"]'),
+    "method": ('["http.request.method"]', '["http.method"]'),
+    "path": ('["url.path"]', '["http.target"]', '["http.route"]', '["url.full"]',
+             '["http.url"]'),
+    "status": ('["http.response.status_code"]', '["http.status_code"]'),
+    "user_agent": ('["user_agent.original"]', '["http.user_agent"]'),
+    "ip": ('["client.address"]', '["http.client_ip"]', '["net.sock.peer.addr"]',
+           '["net.peer.ip"]'),
+    "count": (),
+}
+
 DEFAULTS: dict[str, tuple[str, ...]] = {
-    "time": ("time", "ts", "timestamp", "@timestamp", "datetime", "date"),
+    "time": ("time", "ts", "timestamp", "@timestamp", "datetime", "date", *OTEL["time"]),
     "key_id": ("key_id", "key", "api_key_id", "apiKeyId", "key_name", "api_key", "token",
-               "authorization"),
-    "method": ("method", "http_method", "httpMethod", "verb"),
-    "path": ("path", "url", "uri", "request", "target", "request_uri"),
-    "status": ("status", "status_code", "statusCode", "response_status", "code"),
-    "user_agent": ("user_agent", "ua", "userAgent", "http_user_agent", "agent"),
-    "ip": ("ip", "client_ip", "clientIp", "remote_addr", "source_ip", "sourceIp"),
+               "authorization", *OTEL["key_id"]),
+    "method": ("method", "http_method", "httpMethod", "verb", *OTEL["method"]),
+    "path": ("path", "url", "uri", "request", "target", "request_uri", *OTEL["path"]),
+    "status": ("status", "status_code", "statusCode", "response_status", "code",
+               *OTEL["status"]),
+    "user_agent": ("user_agent", "ua", "userAgent", "http_user_agent", "agent",
+                   *OTEL["user_agent"]),
+    "ip": ("ip", "client_ip", "clientIp", "remote_addr", "source_ip", "sourceIp", *OTEL["ip"]),
     "count": ("count", "requests", "hits"),
 }
 
@@ -45,10 +65,12 @@ PRESETS: dict[str, dict[str, tuple[str, ...]]] = {
         "ip": ("ip", "sourceIp", "identity.sourceIp"),
         "count": ("count",),
     },
-    # Kong's log plugins (kong.log.serialize()): the credential id identifies the key
+    # Kong's log plugins (kong.log.serialize())
     "kong": {
         "time": ("started_at",),
-        "key_id": ("authenticated_entity.id", "consumer.custom_id", "consumer.username",
+        # The consumer's name is what an organisation names its keys by; the credential's
+        # UUID (authenticated_entity.id) only when the consumer has none.
+        "key_id": ("consumer.username", "consumer.custom_id", "authenticated_entity.id",
                    "consumer.id"),
         "method": ("request.method",),
         "path": ("request.uri",),
@@ -59,6 +81,9 @@ PRESETS: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 
+# FIELDS' indexes of the text fields: a list value there is its first element
+_TEXT_FIELDS = frozenset(FIELDS.index(f) for f in ("key_id", "method", "path", "user_agent",
+                                                   "ip"))
 # valid method as logged -> its upper-case form (a memo of a pure check, bounded)
 _METHODS: dict[str, str] = {}
 _REQUEST_LINE = re.compile(r"^([A-Za-z]+) (\S+)(?: HTTP/[0-9.]+)?$")
@@ -87,12 +112,36 @@ def parse_maps(values: Sequence[str], fields: Sequence[str] = FIELDS,
 Getter = str | Callable[[Mapping[str, Any]], Any]
 
 
+_PATH_PART_RE = re.compile(r"""\[(?:"([^"]*)"|'([^']*)')\]|([^.\[\]]+)""")
+
+
+def source_path(source: str) -> tuple[str, ...]:
+    """A source's keys, outermost first: dots separate them, and a key in brackets
+    (``["url.path"]``, ``['X-Api-Key']``) is taken whole, dots and all."""
+    parts: list[str] = []
+    pos = 0
+    while pos < len(source):
+        joined = not parts or source[pos] == "["  # a bracket needs no dot before it
+        if parts and source[pos] == ".":
+            pos, joined = pos + 1, True
+        found = _PATH_PART_RE.match(source, pos)
+        if found is None or not joined:
+            raise InputError(f"--map: cannot read the source {source!r}: write a key that "
+                             'holds dots in brackets, e.g. request.headers["X-Api-Key"]')
+        quoted = found.group(1) if found.group(1) is not None else found.group(2)
+        parts.append(quoted if quoted is not None else found.group(3))
+        pos = found.end()
+    return tuple(parts)
+
+
 def _getter(source: str) -> Getter:
     """A plain name stays a string (looked up with dict.get, the fast path); a dotted path
     becomes a function walking the nested objects."""
-    if "." not in source:
+    if "." not in source and "[" not in source:
         return source
-    parts = source.split(".")
+    parts = source_path(source)
+    if len(parts) == 1:
+        return parts[0]
 
     def get(obj: Mapping[str, Any]) -> Any:
         # A flat key with dots in it wins over the nested path (some exporters flatten).
@@ -100,12 +149,22 @@ def _getter(source: str) -> Getter:
             return obj[source]
         value: Any = obj
         for part in parts:
+            if value.__class__ is list:
+                value = value[0] if value else None
             if not isinstance(value, Mapping):
                 return None
             value = value.get(part)
         return value
 
     return get
+
+
+def first_of_list(value: Any) -> Any:
+    """A list value's first element (Caddy logs a header's values as a list), else the
+    value itself; an empty list is no value."""
+    while value.__class__ is list:
+        value = value[0] if value else None
+    return value
 
 
 def first_value(obj: Mapping[str, Any], getters: tuple[Getter, ...]) -> Any:
@@ -131,7 +190,11 @@ class FieldMap:
     def build(cls, overrides: Mapping[str, str], preset: str | None = None) -> FieldMap:
         base = PRESETS[preset] if preset else DEFAULTS
         sources = {f: ((overrides[f],) if f in overrides else base.get(f, ())) for f in FIELDS}
-        return cls({f: tuple(_getter(s) for s in srcs) for f, srcs in sources.items()}, sources)
+        getters = {f: tuple(_getter(s) for s in srcs) for f, srcs in sources.items()}
+        # A bracketed flat key (["url.path"]) is that key: the engine finds columns by name
+        return cls(getters, {f: tuple(g if isinstance(g, str) else s
+                                      for g, s in zip(getters[f], srcs, strict=True))
+                             for f, srcs in sources.items()})
 
     def _extractor(self, obj: Mapping[str, Any]) -> Callable[[Mapping[str, Any]], list[Any]]:
         """A function giving the eight raw field values (FIELDS order) of records with the
@@ -188,6 +251,19 @@ class FieldMap:
                raw_has_token: bool) -> Record:
         """One structured record -> Record; raises BadRecord with the reason."""
         values = self._extractor(obj)(obj)
+        try:
+            return self._record(values, line, ctx, raw_has_token)
+        except BadRecord:
+            # A text field's list value is its first element (a header's values): looked for
+            # only once a record fails (the fast path takes values as they are), or in the
+            # fields that never fail. A number field's list stays malformed.
+            if not any(values[i].__class__ is list for i in _TEXT_FIELDS):
+                raise
+        return self._record([first_of_list(v) if i in _TEXT_FIELDS else v
+                             for i, v in enumerate(values)], line, ctx, raw_has_token)
+
+    def _record(self, values: list[Any], line: int, ctx: ReadContext,
+                raw_has_token: bool) -> Record:
         if "" in values or "-" in values:  # empty markers count as missing
             values = [None if v == "" or v == "-" else v for v in values]
         raw_time, raw_key, method, target, raw_status, ua, ip, raw_count = values
@@ -221,14 +297,18 @@ class FieldMap:
         status = raw_status if raw_status.__class__ is int and 0 <= raw_status <= 999 \
             else _status(raw_status)
         hits = 1 if raw_count is None else _count(raw_count)
+        if raw_key.__class__ is list:
+            raw_key = first_of_list(raw_key)
         key, token = ctx.resolver.resolve(raw_key)
         target, target_key, target_token = ctx.resolver.scrub_target(target)
         if key is None:
             key = target_key
         if ua.__class__ is not str:
-            ua = None
+            ua = first_of_list(ua) if ua.__class__ is list else None
+            ua = ua if ua.__class__ is str else None
         if ip.__class__ is not str:
-            ip = None
+            ip = first_of_list(ip) if ip.__class__ is list else None
+            ip = ip if ip.__class__ is str else None
         if (ua is not None and "sk_" in ua) or (ip is not None and "sk_" in ip):
             # A token pasted into another kept field (a User-Agent, say) is not kept either.
             clean_ua, clean_ip = scrub_text(ua), scrub_text(ip)

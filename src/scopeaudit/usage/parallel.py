@@ -31,6 +31,7 @@ from scopeaudit.usage.inputs import (
     open_range,
 )
 from scopeaudit.usage.jobs import SPLIT_MIN_BYTES
+from scopeaudit.usage.readers.envelopes import sniff
 from scopeaudit.usage.record import InputStats, ReadContext, Record
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 
 _SCAN_BLOCK = 8 << 20
 # Formats whose records never span lines (CSV's quoted cells can).
-_LINE_FORMATS = ("jsonl", "ndjson", "json", "nginx", "envoy", "apigw", "kong")
+_LINE_FORMATS = ("jsonl", "ndjson", "json", "nginx", "envoy", "apigw", "kong", "haproxy")
 
 Progress = Callable[[str, int], None]
 
@@ -69,9 +70,13 @@ def _splittable(path: str, kind: str, split_min: int) -> bool:
         if not Path(path).is_file() or Path(path).stat().st_size < split_min:
             return False
         with open(path, "rb") as handle:
-            return handle.read(2) != GZIP_MAGIC
+            head = handle.read(1 << 16)
     except OSError:
         return False
+    if head[:2] == GZIP_MAGIC:
+        return False
+    # A JSON document (a pretty-printed array, say) is parsed whole, never split in lines
+    return kind in ("nginx", "envoy", "haproxy") or not sniff(head)
 
 
 def _scan(path: str, parts: int) -> tuple[str, list[tuple[int, int, int]]]:

@@ -9,28 +9,27 @@ resources) and Kong (JSON Lines whose line may also be an http-log batch, a JSON
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-import orjson
-
 from scopeaudit.errors import InputError
 from scopeaudit.secrets import redact
-from scopeaudit.usage.fields import BadRecord, FieldMap, Getter, line_has_token
+from scopeaudit.usage.fields import FieldMap, Getter
 from scopeaudit.usage.readers.csv_reader import CsvReader
 from scopeaudit.usage.readers.envoy import DEFAULT as ENVOY_DEFAULT
 from scopeaudit.usage.readers.envoy import envoy_reader
-from scopeaudit.usage.readers.jsonl import JsonLinesReader, note_missing
+from scopeaudit.usage.readers.haproxy import haproxy_reader
+from scopeaudit.usage.readers.jsonl import JsonLinesReader
 from scopeaudit.usage.readers.nginx import COMBINED, nginx_reader
-from scopeaudit.usage.record import LogReader, ReadContext, Record
+from scopeaudit.usage.record import LogReader
 
 __all__ = ["FORMATS", "CsvReader", "JsonLinesReader", "KongReader", "apigw_fields",
            "format_kind", "make_reader"]
 
 FORMATS = ("jsonl", "csv", "nginx", "nginx:<log_format>", "envoy", "envoy:<format>", "apigw",
-           "kong")
+           "kong", "haproxy")
 _BY_SUFFIX = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv",
               ".log": "nginx"}
 # Rotated copies keep their format: access.log.1, access.log.2.gz, access.log-20261127.gz
@@ -64,6 +63,11 @@ def make_reader(spec: str | None, path: str, maps: Mapping[str, str]) -> LogRead
         return JsonLinesReader(apigw_fields(maps), name="apigw")
     if kind == "kong":
         return KongReader(FieldMap.build(maps, preset="kong"))
+    if kind == "haproxy":
+        if maps:
+            raise InputError("--log-format haproxy takes no --map: its fields are fixed (the key "
+                             "is the first captured request header)")
+        return haproxy_reader()
     raise InputError(f"unknown --log-format {redact(spec)!r} (formats: {', '.join(FORMATS)})")
 
 
@@ -168,24 +172,8 @@ def apigw_fields(maps: Mapping[str, str]) -> FieldMap:
 @dataclass  # not frozen: LogReader.name is a plain (settable) protocol member
 class KongReader(JsonLinesReader):
     """Kong log plugins' JSON (``kong.log.serialize()``): one object per line, or an http-log
-    batch (a JSON array of them) on a line; a batch's records share its line number."""
+    batch (a JSON array of them) on a line, which every JSON reader unwraps; a batch's
+    records share its line number."""
 
     name: str = "kong"
-
-    def other(self, value: Any, raw: bytes, lineno: int, ctx: ReadContext) -> Iterator[Record]:
-        skip = ctx.skip  # a token in a skipped item (or line) is reported all the same
-        if not isinstance(value, list):
-            skip(lineno, "not a JSON object or array", raw)
-            return
-        batch_token = line_has_token(raw)
-        for item in value:
-            text = orjson.dumps(item) if batch_token else None  # where its tokens are
-            if not isinstance(item, dict):
-                skip(lineno, "a batch item is not a JSON object", text)
-                continue
-            try:
-                yield self.fields.record(item, lineno, ctx, text is not None
-                                         and line_has_token(text))
-            except BadRecord as exc:
-                skip(lineno, str(exc), text)
-                note_missing(ctx, self.fields, item)
+    not_a_record = "not a JSON object or array"

@@ -41,8 +41,9 @@ _D = "[0-9]"
 _NGINX_SHAPES = {
     "status": f"{_D}+",
     "time_local": rf"{_D}{{2}}/[A-Za-z]{{3}}/{_D}{{4}}:{_D}{{2}}:{_D}{{2}}:{_D}{{2}} [+-]{_D}{{4}}",
+    # a fraction too: some builds and log shippers write one (ALB-style times)
     "time_iso8601": rf"{_D}{{4}}-{_D}{{2}}-{_D}{{2}}T{_D}{{2}}:{_D}{{2}}:{_D}{{2}}"
-                    rf"(?:Z|[+-]{_D}{{2}}:?{_D}{{2}})?",
+                    rf"(?:\.{_D}{{1,9}})?(?:Z|[+-]{_D}{{2}}:?{_D}{{2}})?",
     "msec": rf"{_D}+(?:\.{_D}+)?",
 }
 _VAR_RE = re.compile(r"\$(?:\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))")
