@@ -1,11 +1,12 @@
 """The scan's findings: calls the key's scopes do not allow (SA401), calls it cannot map
-(SA402). Built from the registry like every other rule's findings."""
+(SA402), and (audit --code) granted scopes kept because the code needs them (SA403). Built
+from the registry like every other rule's findings."""
 
 from __future__ import annotations
 
 import fnmatch
 
-from scopeaudit.model import Finding, Key, Severity
+from scopeaudit.model import Finding, Key, KeyVerdict, Severity
 from scopeaudit.rules.registry import REGISTRY
 from scopeaudit.scan.model import CallStatus, ScannedCall
 
@@ -79,3 +80,25 @@ def check_keys(calls: tuple[ScannedCall, ...], keys: tuple[Key, ...],
             if found is not None:
                 out.append(found)
     return tuple(out)
+
+
+def needed_by_code(key: Key, verdict: KeyVerdict, state: str) -> list[Finding]:
+    """SA403 for each scope of the verdict in ``state`` (evidence.NEEDED_BY_CODE): at its
+    first call site, naming them all."""
+    if verdict.code is None:
+        return []
+    rule = REGISTRY["SA403"]
+    out = []
+    for scope, sites in sorted(verdict.code.sites.items()):
+        if verdict.states.get(scope) != state or not sites:
+            continue
+        shown = ", ".join(str(s) for s in sites[:5]) + (
+            f" and {len(sites) - 5} more" if len(sites) > 5 else "")
+        out.append(Finding(
+            rule.id, rule.name, rule.severity,
+            f"key {key.id!r} never used {scope!r} in the window, but its code calls an "
+            f"operation that needs it ({len(sites)} call site{'s' if len(sites) != 1 else ''}"
+            f": {shown}): kept, not removed",
+            sites[0], key=key.id, scope=scope,
+            evidence={"call_sites": [str(s) for s in sites]}))
+    return out
