@@ -201,9 +201,13 @@ def test_html(code_audit: Audit) -> None:
     assert groups["◆ needed by code (1)"].endswith("checkins:read")
     assert "checkins:read" not in groups["✓ used (8)"]
     assert f"checkins:read ({SOURCE}:20)" in card.text()
-    # the chart counts it apart
+    # the chart counts it apart, and its legend entry has room for its longer label
     chart = " ".join(doc.by_id("overview").text().split())
     assert "8 used · 1 needed by code · 3 unused" in chart
+    legend = {t.text(): int(t.attrs["x"] or 0) for t in doc.by_id("overview").find_all("text")
+              if t.parent is not None and "legend-svg" in t.parent.classes}
+    assert list(legend) == ["✓ used", "◆ needed by code", "✗ unused", "? unknown", "⊘ denied"]
+    assert legend["✗ unused"] - legend["◆ needed by code"] == 150
     # the added style is still the one the policy pins
     meta = next(m for m in doc.find_all("meta")
                 if m.attrs.get("http-equiv") == "Content-Security-Policy")

@@ -60,6 +60,8 @@ _CHART_ROW_H = 22
 _CHART_BAR_H = 14
 _CHART_TOP = 34  # room for the legend above the bars
 _CHART_LABEL_CHARS = 30
+_CHART_LEGEND_STEP = 130  # room for a legend entry, a wider one ("needed by code") more
+_CHART_LEGEND_WIDE = 150
 
 
 def visible(text: str) -> str:
@@ -219,6 +221,7 @@ class ChartView:
     text_x: int
     rows: tuple[ChartRow, ...]
     scale_max: int
+    legend_x: tuple[int, ...] = ()  # where each state's legend entry starts, in state order
 
 
 @dataclass(frozen=True)
@@ -527,7 +530,16 @@ def _chart(labels: Sequence[tuple[str, str]], verdicts: Sequence[KeyVerdict],
         height=_CHART_TOP + len(rows) * _CHART_ROW_H + 4,
         label_w=_CHART_LABEL_W, bar_x=_CHART_LABEL_W, bar_h=_CHART_BAR_H,
         text_x=_CHART_LABEL_W + _CHART_BAR_W + 8, rows=tuple(rows), scale_max=scale_max,
+        legend_x=_legend_x(states),
     )
+
+
+def _legend_x(states: tuple[StateView, ...]) -> tuple[int, ...]:
+    xs, x = [], _CHART_LABEL_W
+    for state in states:
+        xs.append(x)
+        x += _CHART_LEGEND_WIDE if len(state.label) > 10 else _CHART_LEGEND_STEP
+    return tuple(xs)
 
 
 def _matrix(labels: Sequence[tuple[str, str]], keys: Sequence[Key],
