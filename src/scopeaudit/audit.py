@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar, cast
 from scopeaudit import __version__
 from scopeaudit.catalog.model import Catalog
 from scopeaudit.diagnostics import Diagnostics
-from scopeaudit.evidence import NEEDED_BY_CODE, build_evidence
+from scopeaudit.evidence import build_evidence
 from scopeaudit.lint import catalog_info
 from scopeaudit.model import (
     Audit,
@@ -226,7 +226,7 @@ def analyse(inventory: Inventory, catalog: Catalog, usage: Usage, inputs: list[I
     if code is not None:
         findings.extend(code.report.findings)
         for f in facts:
-            findings.extend(needed_by_code(f.key, f.verdict, NEEDED_BY_CODE))
+            findings.extend(needed_by_code(f.key, f.verdict))
     lo, hi = day_number(window.since), day_number(window.until)
     in_window = sum(c.count for (_, _, _, d), c in usage.cells.items() if lo <= d <= hi)
     all_cells = sum(c.count for c in usage.cells.values())

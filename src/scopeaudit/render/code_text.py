@@ -5,9 +5,8 @@ way): what was scanned, and each scope kept because the key's code needs it (the
 from __future__ import annotations
 
 from scopeaudit.evidence import NEEDED_BY_CODE
-from scopeaudit.model import CodeSummary, KeyVerdict, Location
-
-SITES_SHOWN = 3
+from scopeaudit.model import CodeSummary, KeyVerdict
+from scopeaudit.scan.findings import sites_text
 
 
 def code_text(code: CodeSummary) -> str:
@@ -18,13 +17,6 @@ def code_text(code: CodeSummary) -> str:
     return (f"{code.files:,} source {files} in {', '.join(code.paths)}: {code.calls:,} API "
             f"{calls}, {code.unresolved:,} not mapped (SA402); given to keys by {given} "
             f"({', '.join(code.keys) or 'none'})")
-
-
-def sites_text(sites: tuple[Location, ...]) -> str:
-    """Call sites: the first SITES_SHOWN, and how many more."""
-    shown = ", ".join(str(s) for s in sites[:SITES_SHOWN])
-    more = len(sites) - SITES_SHOWN
-    return shown + (f" and {more} more" if more > 0 else "")
 
 
 def needed_by_code_texts(v: KeyVerdict) -> tuple[str, ...]:

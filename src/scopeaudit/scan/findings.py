@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import fnmatch
 
-from scopeaudit.model import Finding, Key, KeyVerdict, Severity
+from scopeaudit.model import Finding, Key, KeyVerdict, Location, Severity
 from scopeaudit.rules.registry import REGISTRY
 from scopeaudit.scan.model import CallStatus, ScannedCall
 
@@ -82,23 +82,33 @@ def check_keys(calls: tuple[ScannedCall, ...], keys: tuple[Key, ...],
     return tuple(out)
 
 
-def needed_by_code(key: Key, verdict: KeyVerdict, state: str) -> list[Finding]:
-    """SA403 for each scope of the verdict in ``state`` (evidence.NEEDED_BY_CODE): at its
-    first call site, naming them all."""
+SITES_SHOWN = 3
+
+
+def sites_text(sites: tuple[Location, ...]) -> str:
+    """Call sites in words: the first SITES_SHOWN, and how many more."""
+    shown = ", ".join(str(s) for s in sites[:SITES_SHOWN])
+    more = len(sites) - SITES_SHOWN
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def needed_by_code(key: Key, verdict: KeyVerdict) -> list[Finding]:
+    """SA403 for each scope of the verdict that is needed by code: at its first call site,
+    naming them all in its evidence."""
+    from scopeaudit.evidence import NEEDED_BY_CODE
+
     if verdict.code is None:
         return []
     rule = REGISTRY["SA403"]
     out = []
     for scope, sites in sorted(verdict.code.sites.items()):
-        if verdict.states.get(scope) != state or not sites:
+        if verdict.states.get(scope) != NEEDED_BY_CODE or not sites:
             continue
-        shown = ", ".join(str(s) for s in sites[:5]) + (
-            f" and {len(sites) - 5} more" if len(sites) > 5 else "")
         out.append(Finding(
             rule.id, rule.name, rule.severity,
             f"key {key.id!r} never used {scope!r} in the window, but its code calls an "
             f"operation that needs it ({len(sites)} call site{'s' if len(sites) != 1 else ''}"
-            f": {shown}): kept, not removed",
+            f": {sites_text(sites)}): kept, not removed",
             sites[0], key=key.id, scope=scope,
             evidence={"call_sites": [str(s) for s in sites]}))
     return out
