@@ -32,6 +32,7 @@ from scopeaudit.quality import QualitySettings, assess
 from scopeaudit.rules.inventory_rules import LintContext, LintSettings, run_inventory_rules
 from scopeaudit.rules.registry import all_rules
 from scopeaudit.rules.usage_rules import UsageSettings, ambiguity_rules, key_rules, log_rules
+from scopeaudit.scan.findings import needed_by_code
 from scopeaudit.usage.aggregate import Usage
 from scopeaudit.usage.inputcheck import DeclaredSource, check_read, key_fields, plan_inputs
 from scopeaudit.usage.jobs import SPLIT_MIN_BYTES
@@ -49,6 +50,7 @@ from scopeaudit.window import (
 if TYPE_CHECKING:
     from scopeaudit.http.settings import HttpSettings
     from scopeaudit.remote.window import PullWindow
+    from scopeaudit.scan.keyed import CodeScan
 
 Progress = Callable[[str, int], None]
 T = TypeVar("T")
@@ -198,7 +200,10 @@ def read_usage(inventory: Inventory | Later[Inventory], catalog: Catalog, logs: 
 
 def analyse(inventory: Inventory, catalog: Catalog, usage: Usage, inputs: list[InputStats],
             totals: tuple[int, int], options: AuditOptions, diagnostics: Diagnostics,
-            *, timestamp: bool = True) -> Audit:
+            *, timestamp: bool = True, code: CodeScan | None = None) -> Audit:
+    """The Audit of the keys on the usage; with ``code`` (audit --code), on the keys'
+    scanned code too: the scopes it needs are kept (evidence), what it needs and the key
+    lacks is SA401, what the scan cannot map SA402."""
     as_of = options.lint.as_of
     seen = days_seen(usage.days_by_input, as_of)
     if seen.latest_future is not None:
@@ -206,8 +211,9 @@ def analyse(inventory: Inventory, catalog: Catalog, usage: Usage, inputs: list[I
     window = resolve_window(options.since, options.until, seen.newest, as_of, diagnostics)
     cover = coverage(window, usage.days_by_input)
     covered = covered_days(window, usage.days_by_input)
-    facts, replay, unknown, ambiguous = build_evidence(inventory.keys, catalog, usage, window,
-                                                       covered, options.policy)
+    facts, replay, unknown, ambiguous = build_evidence(
+        inventory.keys, catalog, usage, window, covered, options.policy,
+        code.by_key if code is not None else None)
     # what the logs could show caps the removals' confidence, before the rules read it
     assessed = assess(usage, inputs, window, inventory.keys, catalog, facts, options.quality,
                       diagnostics)
@@ -217,6 +223,10 @@ def analyse(inventory: Inventory, catalog: Catalog, usage: Usage, inputs: list[I
     findings.extend(log_rules(usage, unknown, inventory.source))
     findings.extend(ambiguity_rules(ambiguous))
     findings.extend(assessed.findings)
+    if code is not None:
+        findings.extend(code.report.findings)
+        for f in facts:
+            findings.extend(needed_by_code(f.key, f.verdict))
     lo, hi = day_number(window.since), day_number(window.until)
     in_window = sum(c.count for (_, _, _, d), c in usage.cells.items() if lo <= d <= hi)
     all_cells = sum(c.count for c in usage.cells.values())
@@ -235,7 +245,7 @@ def analyse(inventory: Inventory, catalog: Catalog, usage: Usage, inputs: list[I
         findings=sorted_findings(findings),
         warnings=tuple(str(w) for w in diagnostics.warnings),
         generated_at=_now() if timestamp else None,
-        rules=all_rules(),
+        rules=all_rules(include_code=code is not None),
         confidence_policy=options.policy,
         window=window,
         coverage=cover,
@@ -251,6 +261,7 @@ def analyse(inventory: Inventory, catalog: Catalog, usage: Usage, inputs: list[I
             unknown_keys=len(unknown),
         ),
         evidence=assessed.evidence,
+        code=code.summary() if code is not None else None,
     )
 
 

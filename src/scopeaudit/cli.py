@@ -440,11 +440,27 @@ def lint(**params: Any) -> int:
     return _finish_with(_build_lint(params, diagnostics), params, diagnostics)
 
 
+def _code_options(func: Any) -> Any:
+    """The integration's source code beside the logs: audit only."""
+    return _apply(func, [
+        click.option("--code", "code_paths", multiple=True, metavar="PATH",
+                     help="Source code of the integrations (files or folders; repeatable), "
+                          "scanned as `scopeaudit scan` does (the scopeaudit[scan] extra): "
+                          "scopes it needs are kept (state needed_by_code), a call needing a "
+                          "scope its key lacks is SA401. Each file is the key's whose `code:` "
+                          "globs name it, or --code-key's."),
+        click.option("--code-key", metavar="ID",
+                     help="The key (in --keys) all the --code uses, instead of the keys' "
+                          "`code:` globs."),
+    ])
+
+
 @cli.command()
 @_input_options
 @_report_options
 @_log_options(required=True)
 @_history_options
+@_code_options
 def audit(**params: Any) -> int:
     """Compare granted scopes with usage logs: verdicts, recommendations, evidence."""
     from scopeaudit.diagnostics import Diagnostics
@@ -781,6 +797,13 @@ def _read_audit(params: dict[str, Any], diagnostics: Diagnostics) -> _Reading:
                       allow_empty=params["allow_empty"], sources=declared,
                       pull=pull_window(params["since"], params["until"],
                                        options.lint.as_of))
+    code_paths = tuple(params.get("code_paths") or ())
+    if params.get("code_key") and not code_paths:
+        raise InputError("--code-key needs --code, the source code the key uses")
+    if code_paths:
+        from scopeaudit.scan import require_parsers
+
+        require_parsers()  # before the logs are read: a missing extra fails at once
     cat = _load_catalog(params["catalog_path"], params["scope_list_semantics"],
                         params["catalog_overrides"], diagnostics)
     progress = _progress if sys.stderr.isatty() else None
@@ -791,13 +814,19 @@ def _read_audit(params: dict[str, Any], diagnostics: Diagnostics) -> _Reading:
     if progress is not None:
         click.echo("\r\x1b[K", nl=False, err=True)
     loaded = inventory()
+    code = None
+    if code_paths:
+        from scopeaudit.scan.keyed import scan_for_audit
+
+        code = scan_for_audit(code_paths, cat, loaded.keys, params.get("code_key"),
+                              params["keys_path"], diagnostics)
 
     def judge(keys: Any = None) -> Any:
         # another inventory's warnings are not this run's
         return analyse(loaded if keys is None else keys, cat, usage, inputs,
                        (records, requests), options,
                        diagnostics if keys is None else Diagnostics(),
-                       timestamp=not params["no_timestamp"])
+                       timestamp=not params["no_timestamp"], code=code)
     return _Reading(cat, judge)
 
 

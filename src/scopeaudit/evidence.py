@@ -13,8 +13,13 @@ The rules of evidence (DESIGN.md) live here and only here:
   definitions share, ``_Shared``) used it: such a scope is never recommended for removal, and
   a key with such shared use has its removals at most low;
 * *denied* when requests for an operation needing it were refused with 403;
-* *unused* otherwise. Recommended = the granted scopes used or unknown (+ granted scopes that
-  saw only refusals, kept on the safe side); remove = granted - recommended;
+* *needed by code* (``audit --code`` only) when the logs never saw a granted scope used but
+  the key's scanned code calls an operation needing it (read as the logs are read:
+  ``exercised``); it is kept, with the call sites as evidence, whatever the logs say;
+* *unused* otherwise. Recommended = the granted scopes used, needed by code or unknown
+  (+ granted scopes that saw only refusals, kept on the safe side); remove = granted -
+  recommended; where the key's code was scanned, each removal's basis says whether the code
+  agrees (``code_basis``);
 * the replay checks each accepted request against the recommendation as the key would hold
   it (``still_allowed``).
 """
@@ -22,6 +27,7 @@ The rules of evidence (DESIGN.md) live here and only here:
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from scopeaudit.catalog.model import Catalog, Operation
@@ -30,11 +36,14 @@ from scopeaudit.model import (
     ClientSummary,
     ConfidencePolicy,
     Key,
+    KeyCode,
     KeyVerdict,
+    Location,
     RemovalConfidence,
     Replay,
     Window,
 )
+from scopeaudit.scan.model import KeyCalls
 from scopeaudit.usage.aggregate import (
     NO_HANDLER,
     OVERFLOW_TAIL,
@@ -48,6 +57,7 @@ from scopeaudit.usage.identity import MatcherGroup, key_matchers
 from scopeaudit.window import day_date, day_number, epoch_date
 
 USED, UNUSED, UNKNOWN, DENIED = "used", "unused", "unknown", "denied"
+NEEDED_BY_CODE = "needed_by_code"
 MAX_CLIENTS_SHOWN = 20
 
 
@@ -259,11 +269,43 @@ def _stamp(epoch: float) -> str:
         "+00:00", "Z")
 
 
+def code_needs(calls: KeyCalls, granted: frozenset[str], catalog: Catalog
+               ) -> dict[str, tuple[Location, ...]]:
+    """The granted scopes a key's scanned calls need, each with its call sites: a call is
+    read as an accepted request to its operation would be (``exercised``), so code and logs
+    pick the same alternative; a scope it may need is needed. What the key lacks is the
+    scan's SA401, not a state."""
+    sites: dict[str, set[Location]] = defaultdict(set)
+    for call in calls.calls:
+        if call.operation is None:
+            continue
+        ex = exercised(call.operation, granted, catalog)
+        for scope in ex.used | ex.unknown:
+            sites[scope].add(call.site.location)
+    return {scope: tuple(sorted(found)) for scope, found in sorted(sites.items())}
+
+
+def code_basis(calls: KeyCalls) -> str:
+    """What a removal's basis adds where the key's code was scanned: the code calls nothing
+    that needs the scope (else it would be kept), so code and logs agree, as far as the scan
+    can tell when some calls could not be mapped."""
+    files, n = len(calls.files), len(calls.calls)
+    seen = (f"the key's code ({files} file{'s' if files != 1 else ''}, {n} API "
+            f"call{'s' if n != 1 else ''}) calls nothing that needs it")
+    if not calls.unresolved:
+        return seen + ": code and logs agree"
+    return (seen + f" as far as the scan can tell ({calls.unresolved} call"
+            f"{'s' if calls.unresolved != 1 else ''} it could not map, SA402, may): code and "
+            "logs agree only that far")
+
+
 def build_evidence(keys: tuple[Key, ...], catalog: Catalog, usage: Usage, window: Window,
-                   covered: frozenset[int], policy: ConfidencePolicy
+                   covered: frozenset[int], policy: ConfidencePolicy,
+                   code: Mapping[str, KeyCalls] | None = None
                    ) -> tuple[list[KeyFacts], Replay, dict[str, _Tally], list[GroupFacts]]:
     """Evidence for every defined key, the replay, tallies for keys no definition names, and
-    the requests of matcher values several definitions share.
+    the requests of matcher values several definitions share. ``code`` (audit --code) is the
+    scanned code of the keys some file belongs to.
 
     A group's requests (usage.identity.MatcherGroup) are split by day and status class among
     its candidates: where one candidate alone was live, they are that key's; else they are
@@ -354,10 +396,14 @@ def build_evidence(keys: tuple[Key, ...], catalog: Catalog, usage: Usage, window
                                     if op.requires else ()))
             denied_needs[op_id] = (count, needs)
             denied_scopes |= set(needs)
+        calls = code.get(key.id) if code is not None else None
+        sites = code_needs(calls, granted, catalog) if calls is not None else {}
         states: dict[str, str] = {}
         for scope in sorted(granted | used | undeclared | denied_scopes):
             if scope in used or scope in undeclared:
                 states[scope] = USED
+            elif scope in sites:
+                states[scope] = NEEDED_BY_CODE
             elif scope in unknown:
                 states[scope] = UNKNOWN
             elif scope in denied_scopes:
@@ -365,10 +411,13 @@ def build_evidence(keys: tuple[Key, ...], catalog: Catalog, usage: Usage, window
             else:
                 states[scope] = UNUSED
         # only granted scopes: what the key needs but lacks is reported apart (undeclared)
-        recommended = sorted((used | unknown | denied_scopes) & granted)
+        recommended = sorted((used | unknown | denied_scopes | set(sites)) & granted)
         remove = sorted(granted - set(recommended))
         confidence = removal_confidence(key, window, covered, first_ever.get(key.id),
                                         len(t.active_days), t.accepted, policy)
+        if calls is not None:
+            confidence = RemovalConfidence(confidence.level,
+                                           confidence.basis + "; " + code_basis(calls))
         if share is not None:
             confidence = RemovalConfidence("low",
                                            confidence.basis + "; " + shared.basis(key.id))
@@ -400,6 +449,8 @@ def build_evidence(keys: tuple[Key, ...], catalog: Catalog, usage: Usage, window
                                    key=lambda o: (-o[1], o[0]))),
             client_count=ClientCount(len(in_window), unlisted_between(
                 usage, key.id, _day_start(lo), _day_start(hi + 1))),
+            code=KeyCode(len(calls.files), len(calls.calls), calls.unresolved, sites)
+            if calls is not None else None,
         )
         facts.append(KeyFacts(key, verdict, dict(scope_days), denied_needs, t.unauth_first,
                               t.unauth_last, share.accepted if share is not None else 0))

@@ -321,11 +321,37 @@ class ClientCount:
 
 
 @dataclass(frozen=True)
+class KeyCode:
+    """What the key's scanned code says (``audit --code``): its files and API calls, and the
+    call sites of each granted scope it needs (``sites``; the scopes the logs saw used too)."""
+
+    files: int
+    calls: int
+    unresolved: int  # calls the scan could not map (SA402): they may need any scope
+    sites: Mapping[str, tuple[Location, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CodeSummary:
+    """The source code an audit read (``audit --code``) and how its calls were given to
+    keys: the ``--code-key`` named (every call is that key's), or each key's ``code:`` globs."""
+
+    paths: tuple[str, ...]  # as given to --code
+    files: int  # source files parsed
+    skipped: int  # files left out (too large, unreadable)
+    calls: int  # API calls found
+    unresolved: int  # of them, calls the scan could not map (SA402)
+    code_key: str | None  # --code-key, or None: the keys' code: globs
+    keys: tuple[str, ...]  # the keys some scanned file belongs to
+
+
+@dataclass(frozen=True)
 class KeyVerdict:
     """What the evidence says of one defined key inside the window."""
 
     key_id: str
-    states: Mapping[str, str]  # scope -> used | unused | unknown | denied
+    # scope -> used | unused | unknown | denied, or needed_by_code (only with audit --code)
+    states: Mapping[str, str]
     recommended: tuple[str, ...]
     remove: tuple[str, ...]
     undeclared: tuple[str, ...]  # used without being granted in the definition
@@ -346,6 +372,7 @@ class KeyVerdict:
     # distinct clients in the window, of which ``clients`` shows the busiest (None: as many
     # as it shows)
     client_count: ClientCount | None = None
+    code: KeyCode | None = None  # audit --code, for a key some scanned file belongs to
 
     @property
     def clients_total(self) -> ClientCount:
@@ -517,6 +544,7 @@ class Audit:
     config_path: str | None = None  # the configuration file the gate applied, if any
     drift: Drift | None = None  # since the previous run in --history; None without one
     evidence: EvidenceQuality | None = None  # audit mode: what the logs could show
+    code: CodeSummary | None = None  # audit --code: the source code read; None without
 
     def removal_counts(self) -> tuple[int, int, int]:
         """(recommended removals, keys with at least one, deferred removals)."""

@@ -37,6 +37,7 @@ from scopeaudit.model import (
     count_by_severity,
 )
 from scopeaudit.render import RenderOptions
+from scopeaudit.render.code_text import code_text, needed_by_code_texts
 from scopeaudit.render.evidence_line import (
     attributed_text,
     before_window_texts,
@@ -59,6 +60,8 @@ _CHART_ROW_H = 22
 _CHART_BAR_H = 14
 _CHART_TOP = 34  # room for the legend above the bars
 _CHART_LABEL_CHARS = 30
+_CHART_LEGEND_STEP = 130  # room for a legend entry, a wider one ("needed by code") more
+_CHART_LEGEND_WIDE = 150
 
 
 def visible(text: str) -> str:
@@ -114,9 +117,13 @@ STATES: tuple[StateView, ...] = (
     StateView("denied", "d", "⊘", "denied",
               "requests needing this scope were refused with 403"),
 )
+# audit --code only: shown (legend, chart, cards) when the report read code
+NEEDED_BY_CODE = StateView("needed_by_code", "c", "◆", "needed by code",
+                           "no request in the window needed it, but the key's code calls an "
+                           "operation that does: kept, never removed")
 NOT_GRANTED = StateView("none", "n", "·", "not granted",
                         "the key neither holds nor asked for it")
-_STATE = {s.name: s for s in STATES}
+_STATE = {s.name: s for s in (*STATES, NEEDED_BY_CODE)}
 
 
 @dataclass(frozen=True)
@@ -214,6 +221,7 @@ class ChartView:
     text_x: int
     rows: tuple[ChartRow, ...]
     scale_max: int
+    legend_x: tuple[int, ...] = ()  # where each state's legend entry starts, in state order
 
 
 @dataclass(frozen=True)
@@ -297,6 +305,7 @@ class UsageFacts:
     unmatched: tuple[tuple[str, int], ...]
     sources: tuple[str, ...] = ()  # "name (N days, last DATE)"
     before_window: tuple[str, ...] = ()  # use before the window, in words
+    needed_by_code: tuple[str, ...] = ()  # audit --code: "scope (file:line, …)"
 
 
 @dataclass(frozen=True)
@@ -403,6 +412,7 @@ class ReportView:
     evidence: str = ""  # audit mode: the summary's first line (render.evidence_line)
     evidence_ok: bool = True  # False: the evidence cannot support removals
     max_unattributed: str = "1%"  # SA304's threshold, for the method section
+    code: str = ""  # audit --code: what was scanned, in words ("" without --code)
 
 
 # --------------------------------------------------------------------------- building
@@ -436,12 +446,13 @@ def _pair_verdicts(audit: Audit) -> list[KeyVerdict | None]:
     return [by_id.get(k.id) for k in audit.keys]
 
 
-def _granted_groups(key: Key, verdict: KeyVerdict | None) -> tuple[ScopeGroup, ...]:
+def _granted_groups(key: Key, verdict: KeyVerdict | None,
+                    states: tuple[StateView, ...]) -> tuple[ScopeGroup, ...]:
     granted = [visible(s) for s in key.granted]
     if verdict is None:
         return (ScopeGroup("granted", "g", "", "granted", tuple(granted)),) if granted else ()
     groups = []
-    for state in (*STATES, NOT_GRANTED):
+    for state in (*states, NOT_GRANTED):
         scopes = tuple(visible(s) for s in key.granted
                        if _STATE.get(verdict.states.get(s, ""), NOT_GRANTED) is state)
         if scopes:
@@ -473,11 +484,12 @@ def _usage_facts(key: Key, v: KeyVerdict) -> UsageFacts:
         unmatched=tuple((visible(shape), n) for shape, n in v.unmatched),
         sources=tuple(visible(source_text(u)) for u in v.sources),
         before_window=tuple(visible(t) for t in before_window_texts(v)),
+        needed_by_code=tuple(visible(t) for t in needed_by_code_texts(v)),
     )
 
 
 def _card(index: int, key: Key, verdict: KeyVerdict | None,
-          refs: Sequence[FindingRef]) -> CardView:
+          refs: Sequence[FindingRef], states: tuple[StateView, ...]) -> CardView:
     return CardView(
         anchor=f"key-{index}",
         key_id=visible(key.id),
@@ -488,27 +500,28 @@ def _card(index: int, key: Key, verdict: KeyVerdict | None,
         tags=tuple(visible(t) for t in key.tags),
         location=visible(str(key.location)),
         granted=len(key.granted),
-        granted_groups=_granted_groups(key, verdict),
+        granted_groups=_granted_groups(key, verdict, states),
         usage=_usage_facts(key, verdict) if verdict is not None else None,
         findings=tuple(refs),
     )
 
 
-def _chart(labels: Sequence[tuple[str, str]], verdicts: Sequence[KeyVerdict]) -> ChartView:
+def _chart(labels: Sequence[tuple[str, str]], verdicts: Sequence[KeyVerdict],
+           states: tuple[StateView, ...] = STATES) -> ChartView:
     """A horizontal stacked bar per key: how many of its scopes are in each state."""
-    counts = [[sum(1 for s in v.states.values() if s == st.name) for st in STATES]
+    counts = [[sum(1 for s in v.states.values() if s == st.name) for st in states]
               for v in verdicts]
     scale_max = max((sum(c) for c in counts), default=0) or 1
     rows = []
     for i, ((label, anchor), per_state) in enumerate(zip(labels, counts, strict=True)):
         x = _CHART_LABEL_W
         segments = []
-        for state, n in zip(STATES, per_state, strict=True):
+        for state, n in zip(states, per_state, strict=True):
             if n:
                 width = max(2, round(n * _CHART_BAR_W / scale_max))
                 segments.append(ChartSegment(state.name, state.code, n, x, width))
                 x += width
-        words = " · ".join(f"{n} {st.label}" for st, n in zip(STATES, per_state, strict=True)
+        words = " · ".join(f"{n} {st.label}" for st, n in zip(states, per_state, strict=True)
                            if n) or "no scopes"
         rows.append(ChartRow(_short(label, _CHART_LABEL_CHARS), label, anchor,
                              _CHART_TOP + i * _CHART_ROW_H, tuple(segments), words))
@@ -517,7 +530,16 @@ def _chart(labels: Sequence[tuple[str, str]], verdicts: Sequence[KeyVerdict]) ->
         height=_CHART_TOP + len(rows) * _CHART_ROW_H + 4,
         label_w=_CHART_LABEL_W, bar_x=_CHART_LABEL_W, bar_h=_CHART_BAR_H,
         text_x=_CHART_LABEL_W + _CHART_BAR_W + 8, rows=tuple(rows), scale_max=scale_max,
+        legend_x=_legend_x(states),
     )
+
+
+def _legend_x(states: tuple[StateView, ...]) -> tuple[int, ...]:
+    xs, x = [], _CHART_LABEL_W
+    for state in states:
+        xs.append(x)
+        x += _CHART_LEGEND_WIDE if len(state.label) > 10 else _CHART_LEGEND_STEP
+    return tuple(xs)
 
 
 def _matrix(labels: Sequence[tuple[str, str]], keys: Sequence[Key],
@@ -590,7 +612,9 @@ def build_view(audit: Audit) -> ReportView:
             refs.setdefault(f.key, []).append(FindingRef(row.anchor, row.severity, row.rule,
                                                          row.name, row.scope, row.message))
     verdicts = _pair_verdicts(audit)
-    cards = tuple(_card(i, k, v, refs.get(k.id, ()))
+    # a report that read code shows its state apart from used; one that did not never names it
+    states = (STATES[0], NEEDED_BY_CODE, *STATES[1:]) if audit.code is not None else STATES
+    cards = tuple(_card(i, k, v, refs.get(k.id, ()), states)
                   for i, (k, v) in enumerate(zip(audit.keys, verdicts, strict=True), 1))
 
     is_audit = audit.mode == "audit" and audit.window is not None
@@ -614,7 +638,7 @@ def build_view(audit: Audit) -> ReportView:
         replay = ReplayView(r.requests, r.would_be_denied, r.unverifiable,
                             tuple((visible(k), visible(op), n) for k, op, n in r.denied_shapes))
     if is_audit:
-        chart = _chart([lab for lab, _, _ in judged], [v for _, _, v in judged if v])
+        chart = _chart([lab for lab, _, _ in judged], [v for _, _, v in judged if v], states)
         matrix = _matrix([lab for lab, _, _ in judged], [k for _, k, _ in judged],
                          [v for _, _, v in judged if v])
 
@@ -649,7 +673,7 @@ def build_view(audit: Audit) -> ReportView:
         max_unattributed=percent(audit.evidence.max_unattributed)
         if audit.evidence is not None else "1%",
         coverage=coverage, usage=usage, replay=replay,
-        states=STATES, not_granted=NOT_GRANTED, chart=chart, matrix=matrix,
+        states=states, not_granted=NOT_GRANTED, chart=chart, matrix=matrix,
         cards=cards, findings=findings,
         severities=tuple(s.value for s in Severity.descending()),
         rules=tuple(RuleView(r.id, r.name, r.severity.value, r.summary, r.what, r.why,
@@ -662,6 +686,7 @@ def build_view(audit: Audit) -> ReportView:
         warnings=tuple(visible(w) for w in audit.warnings),
         script_data=_script_data(audit),
         drift=drift_view(audit.drift, visible),
+        code=visible(code_text(audit.code)) if audit.code is not None else "",
     )
 
 

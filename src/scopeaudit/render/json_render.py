@@ -12,12 +12,14 @@ from typing import Any
 from scopeaudit.drift import READ_WEIGHT, WRITE_WEIGHT
 from scopeaudit.model import (
     Audit,
+    CodeSummary,
     Drift,
     DriftFinding,
     EvidenceQuality,
     Finding,
     InputFile,
     Key,
+    KeyCode,
     KeyVerdict,
     PriorUse,
     count_by_severity,
@@ -86,7 +88,24 @@ def key_document(k: Key, v: KeyVerdict | None) -> dict[str, Any]:
         "before_window": _prior(v.before_window),
         "scopes_before_window": {s: _prior(p) for s, p in sorted(v.scopes_before_window.items())},
     })
+    if v.code is not None:  # audit --code, a key some scanned file belongs to (added in v1)
+        doc["code"] = key_code_document(v.code)
     return doc
+
+
+def key_code_document(code: KeyCode) -> dict[str, Any]:
+    return {
+        "files": code.files, "calls": code.calls, "unresolved": code.unresolved,
+        "call_sites": {scope: [{"file": s.file, "line": s.line} for s in sites]
+                       for scope, sites in sorted(code.sites.items())},
+    }
+
+
+def code_document(code: CodeSummary) -> dict[str, Any]:
+    """The source code read by audit --code; the key is left out without it."""
+    return {"paths": list(code.paths), "files": code.files, "skipped": code.skipped,
+            "calls": code.calls, "unresolved": code.unresolved, "code_key": code.code_key,
+            "keys": list(code.keys)}
 
 
 def _prior(use: PriorUse | None) -> dict[str, Any] | None:
@@ -228,6 +247,8 @@ def audit_document(audit: Audit) -> dict[str, Any]:
         "warnings": list(audit.warnings),
         "drift": drift_document(audit.drift),
     })
+    if audit.code is not None:
+        doc["code"] = code_document(audit.code)
     return doc
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from scopeaudit.errors import InputError
+from scopeaudit.evidence import NEEDED_BY_CODE
 from scopeaudit.model import (
     Audit,
     ClientCount,
@@ -31,6 +32,7 @@ from scopeaudit.model import (
     count_by_severity,
 )
 from scopeaudit.render import RenderOptions
+from scopeaudit.render.code_text import code_text, needed_by_code_texts
 from scopeaudit.render.evidence_line import (
     attributed_text,
     before_window_texts,
@@ -211,6 +213,8 @@ class KeySection:
     more_unmatched: int
     sources: tuple[str, ...] = ()  # the sources of its traffic: "name (N days, last DATE)"
     before_window: tuple[str, ...] = ()  # use before the window, in words (before_window_texts)
+    # audit --code: scopes kept for the code, "scope (file:line, …)"
+    needed_by_code: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -312,6 +316,7 @@ class MarkdownView:
     truncation: Truncation | None
     drift: DriftView | None = None  # --history only
     evidence: str | None = None  # audit mode: the summary's first line (evidence_line)
+    code: str | None = None  # audit --code: what was scanned, in words (code_text)
 
 
 def _first(items: tuple[str, ...] | list[str], limit: int = LIST_LIMIT) -> tuple[str, ...]:
@@ -350,7 +355,7 @@ def _has_something_to_do(v: KeyVerdict, keys_with_findings: set[str]) -> bool:
     """Removals, refused or unexplained use, or a finding above info on the key."""
     if v.remove or v.undeclared or v.denied or v.unauthorized:
         return True
-    if any(state in ("unknown", "denied") for state in v.states.values()):
+    if any(state in ("unknown", "denied", NEEDED_BY_CODE) for state in v.states.values()):
         return True
     return v.key_id in keys_with_findings
 
@@ -389,6 +394,7 @@ def _key_section(v: KeyVerdict, key: Key | None) -> KeySection:
         more_unmatched=max(len(v.unmatched) - LIST_LIMIT, 0),
         sources=tuple(source_text(u) for u in v.sources),
         before_window=before_window_texts(v),
+        needed_by_code=needed_by_code_texts(v),
     )
 
 
@@ -490,6 +496,7 @@ def build_view(audit: Audit) -> MarkdownView:
         truncation=None,
         drift=drift_view(audit.drift),
         evidence=evidence_line(audit) if usage is not None else None,
+        code=code_text(audit.code) if audit.code is not None else None,
     )
 
 

@@ -4,14 +4,29 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
+from scopeaudit.evidence import NEEDED_BY_CODE
 from scopeaudit.model import Audit, Drift, count_by_severity
 from scopeaudit.render import RenderOptions
+from scopeaudit.render.code_text import code_text, needed_by_code_texts
 from scopeaudit.render.evidence_line import evidence_line
 from scopeaudit.render.text import one_line, show_invisible
 
 
 def _states(states: dict[str, str], wanted: str) -> int:
     return sum(1 for s in states.values() if s == wanted)
+
+
+def code_lines(audit: Audit) -> list[str]:
+    """audit --code: what was scanned, and each key's scopes kept for its code (the state
+    *needed by code*), with their call sites."""
+    assert audit.code is not None
+    lines = [one_line(f"Code: {code_text(audit.code)}.", 2000)]
+    for v in audit.verdicts:
+        for text in needed_by_code_texts(v):
+            lines.append(one_line(f"  {v.key_id}: needed by code (the logs never saw it "
+                                  f"used), kept: {text}", 2000))
+    lines.append("")
+    return lines
 
 
 def render_table(audit: Audit, options: RenderOptions) -> str:
@@ -31,19 +46,24 @@ def render_table(audit: Audit, options: RenderOptions) -> str:
         rows = []
         # with several sources, which carried each key's traffic (one source says nothing)
         several = audit.evidence is not None and len(audit.evidence.sources) > 1
+        code = audit.code is not None  # audit --code: a column of its own, apart from used
         for v in audit.verdicts:
             states = dict(v.states)
             conf = v.confidence[v.remove[0]].level if v.remove else "-"
             rows.append((
                 one_line(v.key_id, 32), v.accepted, _states(states, "used"),
+            ) + ((_states(states, NEEDED_BY_CODE),) if code else ()) + (
                 _states(states, "unused"), _states(states, "unknown"),
                 _states(states, "denied"), one_line(", ".join(v.remove) or "-", 60), conf,
             ) + ((one_line(", ".join(u.source for u in v.sources) or "-", 40),)
                  if several else ()))
-        lines.append(tabulate(rows, headers=("key", "accepted", "used", "unused", "unknown",
-                                             "denied", "remove", "confidence")
+        lines.append(tabulate(rows, headers=("key", "accepted", "used")
+                              + (("needed by code",) if code else ())
+                              + ("unused", "unknown", "denied", "remove", "confidence")
                               + (("sources",) if several else ())))
         lines.append("")
+        if audit.code is not None:
+            lines.extend(code_lines(audit))
     if audit.findings:
         rows_f = [
             (f.severity.value, f"{f.rule} {f.name}", one_line(f.key or "-", 32),

@@ -438,6 +438,24 @@ _CODE_RULES = (
         "same file; or accept the call as unchecked and review it by hand.",
         CODE,
     ),
+    Rule(
+        "SA403", "needed-by-code", Severity.INFO,
+        "A granted scope the logs never saw used, kept because the key's code calls an "
+        "operation that needs it.",
+        "With `audit --code`, matches each call in the key's code to the catalog as a logged "
+        "request would be matched, and reports each granted scope the calls need that no "
+        "accepted request in the window used. The scope's state is *needed by code*: it is "
+        "kept, never recommended for removal; the finding stands on the first call site and "
+        "lists them all.",
+        "Logs show what a key did, not what its code will do: a feature not yet released, or "
+        "a job that runs once a year, needs its scope on the day it runs. Removing it on the "
+        "logs' word alone would break that day.",
+        "src/app.ts:31: key 'key_mobile' never used 'checkins:read' in the window, but its "
+        "code calls an operation that needs it (1 call site: src/app.ts:31): kept",
+        "Nothing to do if the call is meant. If the code is dead, delete it, and the next "
+        "audit recommends the removal.",
+        CODE,
+    ),
 )
 
 CHANGE = "change"

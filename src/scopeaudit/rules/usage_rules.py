@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from scopeaudit.catalog.model import Catalog
-from scopeaudit.evidence import UNUSED, GroupFacts, KeyFacts, _Tally
+from scopeaudit.evidence import NEEDED_BY_CODE, UNUSED, GroupFacts, KeyFacts, _Tally
 from scopeaudit.model import Finding, Location, RemovalConfidence, Severity
 from scopeaudit.rules.inventory_rules import make_finding
 from scopeaudit.usage.aggregate import Usage
@@ -31,8 +31,9 @@ def key_rules(facts: KeyFacts, catalog: Catalog, settings: UsageSettings) -> Ite
     # SA101 / SA102 / SA108: removals, each with its confidence
     if v.remove:
         confidence = v.confidence[v.remove[0]]
-        if v.accepted == 0 and not facts.shared:
-            # revoking the key removes every scope: judged on the weakest removal
+        if v.accepted == 0 and not facts.shared and NEEDED_BY_CODE not in v.states.values():
+            # revoking the key removes every scope: judged on the weakest removal (not a
+            # key whose code needs some of them: its unused scopes go one by one)
             confidence = min((v.confidence[s] for s in v.remove), key=_rank)
             if confidence.deferred:
                 yield _deferred(facts, list(v.remove), "no accepted request, but " +

@@ -95,7 +95,7 @@ def scan_paths(paths: Iterable[str], catalog: Catalog,
     require_parsers()
     sites: list[CallSite] = []
     skipped: list[SkippedFile] = []
-    scanned = 0
+    scanned: list[str] = []
     for path in source_files(paths):
         scan = _scanner(Path(path).suffix.lower())
         if scan is None:
@@ -112,13 +112,13 @@ def scan_paths(paths: Iterable[str], catalog: Catalog,
         except OSError as exc:
             skipped.append(SkippedFile(path, f"unreadable: {exc.strerror or exc}"))
             continue
-        scanned += 1
+        scanned.append(path)
         sites += scan(source, path)
     calls = tuple(match_site(s, catalog) for s in sites)
     return ScanReport(calls=tuple(sorted(calls, key=lambda c: c.site.location)),
-                      files_scanned=scanned, skipped=tuple(skipped),
+                      files_scanned=len(scanned), skipped=tuple(skipped),
                       catalog=f"{catalog.name} {catalog.version}".strip(),
-                      max_file_bytes=max_file_bytes)
+                      max_file_bytes=max_file_bytes, files=tuple(scanned))
 
 
 def match_site(call: CallSite, catalog: Catalog) -> ScannedCall:
@@ -136,9 +136,11 @@ def match_site(call: CallSite, catalog: Catalog) -> ScannedCall:
 
 def scan_code(paths: Iterable[str], catalog: Catalog, keys: tuple[Key, ...] = (),
               key_id: str | None = None, keys_source: str | None = None,
-              max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> ScanReport:
+              max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+              key_option: str = "--key-id") -> ScanReport:
     """Scan ``paths`` and check the calls against the keys: every call against ``key_id``,
-    or each call against the keys whose ``code:`` globs name its file."""
+    or each call against the keys whose ``code:`` globs name its file. ``key_option`` is
+    the option that gives ``key_id`` (named when no key can be chosen)."""
     from dataclasses import replace
 
     from scopeaudit.scan.findings import check_keys, covers
@@ -152,7 +154,7 @@ def scan_code(paths: Iterable[str], catalog: Catalog, keys: tuple[Key, ...] = ()
     else:
         chosen = tuple(k for k in keys if k.code)
         if keys and not chosen:
-            raise InputError("no key names its code (`code:` globs); give --key-id",
+            raise InputError(f"no key names its code (`code:` globs); give {key_option}",
                              file=keys_source)
         everything = False
     checked = tuple(k.id for k in chosen if everything or any(

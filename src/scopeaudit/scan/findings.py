@@ -1,11 +1,12 @@
 """The scan's findings: calls the key's scopes do not allow (SA401), calls it cannot map
-(SA402). Built from the registry like every other rule's findings."""
+(SA402), and (audit --code) granted scopes kept because the code needs them (SA403). Built
+from the registry like every other rule's findings."""
 
 from __future__ import annotations
 
 import fnmatch
 
-from scopeaudit.model import Finding, Key, Severity
+from scopeaudit.model import Finding, Key, KeyVerdict, Location, Severity
 from scopeaudit.rules.registry import REGISTRY
 from scopeaudit.scan.model import CallStatus, ScannedCall
 
@@ -79,3 +80,35 @@ def check_keys(calls: tuple[ScannedCall, ...], keys: tuple[Key, ...],
             if found is not None:
                 out.append(found)
     return tuple(out)
+
+
+SITES_SHOWN = 3
+
+
+def sites_text(sites: tuple[Location, ...]) -> str:
+    """Call sites in words: the first SITES_SHOWN, and how many more."""
+    shown = ", ".join(str(s) for s in sites[:SITES_SHOWN])
+    more = len(sites) - SITES_SHOWN
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def needed_by_code(key: Key, verdict: KeyVerdict) -> list[Finding]:
+    """SA403 for each scope of the verdict that is needed by code: at its first call site,
+    naming them all in its evidence."""
+    from scopeaudit.evidence import NEEDED_BY_CODE
+
+    if verdict.code is None:
+        return []
+    rule = REGISTRY["SA403"]
+    out = []
+    for scope, sites in sorted(verdict.code.sites.items()):
+        if verdict.states.get(scope) != NEEDED_BY_CODE or not sites:
+            continue
+        out.append(Finding(
+            rule.id, rule.name, rule.severity,
+            f"key {key.id!r} never used {scope!r} in the window, but its code calls an "
+            f"operation that needs it ({len(sites)} call site{'s' if len(sites) != 1 else ''}"
+            f": {sites_text(sites)}): kept, not removed",
+            sites[0], key=key.id, scope=scope,
+            evidence={"call_sites": [str(s) for s in sites]}))
+    return out

@@ -81,6 +81,7 @@ class ScanReport:
 
     findings: tuple[Finding, ...] = ()  # SA401 (with a key) and SA402, in location order
     keys: tuple[str, ...] = ()  # the keys the code was checked against
+    files: tuple[str, ...] = ()  # the files parsed, as the scan shows their paths
 
     def needed(self) -> tuple[tuple[frozenset[str], ...], ...]:
         """The distinct requirements of matched calls, each a tuple of alternatives."""
@@ -93,3 +94,17 @@ class ScanReport:
 
     def count(self, status: CallStatus) -> int:
         return sum(1 for c in self.calls if c.status is status)
+
+
+@dataclass(frozen=True)
+class KeyCalls:
+    """The scanned code of one key (``audit --code``): the files that are its code (its
+    ``code:`` globs name them, or ``--code-key`` gives it every file) and their calls."""
+
+    files: tuple[str, ...]
+    calls: tuple[ScannedCall, ...]
+
+    @property
+    def unresolved(self) -> int:
+        """Calls the scan could not map to an operation (SA402): they may need any scope."""
+        return sum(1 for c in self.calls if c.operation is None)
