@@ -37,6 +37,7 @@ from scopeaudit.model import (
     count_by_severity,
 )
 from scopeaudit.render import RenderOptions
+from scopeaudit.render.actions import Action, build_actions
 from scopeaudit.render.evidence_line import (
     attributed_text,
     before_window_texts,
@@ -108,6 +109,9 @@ STATES: tuple[StateView, ...] = (
               "an accepted request in the window needed this scope"),
     StateView("unused", "x", "✗", "unused",
               "granted, but no request in the window needed it: a removal candidate"),
+    StateView("watch", "w", "◇", "watch",
+              "unused, but the evidence is too thin to remove it yet (SA108): a deferred "
+              "removal, not advice to act on now"),
     StateView("unknown", "q", "?", "unknown",
               "the key sent requests no catalog operation describes on this resource; "
               "never recommended for removal"),
@@ -117,6 +121,14 @@ STATES: tuple[StateView, ...] = (
 NOT_GRANTED = StateView("none", "n", "·", "not granted",
                         "the key neither holds nor asked for it")
 _STATE = {s.name: s for s in STATES}
+WATCH = _STATE["watch"]
+
+
+def _state_of(verdict: KeyVerdict, scope: str, deferred: frozenset[str]) -> StateView:
+    """How a scope shows: the verdict's state, except that an unused scope whose removal is
+    deferred is "watch", never the removal's mark and colour."""
+    state = _STATE.get(verdict.states.get(scope, ""), NOT_GRANTED)
+    return WATCH if state.name == "unused" and scope in deferred else state
 
 
 @dataclass(frozen=True)
@@ -262,6 +274,19 @@ class RemovalGroup:
 
 
 @dataclass(frozen=True)
+class ActionView:
+    """One line of the actions section (see :mod:`scopeaudit.render.actions`)."""
+
+    kind: str  # revoke | remove | watch
+    key_id: str
+    anchor: str  # the key's card
+    scopes: tuple[str, ...]
+    count: str  # "26 scopes, 13 write"
+    level: str
+    basis: str
+
+
+@dataclass(frozen=True)
 class ClientView:
     client: str
     requests: int
@@ -288,7 +313,7 @@ class UsageFacts:
     first_seen: str
     last_seen: str
     recommended: tuple[str, ...]
-    removals: tuple[RemovalGroup, ...]
+    removals: tuple[RemovalGroup, ...]  # recommended now (confidence medium or high)
     remove_count: int
     undeclared: tuple[str, ...]  # used without being granted
     refused: tuple[str, ...]  # not granted, asked for and refused with 403
@@ -297,6 +322,8 @@ class UsageFacts:
     unmatched: tuple[tuple[str, int], ...]
     sources: tuple[str, ...] = ()  # "name (N days, last DATE)"
     before_window: tuple[str, ...] = ()  # use before the window, in words
+    watch: tuple[RemovalGroup, ...] = ()  # deferred removals (confidence low, SA108)
+    watch_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -402,6 +429,8 @@ class ReportView:
     drift: DriftView | None = None  # "since last run" (--history only)
     evidence: str = ""  # audit mode: the summary's first line (render.evidence_line)
     evidence_ok: bool = True  # False: the evidence cannot support removals
+    actions: tuple[ActionView, ...] = ()  # revoke and remove, riskiest first
+    watch: tuple[ActionView, ...] = ()  # deferred removals, riskiest first
     max_unattributed: str = "1%"  # SA304's threshold, for the method section
 
 
@@ -441,18 +470,21 @@ def _granted_groups(key: Key, verdict: KeyVerdict | None) -> tuple[ScopeGroup, .
     if verdict is None:
         return (ScopeGroup("granted", "g", "", "granted", tuple(granted)),) if granted else ()
     groups = []
+    deferred = frozenset(verdict.deferred)
     for state in (*STATES, NOT_GRANTED):
         scopes = tuple(visible(s) for s in key.granted
-                       if _STATE.get(verdict.states.get(s, ""), NOT_GRANTED) is state)
+                       if _state_of(verdict, s, deferred) is state)
         if scopes:
             groups.append(ScopeGroup(state.name, state.code, state.symbol, state.label, scopes))
     return tuple(groups)
 
 
-def _removals(verdict: KeyVerdict) -> tuple[RemovalGroup, ...]:
+def _removals(verdict: KeyVerdict, deferred: bool) -> tuple[RemovalGroup, ...]:
+    """The removals recommended now, or (``deferred``) those deferred for thin evidence."""
     return tuple(RemovalGroup(conf.level, visible(conf.basis[:1].upper() + conf.basis[1:]),
                               tuple(visible(s) for s in scopes), conf.deferred)
-                 for conf, scopes in verdict.removals_by_confidence())
+                 for conf, scopes in verdict.removals_by_confidence()
+                 if conf.deferred is deferred)
 
 
 def _usage_facts(key: Key, v: KeyVerdict) -> UsageFacts:
@@ -462,8 +494,10 @@ def _usage_facts(key: Key, v: KeyVerdict) -> UsageFacts:
         active_days=v.active_days,
         first_seen=visible(v.first_seen or ""), last_seen=visible(v.last_seen or ""),
         recommended=tuple(visible(s) for s in v.recommended),
-        removals=_removals(v),
-        remove_count=len(v.remove),
+        removals=_removals(v, deferred=False),
+        remove_count=len(v.remove) - len(v.deferred),
+        watch=_removals(v, deferred=True),
+        watch_count=len(v.deferred),
         undeclared=tuple(visible(s) for s in v.undeclared),
         refused=tuple(visible(s) for s, st in v.states.items()
                       if st == "denied" and s not in granted),
@@ -496,8 +530,11 @@ def _card(index: int, key: Key, verdict: KeyVerdict | None,
 
 def _chart(labels: Sequence[tuple[str, str]], verdicts: Sequence[KeyVerdict]) -> ChartView:
     """A horizontal stacked bar per key: how many of its scopes are in each state."""
-    counts = [[sum(1 for s in v.states.values() if s == st.name) for st in STATES]
-              for v in verdicts]
+    counts = []
+    for v in verdicts:
+        deferred = frozenset(v.deferred)
+        shown = [_state_of(v, scope, deferred) for scope in v.states]
+        counts.append([sum(1 for st_ in shown if st_ is st) for st in STATES])
     scale_max = max((sum(c) for c in counts), default=0) or 1
     rows = []
     for i, ((label, anchor), per_state) in enumerate(zip(labels, counts, strict=True)):
@@ -526,9 +563,10 @@ def _matrix(labels: Sequence[tuple[str, str]], keys: Sequence[Key],
     rows = []
     for (label, anchor), key, verdict in zip(labels, keys, verdicts, strict=True):
         granted = set(key.granted)
+        deferred = frozenset(verdict.deferred)
         cells = []
         for scope in scopes:
-            state = _STATE.get(verdict.states.get(scope, ""), NOT_GRANTED)
+            state = _state_of(verdict, scope, deferred)
             outside = state is not NOT_GRANTED and scope not in granted
             css = "" if state is NOT_GRANTED else f"s-{state.code}" + (" out" if outside else "")
             cells.append(MatrixCell(state.name, state.symbol, outside, css))
@@ -567,6 +605,12 @@ def _script_data(audit: Audit) -> dict[str, Any]:
             for f in audit.findings
         ],
     }
+
+
+def _action_view(action: Action, key_anchor: Mapping[str, str]) -> ActionView:
+    return ActionView(action.kind, visible(action.key_id), key_anchor.get(action.key_id, ""),
+                      tuple(visible(s) for s in action.scopes), action.count, action.level,
+                      visible(action.basis[:1].upper() + action.basis[1:]))
 
 
 def _policy(audit: Audit) -> PolicyView:
@@ -618,6 +662,7 @@ def build_view(audit: Audit) -> ReportView:
         matrix = _matrix([lab for lab, _, _ in judged], [k for _, k, _ in judged],
                          [v for _, _, v in judged if v])
 
+    actions = build_actions(audit) if is_audit else None
     counts = count_by_severity(audit.findings)
     suppressed = sum(1 for f in audit.findings if not f.counts)  # suppressed or baselined
     fired: dict[str, int] = {}
@@ -646,6 +691,8 @@ def build_view(audit: Audit) -> ReportView:
                      for i in audit.inputs),
         evidence=visible(line) if (line := evidence_line(audit)) is not None else "",
         evidence_ok=audit.evidence is None or audit.evidence.supports_removals,
+        actions=tuple(_action_view(a, key_anchor) for a in actions.actions) if actions else (),
+        watch=tuple(_action_view(a, key_anchor) for a in actions.watch) if actions else (),
         max_unattributed=percent(audit.evidence.max_unattributed)
         if audit.evidence is not None else "1%",
         coverage=coverage, usage=usage, replay=replay,

@@ -31,6 +31,7 @@ from scopeaudit.model import (
     count_by_severity,
 )
 from scopeaudit.render import RenderOptions
+from scopeaudit.render.actions import Action, build_actions
 from scopeaudit.render.evidence_line import (
     attributed_text,
     before_window_texts,
@@ -44,6 +45,7 @@ BUDGET_BYTES = 1_000_000  # GitHub's step-summary limit is 1 MiB; stay clear of 
 KEY_SECTIONS_WHEN_TRUNCATED = 25
 CELL_LIMIT = 200  # characters of one input string shown, by default
 TEXT_LIMIT = 500  # for messages, bases and warnings, which are sentences
+ACTION_LIMIT = 50  # actions (and watch items) listed before "N more": a comment stays short
 LIST_LIMIT = 10  # skipped lines, clients, request shapes and gaps shown before "N more"
 
 # ---------------------------------------------------------------------------------------------
@@ -192,8 +194,8 @@ class KeySection:
     line: int
     granted: tuple[str, ...]
     recommended: tuple[str, ...]
-    removals: tuple[RemovalGroup, ...]
-    remove_count: int
+    removals: tuple[RemovalGroup, ...]  # recommended now, then the deferred ones ("watch")
+    remove_count: int  # recommended now (a deferred removal is not one)
     used: tuple[str, ...]
     unknown: tuple[str, ...]
     denied: tuple[str, ...]
@@ -312,6 +314,10 @@ class MarkdownView:
     truncation: Truncation | None
     drift: DriftView | None = None  # --history only
     evidence: str | None = None  # audit mode: the summary's first line (evidence_line)
+    actions: tuple[Action, ...] = ()  # audit mode: revoke and remove, riskiest first
+    watch: tuple[Action, ...] = ()  # audit mode: deferred removals, riskiest first
+    more_actions: int = 0  # past ACTION_LIMIT
+    more_watch: int = 0
 
 
 def _first(items: tuple[str, ...] | list[str], limit: int = LIST_LIMIT) -> tuple[str, ...]:
@@ -342,8 +348,9 @@ def _usage_view(audit: Audit) -> UsageView | None:
 
 
 def _removal_groups(v: KeyVerdict) -> tuple[RemovalGroup, ...]:
-    return tuple(RemovalGroup(scopes, conf.level, conf.deferred, conf.basis)
-                 for conf, scopes in v.removals_by_confidence())
+    groups = [RemovalGroup(scopes, conf.level, conf.deferred, conf.basis)
+              for conf, scopes in v.removals_by_confidence()]
+    return tuple(sorted(groups, key=lambda g: g.deferred))  # stable: recommended ones first
 
 
 def _has_something_to_do(v: KeyVerdict, keys_with_findings: set[str]) -> bool:
@@ -375,7 +382,7 @@ def _key_section(v: KeyVerdict, key: Key | None) -> KeySection:
         granted=key.granted if key else (),
         recommended=v.recommended,
         removals=_removal_groups(v),
-        remove_count=len(v.remove),
+        remove_count=len(v.remove) - len(v.deferred),
         used=tuple(s for s, state in states if state == "used"),
         unknown=tuple(s for s, state in states if state == "unknown"),
         denied=tuple(s for s, state in states if state == "denied"),
@@ -460,6 +467,7 @@ def build_view(audit: Audit) -> MarkdownView:
                  else None)
         for i in audit.inputs)
     fired = {f.rule for f in audit.findings}
+    actions = build_actions(audit) if usage is not None else None
     return MarkdownView(
         mode=audit.mode,
         tool_version=audit.tool_version,
@@ -490,6 +498,10 @@ def build_view(audit: Audit) -> MarkdownView:
         truncation=None,
         drift=drift_view(audit.drift),
         evidence=evidence_line(audit) if usage is not None else None,
+        actions=actions.actions[:ACTION_LIMIT] if actions else (),
+        watch=actions.watch[:ACTION_LIMIT] if actions else (),
+        more_actions=max(len(actions.actions) - ACTION_LIMIT, 0) if actions else 0,
+        more_watch=max(len(actions.watch) - ACTION_LIMIT, 0) if actions else 0,
     )
 
 

@@ -6,6 +6,7 @@ from tabulate import tabulate
 
 from scopeaudit.model import Audit, Drift, count_by_severity
 from scopeaudit.render import RenderOptions
+from scopeaudit.render.actions import Actions, build_actions
 from scopeaudit.render.evidence_line import evidence_line
 from scopeaudit.render.text import one_line, show_invisible
 
@@ -19,6 +20,7 @@ def render_table(audit: Audit, options: RenderOptions) -> str:
     evidence = evidence_line(audit)
     if evidence is not None:
         lines.append(show_invisible(evidence))
+    lines.extend(action_lines(build_actions(audit)))
     if audit.window is not None and audit.coverage is not None and audit.usage is not None:
         cov = audit.coverage
         lines.append(
@@ -33,15 +35,19 @@ def render_table(audit: Audit, options: RenderOptions) -> str:
         several = audit.evidence is not None and len(audit.evidence.sources) > 1
         for v in audit.verdicts:
             states = dict(v.states)
-            conf = v.confidence[v.remove[0]].level if v.remove else "-"
+            # a deferred removal is not a removal: it has its own column, "watch"
+            watch = v.deferred
+            remove = [s for s in v.remove if s not in watch]
+            conf = v.confidence[remove[0]].level if remove else "-"
             rows.append((
                 one_line(v.key_id, 32), v.accepted, _states(states, "used"),
                 _states(states, "unused"), _states(states, "unknown"),
-                _states(states, "denied"), one_line(", ".join(v.remove) or "-", 60), conf,
+                _states(states, "denied"), one_line(", ".join(remove) or "-", 60), conf,
+                one_line(", ".join(watch) or "-", 40),
             ) + ((one_line(", ".join(u.source for u in v.sources) or "-", 40),)
                  if several else ()))
         lines.append(tabulate(rows, headers=("key", "accepted", "used", "unused", "unknown",
-                                             "denied", "remove", "confidence")
+                                             "denied", "remove", "confidence", "watch")
                               + (("sources",) if several else ())))
         lines.append("")
     if audit.findings:
@@ -77,6 +83,24 @@ def render_table(audit: Audit, options: RenderOptions) -> str:
                               f"{', '.join(map(str, i.skipped_lines))})"
                               + (f": {reasons}" if reasons else "") + ".", 2000))
     return "\n".join(lines) + "\n"
+
+
+def action_lines(actions: Actions) -> list[str]:
+    """The actions, riskiest first, each with its confidence and basis; the deferred
+    removals apart, under "Watch". Nothing when there is nothing to do."""
+    if not actions:
+        return []
+    lines = ["", "Actions, riskiest first:" if actions.actions else "Actions: none."]
+    for n, a in enumerate(actions.actions, 1):
+        lines.append(one_line(f"  {n}. {a.headline()} [confidence {a.level}]", 2000))
+        lines.append(one_line(f"     basis: {a.basis}", 2000))
+    if actions.watch:
+        lines.append("Watch (removals deferred for thin evidence, SA108; not advice yet):")
+        for a in actions.watch:
+            lines.append(one_line(f"  - {a.headline()} [confidence {a.level}]", 2000))
+            lines.append(one_line(f"     basis: {a.basis}", 2000))
+    lines.append("")
+    return lines
 
 
 def _pairs(pairs: tuple[tuple[str, str], ...]) -> str:
