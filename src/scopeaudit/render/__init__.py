@@ -29,6 +29,7 @@ class RenderOptions:
     """What a renderer may be told besides the Audit value."""
 
     template_dir: Path | None = None  # an organisation's own templates (HTML, Markdown)
+    show_baselined: bool = False  # the table: list baselined and suppressed findings too
 
 
 Renderer = Callable[[Audit, RenderOptions], str]

@@ -46,7 +46,7 @@ from scopeaudit.render.evidence_line import (
 )
 from scopeaudit.render.markdown import DriftView, drift_view
 from scopeaudit.render.templates import render_template
-from scopeaudit.render.text import percent, show_invisible
+from scopeaudit.render.text import percent, show_invisible, status_text
 
 TEMPLATE = "report.html.j2"
 
@@ -419,7 +419,7 @@ class ReportView:
     chart: ChartView | None
     matrix: MatrixView | None
     cards: tuple[CardView, ...]
-    findings: tuple[FindingRow, ...]
+    findings: tuple[FindingRow, ...]  # every finding, in the Audit's order
     severities: tuple[str, ...]
     rules: tuple[RuleView, ...]
     catalog: CatalogView
@@ -431,6 +431,17 @@ class ReportView:
     evidence_ok: bool = True  # False: the evidence cannot support removals
     actions: tuple[ActionView, ...] = ()  # revoke and remove, riskiest first
     watch: tuple[ActionView, ...] = ()  # deferred removals, riskiest first
+    status: str = ""  # "1 new, 11 baselined"; "" when every finding is new
+
+    @property
+    def new_findings(self) -> tuple[FindingRow, ...]:
+        """The findings that count: the table leads with them."""
+        return tuple(f for f in self.findings if not f.status)
+
+    @property
+    def marked_findings(self) -> tuple[FindingRow, ...]:
+        """Baselined or suppressed: collapsed behind a toggle."""
+        return tuple(f for f in self.findings if f.status)
     max_unattributed: str = "1%"  # SA304's threshold, for the method section
 
 
@@ -692,6 +703,7 @@ def build_view(audit: Audit) -> ReportView:
         evidence=visible(line) if (line := evidence_line(audit)) is not None else "",
         evidence_ok=audit.evidence is None or audit.evidence.supports_removals,
         actions=tuple(_action_view(a, key_anchor) for a in actions.actions) if actions else (),
+        status=status_text(audit.findings) if suppressed else "",
         watch=tuple(_action_view(a, key_anchor) for a in actions.watch) if actions else (),
         max_unattributed=percent(audit.evidence.max_unattributed)
         if audit.evidence is not None else "1%",

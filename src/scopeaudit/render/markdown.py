@@ -25,6 +25,7 @@ from scopeaudit.model import (
     Audit,
     ClientCount,
     Drift,
+    Finding,
     Key,
     KeyVerdict,
     Severity,
@@ -38,7 +39,7 @@ from scopeaudit.render.evidence_line import (
     evidence_line,
     source_text,
 )
-from scopeaudit.render.text import show_invisible
+from scopeaudit.render.text import new_first, show_invisible, status_text
 
 TEMPLATE = "report.md.j2"
 BUDGET_BYTES = 1_000_000  # GitHub's step-summary limit is 1 MiB; stay clear of it
@@ -308,7 +309,7 @@ class MarkdownView:
     skipped_total: int
     key_sections: tuple[KeySection, ...]  # audit mode: keys with something to do
     quiet_keys: tuple[str, ...]  # audit mode: keys with nothing to do
-    findings: tuple[FindingRow, ...]
+    findings: tuple[FindingRow, ...]  # new: neither baselined nor suppressed
     rules: tuple[RuleRow, ...]  # the rules of this report's findings
     warnings: tuple[str, ...]
     truncation: Truncation | None
@@ -318,6 +319,8 @@ class MarkdownView:
     watch: tuple[Action, ...] = ()  # audit mode: deferred removals, riskiest first
     more_actions: int = 0  # past ACTION_LIMIT
     more_watch: int = 0
+    marked_findings: tuple[FindingRow, ...] = ()  # baselined or suppressed: collapsed
+    status: str = ""  # "1 new, 11 baselined"; "" when every finding is new
 
 
 def _first(items: tuple[str, ...] | list[str], limit: int = LIST_LIMIT) -> tuple[str, ...]:
@@ -399,6 +402,11 @@ def _key_section(v: KeyVerdict, key: Key | None) -> KeySection:
     )
 
 
+def _finding_row(f: Finding) -> FindingRow:
+    return FindingRow(f.severity.value, f.status, f.rule, f.name, f.key, f.scope,
+                      f.location.file, f.location.line, f.message)
+
+
 def _verdict(audit: Audit) -> Verdict:
     active = [f for f in audit.findings if f.counts]
     removals, removal_keys, deferred = audit.removal_counts()
@@ -467,6 +475,7 @@ def build_view(audit: Audit) -> MarkdownView:
                  else None)
         for i in audit.inputs)
     fired = {f.rule for f in audit.findings}
+    new, marked = new_first(audit.findings)
     actions = build_actions(audit) if usage is not None else None
     return MarkdownView(
         mode=audit.mode,
@@ -489,10 +498,9 @@ def build_view(audit: Audit) -> MarkdownView:
         skipped_total=sum(i.skipped for i in audit.inputs),
         key_sections=tuple(sections),
         quiet_keys=tuple(quiet),
-        findings=tuple(
-            FindingRow(f.severity.value, f.status, f.rule, f.name, f.key, f.scope,
-                       f.location.file, f.location.line, f.message)
-            for f in audit.findings),
+        findings=tuple(_finding_row(f) for f in new),
+        marked_findings=tuple(_finding_row(f) for f in marked),
+        status=status_text(audit.findings) if marked else "",
         rules=tuple(RuleRow(r.id, r.name, r.summary) for r in audit.rules if r.id in fired),
         warnings=audit.warnings,
         truncation=None,
@@ -518,11 +526,13 @@ def _cut(full: MarkdownView, keys: int, findings: int, inputs: int,
     return replace(
         full,
         key_sections=full.key_sections[:keys],
+        # the new findings are kept first, then the baselined and suppressed ones
         findings=full.findings[:findings],
+        marked_findings=full.marked_findings[:max(findings - len(full.findings), 0)],
         inputs=full.inputs[:inputs],
         warnings=full.warnings[:warnings],
         truncation=Truncation(
-            findings=len(full.findings) - min(findings, len(full.findings)),
+            findings=max(len(full.findings) + len(full.marked_findings) - findings, 0),
             key_sections=len(full.key_sections) - min(keys, len(full.key_sections)),
             inputs=len(full.inputs) - min(inputs, len(full.inputs)),
             warnings=len(full.warnings) - min(warnings, len(full.warnings)),
@@ -592,7 +602,8 @@ def fit_to_budget(full: MarkdownView, render: Callable[[MarkdownView], str],
         return shape(_largest(upper, lambda n: size(shape(n)) <= budget, guess))
 
     keys = min(len(full.key_sections), KEY_SECTIONS_WHEN_TRUNCATED)
-    findings, inputs, warnings = len(full.findings), len(full.inputs), len(full.warnings)
+    findings = len(full.findings) + len(full.marked_findings)
+    inputs, warnings = len(full.inputs), len(full.warnings)
     chosen = (
         keep_most(lambda n: (keys, n, inputs, warnings), findings)
         or keep_most(lambda n: (n, 0, inputs, warnings), keys)

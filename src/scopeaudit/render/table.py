@@ -8,7 +8,7 @@ from scopeaudit.model import Audit, Drift, count_by_severity
 from scopeaudit.render import RenderOptions
 from scopeaudit.render.actions import Actions, build_actions
 from scopeaudit.render.evidence_line import evidence_line
-from scopeaudit.render.text import one_line, show_invisible
+from scopeaudit.render.text import new_first, one_line, show_invisible, status_text
 
 
 def _states(states: dict[str, str], wanted: str) -> int:
@@ -50,17 +50,24 @@ def render_table(audit: Audit, options: RenderOptions) -> str:
                                              "denied", "remove", "confidence", "watch")
                               + (("sources",) if several else ())))
         lines.append("")
-    if audit.findings:
+    new, marked = new_first(audit.findings)
+    # new findings first; baselined and suppressed ones only counted, unless asked for
+    listed = new + marked if options.show_baselined else new
+    if listed:
         rows_f = [
             (f.severity.value, f"{f.rule} {f.name}", one_line(f.key or "-", 32),
              one_line(f.scope or "-", 24), f"{show_invisible(f.location.file)}:{f.location.line}",
              one_line(f.message, 110) + (f" [{f.status}]" if f.status else ""))
-            for f in audit.findings
+            for f in listed
         ]
         lines.append(tabulate(rows_f, headers=("severity", "rule", "key", "scope", "location",
                                                "message"), tablefmt="simple"))
     else:
-        lines.append("No findings.")
+        lines.append("No new findings." if marked else "No findings.")
+    if marked:
+        lines.append(f"Findings: {status_text(audit.findings)}"
+                     + ("." if options.show_baselined
+                        else "; --show-baselined lists the others."))
     counts = count_by_severity(audit.findings)
     shown = ", ".join(f"{n} {sev}" for sev, n in counts.items() if n) or "none"
     lines.append("")
