@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 SEVERITY_CHOICES = ("info", "low", "medium", "high", "critical")
 # The report formats, spelled out here so that `--help` never imports the renderers;
 # tests/unit/test_render_formats.py keeps this equal to render.OutputFormat.
-FORMATS = ("table", "json", "markdown", "html", "sarif", "csv")
+FORMATS = ("table", "json", "markdown", "html", "sarif", "csv", "concise")
 FAIL_ON_CHOICES = (*SEVERITY_CHOICES, "never")
 
 

@@ -22,6 +22,7 @@ class OutputFormat(Enum):
     HTML = "html"
     SARIF = "sarif"
     CSV = "csv"
+    CONCISE = "concise"
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ _RENDERERS: dict[OutputFormat, tuple[str, str]] = {
     OutputFormat.HTML: ("scopeaudit.render.html", "render_html"),
     OutputFormat.SARIF: ("scopeaudit.render.sarif", "render_sarif"),
     OutputFormat.CSV: ("scopeaudit.render.csv_render", "render_csv"),
+    OutputFormat.CONCISE: ("scopeaudit.render.concise", "render_concise"),
 }
 
 _missing = set(OutputFormat) - set(_RENDERERS)
