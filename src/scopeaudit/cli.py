@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 SEVERITY_CHOICES = ("info", "low", "medium", "high", "critical")
 # The report formats, spelled out here so that `--help` never imports the renderers;
 # tests/unit/test_render_formats.py keeps this equal to render.OutputFormat.
-FORMATS = ("table", "json", "markdown", "html", "sarif", "csv")
+FORMATS = ("table", "json", "markdown", "html", "sarif", "csv", "concise")
 FAIL_ON_CHOICES = (*SEVERITY_CHOICES, "never")
 
 
@@ -272,6 +272,9 @@ def _report_options(func: Any) -> Any:
         click.option("--template-dir", metavar="DIR",
                      help="Your own HTML/Markdown templates instead of the built-in ones "
                           "(report.html.j2, report.md.j2)."),
+        click.option("--show-baselined", is_flag=True,
+                     help="Table: list baselined and suppressed findings too (by default "
+                          "they are only counted, after the new ones)."),
         fail_on_option,
         click.option("--baseline", "baseline_path", metavar="FILE",
                      help="Findings in this baseline (`scopeaudit baseline write`) are marked "
@@ -355,7 +358,9 @@ def _finish(audit: Any, fmt: str, output: str | None, fail_on: str,
     from scopeaudit.render import OutputFormat, RenderOptions, renderer_for
 
     audit = _apply_gate(audit, gate, diagnostics)
-    options = RenderOptions(template_dir=Path(template_dir) if template_dir else None)
+    params = click.get_current_context().params
+    options = RenderOptions(template_dir=Path(template_dir) if template_dir else None,
+                            show_baselined=bool(params.get("show_baselined")))
     render = renderer_for(OutputFormat(fmt))
     # The run is recorded only after its report is written and closed: a report that failed,
     # or that a reader cut short, leaves the history as it was (scopeaudit.history)

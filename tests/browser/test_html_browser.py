@@ -198,3 +198,28 @@ def test_screenshot_and_pdf_for_review(page: Page) -> None:
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 50_000
     page.assert_clean()
+
+
+def test_actions_on_the_first_screen_and_deferred_removals_marked_apart(page: Page) -> None:
+    """The first screen answers "what to do": the actions list is in the first viewport; a
+    deferred removal has its own mark and colour (watch, blue), never the removal's red."""
+    p = page.page
+    first = p.locator("#actions ol.actions li").first
+    assert first.is_visible()
+    box = first.bounding_box()
+    assert box is not None and box["y"] + box["height"] <= 900  # inside the first screen
+    assert first.inner_text().startswith("Revoke key key_platform_admin")
+    watch = p.locator("#actions ul.watch li")
+    assert watch.count() == 2
+    colour = "el => getComputedStyle(el).backgroundColor"
+    removal_red = p.locator("#matrix-table td.s-x").first.evaluate(colour)
+    watch_cells = p.locator("#matrix-table td.s-w")
+    # key_dashboard's two and key_inspections' two deferred scopes
+    assert watch_cells.count() == 4
+    assert set(watch_cells.all_inner_texts()) == {"◇"}
+    assert watch_cells.first.evaluate(colour) != removal_red
+    assert p.locator("#key-10 h4", has_text="Watch (2)").is_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    p.screenshot(path=str(ARTIFACTS / "actions.png"))
+    p.locator("#matrix").screenshot(path=str(ARTIFACTS / "matrix.png"))
+    page.assert_clean()

@@ -176,7 +176,7 @@ def test_markdown(code_audit: Audit) -> None:
             f"it): checkins:read ({SOURCE}:20)\n") in section
     used = next(line for line in section.splitlines() if line.startswith("- **Used:**"))
     assert "checkins:read" not in used  # apart from used
-    assert "| Code scanned | 1 source file in tests/data/scan/mobile" in text
+    assert "- **Code scanned:** 1 source file in tests/data/scan/mobile" in text
     assert "code and logs agree" in section
 
 
@@ -206,7 +206,8 @@ def test_html(code_audit: Audit) -> None:
     assert "8 used · 1 needed by code · 3 unused" in chart
     legend = {t.text(): int(t.attrs["x"] or 0) for t in doc.by_id("overview").find_all("text")
               if t.parent is not None and "legend-svg" in t.parent.classes}
-    assert list(legend) == ["✓ used", "◆ needed by code", "✗ unused", "? unknown", "⊘ denied"]
+    assert list(legend) == ["✓ used", "◆ needed by code", "✗ unused", "◇ watch", "? unknown",
+                            "⊘ denied"]
     assert legend["✗ unused"] - legend["◆ needed by code"] == 150
     # the added style is still the one the policy pins
     meta = next(m for m in doc.find_all("meta")

@@ -142,8 +142,9 @@ def test_every_format_leads_with_the_evidence(tmp_path: Path, combined_log: Path
         if fmt == "table":
             line = text.splitlines()[first_line]
         elif fmt == "markdown":
-            summary = text[text.index("### Summary"):]
-            line = summary.splitlines()[2]  # the heading, a blank line, then the summary
+            # under the title and the one-line verdict, before the actions and the summary
+            line = text.split("\n\n")[2]
+            assert text.index(line) < text.index("### Actions") < text.index("### Summary")
         else:  # the first element after the heading
             summary = text[text.index('<h2 id="summary-h">Summary</h2>'):]
             line = [s for s in summary.splitlines() if s.strip()][1]

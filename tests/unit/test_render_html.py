@@ -43,8 +43,16 @@ from scopeaudit.render.html import render_html, visible
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden" / "example.html"
 UPDATE = os.environ.get("SCOPEAUDIT_UPDATE_GOLDEN") == "1"
-SYMBOLS = {"used": "✓", "unused": "✗", "unknown": "?", "denied": "⊘"}
-CODES = {"used": "s-u", "unused": "s-x", "unknown": "s-q", "denied": "s-d"}  # CSS classes
+SYMBOLS = {"used": "✓", "unused": "✗", "watch": "◇", "unknown": "?", "denied": "⊘"}
+CODES = {"used": "s-u", "unused": "s-x", "watch": "s-w", "unknown": "s-q",
+         "denied": "s-d"}  # CSS classes
+
+
+def shown(verdict: Any) -> dict[str, str]:
+    """The states as the report shows them: an unused scope whose removal has low confidence
+    (deferred, SA108) is "watch", never "unused" with the removal's mark."""
+    return {s: "watch" if st == "unused" and verdict.confidence[s].level == "low" else st
+            for s, st in verdict.states.items()}
 NOT_GRANTED = "·"
 SIZE_BUDGET = 5 * 1024 * 1024
 
@@ -190,11 +198,12 @@ def test_every_key_has_a_card(example_doc: Node, example_audit: Audit) -> None:
         text = " ".join(card.text().split())
         assert key.id in text and (key.name or key.id) in text
         v = verdicts[key.id]
+        states = shown(v)
         # granted scopes grouped by state, each group led by its symbol and name
         groups = {p.find_all("span", "state")[0].text(): p.text()
                   for p in card.find_all("p", "scopes") if p.find_all("span", "state")}
         for state, symbol in SYMBOLS.items():
-            scopes = [s for s in key.granted if v.states[s] == state]
+            scopes = [s for s in key.granted if states[s] == state]
             label = f"{symbol} {state} ({len(scopes)})"
             assert (label in groups) == bool(scopes), (key.id, label)
             if scopes:
@@ -232,7 +241,7 @@ def test_matrix_has_a_cell_per_key_and_scope_with_the_state_symbol(
         cells = row.find_all("td")
         assert len(cells) == len(scopes)
         for scope, cell in zip(scopes, cells, strict=True):
-            state = verdict.states.get(scope)
+            state = shown(verdict).get(scope)
             assert cell.text() == (SYMBOLS[state] if state else NOT_GRANTED), (verdict.key_id,
                                                                                  scope)
             assert cell.classes[:1] == ([CODES[state]] if state else [])
@@ -253,12 +262,13 @@ def test_svg_chart_has_a_stacked_bar_per_key_with_labels_and_legend(
     bars = svgs[0].find_all("g", "bar")
     assert len(bars) == len(example_audit.verdicts)
     for bar, verdict in zip(bars, example_audit.verdicts, strict=True):
+        states = shown(verdict)
         segments = [n.classes for n in bar.find_all("rect")]
         assert sorted(c for (c,) in segments) == sorted(CODES[s] for s in set(
-            verdict.states.values()))
+            states.values()))
         counts = bar.find_all("text", "counts")[0].text()
-        for state in set(verdict.states.values()):
-            n = sum(1 for s in verdict.states.values() if s == state)
+        for state in set(states.values()):
+            n = sum(1 for s in states.values() if s == state)
             assert f"{n} {state}" in counts
     platform = " ".join(bars[5].text().split())
     assert "Platform admin (legacy)" in platform and "26 unused" in platform
@@ -588,3 +598,31 @@ def test_summary_leads_with_what_to_remove(example_audit: Audit) -> None:
     tile = tile[: tile.index("</div>")]
     assert '<span class="big">34</span>' in tile
     assert "on 6 of 11 keys audited; 4 more deferred for thin evidence" in tile
+
+
+def test_actions_lead_the_summary_with_deferred_removals_apart(example_doc: Node) -> None:
+    section = example_doc.by_id("actions")
+    items = section.find_all("ol", "actions")[0].find_all("li")
+    assert [li.classes for li in items] == [["revoke"]] + [["remove"]] * 5
+    first = " ".join(items[0].text().split())
+    assert first.startswith("Revoke key key_platform_admin: no accepted request in the window "
+                            "(26 scopes, 13 write). Confidence high: Key existed for the whole")
+    assert items[0].find_all("a")[0].attrs["href"] == "#key-6"
+    watch = section.find_all("ul", "watch")[0].find_all("li")
+    texts = [" ".join(li.text().split()) for li in watch]
+    assert len(texts) == 2
+    assert texts[0].startswith("◇ watch checkins:read, sensors:read on key key_dashboard "
+                               "(2 scopes): unused, not yet recommended. Confidence low")
+    assert texts[1].startswith("◇ watch assets:read, sites:read on key key_inspections")
+    # the deferred ones are never among the removals
+    removals = " ".join(section.find_all("ol", "actions")[0].text().split())
+    assert "key_dashboard" not in removals and "key_inspections" not in removals
+
+
+def test_a_deferred_removal_is_watched_on_its_card(example_doc: Node) -> None:
+    card = example_doc.by_id("key-10")  # key_inspections: created mid-window
+    headings = [" ".join(h.text().split()) for h in card.find_all("h4")]
+    assert "Remove (0)" in headings and "Watch (2)" in headings
+    deferred = card.find_all("div", "deferred")
+    assert len(deferred) == 1 and deferred[0].text().startswith("◇ assets:read, sites:read")
+    assert not [d for d in card.find_all("div", "removal") if "deferred" not in d.classes]

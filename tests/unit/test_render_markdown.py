@@ -136,19 +136,25 @@ def test_example_reports_are_inert_and_small(example_audit: Audit, example_lint:
 
 def test_lint_leaves_out_what_needs_usage(example_lint: Audit, example_audit: Audit) -> None:
     lint_text, audit_text = render(example_lint), render(example_audit)
-    for needs_usage in ("| Window |", "| Coverage |", "| Requests read |", "| Replay |",
+    for needs_usage in ("- **Window:**", "- **Coverage:**", "- **Requests read:**",
+                        "- **Replay:**",
                         "### Keys with something to do", "days with data",
                         "would be refused", "Nothing to do for"):
         assert needs_usage not in lint_text
         assert needs_usage in audit_text
-    assert "### Findings" in lint_text and "| Malformed records skipped | none |" in lint_text
+    assert "### Findings" in lint_text and "- **Malformed records skipped:** none" in lint_text
+    # lint checks definitions: nothing was audited
+    assert "- **Keys checked:** 11 " in lint_text and "Keys audited" not in lint_text
+    assert "- **Keys audited:** 11 " in audit_text
+    # no table with an empty header row (GitHub draws it as an empty row)
+    assert "| | |" not in lint_text and "| | |" not in audit_text
 
 
 def test_audit_sections_follow_the_verdicts(example_audit: Audit) -> None:
     text = render(example_audit)
-    assert ("| Replay | 403,963 accepted requests replayed against the recommended scopes: 0 "
-            "would be refused (130 matched no operation and could not be checked) |") in text
-    assert "| Coverage | logs cover 89 of 90 days (99%); gaps: 2026-10-03 |" in text
+    assert ("- **Replay:** 403,963 accepted requests replayed against the recommended scopes: "
+            "0 would be refused (130 matched no operation and could not be checked)\n") in text
+    assert "- **Coverage:** logs cover 89 of 90 days (99%); gaps: 2026-10-03\n" in text
     # per-key sections: the keys with removals, refusals, unknown use or findings above info
     headings = re.findall(r"^#### (\S+)", text, flags=re.MULTILINE)
     assert headings == [r"key\_bi\_export:", r"key\_sensor\_gw:", r"key\_ticket\_sync:",
@@ -412,9 +418,9 @@ def test_huge_audit_is_summarised_under_the_budget(example_audit: Audit) -> None
     assert [r[: len(k)] for r, k in zip(rows, kept, strict=True)] == kept
     assert rows[0].startswith("| critical") and not any(r.startswith("| info") for r in rows)
     # the summary still counts everything
-    assert "| Findings | 5,000 (1,000 critical, 1,000 high, 1,000 medium, 1,000 low, " \
-           "1,000 info) |" in text
-    assert "| Keys audited | 5,000 " in text
+    assert "- **Findings:** 5,000 (1,000 critical, 1,000 high, 1,000 medium, 1,000 low, " \
+           "1,000 info)\n" in text
+    assert "- **Keys audited:** 5,000 " in text
 
 
 def test_budget_cuts_findings_after_key_sections(example_audit: Audit) -> None:

@@ -22,6 +22,7 @@ class OutputFormat(Enum):
     HTML = "html"
     SARIF = "sarif"
     CSV = "csv"
+    CONCISE = "concise"
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class RenderOptions:
     """What a renderer may be told besides the Audit value."""
 
     template_dir: Path | None = None  # an organisation's own templates (HTML, Markdown)
+    show_baselined: bool = False  # the table: list baselined and suppressed findings too
 
 
 Renderer = Callable[[Audit, RenderOptions], str]
@@ -41,6 +43,7 @@ _RENDERERS: dict[OutputFormat, tuple[str, str]] = {
     OutputFormat.HTML: ("scopeaudit.render.html", "render_html"),
     OutputFormat.SARIF: ("scopeaudit.render.sarif", "render_sarif"),
     OutputFormat.CSV: ("scopeaudit.render.csv_render", "render_csv"),
+    OutputFormat.CONCISE: ("scopeaudit.render.concise", "render_concise"),
 }
 
 _missing = set(OutputFormat) - set(_RENDERERS)

@@ -37,6 +37,7 @@ from scopeaudit.model import (
     count_by_severity,
 )
 from scopeaudit.render import RenderOptions
+from scopeaudit.render.actions import Action, build_actions
 from scopeaudit.render.code_text import code_text, needed_by_code_texts
 from scopeaudit.render.evidence_line import (
     attributed_text,
@@ -46,7 +47,7 @@ from scopeaudit.render.evidence_line import (
 )
 from scopeaudit.render.markdown import DriftView, drift_view
 from scopeaudit.render.templates import render_template
-from scopeaudit.render.text import percent, show_invisible
+from scopeaudit.render.text import percent, show_invisible, status_text
 
 TEMPLATE = "report.html.j2"
 
@@ -111,6 +112,9 @@ STATES: tuple[StateView, ...] = (
               "an accepted request in the window needed this scope"),
     StateView("unused", "x", "✗", "unused",
               "granted, but no request in the window needed it: a removal candidate"),
+    StateView("watch", "w", "◇", "watch",
+              "unused, but the evidence is too thin to remove it yet (SA108): a deferred "
+              "removal, not advice to act on now"),
     StateView("unknown", "q", "?", "unknown",
               "the key sent requests no catalog operation describes on this resource; "
               "never recommended for removal"),
@@ -124,6 +128,14 @@ NEEDED_BY_CODE = StateView("needed_by_code", "c", "◆", "needed by code",
 NOT_GRANTED = StateView("none", "n", "·", "not granted",
                         "the key neither holds nor asked for it")
 _STATE = {s.name: s for s in (*STATES, NEEDED_BY_CODE)}
+WATCH = _STATE["watch"]
+
+
+def _state_of(verdict: KeyVerdict, scope: str, deferred: frozenset[str]) -> StateView:
+    """How a scope shows: the verdict's state, except that an unused scope whose removal is
+    deferred is "watch", never the removal's mark and colour."""
+    state = _STATE.get(verdict.states.get(scope, ""), NOT_GRANTED)
+    return WATCH if state.name == "unused" and scope in deferred else state
 
 
 @dataclass(frozen=True)
@@ -270,6 +282,19 @@ class RemovalGroup:
 
 
 @dataclass(frozen=True)
+class ActionView:
+    """One line of the actions section (see :mod:`scopeaudit.render.actions`)."""
+
+    kind: str  # revoke | remove | watch
+    key_id: str
+    anchor: str  # the key's card
+    scopes: tuple[str, ...]
+    count: str  # "26 scopes, 13 write"
+    level: str
+    basis: str
+
+
+@dataclass(frozen=True)
 class ClientView:
     client: str
     requests: int
@@ -296,7 +321,7 @@ class UsageFacts:
     first_seen: str
     last_seen: str
     recommended: tuple[str, ...]
-    removals: tuple[RemovalGroup, ...]
+    removals: tuple[RemovalGroup, ...]  # recommended now (confidence medium or high)
     remove_count: int
     undeclared: tuple[str, ...]  # used without being granted
     refused: tuple[str, ...]  # not granted, asked for and refused with 403
@@ -306,6 +331,8 @@ class UsageFacts:
     sources: tuple[str, ...] = ()  # "name (N days, last DATE)"
     before_window: tuple[str, ...] = ()  # use before the window, in words
     needed_by_code: tuple[str, ...] = ()  # audit --code: "scope (file:line, …)"
+    watch: tuple[RemovalGroup, ...] = ()  # deferred removals (confidence low, SA108)
+    watch_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -401,7 +428,7 @@ class ReportView:
     chart: ChartView | None
     matrix: MatrixView | None
     cards: tuple[CardView, ...]
-    findings: tuple[FindingRow, ...]
+    findings: tuple[FindingRow, ...]  # every finding, in the Audit's order
     severities: tuple[str, ...]
     rules: tuple[RuleView, ...]
     catalog: CatalogView
@@ -411,6 +438,19 @@ class ReportView:
     drift: DriftView | None = None  # "since last run" (--history only)
     evidence: str = ""  # audit mode: the summary's first line (render.evidence_line)
     evidence_ok: bool = True  # False: the evidence cannot support removals
+    actions: tuple[ActionView, ...] = ()  # revoke and remove, riskiest first
+    watch: tuple[ActionView, ...] = ()  # deferred removals, riskiest first
+    status: str = ""  # "1 new, 11 baselined"; "" when every finding is new
+
+    @property
+    def new_findings(self) -> tuple[FindingRow, ...]:
+        """The findings that count: the table leads with them."""
+        return tuple(f for f in self.findings if not f.status)
+
+    @property
+    def marked_findings(self) -> tuple[FindingRow, ...]:
+        """Baselined or suppressed: collapsed behind a toggle."""
+        return tuple(f for f in self.findings if f.status)
     max_unattributed: str = "1%"  # SA304's threshold, for the method section
     code: str = ""  # audit --code: what was scanned, in words ("" without --code)
 
@@ -452,18 +492,21 @@ def _granted_groups(key: Key, verdict: KeyVerdict | None,
     if verdict is None:
         return (ScopeGroup("granted", "g", "", "granted", tuple(granted)),) if granted else ()
     groups = []
+    deferred = frozenset(verdict.deferred)
     for state in (*states, NOT_GRANTED):
         scopes = tuple(visible(s) for s in key.granted
-                       if _STATE.get(verdict.states.get(s, ""), NOT_GRANTED) is state)
+                       if _state_of(verdict, s, deferred) is state)
         if scopes:
             groups.append(ScopeGroup(state.name, state.code, state.symbol, state.label, scopes))
     return tuple(groups)
 
 
-def _removals(verdict: KeyVerdict) -> tuple[RemovalGroup, ...]:
+def _removals(verdict: KeyVerdict, deferred: bool) -> tuple[RemovalGroup, ...]:
+    """The removals recommended now, or (``deferred``) those deferred for thin evidence."""
     return tuple(RemovalGroup(conf.level, visible(conf.basis[:1].upper() + conf.basis[1:]),
                               tuple(visible(s) for s in scopes), conf.deferred)
-                 for conf, scopes in verdict.removals_by_confidence())
+                 for conf, scopes in verdict.removals_by_confidence()
+                 if conf.deferred is deferred)
 
 
 def _usage_facts(key: Key, v: KeyVerdict) -> UsageFacts:
@@ -473,8 +516,10 @@ def _usage_facts(key: Key, v: KeyVerdict) -> UsageFacts:
         active_days=v.active_days,
         first_seen=visible(v.first_seen or ""), last_seen=visible(v.last_seen or ""),
         recommended=tuple(visible(s) for s in v.recommended),
-        removals=_removals(v),
-        remove_count=len(v.remove),
+        removals=_removals(v, deferred=False),
+        remove_count=len(v.remove) - len(v.deferred),
+        watch=_removals(v, deferred=True),
+        watch_count=len(v.deferred),
         undeclared=tuple(visible(s) for s in v.undeclared),
         refused=tuple(visible(s) for s, st in v.states.items()
                       if st == "denied" and s not in granted),
@@ -509,8 +554,11 @@ def _card(index: int, key: Key, verdict: KeyVerdict | None,
 def _chart(labels: Sequence[tuple[str, str]], verdicts: Sequence[KeyVerdict],
            states: tuple[StateView, ...] = STATES) -> ChartView:
     """A horizontal stacked bar per key: how many of its scopes are in each state."""
-    counts = [[sum(1 for s in v.states.values() if s == st.name) for st in states]
-              for v in verdicts]
+    counts = []
+    for v in verdicts:
+        deferred = frozenset(v.deferred)
+        shown = [_state_of(v, scope, deferred) for scope in v.states]
+        counts.append([sum(1 for st_ in shown if st_ is st) for st in states])
     scale_max = max((sum(c) for c in counts), default=0) or 1
     rows = []
     for i, ((label, anchor), per_state) in enumerate(zip(labels, counts, strict=True)):
@@ -548,9 +596,10 @@ def _matrix(labels: Sequence[tuple[str, str]], keys: Sequence[Key],
     rows = []
     for (label, anchor), key, verdict in zip(labels, keys, verdicts, strict=True):
         granted = set(key.granted)
+        deferred = frozenset(verdict.deferred)
         cells = []
         for scope in scopes:
-            state = _STATE.get(verdict.states.get(scope, ""), NOT_GRANTED)
+            state = _state_of(verdict, scope, deferred)
             outside = state is not NOT_GRANTED and scope not in granted
             css = "" if state is NOT_GRANTED else f"s-{state.code}" + (" out" if outside else "")
             cells.append(MatrixCell(state.name, state.symbol, outside, css))
@@ -589,6 +638,12 @@ def _script_data(audit: Audit) -> dict[str, Any]:
             for f in audit.findings
         ],
     }
+
+
+def _action_view(action: Action, key_anchor: Mapping[str, str]) -> ActionView:
+    return ActionView(action.kind, visible(action.key_id), key_anchor.get(action.key_id, ""),
+                      tuple(visible(s) for s in action.scopes), action.count, action.level,
+                      visible(action.basis[:1].upper() + action.basis[1:]))
 
 
 def _policy(audit: Audit) -> PolicyView:
@@ -642,6 +697,7 @@ def build_view(audit: Audit) -> ReportView:
         matrix = _matrix([lab for lab, _, _ in judged], [k for _, k, _ in judged],
                          [v for _, _, v in judged if v])
 
+    actions = build_actions(audit) if is_audit else None
     counts = count_by_severity(audit.findings)
     suppressed = sum(1 for f in audit.findings if not f.counts)  # suppressed or baselined
     fired: dict[str, int] = {}
@@ -670,6 +726,9 @@ def build_view(audit: Audit) -> ReportView:
                      for i in audit.inputs),
         evidence=visible(line) if (line := evidence_line(audit)) is not None else "",
         evidence_ok=audit.evidence is None or audit.evidence.supports_removals,
+        actions=tuple(_action_view(a, key_anchor) for a in actions.actions) if actions else (),
+        status=status_text(audit.findings) if suppressed else "",
+        watch=tuple(_action_view(a, key_anchor) for a in actions.watch) if actions else (),
         max_unattributed=percent(audit.evidence.max_unattributed)
         if audit.evidence is not None else "1%",
         coverage=coverage, usage=usage, replay=replay,

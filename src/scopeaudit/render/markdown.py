@@ -26,12 +26,14 @@ from scopeaudit.model import (
     Audit,
     ClientCount,
     Drift,
+    Finding,
     Key,
     KeyVerdict,
     Severity,
     count_by_severity,
 )
 from scopeaudit.render import RenderOptions
+from scopeaudit.render.actions import Action, build_actions
 from scopeaudit.render.code_text import code_text, needed_by_code_texts
 from scopeaudit.render.evidence_line import (
     attributed_text,
@@ -39,13 +41,14 @@ from scopeaudit.render.evidence_line import (
     evidence_line,
     source_text,
 )
-from scopeaudit.render.text import show_invisible
+from scopeaudit.render.text import new_first, show_invisible, status_text
 
 TEMPLATE = "report.md.j2"
 BUDGET_BYTES = 1_000_000  # GitHub's step-summary limit is 1 MiB; stay clear of it
 KEY_SECTIONS_WHEN_TRUNCATED = 25
 CELL_LIMIT = 200  # characters of one input string shown, by default
 TEXT_LIMIT = 500  # for messages, bases and warnings, which are sentences
+ACTION_LIMIT = 50  # actions (and watch items) listed before "N more": a comment stays short
 LIST_LIMIT = 10  # skipped lines, clients, request shapes and gaps shown before "N more"
 
 # ---------------------------------------------------------------------------------------------
@@ -194,8 +197,8 @@ class KeySection:
     line: int
     granted: tuple[str, ...]
     recommended: tuple[str, ...]
-    removals: tuple[RemovalGroup, ...]
-    remove_count: int
+    removals: tuple[RemovalGroup, ...]  # recommended now, then the deferred ones ("watch")
+    remove_count: int  # recommended now (a deferred removal is not one)
     used: tuple[str, ...]
     unknown: tuple[str, ...]
     denied: tuple[str, ...]
@@ -310,13 +313,19 @@ class MarkdownView:
     skipped_total: int
     key_sections: tuple[KeySection, ...]  # audit mode: keys with something to do
     quiet_keys: tuple[str, ...]  # audit mode: keys with nothing to do
-    findings: tuple[FindingRow, ...]
+    findings: tuple[FindingRow, ...]  # new: neither baselined nor suppressed
     rules: tuple[RuleRow, ...]  # the rules of this report's findings
     warnings: tuple[str, ...]
     truncation: Truncation | None
     drift: DriftView | None = None  # --history only
     evidence: str | None = None  # audit mode: the summary's first line (evidence_line)
     code: str | None = None  # audit --code: what was scanned, in words (code_text)
+    actions: tuple[Action, ...] = ()  # audit mode: revoke and remove, riskiest first
+    watch: tuple[Action, ...] = ()  # audit mode: deferred removals, riskiest first
+    more_actions: int = 0  # past ACTION_LIMIT
+    more_watch: int = 0
+    marked_findings: tuple[FindingRow, ...] = ()  # baselined or suppressed: collapsed
+    status: str = ""  # "1 new, 11 baselined"; "" when every finding is new
 
 
 def _first(items: tuple[str, ...] | list[str], limit: int = LIST_LIMIT) -> tuple[str, ...]:
@@ -347,8 +356,9 @@ def _usage_view(audit: Audit) -> UsageView | None:
 
 
 def _removal_groups(v: KeyVerdict) -> tuple[RemovalGroup, ...]:
-    return tuple(RemovalGroup(scopes, conf.level, conf.deferred, conf.basis)
-                 for conf, scopes in v.removals_by_confidence())
+    groups = [RemovalGroup(scopes, conf.level, conf.deferred, conf.basis)
+              for conf, scopes in v.removals_by_confidence()]
+    return tuple(sorted(groups, key=lambda g: g.deferred))  # stable: recommended ones first
 
 
 def _has_something_to_do(v: KeyVerdict, keys_with_findings: set[str]) -> bool:
@@ -380,7 +390,7 @@ def _key_section(v: KeyVerdict, key: Key | None) -> KeySection:
         granted=key.granted if key else (),
         recommended=v.recommended,
         removals=_removal_groups(v),
-        remove_count=len(v.remove),
+        remove_count=len(v.remove) - len(v.deferred),
         used=tuple(s for s, state in states if state == "used"),
         unknown=tuple(s for s, state in states if state == "unknown"),
         denied=tuple(s for s, state in states if state == "denied"),
@@ -396,6 +406,11 @@ def _key_section(v: KeyVerdict, key: Key | None) -> KeySection:
         before_window=before_window_texts(v),
         needed_by_code=needed_by_code_texts(v),
     )
+
+
+def _finding_row(f: Finding) -> FindingRow:
+    return FindingRow(f.severity.value, f.status, f.rule, f.name, f.key, f.scope,
+                      f.location.file, f.location.line, f.message)
 
 
 def _verdict(audit: Audit) -> Verdict:
@@ -466,6 +481,8 @@ def build_view(audit: Audit) -> MarkdownView:
                  else None)
         for i in audit.inputs)
     fired = {f.rule for f in audit.findings}
+    new, marked = new_first(audit.findings)
+    actions = build_actions(audit) if usage is not None else None
     return MarkdownView(
         mode=audit.mode,
         tool_version=audit.tool_version,
@@ -487,16 +504,19 @@ def build_view(audit: Audit) -> MarkdownView:
         skipped_total=sum(i.skipped for i in audit.inputs),
         key_sections=tuple(sections),
         quiet_keys=tuple(quiet),
-        findings=tuple(
-            FindingRow(f.severity.value, f.status, f.rule, f.name, f.key, f.scope,
-                       f.location.file, f.location.line, f.message)
-            for f in audit.findings),
+        findings=tuple(_finding_row(f) for f in new),
+        marked_findings=tuple(_finding_row(f) for f in marked),
+        status=status_text(audit.findings) if marked else "",
         rules=tuple(RuleRow(r.id, r.name, r.summary) for r in audit.rules if r.id in fired),
         warnings=audit.warnings,
         truncation=None,
         drift=drift_view(audit.drift),
         evidence=evidence_line(audit) if usage is not None else None,
         code=code_text(audit.code) if audit.code is not None else None,
+        actions=actions.actions[:ACTION_LIMIT] if actions else (),
+        watch=actions.watch[:ACTION_LIMIT] if actions else (),
+        more_actions=max(len(actions.actions) - ACTION_LIMIT, 0) if actions else 0,
+        more_watch=max(len(actions.watch) - ACTION_LIMIT, 0) if actions else 0,
     )
 
 
@@ -513,11 +533,13 @@ def _cut(full: MarkdownView, keys: int, findings: int, inputs: int,
     return replace(
         full,
         key_sections=full.key_sections[:keys],
+        # the new findings are kept first, then the baselined and suppressed ones
         findings=full.findings[:findings],
+        marked_findings=full.marked_findings[:max(findings - len(full.findings), 0)],
         inputs=full.inputs[:inputs],
         warnings=full.warnings[:warnings],
         truncation=Truncation(
-            findings=len(full.findings) - min(findings, len(full.findings)),
+            findings=max(len(full.findings) + len(full.marked_findings) - findings, 0),
             key_sections=len(full.key_sections) - min(keys, len(full.key_sections)),
             inputs=len(full.inputs) - min(inputs, len(full.inputs)),
             warnings=len(full.warnings) - min(warnings, len(full.warnings)),
@@ -587,7 +609,8 @@ def fit_to_budget(full: MarkdownView, render: Callable[[MarkdownView], str],
         return shape(_largest(upper, lambda n: size(shape(n)) <= budget, guess))
 
     keys = min(len(full.key_sections), KEY_SECTIONS_WHEN_TRUNCATED)
-    findings, inputs, warnings = len(full.findings), len(full.inputs), len(full.warnings)
+    findings = len(full.findings) + len(full.marked_findings)
+    inputs, warnings = len(full.inputs), len(full.warnings)
     chosen = (
         keep_most(lambda n: (keys, n, inputs, warnings), findings)
         or keep_most(lambda n: (n, 0, inputs, warnings), keys)

@@ -7,9 +7,10 @@ from tabulate import tabulate
 from scopeaudit.evidence import NEEDED_BY_CODE
 from scopeaudit.model import Audit, Drift, count_by_severity
 from scopeaudit.render import RenderOptions
+from scopeaudit.render.actions import Actions, build_actions
 from scopeaudit.render.code_text import code_text, needed_by_code_texts
 from scopeaudit.render.evidence_line import evidence_line
-from scopeaudit.render.text import one_line, show_invisible
+from scopeaudit.render.text import new_first, one_line, show_invisible, status_text
 
 
 def _states(states: dict[str, str], wanted: str) -> int:
@@ -34,6 +35,7 @@ def render_table(audit: Audit, options: RenderOptions) -> str:
     evidence = evidence_line(audit)
     if evidence is not None:
         lines.append(show_invisible(evidence))
+    lines.extend(action_lines(build_actions(audit)))
     if audit.window is not None and audit.coverage is not None and audit.usage is not None:
         cov = audit.coverage
         lines.append(
@@ -49,32 +51,43 @@ def render_table(audit: Audit, options: RenderOptions) -> str:
         code = audit.code is not None  # audit --code: a column of its own, apart from used
         for v in audit.verdicts:
             states = dict(v.states)
-            conf = v.confidence[v.remove[0]].level if v.remove else "-"
+            # a deferred removal is not a removal: it has its own column, "watch"
+            watch = v.deferred
+            remove = [s for s in v.remove if s not in watch]
+            conf = v.confidence[remove[0]].level if remove else "-"
             rows.append((
                 one_line(v.key_id, 32), v.accepted, _states(states, "used"),
             ) + ((_states(states, NEEDED_BY_CODE),) if code else ()) + (
                 _states(states, "unused"), _states(states, "unknown"),
-                _states(states, "denied"), one_line(", ".join(v.remove) or "-", 60), conf,
+                _states(states, "denied"), one_line(", ".join(remove) or "-", 60), conf,
+                one_line(", ".join(watch) or "-", 40),
             ) + ((one_line(", ".join(u.source for u in v.sources) or "-", 40),)
                  if several else ()))
         lines.append(tabulate(rows, headers=("key", "accepted", "used")
                               + (("needed by code",) if code else ())
-                              + ("unused", "unknown", "denied", "remove", "confidence")
+                              + ("unused", "unknown", "denied", "remove", "confidence", "watch")
                               + (("sources",) if several else ())))
         lines.append("")
         if audit.code is not None:
             lines.extend(code_lines(audit))
-    if audit.findings:
+    new, marked = new_first(audit.findings)
+    # new findings first; baselined and suppressed ones only counted, unless asked for
+    listed = new + marked if options.show_baselined else new
+    if listed:
         rows_f = [
             (f.severity.value, f"{f.rule} {f.name}", one_line(f.key or "-", 32),
              one_line(f.scope or "-", 24), f"{show_invisible(f.location.file)}:{f.location.line}",
              one_line(f.message, 110) + (f" [{f.status}]" if f.status else ""))
-            for f in audit.findings
+            for f in listed
         ]
         lines.append(tabulate(rows_f, headers=("severity", "rule", "key", "scope", "location",
                                                "message"), tablefmt="simple"))
     else:
-        lines.append("No findings.")
+        lines.append("No new findings." if marked else "No findings.")
+    if marked:
+        lines.append(f"Findings: {status_text(audit.findings)}"
+                     + ("." if options.show_baselined
+                        else "; --show-baselined lists the others."))
     counts = count_by_severity(audit.findings)
     shown = ", ".join(f"{n} {sev}" for sev, n in counts.items() if n) or "none"
     lines.append("")
@@ -97,6 +110,24 @@ def render_table(audit: Audit, options: RenderOptions) -> str:
                               f"{', '.join(map(str, i.skipped_lines))})"
                               + (f": {reasons}" if reasons else "") + ".", 2000))
     return "\n".join(lines) + "\n"
+
+
+def action_lines(actions: Actions) -> list[str]:
+    """The actions, riskiest first, each with its confidence and basis; the deferred
+    removals apart, under "Watch". Nothing when there is nothing to do."""
+    if not actions:
+        return []
+    lines = ["", "Actions, riskiest first:" if actions.actions else "Actions: none."]
+    for n, a in enumerate(actions.actions, 1):
+        lines.append(one_line(f"  {n}. {a.headline()} [confidence {a.level}]", 2000))
+        lines.append(one_line(f"     basis: {a.basis}", 2000))
+    if actions.watch:
+        lines.append("Watch (removals deferred for thin evidence, SA108; not advice yet):")
+        for a in actions.watch:
+            lines.append(one_line(f"  - {a.headline()} [confidence {a.level}]", 2000))
+            lines.append(one_line(f"     basis: {a.basis}", 2000))
+    lines.append("")
+    return lines
 
 
 def _pairs(pairs: tuple[tuple[str, str], ...]) -> str:

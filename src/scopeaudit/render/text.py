@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from scopeaudit.model import Finding
+
+F = TypeVar("F", bound=Finding)
 
 # Control characters (C0, DEL, C1), line and paragraph separators, bidi marks, embeddings,
 # overrides and isolates, zero-width and invisible formatting characters: each can break a
@@ -36,6 +41,22 @@ def show_invisible(text: str, keep: str = "") -> str:
     if not keep:
         return _INVISIBLE.sub(_escape, text)
     return _INVISIBLE.sub(lambda m: m.group(0) if m.group(0) in keep else _escape(m), text)
+
+
+def new_first(findings: Sequence[F]) -> tuple[tuple[F, ...], tuple[F, ...]]:
+    """The findings that count (new: neither baselined nor suppressed), then the others, each
+    in the Audit's order: every findings view leads with what is new."""
+    return (tuple(f for f in findings if f.counts), tuple(f for f in findings if not f.counts))
+
+
+def status_text(findings: Sequence[Finding]) -> str:
+    """"1 new, 11 baselined, 2 suppressed": how the gate marked the findings (zeros left out,
+    except new)."""
+    baselined = sum(1 for f in findings if f.status == "baselined")
+    suppressed = sum(1 for f in findings if f.status == "suppressed")
+    new = len(findings) - baselined - suppressed
+    return ", ".join([f"{new:,} new"] + ([f"{baselined:,} baselined"] if baselined else [])
+                     + ([f"{suppressed:,} suppressed"] if suppressed else []))
 
 
 def one_line(text: str, limit: int) -> str:
