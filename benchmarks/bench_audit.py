@@ -214,6 +214,12 @@ def peak_rss(cmd: list[str]) -> tuple[float, int, str]:
     """Wall seconds, the child's own peak RSS (KiB) from GNU time, and its stdout. The CPU
     seconds (user + system, children included) go to stderr: on a busy machine they say
     more than the wall clock."""
+    elapsed, rss, out, _ = timed(cmd)
+    return elapsed, rss, out
+
+
+def timed(cmd: list[str]) -> tuple[float, int, str, float]:
+    """peak_rss, and the CPU seconds too."""
     gnu_time = Path("/usr/bin/time")
     if not gnu_time.exists():
         sys.exit("needs GNU time at /usr/bin/time (Debian package 'time')")
@@ -228,7 +234,7 @@ def peak_rss(cmd: list[str]) -> tuple[float, int, str]:
               if "User time (seconds)" in line or "System time (seconds)" in line)
     print(f"    {Path(cmd[0]).name} {cmd[1] if len(cmd) > 1 else ''}: {elapsed:.1f} s wall, "
           f"{cpu:.1f} s CPU", file=sys.stderr, flush=True)
-    return elapsed, rss, proc.stdout
+    return elapsed, rss, proc.stdout, cpu
 
 
 def arguments(doc: str, *, repeat: bool = False) -> argparse.Namespace:

@@ -46,7 +46,7 @@ sys.path.insert(0, str(HERE))
 from bench_audit import (  # noqa: E402 - the sibling benchmarks' data and baselines
     BASELINE,
     DATA,
-    peak_rss,
+    timed,
     write_integration_logs,
     write_keys,
 )
@@ -147,6 +147,10 @@ def main() -> None:
     parser.add_argument("--engines", nargs="+", choices=ENGINES, default=list(ENGINES))
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-baselines", action="store_true")
+    parser.add_argument("--before", metavar="DIR",
+                        help="a copy of an older src/ (the folder holding scopeaudit/): each "
+                             "engine is run with it too, as '<engine> before', in the same "
+                             "rounds")
     args = parser.parse_args()
     DATA.mkdir(exist_ok=True)
     keys = DATA / "bench-keys.yaml"
@@ -175,21 +179,27 @@ def main() -> None:
                     if engine != "auto":
                         cmd += ["--engine", engine]
                     runs[(style, fmt, engine)] = cmd
+                    if args.before:
+                        runs[(style, fmt, f"{engine} before")] = [
+                            "env", f"PYTHONPATH={args.before}", *cmd]
         times: dict[tuple[str, str, str], list[float]] = {}
+        cpus: dict[tuple[str, str, str], list[float]] = {}
         peaks: dict[tuple[str, str, str], int] = {}
         reports: dict[tuple[str, str, str], str] = {}
         for _ in range(args.repeat):
             for name, cmd in runs.items():
-                elapsed, peak, out = peak_rss(cmd)
+                elapsed, peak, out, cpu = timed(cmd)
                 times.setdefault(name, []).append(elapsed)
+                cpus.setdefault(name, []).append(cpu)
                 peaks[name] = max(peaks.get(name, 0), peak)
-                if name[2] in ENGINES:
-                    reports[name] = verdicts(out, runs[name][5])
+                if not name[2].startswith(("stdlib", "hand")):
+                    reports[name] = verdicts(out, cmd[cmd.index("--logs") + 1])
         print(f"\n{n:,} records, load average now {load()}", flush=True)
         programs = (["stdlib loop", "hand DuckDB"] if not args.no_baselines else []) \
-            + list(args.engines)
+            + [e + b for e in args.engines for b in ("", " before")[:1 + bool(args.before)]]
         for fmt in args.formats:
-            print(f"\n{fmt}: wall seconds, median of {args.repeat} [min-max] (peak MiB)")
+            print(f"\n{fmt}: wall seconds, median of {args.repeat} [min-max] / CPU seconds "
+                  f"(user + system), median (peak MiB)")
             print("| id style | " + " | ".join(programs) + " |")
             print("|---" * (len(programs) + 1) + "|")
             for style in args.styles:
@@ -202,6 +212,7 @@ def main() -> None:
                         continue
                     ts = times[name]
                     cells.append(f"{statistics.median(ts):.2f} [{min(ts):.2f}-{max(ts):.2f}]"
+                                 f" / {statistics.median(cpus[name]):.2f}"
                                  f" ({peaks[name] // 1024})")
                 print(f"| {style} | " + " | ".join(cells) + " |")
         distinct = sorted(set(reports.values()))
