@@ -32,7 +32,7 @@ import random
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -155,10 +155,12 @@ def _stamp(t: datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
 
 
-def write_integration_logs(path: Path, n: int) -> None:
+def write_integration_logs(path: Path, n: int,
+                           ident: Callable[[int], str] = str) -> None:
     """Each key is one integration: the same few operations on its own resources, day after
     day; mostly 2xx, a little 404, 429 and 5xx; a few keys probing a resource they lack
-    (403). Volume per key falls off as 1/rank."""
+    (403). Volume per key falls off as 1/rank. ``ident`` writes the n-th identifier in a
+    path (bench_idstyles.py: the same traffic with ids of another style)."""
     rng = random.Random(n + 7)
     key_rng = random.Random(1)  # the same draws as write_keys: each key's own resources
     profiles = []
@@ -200,7 +202,8 @@ def write_integration_logs(path: Path, n: int) -> None:
             ua, ip = clients[rng.randrange(len(clients))]
             yield {
                 "ts": _stamp(t), "key_id": f"key_{k:02d}", "method": method,
-                "path": target.format(id=rng.randrange(1, 200000), page=rng.randrange(1, 50)),
+                "path": target.format(id=ident(rng.randrange(1, 200000)),
+                                      page=rng.randrange(1, 50)),
                 "status": status, "ua": ua, "ip": ip,
             }
 
@@ -211,6 +214,12 @@ def peak_rss(cmd: list[str]) -> tuple[float, int, str]:
     """Wall seconds, the child's own peak RSS (KiB) from GNU time, and its stdout. The CPU
     seconds (user + system, children included) go to stderr: on a busy machine they say
     more than the wall clock."""
+    elapsed, rss, out, _ = timed(cmd)
+    return elapsed, rss, out
+
+
+def timed(cmd: list[str]) -> tuple[float, int, str, float]:
+    """peak_rss, and the CPU seconds too."""
     gnu_time = Path("/usr/bin/time")
     if not gnu_time.exists():
         sys.exit("needs GNU time at /usr/bin/time (Debian package 'time')")
@@ -225,7 +234,7 @@ def peak_rss(cmd: list[str]) -> tuple[float, int, str]:
               if "User time (seconds)" in line or "System time (seconds)" in line)
     print(f"    {Path(cmd[0]).name} {cmd[1] if len(cmd) > 1 else ''}: {elapsed:.1f} s wall, "
           f"{cpu:.1f} s CPU", file=sys.stderr, flush=True)
-    return elapsed, rss, proc.stdout
+    return elapsed, rss, proc.stdout, cpu
 
 
 def arguments(doc: str, *, repeat: bool = False) -> argparse.Namespace:

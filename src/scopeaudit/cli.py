@@ -326,10 +326,9 @@ def _log_options(required: bool) -> Callable[[Any], Any]:
             click.option("--engine", type=click.Choice(["auto", "stream", "duckdb"]),
                          default="auto", show_default=True,
                          help="What reads the logs: the streaming reader, or DuckDB for "
-                              "JSON Lines, CSV and Parquet files (the scopeaudit[duckdb] "
-                              "extra; auto: Parquet, and JSON Lines and CSV files of 64 MiB or "
-                              "more, when it is installed). The report is the same either "
-                              "way."),
+                              "JSON Lines, CSV and Parquet files (auto: Parquet, and local "
+                              "JSON Lines and CSV files of 8 MiB of lines or more). The "
+                              "report is the same either way."),
         ])
     return decorate
 
@@ -927,7 +926,7 @@ def history(path: str, fmt: str, output: str | None, history_timeout: float) -> 
 def sql(**params: Any) -> int:
     """Print the query that aggregates a warehouse's raw request logs into the rows
     `audit --logs` reads (save its result as CSV or JSON lines; Parquet too, which needs
-    the scopeaudit[duckdb] extra)."""
+    the DuckDB engine reads)."""
     from scopeaudit.diagnostics import Diagnostics
     from scopeaudit.sql.command import build_sql
 

@@ -18,6 +18,7 @@ import io
 import json
 import random
 import tempfile
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -325,6 +326,12 @@ def flat(n: int, seed: int) -> bytes:
             "https://api.insp.ac/v1/sites/12?x=1", "*", "/v1/issues;key=1/7", "/v1/is%2Fsues/3",
             "/v1/sites/12?api_key=abc", f"/rest/api/{i % 4}", "/", "/v1/issues/007",
             "/v1/issues/12a/34", "/v1/12/34",
+            # every id style the route key folds (and a digit-free slug it keeps)
+            f"/v1/issues/{uuid.UUID(int=i * 7919)}", f"/v1/issues/{i * 7919:024x}",
+            f"/v1/issues/obj_{i}", f"/v1/issues/01HZX3T2V9K8M7N6P5Q4R{i % 97:05d}",
+            f"/v1/works/iss_8fK2x{i % 9}/tasks/{i:08x}ab",
+            f"/v1/exports/amber-falcon-{'ab'[i % 2]}",
+            f"/v1/issues/{'ABCDEFAB-CDEF-ABCD-ABCD-ABCDEFABCDE' + 'ABCDEF'[i % 6]}",
         ])
         stamp = rng.choice([
             f"2026-11-{day:02d}T{rng.randrange(24):02d}:{rng.randrange(60):02d}:"

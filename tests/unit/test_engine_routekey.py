@@ -1,8 +1,15 @@
-"""The DuckDB engine's route-cache key (SQL) is the streaming aggregator's (Python).
+"""The route key (usage/routekey.py): one definition for both engines, exact, and blind to
+the id style.
 
-The key decides which paths share one routing decision; the operations would be the same
-with a coarser or finer key (Router.cache_key is exact), but the bounded shape table counts
-decisions, so the engine keys exactly as the aggregator does.
+* The DuckDB engine's key (SQL) is the streaming aggregator's (Python): the key decides which
+  paths share one routing decision, and the bounded shape table counts decisions, so the
+  engines must key alike.
+* Exact: every path routes as its key does (operation, shape of an unmatched path, its
+  family, invalid or not), on the built-in catalog and on catalogs whose literals look like
+  identifiers (``v1``, ``/rest/api/3``, ``oauth2``, a literal ``0``) or that mix literal text
+  and parameters in a segment.
+* Folding: the same traffic with numeric, UUID, 24-hex, prefixed and ULID ids has one key per
+  route (what makes routing cost independent of the id style).
 """
 
 from __future__ import annotations
@@ -12,45 +19,152 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scopeaudit.catalog import load_builtin
+from scopeaudit.catalog.model import Catalog, Operation, Provenance, Scope
 from scopeaudit.engine import duckdb_available
 from scopeaudit.engine.groups import route_key
+from scopeaudit.usage.aggregate import Aggregator
+from scopeaudit.usage.routekey import _FOLDABLE_RE, RouteKey, looks_like_id
 
-pytestmark = pytest.mark.skipif(not duckdb_available(), reason="DuckDB is not installed")
+needs_duckdb = pytest.mark.skipif(not duckdb_available(), reason="DuckDB is not installed")
 
+_IDS = st.one_of(
+    st.integers(0, 10**9).map(str), st.uuids().map(str),
+    st.binary(min_size=12, max_size=12).map(bytes.hex),  # a 24-hex ObjectId
+    st.integers(0, 10**6).map(lambda n: f"obj_{n}"),
+    st.text("0123456789ABCDEFGHJKMNPQRSTVWXYZ", min_size=26, max_size=26),  # ULID
+    st.from_regex(r"[a-z]{2,4}_[0-9A-Za-z]{6}", fullmatch=True),  # iss_8fK2xQ
+    st.text("abcdefxyz-", min_size=1, max_size=20),  # slugs, all-letter UUID-like shapes
+    st.uuids().map(lambda u: str(u).translate(str.maketrans("0123456789", "abcdefabcd"))))
 _SEGMENTS = st.one_of(
-    st.integers(0, 10**9).map(str), st.uuids().map(str), st.just(""), st.just("0"),
-    st.text("abc12-_.%~", max_size=6), st.sampled_from(["v1", "issues", "12a", "a12", "007"]))
+    _IDS, st.just(""), st.just("0"),
+    st.text("abc12-_.%~AZ", max_size=8), st.text("aé1²", max_size=4),
+    st.sampled_from(["v1", "v2", "issues", "12a", "a12", "007", "rest", "api", "3",
+                     "oauth2", "export", "%41bc123", "x.json", "1.json", "abc1234.json",
+                     "assets"]))
 _PATHS = st.builds(lambda lead, segs, tail: lead + "/".join(segs) + tail,
                    st.sampled_from(["/", "", "//", "https://h/"]),
                    st.lists(_SEGMENTS, max_size=6), st.sampled_from(["", "/", "?x=1", "/7"]))
 
 
-def sql_keys(paths: list[str], folds: bool) -> list[str]:
-    import duckdb
+def _catalog(paths: list[str], bases: tuple[str, ...] = ("",)) -> Catalog:
+    ops = tuple(Operation(id=f"op{i}", method="GET", path=p,
+                          requires=(frozenset({"things:read"}),),
+                          provenance=Provenance.DOCUMENTED)
+                for i, p in enumerate(paths))
+    return Catalog(name="t", version="1", scopes=(Scope("things:read"),), operations=ops,
+                   resources=(("things", ("/rest/api/3", "/v1/things")),),
+                   base_paths=bases)
 
-    from scopeaudit.engine.duckdb_engine import route_key_sql
+
+# Catalogs whose literals and mixed segments an id could be mistaken for.
+_CATALOGS = {
+    "builtin": load_builtin,
+    "digits": lambda: _catalog(["/rest/api/3/issue/{id}", "/rest/api/{v}/project",
+                                "/v1/oauth2/{id}", "/v1/things/{id}/abc1234",
+                                "/v1/things/export"], bases=("", "/api/v2")),
+    "mixed": lambda: _catalog(["/v1/things/{id}.json", "/v1/things/{id}",
+                               "/v1/things/{id}/x{n}"]),
+    "zero": lambda: _catalog(["/v1/things/0", "/v1/things/{id}"]),
+}
+
+
+def sql_keys(paths: list[str], key: RouteKey) -> list[str]:
+    import duckdb
 
     con = duckdb.connect()
     con.execute("CREATE TABLE p (i INTEGER, pth VARCHAR)")
     con.executemany("INSERT INTO p VALUES (?, ?)", list(enumerate(paths)))
-    rows = con.execute(f"SELECT i, {route_key_sql(folds)} FROM p ORDER BY i").fetchall()
-    return [str(key) for _, key in rows]
+    rows = con.execute(f"SELECT i, {key.sql('pth')} FROM p ORDER BY i").fetchall()
+    return [str(k) for _, k in rows]
 
 
+@needs_duckdb
 @settings(max_examples=60, deadline=None)
-@given(st.lists(_PATHS, min_size=1, max_size=40), st.booleans())
-def test_sql_route_key_is_the_aggregators(paths: list[str], folds: bool) -> None:
-    cache_key = load_builtin().router.cache_key if folds else (lambda path: path)
+@given(st.lists(_PATHS, min_size=1, max_size=40), st.sampled_from(sorted(_CATALOGS)))
+def test_sql_route_key_is_the_aggregators(paths: list[str], name: str) -> None:
+    key = _CATALOGS[name]().route_key
     # the engine keys in SQL only origin-form paths (from '/'), the query cut
     paths = [p.split("?", 1)[0] for p in paths if p.startswith("/")] or ["/"]
-    expected = [route_key(folds, cache_key, "GET", p)[1] for p in paths]
-    assert sql_keys(paths, folds) == expected
+    expected = [route_key(key.key, "GET", p)[1] for p in paths]
+    assert sql_keys(paths, key) == expected
 
 
+def _decision(catalog: Catalog, method: str, path: str) -> tuple[object, ...]:
+    aggregator = Aggregator(catalog)
+    op, invalid = aggregator._route(method, path)
+    return op, invalid, dict(aggregator.usage.shape_families)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_PATHS, st.sampled_from(["GET", "HEAD", "POST", "OPTIONS"]),
+       st.sampled_from(sorted(_CATALOGS)))
+def test_a_path_routes_as_its_key(path: str, method: str, name: str) -> None:
+    catalog = _CATALOGS[name]()
+    path = path.split("?", 1)[0]
+    key = catalog.route_key.key(path)
+    assert _decision(catalog, method, path) == _decision(catalog, method, key)
+
+
+@given(st.text("0123456789abcxyzABQZ._~-", max_size=40) | _IDS)
+def test_the_fold_regex_is_looks_like_id_on_unreserved_segments(seg: str) -> None:
+    assert (_FOLDABLE_RE.fullmatch(seg) is not None) == looks_like_id(seg)
+
+
+@pytest.mark.parametrize("ident", ["48213", "3f2b8c1e-1111-2222-3333-444455556666",
+                                   "5f8d0d55b54764421b7156c9", "obj_48213", "iss_8fK2xQ",
+                                   "01HZX3T2V9K8M7N6P5Q4R3S2T1",
+                                   "ABCDEFAB-CDEF-ABCD-ABCD-ABCDEFABCDEF"])
+def test_every_id_style_folds(ident: str) -> None:
+    key = load_builtin().route_key.key
+    assert key(f"/v1/issues/{ident}") == "/v1/issues/0"
+    assert key(f"/v1/issues/{ident}/comments/{ident}") == "/v1/issues/0/comments/0"
+
+
+def test_what_is_not_folded() -> None:
+    key = _CATALOGS["digits"]().route_key.key
+    # catalog literals, base paths, family prefixes; encoded and digit-free segments
+    for path in ("/rest/api/3/issue/0", "/v1/oauth2/0", "/v1/things/0/abc1234",
+                 "/api/v2/v1/things/export", "/v1/things/amber-falcon", "/v1/things/%41bc123",
+                 "/v1/things/é12345"):
+        assert key(path) == path
+    assert key("/rest/api/4/issue/12") == "/rest/api/0/issue/0"
+    assert not _CATALOGS["zero"]().route_key.folds  # a literal "0" would be met by the key
+    mixed = _CATALOGS["mixed"]().route_key.key
+    assert mixed("/v1/things/abc1234.json/x12") == "/v1/things/abc1234.json/x12"
+    assert mixed("/v1/things/abc1234/x12") == "/v1/things/0/x12"
+
+
+@needs_duckdb
 def test_examples() -> None:
     paths = ["/v1/issues/12", "/v1/12/34", "/v1/issues/12/comments", "/123", "/9", "/a1/123",
              "/v1/assets/3f2b8c1e-1111-2222-3333-444455556666/7", "/v1/x/", "/", "/0012",
-             "/v1//123", "//5", "/a/b1/2", "/a/1b/2", "/v1/issues/12/comments/3", "/x/y-7/8"]
-    cache_key = load_builtin().router.cache_key
-    assert sql_keys(paths, True) == [route_key(True, cache_key, "GET", p)[1] for p in paths]
-    assert sql_keys(paths, True)[:2] == ["/v1/issues/0", "/v1/0/0"]
+             "/v1//123", "//5", "/a/b1/2", "/a/1b/2", "/v1/issues/12/comments/3", "/x/y-7/8",
+             "/v1/issues/5f8d0d55b54764421b7156c9", "/v1/issues/obj_48213",
+             "/v1/issues/01HZX3T2V9K8M7N6P5Q4R3S2T1", "/v1/issues/amber-falcon"]
+    key = load_builtin().route_key
+    assert sql_keys(paths, key) == [route_key(key.key, "GET", p)[1] for p in paths]
+    assert sql_keys(paths, key)[:2] == ["/v1/issues/0", "/v1/0/0"]
+    assert sql_keys(paths, key)[-4:] == ["/v1/issues/0"] * 3 + ["/v1/issues/amber-falcon"]
+
+
+_STYLES = ("48213", "0", "3f2b8c1e-1111-2222-3333-444455556666", "5f8d0d55b54764421b7156c9",
+           "obj_48213", "01HZX3T2V9K8M7N6P5Q4R3S2T1", "oauth2", "abc1234", "v1", "3", "x12",
+           "abc1234.json", "amber-falcon", "%41bc123")
+
+
+@pytest.mark.parametrize("name", sorted(_CATALOGS))
+def test_every_template_filled_with_every_id_style_routes_as_its_key(name: str) -> None:
+    """Each template's parameters (and, one at a time, each literal) replaced by every id
+    style and by the catalog's own literals: the path routes as its key."""
+    catalog = _CATALOGS[name]()
+    key = catalog.route_key.key
+    for op in catalog.operations:
+        segs = [s for s in op.path.split("/") if s]
+        for ident in _STYLES:
+            for i in range(len(segs)):
+                filled = ["7" if "{" in s else s for s in segs]
+                filled[i] = ident
+                for path in ("/" + "/".join(filled), "/api/v2/" + "/".join(filled)):
+                    for method in ("GET", op.method):
+                        assert _decision(catalog, method, path) == \
+                            _decision(catalog, method, key(path)), path

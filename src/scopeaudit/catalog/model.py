@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from scopeaudit.catalog.routes import Router
+    from scopeaudit.usage.routekey import RouteKey
 
 
 _WORD_SPLIT = re.compile(r"[:.]")
@@ -112,6 +113,13 @@ class Catalog:
         from scopeaudit.catalog.routes import Router
 
         return Router(self.operations, base_paths=self.base_paths)
+
+    @cached_property
+    def route_key(self) -> RouteKey:
+        """Which request paths share a routing decision (usage/routekey.py)."""
+        from scopeaudit.usage.routekey import RouteKey
+
+        return RouteKey.of(self)
 
     def scope(self, name: str) -> Scope | None:
         return self._by_name.get(name)

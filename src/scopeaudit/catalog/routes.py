@@ -24,11 +24,6 @@ from urllib.parse import unquote
 from scopeaudit.catalog.model import Operation
 
 _PARAM_RE = re.compile(r"\{[^{}/]+\}")
-# Segments that are plainly identifiers: all digits, or a UUID.
-_ID_SEGMENT_RE = re.compile(
-    r"/(?:[0-9]+|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"
-    r"(?=/|$)"
-)
 _ABSOLUTE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
 # A run of literal slashes, routed as one; the warehouse SQL uses this very pattern
 # (``%2F`` is no slash here: segments are decoded after the split).
@@ -99,26 +94,33 @@ class Router:
         # No base path at all means no prefix, not "match nothing".
         self._bases = sorted({b.rstrip("/") for b in base_paths} or {""},
                              key=lambda b: (-len(b), b))
-        self._has_id_literals = False
         for op in operations:
             self._add(op)
 
-    @property
-    def folds_identifiers(self) -> bool:
-        """Whether cache_key folds identifier segments (no template could tell them apart)."""
-        return not self._has_id_literals
+    def literal_segments(self) -> frozenset[str]:
+        """Every literal segment a path could meet: those of the templates and of the base
+        paths (what the route key must never fold: usage/routekey.py)."""
+        found: set[str] = set()
+        for base in self._bases:
+            found.update(base.split("/"))
+        for node in self._nodes():
+            found.update(node.literal)
+        return frozenset(found)
 
-    def cache_key(self, path: str) -> str:
-        """A key under which ``match`` results for ``path`` can be cached.
+    def mixed_patterns(self) -> tuple[str, ...]:
+        """The regexes of the segments that mix literal text and parameters (``{id}.json``),
+        each matched against a whole segment."""
+        return tuple(sorted({p.pattern for node in self._nodes() for p, _ in node.mixed}))
 
-        Identifier segments (digits, UUIDs) are folded to ``/0``. That is exact only when no
-        template has a literal or mixed segment that such a segment could match; then an
-        identifier segment can only meet a parameter or ``**``, exactly as ``0`` does. Where
-        a template has one, the path itself is the key.
-        """
-        if self._has_id_literals:
-            return path
-        return _ID_SEGMENT_RE.sub("/0", path)
+    def _nodes(self) -> Iterable[_Node]:
+        stack = [self._root]
+        while stack:
+            node = stack.pop()
+            yield node
+            stack.extend(node.literal.values())
+            stack.extend(child for _, child in node.mixed)
+            if node.param is not None:
+                stack.append(node.param)
 
     def _add(self, op: Operation) -> None:
         node = self._root
@@ -133,7 +135,6 @@ class Router:
                     node.param = _Node()
                 node = node.param
             elif _PARAM_RE.search(seg):
-                self._has_id_literals = True  # a mixed segment could match an identifier
                 shape = shape_of(seg)
                 found = next((n for p, n in node.mixed if p.pattern == _mixed_regex(shape)), None)
                 if found is None:
@@ -141,8 +142,6 @@ class Router:
                     node.mixed.append((re.compile(_mixed_regex(shape)), found))
                 node = found
             else:
-                if _ID_SEGMENT_RE.fullmatch("/" + seg):
-                    self._has_id_literals = True
                 node = node.literal.setdefault(seg, _Node())
         # First definition wins for an identical shape and method; merging of alternatives
         # for duplicate shapes is the catalog loader's job, not the router's.

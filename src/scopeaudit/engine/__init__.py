@@ -1,13 +1,15 @@
 """Which engine reads each log input, and reading them all in input order.
 
 ``stream`` is the streaming reader (every format, stdin, URLs; ``--jobs`` processes).
-``duckdb`` (the optional extra ``scopeaudit[duckdb]``) aggregates JSON Lines, CSV and Parquet
-files in DuckDB on ``--jobs`` threads, with the same result byte for byte
+``duckdb`` (a dependency of scopeaudit) aggregates JSON Lines, CSV and Parquet files in DuckDB
+on ``--jobs`` threads, with the same result byte for byte
 (:mod:`scopeaudit.engine.duckdb_engine`); every other input (nginx, Envoy, API Gateway, Kong,
 stdin, URLs) still goes through the streaming reader, and so does a file DuckDB would read
-differently. ``auto`` (the default) uses DuckDB for Parquet, and for JSON Lines and CSV files
-of at least ``AUTO_MIN_BYTES`` on disk when DuckDB is installed, and the streaming reader for
-the rest. DuckDB itself is imported only when an input needs it.
+differently. ``auto`` (the default) uses DuckDB for Parquet, and for local JSON Lines and CSV
+files of at least ``AUTO_MIN_BYTES`` of lines (a gzip file by the size its trailer gives), and
+the streaming reader for the rest. DuckDB itself is imported only when an input needs it (so
+``scopeaudit --help`` never loads it). If DuckDB cannot be imported (an install without it),
+``auto`` streams everything but Parquet.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ import os
 import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from scopeaudit.catalog.model import Catalog
@@ -34,14 +35,16 @@ if TYPE_CHECKING:
     from scopeaudit.http.settings import HttpSettings
 
 ENGINES = ("auto", "stream", "duckdb")
-# Below this size (on disk) `auto` keeps the streaming reader: DuckDB's start-up and the
-# extra pass that hashes and counts lines cost more than they save on a small file.
-AUTO_MIN_BYTES = 64 << 20
+# Below this many bytes of lines `auto` keeps the streaming reader: DuckDB's start-up (about
+# 0.1 s of CPU more than streaming) and the extra pass that hashes and counts lines cost more
+# than they save on a small file; from about 4 MiB (25,000 records) on, DuckDB costs less
+# (benchmarks/bench_idstyles.py). Twice that, to be sure.
+AUTO_MIN_BYTES = 8 << 20
 # Kong's records are nested objects (the plain, flat layout never matches them) and apigw
 # computes its path and method in Python: both stay with the streaming reader.
 _DUCKDB_FORMATS = ("jsonl", "ndjson", "json", "csv")
 _PARQUET_SUFFIXES = (".parquet", ".parq")
-INSTALL_HINT = "install scopeaudit[duckdb] (pip install 'scopeaudit[duckdb]')"
+INSTALL_HINT = "install DuckDB, a dependency of scopeaudit (pip install duckdb)"
 
 Progress = Callable[[str, int], None]
 
@@ -122,9 +125,22 @@ def choose(path: str, spec: str | None, engine: str, have_duckdb: bool) -> str:
     if engine == "duckdb":
         return "duckdb"
     try:
-        return "duckdb" if Path(path).stat().st_size >= AUTO_MIN_BYTES else "stream"
+        return "duckdb" if lines_size(path) >= AUTO_MIN_BYTES else "stream"
     except OSError:
         return "stream"
+
+
+def lines_size(path: str) -> int:
+    """About how many bytes of lines a file holds: its size, or for a gzip file the larger of
+    that and the size its (last member's) trailer gives, modulo 4 GiB as gzip keeps it."""
+    from scopeaudit.usage.inputs import GZIP_MAGIC
+
+    with open(path, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size < 18 or handle.read(2) != GZIP_MAGIC:
+            return size
+        handle.seek(size - 4)
+        return max(size, int.from_bytes(handle.read(4), "little"))
 
 
 @dataclass(frozen=True)

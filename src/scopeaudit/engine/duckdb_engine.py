@@ -83,6 +83,7 @@ from scopeaudit.usage.inputs import GZIP_MAGIC, MAX_LINE
 from scopeaudit.usage.readers import CsvReader, JsonLinesReader, make_reader
 from scopeaudit.usage.readers.envelopes import sniff
 from scopeaudit.usage.record import InputStats, ReadContext, Record, TokenSink
+from scopeaudit.usage.routekey import RouteKey
 
 if TYPE_CHECKING:
     import duckdb
@@ -237,27 +238,6 @@ def csv_field_limit() -> int:
     return csv_module.field_size_limit()
 
 
-def route_key_sql(folds: bool) -> str:
-    """The streaming aggregator's route-cache key (groups.route_key) of the path in column
-    ``pth``."""
-    if not folds:
-        return "pth"  # Router.cache_key keeps every path as it is
-    # Folding a path's identifier segments exactly as Router.cache_key does. RE2 has no
-    # look-ahead, so every '/' is doubled (and one appended): each segment then sits between
-    # slashes of its own, the matches cannot overlap, and halving the slashes (dropping the
-    # appended one) restores the path. Only reached for paths ending in a digit.
-    uuid = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-    doubled = (f"replace(regexp_replace(replace(pth, '/', '//') || '/', "
-               f"'/(?:[0-9]+|{uuid})/', '/0/', 'g'), '//', '/')")
-    fold_all = f"left({doubled}, length({doubled}) - 1)"
-    # A path not ending in a digit is its own key; one whose last segment is all digits,
-    # after a '/' that follows no digit (or starts the path), folds that segment to 0.
-    # (Patterns without a capture group: RE2 answers those several times faster.)
-    fast = "regexp_full_match(pth, '(?:(?s:.*)[^0-9])?/[0-9]+')"
-    return (f"CASE WHEN NOT right(pth, 1) BETWEEN '0' AND '9' THEN pth "
-            f"WHEN {fast} THEN regexp_replace(pth, '[0-9]+$', '0') ELSE {fold_all} END")
-
-
 def ipv4_prefix_sql(ip: str) -> str:
     """SQL: the /24 prefix (``'192.0.2.'``) of an address in one of the IPv4 forms
     network_of reads as that address (clients.IPV4_FORMS), else NULL. A bare canonical
@@ -268,7 +248,7 @@ def ipv4_prefix_sql(ip: str) -> str:
             rf"THEN regexp_extract({ip}, '([0-9]+\.[0-9]+\.[0-9]+\.)', 1) END")
 
 
-def build_query(source_sql: str, layout: Layout, folds: bool) -> str:
+def build_query(source_sql: str, layout: Layout, route_key: RouteKey) -> str:
     """The one query: every line classified; plain lines (the layout's regex matches, no
     token) grouped two ways (cells, clients); the rest listed with their numbers.
 
@@ -345,7 +325,7 @@ rows AS (
     -- Only m is kept on plain lines: a NULL method keeps the others out of the groups
     CASE WHEN shaped THEN m END AS m0
   FROM vals
-)""", folds)  # noqa: S608
+)""", route_key)  # noqa: S608
 
 
 def _iso_seconds(text: str) -> str:
@@ -361,7 +341,7 @@ def _iso_seconds(text: str) -> str:
 _OWN_CLASSES = ", ".join(str(status) for status in OWN_CLASS_STATUSES)
 
 
-def _grouped(rows: str, folds: bool) -> str:
+def _grouped(rows: str, route_key: RouteKey) -> str:
     """The grouping, over the CTEs ``rows`` (the last of them) gives: per line or row its
     number ``n``, the text ``line`` Python reads it from when it is not plain, and for a plain
     one k, pth (the path without its query), st, hits, ua120, ip, its time as ``ts`` (a plain
@@ -380,7 +360,8 @@ keyed AS (
     -- named in Python
     CASE WHEN st IN ({_OWN_CLASSES}) THEN st ELSE st // 100 END AS cls,
     CAST(floor(w / 86400) AS BIGINT) AS d0,
-    {route_key_sql(folds)} AS rk
+    -- the route key: paths that route alike, their ids folded (usage/routekey.py)
+    {route_key.sql('pth')} AS rk
   -- the client's network: an IPv4 address's /24 prefix here ('192.0.2.'), any other
   -- address raw for Python to judge (few: a key's clients are bounded)
   FROM (SELECT *, {ipv4_prefix_sql("ip")} AS net FROM rows)
@@ -566,7 +547,7 @@ def read_input(path: str, spec: str | None, label: str, keys: Keys,
         # DuckDB would expand a name like that as a glob of its own
         raise Fallback("glob characters in the file name")
     stats = InputStats(label, strict=strict)
-    folds = catalog.router.folds_identifiers
+    route_key = catalog.route_key
     typed: str | None = None
     if parquet:
         digest = hashlib.sha256()
@@ -613,9 +594,9 @@ def read_input(path: str, spec: str | None, label: str, keys: Keys,
     if parquet:
         ranges: list[tuple[int, int | None]] = [(0, None)]
         if typed is not None:
-            queries = [_grouped(typed, folds)]
+            queries = [_grouped(typed, route_key)]
         elif layout is not None:
-            queries = [build_query(source_sql, layout, folds)]
+            queries = [build_query(source_sql, layout, route_key)]
         else:
             # The streaming reader cannot read Parquet: every row through the Python reader
             return _rows_in_python(con, source_sql, label, reader, key_list(keys), catalog,
@@ -625,7 +606,7 @@ def read_input(path: str, spec: str | None, label: str, keys: Keys,
         raise Fallback("no flat record layout in the first lines")
     else:
         ranges = chunks(Path(path).stat().st_size, sample, is_gzip, jobs)
-        queries = [build_query(_lines_source(path, is_gzip, skip, limit), layout, folds)
+        queries = [build_query(_lines_source(path, is_gzip, skip, limit), layout, route_key)
                    for skip, limit in ranges]
         con.execute("SET threads = 1")  # one thread per range: see chunks()
     # a connection of its own per query, so that they run side by side

@@ -12,8 +12,8 @@ the single records the Python readers produced; it makes the same decisions at t
 moments. Counts, first and last times are order-free. Routing reuses the aggregator's own
 code, once per route-cache key, for the path that first had it; the SQL side names a group's
 paths by their route key, which routes as every origin-form path with that key does (that is
-what makes ``Router.cache_key`` exact); other targets come from the Python readers with their
-own path.
+what makes the route key exact: usage/routekey.py); other targets come from the Python
+readers with their own path.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ from scopeaudit.usage.aggregate import (
     listed_use,
     note_token,
     note_unattributed,
-    route_cache_key,
     status_class,
 )
 from scopeaudit.usage.clients import client_id
@@ -41,13 +40,11 @@ from scopeaudit.usage.record import Record
 RouteKey = tuple[str, str]  # (upper-case method, route-cache key of the path)
 
 
-def route_key(router_folds: bool, cache_key: Callable[[str], str], method: str,
-              target: str) -> RouteKey:
+def route_key(key: Callable[[str], str], method: str, target: str) -> RouteKey:
     """The streaming aggregator's route-cache key for a record (see Aggregator.consume):
     the same computation, so the same paths share a routing decision."""
     cut = target.find("?")
-    return (method, route_cache_key(target if cut < 0 else target[:cut], router_folds,
-                                    cache_key))
+    return (method, key(target if cut < 0 else target[:cut]))
 
 
 class Builder:
@@ -57,8 +54,7 @@ class Builder:
         self.source = source
         self._aggregator = Aggregator(catalog)  # its routing code and shape table
         self.usage = self._aggregator.usage
-        router = catalog.router
-        self._folds, self._cache_key = router.folds_identifiers, router.cache_key
+        self._key = catalog.route_key.key
         # route key -> (operation, invalid target?): the aggregator's route cache, bounded
         # as it is (a key routed again routes the same: see _route)
         self._ops: dict[RouteKey, tuple[str | None, bool]] = {}
@@ -141,7 +137,7 @@ class Builder:
         when, key, method, target, status, ua, ip, hits, line, token = rec
         if token:
             note_token(self.usage, self.source, key, line)
-        _, rk = route_key(self._folds, self._cache_key, method, target)
+        _, rk = route_key(self._key, method, target)
         cut = target.find("?")
         cls = status_class(status) if 0 <= status < 1000 else "?"
         op = self.cell(line, key, method, rk, target if cut < 0 else target[:cut], cls,

@@ -67,13 +67,12 @@ from scopeaudit.catalog.routes import REPEATED_SLASHES, Router, _Node
 from scopeaudit.sql.regex import Flavour, encoded_literal
 from scopeaudit.sql.unicode import DIGITS
 from scopeaudit.usage.aggregate import (
-    _UUID_RE,
     OWN_CLASS_STATUSES,
     UNMATCHED_PREFIX,
     status_class,
 )
+from scopeaudit.usage.routekey import UUID as _UUID  # used with fullmatch: anchored here
 
-_UUID = _UUID_RE.pattern  # the aggregator's, used with fullmatch: anchored here
 _SEG = "seg__"  # the lambda parameter over path segments
 
 
@@ -260,7 +259,7 @@ _DIGITS = "".join(f"\\x{{{a:X}}}" if a == b else f"\\x{{{a:X}}}-\\x{{{b:X}}}"
 
 
 def _looks_like_id(seg: exp.Expr) -> exp.Expr:
-    """``aggregate._looks_like_id`` in RE2 (DuckDB): isdigit by a class generated from
+    """``routekey.looks_like_id`` in RE2 (DuckDB): isdigit by a class generated from
     Python; isalpha is Unicode's letter categories, ``\\p{L}``. (Its last clause,
     ``"-" not in seg.strip("-")[:1]``, always holds: after stripping ``-`` the first
     character is no ``-``.)"""

@@ -9,8 +9,7 @@ the number of records. An embedded SQL engine or a warehouse query can produce t
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable, Mapping, Set
+from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,13 +17,12 @@ from scopeaudit.catalog.model import Catalog
 from scopeaudit.catalog.routes import MatchKind, shape_of
 from scopeaudit.usage.clients import client_id
 from scopeaudit.usage.record import Record
+from scopeaudit.usage.routekey import looks_like_id
 
 # Operation column for requests that match no operation: "~METHOD /shape".
 UNMATCHED_PREFIX = "~"
 # The shape's tail for a method's unmatched requests past MAX_SHAPES: a bucket of many paths.
 OVERFLOW_TAIL = " (other)"
-_UUID_RE = re.compile(
-    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 MAX_CLIENTS_PER_KEY = 200
 MAX_SHAPES = 10_000
 MAX_TOKEN_LINES = 10
@@ -129,6 +127,7 @@ class Usage:
 class Aggregator:
     def __init__(self, catalog: Catalog) -> None:
         self._router = catalog.router
+        self._route_key = catalog.route_key.key
         self._families = catalog.path_families
         self._route_cache: dict[tuple[str, str], tuple[str | None, bool]] = {}
         # (user agent, ip) -> client id, and (key, client id) -> its use record
@@ -143,7 +142,7 @@ class Aggregator:
         """Operation id, "~METHOD shape" for an unmatched request, None for a preflight."""
         cut = target.find("?")
         path = target if cut < 0 else target[:cut]
-        cache_key = (method, self._router.cache_key(path))
+        cache_key = (method, self._route_key(path))
         cached = self._route_cache.get(cache_key)
         if cached is None:
             cached = self._route(method, path)
@@ -182,14 +181,13 @@ class Aggregator:
         """Take every record of one input; returns (records, requests) consumed.
 
         The per-record hot path of the whole tool: everything it needs is bound to locals,
-        and every cache it uses is exact (see Router.cache_key).
+        and every cache it uses is exact (see usage/routekey.py).
         """
         usage = self.usage
         cells = usage.cells
         first_seen_at = usage.first_seen_at
         route_cache = self._route_cache
-        cache_key = self._router.cache_key
-        folds = self._router.folds_identifiers
+        route_key_of = self._route_key
         client_uses = self._client_uses
         client_ids = self._client_ids
         classes = _CLASS_OF_STATUS
@@ -223,9 +221,7 @@ class Aggregator:
                     self._token(source, rec)
                 cut = target.find("?")
                 path = target if cut < 0 else target[:cut]
-                # route_cache_key's first test inline: most paths are their own key
-                route_key = (method, path if not path[-1:].isdigit()
-                             else route_cache_key(path, folds, cache_key))
+                route_key = (method, route_key_of(path))
                 cached = route_cache.get(route_key)
                 if cached is None:
                     cached = self._route(method, path)
@@ -299,22 +295,6 @@ class Aggregator:
 
     def finish(self) -> Usage:
         return self.usage
-
-
-def route_cache_key(path: str, folds: bool, cache_key: Callable[[str], str]) -> str:
-    """The key under which a request path's (query cut off) routing decision is cached.
-
-    Identifiers are folded only when the path ends in one (exact either way; see
-    Router.cache_key); a plain trailing number after a '/' is folded without the regex. Every
-    engine keys by this, so the same paths share one decision (which fills the shape table).
-    """
-    if not path[-1:].isdigit():
-        return path
-    cut = path.rfind("/")
-    head = path[:cut]
-    if folds and cut >= 0 and path[cut + 1:].isdigit() and not head[-1:].isdigit():
-        return head + "/0"
-    return cache_key(path)
 
 
 def listed_use(usage: Usage, key: str, client: str) -> ClientUse:
@@ -412,21 +392,11 @@ def generalise(path: str) -> str:
     ``/v1/exports/8812`` and ``/v1/exports/9921`` count as one shape."""
     out = []
     for seg in path.split("/"):
-        if seg and _looks_like_id(seg):
+        if seg and looks_like_id(seg):
             out.append("{id}")
         else:
             out.append(seg)
     return shape_of("/".join(out)).replace("{}", "{id}")
-
-
-def _looks_like_id(seg: str) -> bool:
-    # Digits and UUIDs first: Router.cache_key folds exactly these, so shapes agree.
-    if seg.isdigit() or _UUID_RE.fullmatch(seg):
-        return True
-    if len(seg) >= 16 and sum(c.isdigit() for c in seg) >= 4:
-        return True  # uuids, hashes, long opaque ids
-    return len(seg) >= 6 and any(c.isdigit() for c in seg) and any(c.isalpha() for c in seg) \
-        and "-" not in seg.strip("-")[:1]
 
 
 def merge_usage(parts: list[Usage]) -> Usage:
