@@ -26,6 +26,14 @@ fi
 [ -n "${INPUT_BASELINE:-}" ] && args+=(--baseline "$INPUT_BASELINE")
 [ -n "${INPUT_CONFIG:-}" ] && args+=(--config "$INPUT_CONFIG")
 [ -n "${INPUT_FAIL_ON:-}" ] && args+=(--fail-on "$INPUT_FAIL_ON")
+# No new access (lint --against): by default, on a pull request, against its base branch
+against="${INPUT_AGAINST:-}"
+if [ -z "$against" ] && [ -n "${GITHUB_BASE_REF:-}" ]; then
+  against="origin/$GITHUB_BASE_REF"
+fi
+if [ "$command" = lint ] && [ -n "$against" ] && [ "$against" != false ]; then
+  args+=(--against "$against")
+fi
 sarif="${INPUT_SARIF_FILE:-scopeaudit.sarif}"
 
 # The SARIF report never decides the gate (--exit-zero); an error in it (exit 2) does.

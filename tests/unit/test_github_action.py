@@ -15,9 +15,15 @@ SCRIPT = ROOT / "scripts" / "github-action.sh"
 KEYS = "keys:\n  - {id: k, owner: o, expires: 2030-01-01, scopes: [isues:read]}\n"
 
 
-def run_action(tmp_path: Path, **inputs: str) -> tuple[int, str, str, Path]:
+def run_action(tmp_path: Path, base_ref: str | None = None,
+               **inputs: str) -> tuple[int, str, str, Path]:
     summary, output = tmp_path / "summary.md", tmp_path / "output.txt"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SCOPEAUDIT_", "INPUT_"))}
+    for appended in (summary, output):  # GitHub's files are the step's own
+        appended.unlink(missing_ok=True)
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("SCOPEAUDIT_", "INPUT_", "GITHUB_"))}
+    if base_ref is not None:  # what GitHub sets on a pull_request event
+        env["GITHUB_BASE_REF"] = base_ref
     env.update({
         "SCOPEAUDIT_BIN": str(Path(sys.executable).parent / "scopeaudit"),
         "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_OUTPUT": str(output),
@@ -83,3 +89,25 @@ def test_a_pull_request_cannot_choose_the_templates(tmp_path: Path) -> None:
     code, summary, output, _ = run_action(tmp_path)
     assert code == 0 and output.strip() == "exit-code=2" and summary == ""
     assert not (tmp_path / "pwned").exists()
+
+
+def test_pull_requests_are_gated_on_new_access_by_default(tmp_path: Path) -> None:
+    """On a pull request the action compares the keys with origin/<base branch>: a write
+    scope added to an existing key is SA217 (high), which fails the gate; `against: false`
+    turns the check off."""
+    keys = tmp_path / "keys.yaml"
+    keys.write_text("keys:\n  - {id: k, name: K, owner: o@example.org, created: 2026-01-01, "
+                    "expires: 2030-01-01, scopes: [issues:read]}\n")
+    git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "keys.yaml"], check=True)
+    subprocess.run([*git, "commit", "-qm", "base"], check=True)
+    subprocess.run([*git, "update-ref", "refs/remotes/origin/main", "HEAD"], check=True)
+    keys.write_text(keys.read_text().replace("[issues:read]", "[issues:read, issues:write]"))
+    _, before, output, _ = run_action(tmp_path, keys="keys.yaml", fail_on="never")
+    assert "SA217" not in before  # not a pull request: no reference to compare with
+    _, summary, output, _ = run_action(tmp_path, base_ref="main", keys="keys.yaml")
+    assert "SA217" in summary and output.strip() == "exit-code=1"
+    _, off, output, _ = run_action(tmp_path, base_ref="main", keys="keys.yaml", against="false",
+                                   fail_on="never")
+    assert "SA217" not in off and output.strip() == "exit-code=0"
