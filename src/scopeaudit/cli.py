@@ -863,7 +863,7 @@ def rules(fmt: str) -> int:
 @cli.command()
 @click.argument("rule")
 def explain(rule: str) -> int:
-    """Explain one rule in full (by id, e.g. SA201, or name, e.g. unknown-scope)."""
+    """Explain one rule in full, by id (SA201) or by name (unknown-scope)."""
     from scopeaudit.rules.registry import get_rule
 
     try:
