@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from scopeaudit.diagnostics import Diagnostics
 from scopeaudit.errors import InputError
+from scopeaudit.inventory.reading import read_bounded
 from scopeaudit.inventory.schema import keys_from_tree
 from scopeaudit.inventory.tree import PNode
 from scopeaudit.model import Inventory
@@ -108,15 +109,9 @@ def load_inventory(path: str, fmt: KeysFormat | None, diagnostics: Diagnostics,
         data, found = fetch_keys(path, fmt.value if fmt else None, http or HttpSettings())
         # the URL as reports show it: findings point at it, never at its credentials
         return parse_inventory(data, display_url(path), KeysFormat(found), diagnostics)
+    directory = "is a directory, expected a key file"
     if Path(path).is_dir():  # before the extension check, which would only confuse
-        raise InputError("is a directory, expected a key file", file=path)
+        raise InputError(directory, file=path)
     fmt = fmt or detect_format(path)
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise InputError("no such file", file=path) from None
-    except IsADirectoryError:
-        raise InputError("is a directory, expected a key file", file=path) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", file=path) from None
+    data = read_bounded(path, what="key file", directory=directory)
     return parse_inventory(data, path, fmt, diagnostics)
