@@ -96,8 +96,8 @@ def _bulk_objects(size: int) -> Iterator[None]:
     gc.disable()
     try:
         yield
+        gc.freeze()  # (only what was read: after an error there is nothing to keep)
     finally:
-        gc.freeze()
         if enabled:
             gc.enable()
 

@@ -4,9 +4,12 @@ The tree is built in one pass over the parser's events, each node with the line 
 The events come from libyaml (PyYAML's C extension) when it is installed, which is about fifty
 times faster than a parser in Python; else, and for a text holding a character that ends a
 line in YAML 1.1 but not in 1.2 (U+0085, U+2028, U+2029, where libyaml would count lines and
-fold text differently), from ruamel.yaml's parser. Both parse the same syntax; what a scalar
+fold text differently), from ruamel.yaml's parser. libyaml reads YAML 1.1's syntax, all but
+the same as 1.2's: a text it refuses is read again by ruamel.yaml's parser (up to 1 MiB),
+which accepts the little that only 1.2 allows and words its errors as before. What a scalar
 means is decided by ruamel.yaml's YAML 1.2 resolver and round-trip constructor in both cases
 (``on`` and ``no`` stay text, ``2026-01-01`` is a date, ``007`` keeps its digits as written).
+tests/unit/test_yaml_parity.py holds the reader this replaced, as the oracle it must match.
 
 Anchors, aliases, merge keys, complex (collection) mapping keys and explicit tags (other than
 ``!!str``, ``!!seq`` and ``!!map``) are refused as their events arrive, before anything is
@@ -49,8 +52,8 @@ _YAML_1_1_BREAKS = re.compile("[\x85\u2028\u2029]")
 # A text libyaml refuses is parsed again by ruamel.yaml's parser up to this size (it is about
 # fifty times slower: beyond this, libyaml's verdict stands).
 _SECOND_OPINION = 1 << 20
-# Constructed scalars kept for reuse (dates, numbers): a bound, so a file of distinct
-# numbers cannot grow the cache past it.
+# Plain scalars typed and kept for reuse (dates, scope names, owners repeat): a bound, so a
+# file of distinct values cannot grow the cache past it.
 _CACHE_SIZE = 4096
 
 _SCALAR, _MAPPING_START, _SEQUENCE_START, _END, _ALIAS, _DOCUMENT_START, _OTHER = range(7)
