@@ -295,6 +295,106 @@ def test_keys_format_overrides_the_extension(tmp_path: Path) -> None:
 
 
 # --------------------------------------------------------------------------------------------
+# Size: a key file (or catalog) is read whole, so never more than 64 MiB of it
+# --------------------------------------------------------------------------------------------
+
+CAP = 64 << 20  # the same bound as for a key file downloaded from a URL
+
+
+def _limit_memory() -> None:
+    # An unbounded read of /dev/zero would take every byte the machine has before failing;
+    # with this ceiling it fails at once instead (and the test with it).
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+
+def lint_bounded(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONUTF8": "1", "PYTHONIOENCODING": "utf-8"}
+    return subprocess.run(
+        [sys.executable, "-m", "scopeaudit", "lint", *args], capture_output=True, text=True,
+        encoding="utf-8", errors="replace", timeout=TIMEOUT, env=env, check=False,
+        preexec_fn=_limit_memory,
+    )
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+@pytest.mark.parametrize("fmt", ["yaml", "json", "csv"])
+def test_endless_device_is_refused_at_the_cap(fmt: str) -> None:
+    message = assert_input_error(lint_bounded("--keys", "/dev/zero", "--keys-format", fmt),
+                                 "/dev/zero: ")
+    assert "larger than 64 MiB" in message
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_endless_catalog_is_refused_at_the_cap(tmp_path: Path) -> None:
+    keys = write(tmp_path, "keys.yaml", "keys: []\n")
+    message = assert_input_error(lint_bounded("--keys", str(keys), "--catalog", "/dev/zero"),
+                                 "/dev/zero: ")
+    assert "larger than 64 MiB" in message
+
+
+def test_key_file_one_byte_over_the_cap_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "keys.yaml"
+    with open(path, "wb") as out:  # sparse: no 64 MiB written to disk
+        out.truncate(CAP + 1)
+    message = assert_input_error(lint_bounded("--keys", str(path)), f"{path}: ")
+    assert "larger than 64 MiB" in message
+
+
+def test_key_file_at_the_cap_is_read_whole(tmp_path: Path) -> None:
+    from scopeaudit.inventory.reading import read_bounded
+
+    path = write(tmp_path, "keys.yaml", b"k" * 10)
+    assert read_bounded(str(path), what="key file", directory="", limit=10) == b"k" * 10
+    with pytest.raises(InputError, match="larger than"):
+        read_bounded(str(path), what="key file", directory="", limit=9)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_fifo_without_a_writer_does_not_hang(tmp_path: Path) -> None:
+    fifo = tmp_path / "keys.yaml"
+    os.mkfifo(fifo)
+    message = assert_input_error(lint_bounded("--keys", str(fifo)), f"{fifo}: ")
+    assert "FIFO" in message
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_fifo_fed_without_end_is_refused_at_the_cap(tmp_path: Path) -> None:
+    fifo = tmp_path / "keys.yaml"
+    os.mkfifo(fifo)
+    # The writer is started first (its open waits for the reader), as a shell would.
+    feeder = subprocess.Popen([sys.executable, "-c",
+                               "import sys\nwith open(sys.argv[1], 'wb') as f:\n"
+                               "    while True: f.write(b'#' * 65536)", str(fifo)],
+                              stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(0.5)
+        message = assert_input_error(lint_bounded("--keys", str(fifo)), f"{fifo}: ")
+        assert "larger than 64 MiB" in message
+    finally:
+        feeder.kill()
+        feeder.wait()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_fifo_with_a_key_file_is_read(tmp_path: Path) -> None:
+    fifo = tmp_path / "keys.yaml"
+    os.mkfifo(fifo)
+    feeder = subprocess.Popen([sys.executable, "-c",
+                               "import sys\nopen(sys.argv[1], 'w').write("
+                               "'keys:\\n  - id: a\\n    scopes: [issues:read]\\n')",
+                               str(fifo)])
+    try:
+        time.sleep(0.5)
+        proc = lint_bounded("--keys", str(fifo), "--format", "json", "--fail-on", "never")
+    finally:
+        feeder.wait(timeout=TIMEOUT)
+    assert proc.returncode == 0, proc.stderr
+    assert [k["id"] for k in json.loads(proc.stdout)["keys"]] == ["a"]
+
+
+# --------------------------------------------------------------------------------------------
 # A full token in a key file is never echoed: not in an error, a warning or a report
 # --------------------------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from scopeaudit.catalog import Catalog, Operation, Scope
 from scopeaudit.catalog.documents import Document
 from scopeaudit.catalog.loader import catalog_document, load_catalog_file, read_catalog_file
 from scopeaudit.catalog.openapi import (
+    MAX_ALTERNATIVES,
     ImportOptions,
     ImportReport,
     Overrides,
@@ -282,6 +283,77 @@ def test_any_semantics_reads_one_list_as_alternatives() -> None:
     # several schemes in one object stay AND: one choice from each list
     assert op(cat_any, "GET", "/mixed").requires == (fs("a:write", "c:x"), fs("a:read", "c:x"),
                                                      EMPTY)
+
+
+def many_schemes(widths: list[int]) -> dict[str, Any]:
+    """One operation whose one requirement object names len(widths) OAuth schemes, scheme i
+    listing widths[i] scopes of its own."""
+    schemes = {f"s{i}": {"type": "oauth2", "flows": {"clientCredentials": {
+        "tokenUrl": "https://a.example/token",
+        "scopes": {f"r{i}:s{j}": "" for j in range(width)}}}}
+        for i, width in enumerate(widths)}
+    requirement = {f"s{i}": [f"r{i}:s{j}" for j in range(width)]
+                   for i, width in enumerate(widths)}
+    return spec({"/x": {"get": {"operationId": "getX", "security": [requirement]}}},
+                components={"securitySchemes": schemes})
+
+
+def test_any_semantics_expansion_is_bounded_and_names_the_operation() -> None:
+    # 8 schemes of 20 scopes read as any-of: 20**8 scope sets. Refused before they are made.
+    with pytest.raises(InputError) as error:
+        imported(many_schemes([20] * 8), ImportOptions(semantics="any"))
+    message = str(error.value)
+    assert message.startswith("spec.json:")
+    assert "GET /x" in message
+    assert f"more than {MAX_ALTERNATIVES} alternative scope sets" in message
+    assert "--catalog-overrides" in message
+    # read as all-of (what OpenAPI says), the same document is one alternative of 160 scopes
+    cat, _, _ = imported(many_schemes([20] * 8))
+    (alt,) = op(cat, "GET", "/x").requires
+    assert len(alt) == 160
+
+
+def test_any_semantics_expansion_up_to_the_bound_is_kept_whole() -> None:
+    assert MAX_ALTERNATIVES == 4096 == 64 * 64
+    cat, _, _ = imported(many_schemes([64, 64]), ImportOptions(semantics="any"))
+    requires = op(cat, "GET", "/x").requires
+    assert len(requires) == len(set(requires)) == 64 * 64
+    # the product's order: the first list's first scope with each of the second's, ...
+    assert requires[:2] == (fs("r0:s0", "r1:s0"), fs("r0:s0", "r1:s1"))
+    assert requires[-1] == fs("r0:s63", "r1:s63")
+    with pytest.raises(InputError, match="GET /x"):
+        imported(many_schemes([64, 65]), ImportOptions(semantics="any"))
+
+
+def test_any_semantics_counts_distinct_scope_sets_not_combinations() -> None:
+    # The same 70 scopes listed by two schemes: 70 x 70 combinations, but only 70 singletons
+    # and 70 * 69 / 2 pairs are distinct: 2485 scope sets, under the bound.
+    scopes = [f"r:s{j}" for j in range(70)]
+    schemes = {name: {"type": "oauth2", "flows": {"clientCredentials": {
+        "tokenUrl": "https://a.example/token", "scopes": dict.fromkeys(scopes, "")}}}
+        for name in ("one", "two")}
+    doc = spec({"/x": {"get": {"security": [{"one": scopes, "two": scopes}]}}},
+               components={"securitySchemes": schemes})
+    cat, _, _ = imported(doc, ImportOptions(semantics="any"))
+    requires = op(cat, "GET", "/x").requires
+    assert len(requires) == 70 + 70 * 69 // 2
+    assert requires[:3] == (fs("r:s0"), fs("r:s0", "r:s1"), fs("r:s0", "r:s2"))
+
+
+def test_any_semantics_expansion_refused_on_the_command_line(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    document = tmp_path / "spec.json"
+    document.write_text(json.dumps(many_schemes([20] * 8), indent=2), encoding="utf-8")
+    keys = tmp_path / "keys.yaml"
+    keys.write_text("keys: []\n", encoding="utf-8")
+    code, out, err = run_cli(capsys, "lint", "--keys", str(keys), "--catalog", str(document),
+                             "--scope-list-semantics", "any")
+    assert code == 2
+    assert out == ""
+    (line,) = err.splitlines()
+    assert line.startswith(f"scopeaudit: error: {document}:")
+    assert "GET /x" in line
+    assert "internal error" not in line
 
 
 def test_same_shape_templates_merge_and_literals_stay_apart() -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from scopeaudit.errors import InputError
@@ -27,15 +26,9 @@ def read_document(path: str) -> Document:
     """The parsed document at ``path``: YAML for ``.yaml``/``.yml``, JSON for ``.json``, and
     for any other name JSON when the text starts with ``{`` or ``[``, else YAML."""
     from scopeaudit.inventory import decode
+    from scopeaudit.inventory.reading import read_bounded
 
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise InputError("no such file", file=path) from None
-    except IsADirectoryError:
-        raise InputError("is a directory, not a file", file=path) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", file=path) from None
+    data = read_bounded(path, what="catalog document", directory="is a directory, not a file")
     text = decode(data, path)
     lower = path.lower()
     if lower.endswith((".yaml", ".yml")):

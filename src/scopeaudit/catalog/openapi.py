@@ -60,6 +60,10 @@ _SCOPED_TYPES = frozenset({"oauth2", "openidconnect"})
 _PARAM_RE = re.compile(r"\{[^{}/]+\}")
 _VARIABLE_RE = re.compile(r"\{([^{}]+)\}")
 _MAX_SERVER_VARIANTS = 16
+# Alternatives one requirement object may give when its lists are read as any-of: one choice
+# from each list, so their product (8 schemes of 20 scopes: 20**8). An operation needing a
+# choice among thousands of scope sets is not something to audit against; it is refused.
+MAX_ALTERNATIVES = 4096
 _OVERRIDE_KEYS = frozenset({"semantics", "operations", "pseudo_scopes", "base_paths",
                             "ignore_anonymous"})
 _OPERATION_OVERRIDE_KEYS = frozenset({"scopes", "semantics"})
@@ -541,7 +545,7 @@ class _Importer:
                     continue
                 lists = [scopes for scheme, scopes in req.items() if scheme in self.scoped]
                 if lists:
-                    alternatives.extend(self._read_lists(lists, semantics))
+                    alternatives.extend(self._read_lists(lists, semantics, where, at))
                 else:
                     other_only.extend(s for s in req if s not in other_only)
             if any(not req for req in security):
@@ -579,7 +583,8 @@ class _Importer:
             note.append(f"scope lists read as {semantics}-of (override file)")
         return _RawOperation(method.upper(), path, op_id, _dedupe(alternatives), note, at)
 
-    def _read_lists(self, lists: list[list[str]], semantics: Semantics) -> list[frozenset[str]]:
+    def _read_lists(self, lists: list[list[str]], semantics: Semantics, where: str,
+                    at: Where) -> list[frozenset[str]]:
         """The alternatives one requirement object gives: its schemes' lists are all needed;
         each list is read as all-of (one alternative) or any-of (one alternative per scope)."""
         if semantics == "all":
@@ -587,9 +592,27 @@ class _Importer:
             for scopes in lists:
                 merged |= set(scopes)
             return [frozenset(merged - self.pseudo)]
-        choices = [[frozenset({s}) - self.pseudo for s in scopes] or [frozenset()]
-                   for scopes in lists]
-        return _dedupe(frozenset().union(*combo) for combo in itertools.product(*choices))
+        # One choice from each list, list after list, without duplicates at each step: the
+        # product's distinct unions in the product's own order, but never more of them held
+        # than the bound (the full product is never enumerated).
+        found: list[frozenset[str]] = [frozenset()]
+        for scopes in lists:
+            choices = _dedupe(frozenset({s}) - self.pseudo for s in scopes) or [frozenset()]
+            step: dict[frozenset[str], None] = {}  # insertion-ordered, first one kept
+            for alt in found:
+                for choice in choices:
+                    step[alt | choice] = None
+                    if len(step) > MAX_ALTERNATIVES:
+                        raise self._too_many(lists, where, at)
+            found = list(step)
+        return found
+
+    def _too_many(self, lists: list[list[str]], where: str, at: Where) -> InputError:
+        sizes = " x ".join(str(len(set(scopes))) for scopes in lists)
+        return self.fail(f"{where}: reading its scope lists as any-of ({sizes} scopes, one "
+                         f"from each) gives more than {MAX_ALTERNATIVES} alternative scope "
+                         "sets; state what it needs with --catalog-overrides (operations: "
+                         "{ID: {scopes: [[...], ...]}}, or {ID: {semantics: all}})", at)
 
     def _atlassian(self, value: Any, where: str, at: Where) -> list[frozenset[str]]:
         if not isinstance(value, list):

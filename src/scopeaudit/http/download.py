@@ -37,11 +37,11 @@ from scopeaudit.http.policy import (
     split_userinfo,
 )
 from scopeaudit.http.settings import HttpSettings
+from scopeaudit.inventory.reading import MAX_DOCUMENT
 from scopeaudit.usage.inputs import GZIP_MAGIC
 
 _SPOOL_IN_MEMORY = 8 << 20
 _MAX_ENVELOPE = 64 << 20  # a JSON page larger than this is not parsed as a cursor page
-_MAX_DOCUMENT = 64 << 20  # a key file: read into memory
 _ITEM_FIELDS = ("data", "items", "records", "results", "keys", "logs", "entries")
 
 
@@ -261,8 +261,8 @@ class MemorySink(_Sink):
 
     def write(self, data: bytes) -> None:
         self._size += len(data)
-        if self._size > _MAX_DOCUMENT:
-            raise HttpFailure(f"larger than {_MAX_DOCUMENT >> 20} MiB; not a key file?",
+        if self._size > MAX_DOCUMENT:
+            raise HttpFailure(f"larger than {MAX_DOCUMENT >> 20} MiB; not a key file?",
                               self._url)
         self._buffer.append(data)
 
@@ -273,13 +273,13 @@ class MemorySink(_Sink):
     def end(self, info: PageInfo, settings: HttpSettings) -> object:
         page = b"".join(self._buffer)
         if page[:2] == GZIP_MAGIC:
-            gunzip = _Gunzip(keep=True, limit=_MAX_DOCUMENT)
+            gunzip = _Gunzip(keep=True, limit=MAX_DOCUMENT)
             try:
                 page = gunzip.feed(page)
             except zlib.error:
                 raise _incomplete(info.url, "the gzip data is corrupt") from None
             except OverflowError:
-                raise HttpFailure(f"larger than {_MAX_DOCUMENT >> 20} MiB uncompressed; not a "
+                raise HttpFailure(f"larger than {MAX_DOCUMENT >> 20} MiB uncompressed; not a "
                                   "key file?", info.url) from None
             if not gunzip.complete:
                 raise _incomplete(info.url, "the gzip data ends early")

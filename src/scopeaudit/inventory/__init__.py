@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import codecs
+import gc
 import hashlib
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scopeaudit.diagnostics import Diagnostics
 from scopeaudit.errors import InputError
-from scopeaudit.inventory.schema import keys_from_tree
+from scopeaudit.inventory.reading import read_bounded
+from scopeaudit.inventory.schema import KeyReader, keys_from_tree
 from scopeaudit.inventory.tree import PNode
 from scopeaudit.model import Inventory
 from scopeaudit.secrets import TOKEN_RE, fingerprint, token_kind
@@ -62,35 +66,70 @@ def decode(data: bytes, source: str) -> str:
 def scan_tokens(text: str) -> tuple[tuple[int, str, str], ...]:
     """Every full token in the raw text, as (line, fingerprint, live|test). Never the token."""
     found = []
-    # Not str.splitlines(): it also breaks at \f, \x1c, U+2028 and more, which the parsers do
-    # not count, so the lines reported would drift from the file's.
-    for lineno, line in enumerate(_LINE_BREAK.split(text), start=1):
-        for match in TOKEN_RE.finditer(line):
-            found.append((lineno, fingerprint(match.group(0)), token_kind(match.group(0))))
+    # Lines counted as the parsers count them (not as str.splitlines(), which also breaks at
+    # \f, \x1c, U+2028 and more), and only up to each token: the text is never split.
+    lineno, counted = 1, 0
+    for match in TOKEN_RE.finditer(text):
+        lineno += len(_LINE_BREAK.findall(text, counted, match.start()))
+        counted = match.start()
+        found.append((lineno, fingerprint(match.group(0)), token_kind(match.group(0))))
     return tuple(found)
+
+
+# From this size on, a key file is read with the cyclic garbage collector paused.
+_BULK = 1 << 20
+
+
+@contextmanager
+def _bulk_objects(size: int) -> Iterator[None]:
+    """A large key file becomes millions of small objects that hold no cycles and live until
+    the report is written: the cyclic garbage collector walking them again and again, while
+    they are made and after, took as long as reading them (100,000 keys). So it is paused
+    while they are made, and then they are frozen (``gc.freeze``: still freed when no longer
+    used, never walked again). The garbage made before is collected first, so that none of
+    it is frozen with them."""
+    if size < _BULK:
+        yield
+        return
+    enabled = gc.isenabled()
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+        gc.freeze()  # (only what was read: after an error there is nothing to keep)
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def parse_inventory(data: bytes, source: str, fmt: KeysFormat,
                     diagnostics: Diagnostics) -> Inventory:
+    with _bulk_objects(len(data)):
+        return _parse_inventory(data, source, fmt, diagnostics)
+
+
+def _parse_inventory(data: bytes, source: str, fmt: KeysFormat,
+                     diagnostics: Diagnostics) -> Inventory:
     text = decode(data, source)
     if not text.strip():
         raise InputError("the file is empty", file=source, line=1)
     tree: PNode
+    reader = KeyReader(source)
     if fmt is KeysFormat.YAML:
         from scopeaudit.inventory.yaml_source import parse_yaml
 
-        tree = parse_yaml(text, source)
+        tree = parse_yaml(text, source, reader)
     elif fmt is KeysFormat.JSON:
         from scopeaudit.inventory.json_source import parse_json
 
-        tree = parse_json(text, source)
+        tree = parse_json(text, source, reader)
     else:
         from scopeaudit.inventory.csv_source import parse_csv
 
-        tree = parse_csv(text, source, diagnostics)
+        tree = parse_csv(text, source, diagnostics, reader)
     return Inventory(
         source=source,
-        keys=keys_from_tree(tree, source, diagnostics),
+        keys=keys_from_tree(tree, source, diagnostics, reader),
         sha256=hashlib.sha256(data).hexdigest(),
         leaked_tokens=scan_tokens(text),
     )
@@ -108,15 +147,9 @@ def load_inventory(path: str, fmt: KeysFormat | None, diagnostics: Diagnostics,
         data, found = fetch_keys(path, fmt.value if fmt else None, http or HttpSettings())
         # the URL as reports show it: findings point at it, never at its credentials
         return parse_inventory(data, display_url(path), KeysFormat(found), diagnostics)
+    directory = "is a directory, expected a key file"
     if Path(path).is_dir():  # before the extension check, which would only confuse
-        raise InputError("is a directory, expected a key file", file=path)
+        raise InputError(directory, file=path)
     fmt = fmt or detect_format(path)
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise InputError("no such file", file=path) from None
-    except IsADirectoryError:
-        raise InputError("is a directory, expected a key file", file=path) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", file=path) from None
+    data = read_bounded(path, what="key file", directory=directory)
     return parse_inventory(data, path, fmt, diagnostics)

@@ -9,14 +9,16 @@ import re
 from scopeaudit.diagnostics import Diagnostics
 from scopeaudit.errors import InputError
 from scopeaudit.inventory.schema import KNOWN_FIELDS
-from scopeaudit.inventory.tree import PMap, PNode, PScalar, PSeq
+from scopeaudit.inventory.tree import EntryReader, PMap, PNode, PScalar, PSeq
 
 _LIST_SPLIT = {"scopes": re.compile(r"[;\s]+"), "keep": re.compile(r"[;\s]+"),
                "tags": re.compile(r"[;,\s]+")}
 REQUIRED_COLUMNS = ("id", "scopes")
 
 
-def parse_csv(text: str, source: str, diagnostics: Diagnostics) -> PNode:
+def parse_csv(text: str, source: str, diagnostics: Diagnostics,
+              entry: EntryReader | None = None) -> PNode:
+    """The rows as a list of mappings; ``entry`` reads each row as soon as it is read."""
     # strict: a quote that is never closed is an error, not a cell that swallows every row
     # after it.
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
@@ -71,5 +73,6 @@ def parse_csv(text: str, source: str, diagnostics: Diagnostics) -> PNode:
             items[column] = (line, node)
         if "scopes" not in items:
             items["scopes"] = (line, PSeq((), line))
-        rows.append(PMap(items, line))
+        row_node: PNode = PMap(items, line)
+        rows.append(entry(row_node) if entry is not None else row_node)
     return PSeq(tuple(rows), 1)

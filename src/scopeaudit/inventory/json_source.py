@@ -1,77 +1,94 @@
 """JSON key files, parsed with positions.
 
 The stdlib parser gives no line numbers for values, and findings must point at the line that
-grants a scope, so this is a small recursive-descent reader over the JSON grammar. Strings use
-the stdlib's own ``scanstring`` so escapes behave exactly as in :func:`json.loads`; duplicate
-object keys are refused, as in YAML key files.
+grants a scope, so this is a small reader over the JSON grammar: one regular expression cuts
+the text into tokens (a C loop), and a pushdown automaton over them builds the tree, without
+recursion. Strings with an escape are decoded by the stdlib's own ``scanstring`` so escapes
+behave exactly as in :func:`json.loads`; duplicate object keys are refused, as in YAML key
+files.
 """
 
 from __future__ import annotations
 
-import bisect
 import json.decoder
 import re
 from json import JSONDecodeError
 
 from scopeaudit.errors import InputError
-from scopeaudit.inventory.tree import PMap, PNode, PScalar, PSeq
+from scopeaudit.inventory.tree import EntryReader, PMap, PNode, PScalar, PSeq
 from scopeaudit.secrets import redact
 
-_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?")
-_WS = re.compile(r"[ \t\n\r]*")
+_WHITESPACE = " \t\n\r"
+# Every token with the whitespace before it; "bad" is any other character (nothing is
+# skipped: where no token starts, the automaton says what it expected there).
+_TOKEN = re.compile(r"""[ \t\n\r]*(?:
+    (?P<string>"[^"\\\x00-\x1f]*(?:\\.[^"\\\x00-\x1f]*)*")
+  | (?P<punct>[{}\[\],:])
+  | (?P<number>-?(?:0|[1-9][0-9]*)(?P<fraction>\.[0-9]+)?(?P<exponent>[eE][-+]?[0-9]+)?)
+  | (?P<literal>true|false|null)
+  | (?P<bad>.))""", re.VERBOSE | re.DOTALL)
+_LITERALS = {"true": True, "false": False, "null": None}
 _MAX_DEPTH = 64
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
+# What the automaton expects next.
+(_VALUE, _VALUE_OR_CLOSE, _KEY, _KEY_OR_CLOSE, _COLON, _OBJECT_NEXT, _ARRAY_NEXT,
+ _END) = range(8)
+
+
+class _Object:
+    __slots__ = ("items", "key", "key_line", "key_pos", "line")
+
+    def __init__(self, line: int) -> None:
+        self.line = line
+        self.items: dict[str, tuple[int, PNode]] = {}
+        self.key = ""
+        self.key_line = 0
+        self.key_pos = 0
+
+
+class _Array:
+    __slots__ = ("entries", "items", "line")
+
+    def __init__(self, line: int, entries: bool) -> None:
+        self.line = line
+        self.items: list[PNode] = []
+        self.entries = entries  # the key list: each item is read as soon as it is whole
+
 
 class _Parser:
-    def __init__(self, text: str, source: str) -> None:
+    def __init__(self, text: str, source: str, entry: EntryReader | None) -> None:
+        # Lines end at \n, \r\n or \r, as in the other key-file formats. A JSON string holds
+        # no raw line break, so making every break one \n changes no value, only positions.
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
         self.text = text
         self.source = source
-        # Lines end at \n, \r\n or \r, as in the other key-file formats.
-        self.line_starts = [0] + [m.end() for m in re.finditer(r"\r\n|\r|\n", text)]
-        # An error at the end of the input is reported on the last line that holds anything,
-        # not on a line past the end of the file (a truncated file ends in a newline).
-        self.last_line = self.line(len(text.rstrip()))
+        self.entry = entry
+        self.counted = 0  # lines are counted up to here ...
+        self.lines = 1  # ... and this is the line there
 
     def line(self, pos: int) -> int:
-        return bisect.bisect_right(self.line_starts, pos)
+        """The line of ``pos``; counted onwards from the last position asked for."""
+        if pos < self.counted:
+            return self.text.count("\n", 0, pos) + 1
+        self.lines += self.text.count("\n", self.counted, pos)
+        self.counted = pos
+        return self.lines
 
     def fail(self, message: str, pos: int) -> InputError:
+        # An error at the end of the input is reported on the last line that holds anything,
+        # not on a line past the end of the file (a truncated file ends in a newline).
+        last = self.text.count("\n", 0, len(self.text.rstrip())) + 1
+        line = self.text.count("\n", 0, pos) + 1
         return InputError(f"invalid JSON: {redact(message)}", file=self.source,
-                          line=max(1, min(self.line(pos), self.last_line)))
+                          line=max(1, min(line, last)))
 
-    def skip(self, pos: int) -> int:
-        match = _WS.match(self.text, pos)
-        return match.end() if match else pos
-
-    def value(self, pos: int, depth: int) -> tuple[PNode, int]:
-        if depth > _MAX_DEPTH:
-            raise self.fail(f"nested deeper than {_MAX_DEPTH} levels", pos)
-        pos = self.skip(pos)
-        if pos >= len(self.text):
-            raise self.fail("unexpected end of file", pos)
-        ch = self.text[pos]
-        if ch == "{":
-            return self.obj(pos, depth)
-        if ch == "[":
-            return self.array(pos, depth)
-        if ch == '"':
-            text, end = self.string(pos)
-            return PScalar(text, self.line(pos)), end
-        for literal, val in (("true", True), ("false", False), ("null", None)):
-            if self.text.startswith(literal, pos):
-                return PScalar(val, self.line(pos)), pos + len(literal)
-        number = _NUMBER.match(self.text, pos)
-        if number:
-            raw = number.group(0)
-            parsed: int | float = float(raw) if number.group(1) or number.group(2) else int(raw)
-            return PScalar(parsed, self.line(pos), raw), number.end()
-        raise self.fail(f"unexpected character {ch!r}", pos)
-
-    def string(self, pos: int) -> tuple[str, int]:
+    def string(self, pos: int) -> str:
+        """The string whose quote is at ``pos``, escapes decoded (or its error)."""
         try:
             # scanstring is the stdlib decoder's own string scanner (untyped in typeshed).
-            text, end = json.decoder.scanstring(  # type: ignore[attr-defined]
+            text, _ = json.decoder.scanstring(  # type: ignore[attr-defined]
                 self.text, pos + 1, True
             )
         except JSONDecodeError as exc:
@@ -81,57 +98,145 @@ class _Parser:
         if surrogate is not None:
             raise self.fail(f"unpaired surrogate \\u{ord(surrogate.group(0)):04x} in a string",
                             pos)
-        return str(text), int(end)
+        return str(text)
 
-    def obj(self, start: int, depth: int) -> tuple[PMap, int]:
-        items: dict[str, tuple[int, PNode]] = {}
-        pos = self.skip(start + 1)
-        if self.text.startswith("}", pos):
-            return PMap(items, self.line(start)), pos + 1
-        while True:
-            pos = self.skip(pos)
-            if not self.text.startswith('"', pos):
-                raise self.fail("expected a property name in double quotes", pos)
-            key_pos = pos
-            key, pos = self.string(pos)
-            pos = self.skip(pos)
-            if not self.text.startswith(":", pos):
-                raise self.fail("expected ':' after a property name", pos)
-            node, pos = self.value(pos + 1, depth + 1)
-            if key in items:
-                raise self.fail(f"duplicate key {key!r}", key_pos)
-            items[key] = (self.line(key_pos), node)
-            pos = self.skip(pos)
-            if self.text.startswith(",", pos):
-                pos += 1
-                continue
-            if self.text.startswith("}", pos):
-                return PMap(items, self.line(start)), pos + 1
-            raise self.fail("expected ',' or '}'", pos)
+    def bad_string(self, pos: int) -> InputError:
+        """The error of a string that is no JSON string (unterminated, a raw control
+        character), as the stdlib's scanner words it."""
+        try:
+            self.string(pos)
+        except InputError as exc:
+            return exc
+        return self.fail("invalid string", pos)  # (the scanner would have said why)
 
-    def array(self, start: int, depth: int) -> tuple[PSeq, int]:
-        items: list[PNode] = []
-        pos = self.skip(start + 1)
-        if self.text.startswith("]", pos):
-            return PSeq((), self.line(start)), pos + 1
-        while True:
-            node, pos = self.value(pos, depth + 1)
-            items.append(node)
-            pos = self.skip(pos)
-            if self.text.startswith(",", pos):
-                pos += 1
-                continue
-            if self.text.startswith("]", pos):
-                return PSeq(tuple(items), self.line(start)), pos + 1
-            raise self.fail("expected ',' or ']'", pos)
+    def token_text(self, token: re.Match[str], pos: int) -> str:
+        """A string token's text: its characters, or decoded when it holds an escape."""
+        raw = token.group("string")
+        return raw[1:-1] if "\\" not in raw else self.string(pos)
+
+    def parse(self) -> PNode:
+        text = self.text
+        end = len(text.rstrip(_WHITESPACE))
+        stack: list[_Object | _Array] = []
+        root: list[PNode] = []
+        expect = _VALUE
+        for token in _TOKEN.finditer(text, 0, end):
+            kind = token.lastgroup or "bad"  # (every alternative is a named group)
+            pos = token.start(kind)
+            char = text[pos]
+            node: PNode | None = None
+            if expect in (_VALUE, _VALUE_OR_CLOSE):
+                if expect == _VALUE_OR_CLOSE and char == "]":
+                    node = self.close(stack)
+                elif len(stack) > _MAX_DEPTH:
+                    # where the value was asked for, before the whitespace
+                    raise self.fail(f"nested deeper than {_MAX_DEPTH} levels", token.start())
+                elif char == "{":
+                    stack.append(_Object(self.line(pos)))
+                    expect = _KEY_OR_CLOSE
+                elif char == "[":
+                    top = stack[-1] if stack else None
+                    # the document's list, or the list under the document's "keys"
+                    entries = self.entry is not None and (
+                        top is None or (len(stack) == 1 and isinstance(top, _Object)
+                                        and top.key == "keys"))
+                    stack.append(_Array(self.line(pos), entries))
+                    expect = _VALUE_OR_CLOSE
+                elif kind == "string":
+                    node = PScalar(self.token_text(token, pos), self.line(pos))
+                elif kind == "number":
+                    node = self.number(token, pos)
+                elif kind == "literal":
+                    node = PScalar(_LITERALS[token.group(kind)], self.line(pos))
+                elif char == '"':
+                    raise self.bad_string(pos)
+                else:
+                    raise self.fail(f"unexpected character {char!r}", pos)
+            elif expect in (_KEY, _KEY_OR_CLOSE):
+                if expect == _KEY_OR_CLOSE and char == "}":
+                    node = self.close(stack)
+                elif kind == "string":
+                    top = stack[-1]
+                    assert isinstance(top, _Object)
+                    top.key, top.key_pos = self.token_text(token, pos), pos
+                    top.key_line = self.line(pos)
+                    expect = _COLON
+                elif char == '"':
+                    raise self.bad_string(pos)
+                else:
+                    raise self.fail("expected a property name in double quotes", pos)
+            elif expect == _COLON:
+                if char != ":":
+                    raise self.fail("expected ':' after a property name", pos)
+                expect = _VALUE
+            elif expect == _OBJECT_NEXT:
+                if char == ",":
+                    expect = _KEY
+                elif char == "}":
+                    node = self.close(stack)
+                else:
+                    raise self.fail("expected ',' or '}'", pos)
+            elif expect == _ARRAY_NEXT:
+                if char == ",":
+                    expect = _VALUE
+                elif char == "]":
+                    node = self.close(stack)
+                else:
+                    raise self.fail("expected ',' or ']'", pos)
+            else:
+                raise self.fail("extra data after the document", pos)
+            if node is not None:
+                expect = self.put(stack, root, node)
+        if expect != _END:
+            if expect in (_VALUE, _VALUE_OR_CLOSE) and len(stack) > _MAX_DEPTH:
+                raise self.fail(f"nested deeper than {_MAX_DEPTH} levels", end)
+            raise self.fail(_AT_END[expect], len(text))
+        return root[0]
+
+    def number(self, token: re.Match[str], pos: int) -> PScalar:
+        raw = token.group("number")
+        try:
+            parsed: int | float = (float(raw) if token.group("fraction") or
+                                   token.group("exponent") else int(raw))
+        except ValueError:  # more digits than Python converts (4300)
+            raise self.fail("a number too long to read", pos) from None
+        return PScalar(parsed, self.line(pos), raw)
+
+    def close(self, stack: list[_Object | _Array]) -> PNode:
+        done = stack.pop()
+        if isinstance(done, _Object):
+            return PMap(done.items, done.line)
+        return PSeq(tuple(done.items), done.line)
+
+    def put(self, stack: list[_Object | _Array], root: list[PNode], node: PNode) -> int:
+        """A finished value put where it goes; what is expected after it."""
+        if not stack:
+            root.append(node)
+            return _END
+        top = stack[-1]
+        if isinstance(top, _Array):
+            if top.entries and self.entry is not None:
+                node = self.entry(node)
+            top.items.append(node)
+            return _ARRAY_NEXT
+        if top.key in top.items:
+            raise self.fail(f"duplicate key {top.key!r}", top.key_pos)
+        top.items[top.key] = (top.key_line, node)
+        return _OBJECT_NEXT
 
 
-def parse_json(text: str, source: str) -> PNode:
-    parser = _Parser(text, source)
+# What is missing when the text ends while the automaton expects something.
+_AT_END: dict[int, str] = {
+    _VALUE: "unexpected end of file", _VALUE_OR_CLOSE: "unexpected end of file",
+    _KEY: "expected a property name in double quotes",
+    _KEY_OR_CLOSE: "expected a property name in double quotes",
+    _COLON: "expected ':' after a property name", _OBJECT_NEXT: "expected ',' or '}'",
+    _ARRAY_NEXT: "expected ',' or ']'",
+}
+
+
+def parse_json(text: str, source: str, entry: EntryReader | None = None) -> PNode:
+    """The document's tree; ``entry`` reads each entry of the key list as it is finished."""
     if not text.strip():
         raise InputError("the file holds no key definitions", file=source, line=1)
-    node, end = parser.value(0, 0)
-    end = parser.skip(end)
-    if end != len(text):
-        raise parser.fail("extra data after the document", end)
-    return node
+    return _Parser(text, source, entry).parse()

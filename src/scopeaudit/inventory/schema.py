@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from scopeaudit.diagnostics import Diagnostics
 from scopeaudit.errors import InputError
-from scopeaudit.inventory.tree import PMap, PNode, PScalar, PSeq, describe
+from scopeaudit.inventory.tree import PKey, PMap, PNode, PScalar, PSeq, describe
 from scopeaudit.model import Key, Location, ScopeGrant
 from scopeaudit.secrets import TOKEN_RE, fingerprint, redact
 
@@ -21,7 +21,29 @@ KNOWN_FIELDS = (
 _SHA256_RE = re.compile(r"(?:sha256:)?([0-9a-fA-F]{64})")
 
 
-def keys_from_tree(root: PNode, source: str, diagnostics: Diagnostics) -> tuple[Key, ...]:
+class KeyReader:
+    """Reads key definitions, one entry at a time: a parser calls it with each entry of the
+    key list as soon as it has read it. Its warnings wait until the tree is read, so that
+    they come in the order they always had: the top level's first, then the entries'."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.shared = _Shared(source)
+        self.warnings = Diagnostics()
+
+    def __call__(self, node: PNode) -> PKey:
+        if isinstance(node, PKey):
+            return node
+        return PKey(_key(node, self.source, self.warnings, self.shared), node.line)
+
+    def restart(self) -> None:
+        self.warnings = Diagnostics()
+
+
+def keys_from_tree(root: PNode, source: str, diagnostics: Diagnostics,
+                   reader: KeyReader | None = None) -> tuple[Key, ...]:
+    """The keys of a tree, whose key list may hold entries its parser gave ``reader``."""
+    reader = reader or KeyReader(source)
     if isinstance(root, PMap):
         for name, (line, _) in root.items.items():
             if name != "keys":
@@ -36,10 +58,49 @@ def keys_from_tree(root: PNode, source: str, diagnostics: Diagnostics) -> tuple[
     if not isinstance(entries, PSeq):
         raise InputError(f"'keys' must be a list of key definitions, found {describe(entries)}",
                          file=source, line=entries.line)
-    return tuple(_key(entry, source, diagnostics) for entry in entries.items)
+    keys = tuple(reader(entry).key for entry in entries.items)
+    diagnostics.warnings.extend(reader.warnings.warnings)
+    return keys
 
 
-def _key(node: PNode, source: str, diagnostics: Diagnostics) -> Key:
+class _Shared:
+    """Values that many keys of one file hold alike, made once: the Location of a line (a
+    CSV row's key and every scope it grants), each scope name, tag and owner as written
+    (redacted once) and each date. A file of 100,000 keys then holds a few dozen scope names,
+    not half a million, and redacts each of them once."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.locations: dict[int, Location] = {}
+        self.words: dict[str, str] = {}
+        self.dates: dict[str, date | None] = {}
+
+    def location(self, line: int) -> Location:
+        found = self.locations.get(line)
+        if found is None:
+            found = self.locations[line] = Location(self.source, line)
+        return found
+
+    def word(self, written: str) -> str:
+        """A scope name, tag or owner: stripped and redacted."""
+        found = self.words.get(written)
+        if found is None:
+            found = self.words[written] = redact(written.strip())
+        return found
+
+    def date(self, written: str) -> date | None:
+        if written in self.dates:
+            return self.dates[written]
+        try:
+            found: date | None = datetime.fromisoformat(
+                written.strip().replace("Z", "+00:00")).date()
+        except ValueError:
+            found = None
+        self.dates[written] = found
+        return found
+
+
+def _key(node: PNode, source: str, diagnostics: Diagnostics, shared: _Shared) -> Key:
     if not isinstance(node, PMap):
         raise InputError(f"a key definition must be a mapping, found {describe(node)}",
                          file=source, line=node.line)
@@ -52,7 +113,7 @@ def _key(node: PNode, source: str, diagnostics: Diagnostics) -> Key:
     key_id = _identifier(fields["id"][1], "id", source)
     if "scopes" not in fields:
         raise InputError(f"key {key_id!r} has no 'scopes'", file=source, line=node.line)
-    grants = _scopes(fields["scopes"][1], source)
+    grants = _scopes(fields["scopes"][1], source, shared)
 
     def text(name: str) -> str | None:
         if name not in fields:
@@ -86,19 +147,19 @@ def _key(node: PNode, source: str, diagnostics: Diagnostics) -> Key:
     justification, per_scope = _justification(fields.get("justification"), source)
     return Key(
         id=key_id,
-        location=Location(source, node.line),
+        location=shared.location(node.line),
         scope_grants=grants,
         name=redact(key_name) if key_name is not None else None,
         owner=redact(owner) if owner is not None else None,
-        created=_date(fields.get("created"), "created", source),
-        expires=_date(fields.get("expires"), "expires", source),
-        tags=_tags(fields.get("tags"), source),
+        created=_date(fields.get("created"), "created", source, shared),
+        expires=_date(fields.get("expires"), "expires", source, shared),
+        tags=_tags(fields.get("tags"), source, shared),
         description=redact(description) if description is not None else None,
         prefix=prefix,
         last4=last4,
         sha256=sha256,
         code=_code(fields.get("code"), source),
-        keep=_keep(fields.get("keep"), source),
+        keep=_keep(fields.get("keep"), source, shared),
         revoke=_flag(fields.get("revoke"), "revoke", source),
         justification=justification,
         scope_justifications=per_scope,
@@ -134,7 +195,7 @@ def _identifier(node: PNode, name: str, source: str) -> str:
     return text
 
 
-def _scopes(node: PNode, source: str) -> tuple[ScopeGrant, ...]:
+def _scopes(node: PNode, source: str, shared: _Shared) -> tuple[ScopeGrant, ...]:
     if not isinstance(node, PSeq):
         raise InputError(f"'scopes' must be a list, found {describe(node)}",
                          file=source, line=node.line)
@@ -144,11 +205,11 @@ def _scopes(node: PNode, source: str) -> tuple[ScopeGrant, ...]:
                 or not item.value.strip()):
             raise InputError(f"a scope must be a name such as 'issues:read', found "
                              f"{describe(item)}", file=source, line=item.line)
-        grants.append(ScopeGrant(redact(item.value.strip()), Location(source, item.line)))
+        grants.append(ScopeGrant(shared.word(item.value), shared.location(item.line)))
     return tuple(grants)
 
 
-def _keep(entry: tuple[int, PNode] | None, source: str) -> tuple[str, ...]:
+def _keep(entry: tuple[int, PNode] | None, source: str, shared: _Shared) -> tuple[str, ...]:
     """``keep``: scope names a fix never removes; a list, or (CSV) one cell split as scopes."""
     if entry is None:
         return ()
@@ -156,7 +217,7 @@ def _keep(entry: tuple[int, PNode] | None, source: str) -> tuple[str, ...]:
     if isinstance(node, PScalar) and isinstance(node.value, str):
         return tuple(s for s in re.split(r"[;\s]+", redact(node.value)) if s)
     if isinstance(node, PSeq):
-        return tuple(g.name for g in _scopes(node, source))
+        return tuple(g.name for g in _scopes(node, source, shared))
     raise InputError(f"'keep' must be a list of scope names, found {describe(node)}",
                      file=source, line=node.line)
 
@@ -198,7 +259,7 @@ def _flag(entry: tuple[int, PNode] | None, name: str, source: str) -> bool:
                      file=source, line=node.line)
 
 
-def _tags(entry: tuple[int, PNode] | None, source: str) -> tuple[str, ...]:
+def _tags(entry: tuple[int, PNode] | None, source: str, shared: _Shared) -> tuple[str, ...]:
     if entry is None:
         return ()
     node = entry[1]
@@ -214,7 +275,7 @@ def _tags(entry: tuple[int, PNode] | None, source: str) -> tuple[str, ...]:
                     or isinstance(item.value, bool) or not _as_written(item).strip()):
                 raise InputError(f"a tag must be a word, found {describe(item)}",
                                  file=source, line=item.line)
-            tags.append(redact(_as_written(item).strip()))
+            tags.append(shared.word(_as_written(item)))
         return tuple(tags)
     raise InputError(f"'tags' must be a list of words, found {describe(node)}", file=source,
                      line=node.line)
@@ -236,7 +297,8 @@ def _code(entry: tuple[int, PNode] | None, source: str) -> tuple[str, ...]:
     return tuple(globs)
 
 
-def _date(entry: tuple[int, PNode] | None, name: str, source: str) -> date | None:
+def _date(entry: tuple[int, PNode] | None, name: str, source: str,
+          shared: _Shared) -> date | None:
     if entry is None:
         return None
     node = _scalar_node(entry[1], name, source)
@@ -248,10 +310,9 @@ def _date(entry: tuple[int, PNode] | None, name: str, source: str) -> date | Non
     if isinstance(value, date):
         return value
     if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value.strip().replace("Z", "+00:00")).date()
-        except ValueError:
-            pass
+        found = shared.date(value)
+        if found is not None:
+            return found
     shown = redact(_as_written(node))[:40]
     raise InputError(f"{name!r} is not a date (expected YYYY-MM-DD): {shown!r}",
                      file=source, line=node.line)

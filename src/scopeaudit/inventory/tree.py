@@ -2,16 +2,21 @@
 
 YAML, JSON and CSV each turn their input into this tree; one schema reader
 (:mod:`scopeaudit.inventory.schema`) turns the tree into keys, so every format gets the same
-validation and the same messages.
+validation and the same messages. A parser hands each entry of the key list to the schema's
+reader as soon as it has read it, and keeps only the Key made of it (``PKey``): a file of
+100,000 keys is never held as a tree of a million nodes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from scopeaudit.model import Key
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PScalar:
     value: Any  # str, int, float, bool, None, date or datetime
     line: int
@@ -20,24 +25,41 @@ class PScalar:
     raw: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PSeq:
     items: tuple[PNode, ...]
     line: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PMap:
     # key -> (line of the key, value node), in document order
     items: dict[str, tuple[int, PNode]]
     line: int
 
 
-PNode = PScalar | PSeq | PMap
+@dataclass(frozen=True, slots=True)
+class PKey:
+    """An entry of the key list, already read into a Key by the schema."""
+
+    key: Key
+    line: int
+
+
+PNode = PScalar | PSeq | PMap | PKey
+
+
+class EntryReader(Protocol):
+    """What a parser calls with each entry of the key list once it has read it whole."""
+
+    def __call__(self, node: PNode) -> PKey: ...
+
+    def restart(self) -> None:
+        """Forget the entries read so far: the document is read again from its start."""
 
 
 def describe(node: PNode) -> str:
-    if isinstance(node, PMap):
+    if isinstance(node, PMap | PKey):
         return "a mapping"
     if isinstance(node, PSeq):
         return "a list"
