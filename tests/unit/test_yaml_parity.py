@@ -10,7 +10,13 @@ line for line, through both event sources (libyaml and ruamel.yaml's parser).
 Deliberate differences, each asserted here: a collection as a mapping key is refused (it was
 turned into text like ``"('a',)"``); texts ruamel.yaml refused although YAML 1.2 allows
 them (a tab between tokens, a block scalar whose first lines are blank) are read when libyaml
-reads them; a file with two problems may be reported at the first one in the file.
+reads them; a file with two problems may be reported at the first one in the file; a tag
+that contradicts its node (``!!str`` on a mapping) is refused (the old reader let the
+mapping through); a document marker after a block scalar's indicator (``|`` then ``---``)
+starts a second document when libyaml reads it, as YAML says (ruamel.yaml's parser took the
+marker as the scalar's text), and a second document is refused; "|#" is read by libyaml
+(ruamel.yaml refused it); a file that is one scalar, no key file either way, may be read to
+another value; the old reader's crash on a collection as a key ("? - a") is a refusal.
 """
 
 from __future__ import annotations
@@ -142,7 +148,9 @@ def _pos(line_and_column: Any) -> tuple[int, int]:
 Outcome = PNode | tuple[str, int | None, str]
 # What ruamel.yaml's parser refused although YAML 1.2 allows it, and libyaml reads.
 _RUAMEL_ONLY_REFUSALS = ("found character '\\t' that cannot start any token",
-                         "more indented follow up line than first in a block scalar")
+                         "more indented follow up line than first in a block scalar",
+                         # "|#": libyaml takes a comment with no blank before it
+                         "expected chomping or indentation indicators, but found '#'")
 
 
 def outcome(parse: Any, text: str) -> Outcome:
@@ -155,12 +163,27 @@ def outcome(parse: Any, text: str) -> Outcome:
 
 def assert_same_reading(text: str) -> Outcome:
     """Both event sources read ``text`` as the old reader did; returns the old reading."""
-    old = outcome(reference_parse_yaml, text)
+    try:
+        old = outcome(reference_parse_yaml, text)
+    except TypeError:
+        # the old reader crashed on a collection as a mapping key ("? - a"): now refused
+        for libyaml in (True, False):
+            new = outcome(lambda t, s, lib=libyaml: parse_yaml(t, s, libyaml=lib), text)
+            assert isinstance(new, tuple) and "complex mapping keys" in new[2], (new, text)
+        return ("error", None, "the old reader crashed")
     for libyaml in (True, False):
         new = outcome(lambda t, s, lib=libyaml: parse_yaml(t, s, libyaml=lib), text)
         if not isinstance(old, tuple):
             if isinstance(new, tuple) and "complex mapping keys" in new[2]:
                 continue  # deliberate: a list or mapping as a key is refused
+            if isinstance(new, tuple) and "node, but found" in new[2]:
+                continue  # deliberate: a tag that contradicts its node ("!!str" on a mapping)
+            if isinstance(new, tuple) and libyaml and "found another" in new[2]:
+                continue  # libyaml ends a block scalar at a document marker ("|\n---")
+            if libyaml and isinstance(old, PScalar) and isinstance(new, PScalar):
+                # a whole file that is one scalar is no key file (the schema refuses either
+                # reading); libyaml and ruamel.yaml differ on such edge texts ("|\n#")
+                continue
             assert new == old, (libyaml, text)
         elif not isinstance(new, tuple):
             assert libyaml and any(m in old[2] for m in _RUAMEL_ONLY_REFUSALS), (old, text)

@@ -15,7 +15,7 @@ import re
 from json import JSONDecodeError
 
 from scopeaudit.errors import InputError
-from scopeaudit.inventory.tree import EntryReader, PMap, PNode, PScalar, PSeq
+from scopeaudit.inventory.tree import EntryReader, OpenSeq, PMap, PNode, PScalar, PSeq
 from scopeaudit.secrets import redact
 
 _WHITESPACE = " \t\n\r"
@@ -45,15 +45,6 @@ class _Object:
         self.key = ""
         self.key_line = 0
         self.key_pos = 0
-
-
-class _Array:
-    __slots__ = ("entries", "items", "line")
-
-    def __init__(self, line: int, entries: bool) -> None:
-        self.line = line
-        self.items: list[PNode] = []
-        self.entries = entries  # the key list: each item is read as soon as it is whole
 
 
 class _Parser:
@@ -117,7 +108,7 @@ class _Parser:
     def parse(self) -> PNode:
         text = self.text
         end = len(text.rstrip(_WHITESPACE))
-        stack: list[_Object | _Array] = []
+        stack: list[_Object | OpenSeq] = []
         root: list[PNode] = []
         expect = _VALUE
         for token in _TOKEN.finditer(text, 0, end):
@@ -140,7 +131,7 @@ class _Parser:
                     entries = self.entry is not None and (
                         top is None or (len(stack) == 1 and isinstance(top, _Object)
                                         and top.key == "keys"))
-                    stack.append(_Array(self.line(pos), entries))
+                    stack.append(OpenSeq(self.line(pos), entries))
                     expect = _VALUE_OR_CLOSE
                 elif kind == "string":
                     node = PScalar(self.token_text(token, pos), self.line(pos))
@@ -202,19 +193,19 @@ class _Parser:
             raise self.fail("a number too long to read", pos) from None
         return PScalar(parsed, self.line(pos), raw)
 
-    def close(self, stack: list[_Object | _Array]) -> PNode:
+    def close(self, stack: list[_Object | OpenSeq]) -> PNode:
         done = stack.pop()
         if isinstance(done, _Object):
             return PMap(done.items, done.line)
         return PSeq(tuple(done.items), done.line)
 
-    def put(self, stack: list[_Object | _Array], root: list[PNode], node: PNode) -> int:
+    def put(self, stack: list[_Object | OpenSeq], root: list[PNode], node: PNode) -> int:
         """A finished value put where it goes; what is expected after it."""
         if not stack:
             root.append(node)
             return _END
         top = stack[-1]
-        if isinstance(top, _Array):
+        if isinstance(top, OpenSeq):
             if top.entries and self.entry is not None:
                 node = self.entry(node)
             top.items.append(node)

@@ -49,6 +49,17 @@ class PKey:
 PNode = PScalar | PSeq | PMap | PKey
 
 
+class OpenSeq:
+    """A list being parsed (YAML sequence, JSON array), before it is closed into a PSeq."""
+
+    __slots__ = ("entries", "items", "line")
+
+    def __init__(self, line: int, entries: bool) -> None:
+        self.line = line
+        self.items: list[PNode] = []
+        self.entries = entries  # the key list: each item is read as soon as it is whole
+
+
 class EntryReader(Protocol):
     """What a parser calls with each entry of the key list once it has read it whole."""
 

@@ -28,7 +28,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from scopeaudit.errors import InputError
-from scopeaudit.inventory.tree import EntryReader, PMap, PNode, PScalar, PSeq
+from scopeaudit.inventory.tree import EntryReader, OpenSeq, PMap, PNode, PScalar, PSeq
 from scopeaudit.secrets import redact
 
 if TYPE_CHECKING:
@@ -195,15 +195,6 @@ class _Map:
         self.key_line = 0
 
 
-class _Seq:
-    __slots__ = ("entries", "items", "line")
-
-    def __init__(self, line: int, entries: bool) -> None:
-        self.line = line
-        self.items: list[PNode] = []
-        self.entries = entries  # the key list: each item is read as soon as it is whole
-
-
 class _Composer:
     """Events -> tree, in one pass, with the checks a key file needs on every event."""
 
@@ -225,7 +216,7 @@ class _Composer:
         return InputError(message, file=self.source, line=line)
 
     def compose(self, events: Iterator[Any]) -> PNode | None:
-        stack: list[_Map | _Seq] = []
+        stack: list[_Map | OpenSeq] = []
         root: list[PNode] = []
         documents = 0
         kinds: dict[type, int] = {}
@@ -261,7 +252,7 @@ class _Composer:
                     entries = self.entry is not None and (
                         not stack or (len(stack) == 1 and isinstance(top, _Map)
                                       and top.key == "keys"))
-                    stack.append(_Seq(line, entries))
+                    stack.append(OpenSeq(line, entries))
             elif kind == _ALIAS:
                 raise self.fail("anchors and aliases are not allowed in key files",
                                 event.start_mark.line + 1)
@@ -284,7 +275,7 @@ class _Composer:
                             f"{kind}", line)
         return name
 
-    def scalar(self, event: Any, stack: list[_Map | _Seq], root: list[PNode]) -> None:
+    def scalar(self, event: Any, stack: list[_Map | OpenSeq], root: list[PNode]) -> None:
         """A scalar put where it goes: a mapping's key or value, a list's item, the root.
         (The one hot path: a key file is mostly scalars.)"""
         line = event.start_mark.line + 1
@@ -384,13 +375,13 @@ class _Composer:
             self.plain[value] = typed
         return typed
 
-    def add(self, stack: list[_Map | _Seq], root: list[PNode], node: PNode) -> None:
+    def add(self, stack: list[_Map | OpenSeq], root: list[PNode], node: PNode) -> None:
         """A finished list or mapping put where it goes (a key it cannot be)."""
         if not stack:
             root.append(node)
             return
         top = stack[-1]
-        if isinstance(top, _Seq):
+        if isinstance(top, OpenSeq):
             if top.entries and self.entry is not None:
                 node = self.entry(node)
             top.items.append(node)
