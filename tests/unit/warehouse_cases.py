@@ -236,8 +236,13 @@ keys:
   - {id: epoch_text, owner: o, created: 2026-01-01,
      scopes: [issues:read, works:write, sites:write, assets:write]}
 """
-EPOCH_EXPECTED = {"epoch_text": {"issues:read": "used", "works:write": "used",
-                                 "sites:write": "unused", "assets:write": "used"}}
+# per table: the text column's 0.000…1 is a time (1970-01-01), long before the window
+EPOCH_EXPECTED = {
+    "text": {"issues:read": "used", "works:write": "used", "sites:write": "unused",
+             "assets:write": "unused"},
+    "number": {"issues:read": "used", "works:write": "used", "sites:write": "unused",
+               "assets:write": "used"},
+}
 
 
 def epoch_text_rows() -> list[Row]:
@@ -314,8 +319,9 @@ def per_key(report: dict[str, Any]) -> dict[str, Any]:
     for f in report["findings"]:
         if f["rule"] != "SA301" and f.get("key") is not None:
             findings.setdefault(f["key"], []).append((f["rule"], f.get("scope")))
-    return {k["id"]: _without_inputs({**k, "findings": sorted(findings.get(k["id"], []))},
-                                     report)
+    # the key file's location: the same file, written beside each audit
+    return {k["id"]: _without_inputs({**{n: v for n, v in k.items() if n != "location"},
+                                      "findings": sorted(findings.get(k["id"], []))}, report)
             for k in report["keys"]}
 
 
@@ -342,9 +348,9 @@ def differing_keys(raw: dict[str, Any], via_sql: dict[str, Any]) -> list[str]:
 
 TEXT_SCHEMA = tuple((name, "text") for name in COLUMNS)
 NUMBER_TS_SCHEMA = (("ts", "double"), *TEXT_SCHEMA[1:])
-_TYPES = {"duckdb": {"text": "VARCHAR", "double": "DOUBLE"},
-          "postgres": {"text": "TEXT", "double": "DOUBLE PRECISION"},
-          "spark": {"text": "string", "double": "double"}}
+_TYPES = {"duckdb": {"text": "VARCHAR", "double": "DOUBLE", "timestamp": "TIMESTAMP"},
+          "postgres": {"text": "TEXT", "double": "DOUBLE PRECISION", "timestamp": "TIMESTAMP"},
+          "spark": {"text": "string", "double": "double", "timestamp": "timestamp"}}
 Schema = Sequence[tuple[str, str]]
 
 
@@ -427,3 +433,85 @@ def run_spark(spark: Any, sql: str, table: Sequence[Row],
               schema: Schema = TEXT_SCHEMA) -> list[Row]:
     spark_table(spark, table, schema)
     return [_result_row(tuple(r)) for r in spark.sql(sql.rstrip().rstrip(";")).collect()]
+
+
+# --- generated rows: the readers' every rule, and values no reader takes --------------------
+
+_DATES = ["2026-10-05", "20261005", "2024-02-29", "2023-02-29", "2026-02-30", "2026-13-01",
+          "0001-01-01", "1969-12-31", "1970-01-01", "9999-12-31", "6000-01-01", "2026-1005",
+          "2026-W40-1", "２０２６-10-05", "2100-02-29", "2000-02-29"]
+_CLOCKS = ["10", "1000", "100000", "10:00", "10:00:00", "23:59:59", "00:00:00", "24:00:00",
+           "10:60:00", "10:00:60", "10:00:00.5", "10:00:00,25", "10:00:00.123456789",
+           "100000.1234567", "10:0000", "10.5", "10:00:00.", "1:00", "10:00:²³"]
+_ZONES = ["", "Z", "z", "+00:00", "-00:00", "+05:30", "+0530", "-05", "+23:59", "+24:00",
+          "-12:75", " +01:00", "+05:30:15", "Z+01:00"]
+_SEPARATORS = ["T", "t", " ", "x", "_", "é"]
+_MONTHS = ["Oct", "Feb", "oct", "Foo", "Dec"]
+_EPOCHS = ["1791540000", "1791540000.5", "1791540000.", "0", "00001791540000",
+           "1791626400123", "99999999999", "100000000000", "253402300799999", "253402300800000",
+           "9" * 16, "9" * 40, "-5", "1e9", "1.79154E9", ".5", "1.2.3", "١٧٩١٥٤٠٠٠٠",
+           "0." + "0" * 400 + "1", "1791540000." + "1" * 400]
+_CLF_ZONES = ["", " +0200", "\t-0130", " +2400", " +2359", " +02", "  -2300"]
+_STATUSES = ["200", " 201 ", "0200", "0000", "999", "1000", "01000", "200.0", "+200", "-1",
+             "abc", "²", "٢٠٠", "9" * 30, "", "-", " ", "2 00", "404", "405", "401", "403"]
+_METHODS = ["GET", "get", "Post", "PATCH", "poſt", " GET", "GET ", "G3T", "", "-", None,
+            "ĞET", "OPTIONS", "HEAD", "DELETE"]
+_PATHS = ["/v1/issues", "/v1/issues/42", "//v1//sites//", "/v1/works?access_token=" + T_QUERY,
+          "GET /v1/issues HTTP/1.1", "POST /v1/sites HTTP/1.1", "PATCH  /v1/sites/7",
+          "GET /v1/x HTTP/1.1 extra", "  GET /v1/users  ", "*", "-", "", " ", None,
+          "https://api.insp.ac/v1/assets/", "/v1/issues/%2F", "/v1/" + T_BARE + "/x",
+          "G3T /v1/issues", "GET\t/v1/issues", "/v1/runs?api_key=x;token=y", "a b", "/é/ü"]
+_KEYS = ["plain", " plain ", "-", "", None, T_BARE, f"Bearer {T_BEARER}", f"bearer  {T_BARE}",
+         f"Token {T_BARE}", "Token abc", "x " + T_PREFIX, T_LAST4, "sha256:" + "A" * 64,
+         "by_prefix", "sk_live_Pfx9", "Basic"]
+_ADDRESSES = ["198.51.100.7", " 198.51.100.7 ", "::ffff:198.51.100.7", "198.51.100.7:80",
+              "[2001:db8::1]:443", "", "-", " - ", "   ", "\t", None, "not an address",
+              "999.1.1.1", "fe80::1%eth0", "2001:db8::1", f"ip {T_UA}"]
+
+
+def time_texts(rng: random.Random, n: int) -> list[str]:
+    """Time texts near and inside every form the reader takes: ISO (dates, separators,
+    clocks, zones in every combination), nginx's time, epoch digits, brackets, whitespace."""
+    out: list[str] = []
+    for _ in range(n):
+        form = rng.randrange(6)
+        if form <= 2:
+            text = rng.choice(_DATES)
+            if form:
+                text += rng.choice(_SEPARATORS) + rng.choice(_CLOCKS) + rng.choice(_ZONES)
+        elif form == 3:
+            text = (f"{rng.choice(['05', '29', '31', '00', '5'])}/{rng.choice(_MONTHS)}/"
+                    f"{rng.choice(['2026', '2024', '1969', '9999', '0000'])}:"
+                    f"{rng.choice(['10', '23', '24'])}:{rng.choice(['00', '59', '60'])}:00"
+                    f"{rng.choice(_CLF_ZONES)}")
+        elif form == 4:
+            text = rng.choice(_EPOCHS)
+        else:
+            text = f"2026-10-{rng.randrange(1, 32):02d}T{rng.randrange(25):02d}:" \
+                   f"{rng.randrange(61):02d}:{rng.randrange(61):02d}" \
+                   f"{rng.choice(['', '.1', '.999999999', '.1234567890'])}Z"
+        wrap = rng.randrange(8)
+        if wrap == 0:
+            text = f"[{text}]"
+        elif wrap == 1:
+            text = f" {text}\t"
+        elif wrap == 2:
+            text = f"[[{text}]"
+        out.append(text)
+    return out
+
+
+def value_rows(n: int = 600, seed: int = 7) -> list[Row]:
+    """Rows of generated values, each its own client (user agent ``row<i>``): what each
+    column may hold, the readers' odd cases and values no reader takes."""
+    rng = random.Random(seed)
+    times = time_texts(rng, n)
+
+    def pick(values: Sequence[Any], usual: Any) -> Any:
+        # half the rows' values are usual ones, so that most rows have some odd value and
+        # many are still read
+        return rng.choice(values) if rng.random() < 0.5 else usual
+
+    return [(pick(times[i:i + 1], "2026-10-05T10:00:00Z"), pick(_KEYS, "plain"),
+             pick(_METHODS, "GET"), pick(_PATHS, "/v1/issues"), pick(_STATUSES, "200"),
+             f"row{i}", pick(_ADDRESSES, "198.51.100.7")) for i in range(n)]

@@ -42,8 +42,11 @@ from scopeaudit.usage.timeparse import (
 )
 
 # A number column's text in exponent form, as Spark and Trino write a DOUBLE
-# (``1.79154E9``) and PostgreSQL a large one (``1e+15``): taken with ``--ts-type epoch``
-# only (the reader refuses such text, and takes the number)
+# (``1.79154E9``) and PostgreSQL a large one (``1e+15``): taken with ``--ts-type epoch``,
+# and only where it is the very text the engine writes for that number (a text column's
+# ``1e9`` is not: the reader refuses such text, and takes the number). Exponents of two
+# digits at most: a time is under 1e99 s, and a cast of 1e-400 fails in PostgreSQL (a
+# number column's time under 1e-99 s, which the reader takes as 1970-01-01, is left out).
 NUMBER_EXPONENT_TEXT = r"[0-9](?:\.[0-9]+)?[Ee][+-]?[0-9]{1,2}"
 # ISO_TEXT's parts, for a text ISO_TEXT has accepted (so the separators may be optional
 # here: the strict pattern has held them consistent): year, month, day, hour, minute,
@@ -125,7 +128,10 @@ def time_kind_expr(raw: exp.Expr, stripped: exp.Expr, unbracketed: exp.Expr, dia
              (exp.and_(regex_like(stripped, rf"\A(?:{EPOCH_TEXT}){end}"),
                        regex_like(stripped, short_epoch)), lit("e"))]
     if numbers:
-        whens.append((regex_like(stripped, rf"\A{NUMBER_EXPONENT_TEXT}{end}"), lit("x")))
+        exponent = regex_like(raw, rf"\A{NUMBER_EXPONENT_TEXT}{end}")
+        written = exp.Cast(this=_double(case([(exponent, raw)])),
+                           to=exp.DataType.build("TEXT"))
+        whens.append((exp.and_(exponent, exp.EQ(this=written, expression=raw)), lit("x")))
     whens += [(regex_like(unbracketed, rf"\A(?:{CLF_TEXT}){end}"), lit("c")),
               (regex_like(unbracketed, rf"\A(?:{ISO_TEXT}){end}"), lit("i"))]
     return case(whens)
@@ -171,7 +177,7 @@ def time_fields(kind: exp.Expr, raw: exp.Expr, stripped: exp.Expr, unbracketed: 
         "t_offset": case([(exp.EQ(this=_sub(zone, 1, 1), expression=lit("-")),
                            exp.Neg(this=magnitude))], magnitude),
         # leading zeros off, then at most 15 integer digits (the kind's) and 300 decimals
-        "t_number": _double(pick(e=_sub(epoch_text, 1, 16 + _FRACTION_DIGITS), x=stripped)),
+        "t_number": _double(pick(e=_sub(epoch_text, 1, 16 + _FRACTION_DIGITS), x=raw)),
     }
 
 

@@ -294,11 +294,12 @@ def warehouse_query(catalog: Catalog, spec: WarehouseSpec) -> exp.Expr:
         exp.alias_(case([(_missing(ua), exp.Null())], exp.Substring(
             this=scrub_text_expr(ua, d), start=exp.Literal.number(1),
             length=exp.Literal.number(UA_CHARS))), "ua_"),
-        # "" and "-" are no address; any other text the reader judges (network_of), blank
-        # text as no IP address
+        # "" and "-" are no address; any other text the reader judges (network_of); blank
+        # text, or "-" with blanks around it, is no IP address, and never passed on as one
+        # of those markers
         exp.alias_(case([(_missing(ip), exp.Null()),
-                         (exp.EQ(this=col("ip_text"), expression=lit("")),
-                          lit(NOT_AN_ADDRESS))], client_ip_expr(col("ip_text"), d)), "ip_"),
+                         (_missing(col("ip_text")), lit(NOT_AN_ADDRESS))],
+                        client_ip_expr(col("ip_text"), d)), "ip_"),
         # the rows the readers take: a time (in their range, and the query's days), a
         # target, a method and a status. The others are grouped apart and left out after
         # grouping (HAVING, below), not here: a WHERE that an engine pushes down through the
