@@ -21,6 +21,8 @@ import importlib.util
 import os
 import re
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -298,32 +300,62 @@ def test_the_duckdb_recipe(tmp_path: Path, tmp_path_factory: pytest.TempPathFact
     _same_audit(tmp_path, [usage], tmp_path_factory)
 
 
+def readme_recipe(title: str, language: str) -> str:
+    """The README's code block after its ``**title**`` line."""
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
+    found = re.search(rf"^\*\*{re.escape(title)}\*\*[^\n]*\n\n```{language}\n(.*?)```",
+                      text, re.M | re.S)
+    assert found, f"README lost its {title} recipe"
+    return found.group(1)
+
+
+def _with_scopeaudit_on_path(monkeypatch: pytest.MonkeyPatch, tmp: Path) -> None:
+    monkeypatch.chdir(tmp)
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}:/usr/bin:/bin")
+    (tmp / "keys.yaml").write_text(wc.KEYS_YAML, "utf-8")
+
+
 @pytest.mark.skipif(not HAS_POSTGRES, reason="set SCOPEAUDIT_TEST_POSTGRES_DSN (and have psql)")
-def test_the_postgres_recipe(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """psql's \\copy (query) TO 'usage.csv' (FORMAT csv, HEADER), as the README writes it."""
+def test_the_postgres_recipe(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory,
+                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's PostgreSQL recipe, run as written (but its audit) over the edge-case
+    table: psql's \\copy of the query to CSV."""
     assert POSTGRES_DSN is not None
-    sql = query("postgres", keys=keys_of(wc.KEYS_YAML, tmp_path)).rstrip().rstrip(";")
-    usage = tmp_path / "usage.csv"
-    script = wc.postgres_script("", EDGE_ROWS, name="logs")
-    # \copy takes one line: the query's own line breaks are spaces to SQL
-    script += f"\\copy ({' '.join(sql.splitlines())}) TO '{usage}' (FORMAT csv, HEADER)\n"
-    wc.psql(POSTGRES_DSN, script)
-    _same_audit(tmp_path, [usage], tmp_path_factory)
+    recipe = readme_recipe("PostgreSQL", "sh")
+    export = "".join(line for line in recipe.splitlines(keepends=True)
+                     if not line.startswith("scopeaudit audit"))
+    wc.psql(POSTGRES_DSN, wc.postgres_script("", EDGE_ROWS, name="api_requests",
+                                             temporary=False))
+    _with_scopeaudit_on_path(monkeypatch, tmp_path)
+    monkeypatch.setenv("DATABASE_URL", POSTGRES_DSN)
+    try:
+        subprocess.run(["bash", "-euo", "pipefail", "-c", export], check=True)
+    finally:
+        wc.psql(POSTGRES_DSN, "DROP TABLE api_requests;\n")
+    _same_audit(tmp_path, [tmp_path / "usage.csv"], tmp_path_factory)
 
 
 @pytest.mark.skipif(not HAS_SPARK, reason="pyspark and a Java runtime run the Spark query")
 @pytest.mark.parametrize("fmt", ["json", "parquet"])
 def test_the_spark_recipe(fmt: str, spark: Any, tmp_path: Path,
-                          tmp_path_factory: pytest.TempPathFactory) -> None:
-    """spark.sql(query).write.json(...) or .parquet(...), as the README writes it, and the
-    part files audited (Parquet by the DuckDB engine)."""
-    wc.spark_table(spark, EDGE_ROWS)
-    sql = query("spark", keys=keys_of(wc.KEYS_YAML, tmp_path)).rstrip().rstrip(";")
-    out = tmp_path / "usage"
-    writer = spark.sql(sql).coalesce(1).write.mode("overwrite")
-    getattr(writer, fmt)(str(out))
-    parts = sorted(out.glob(f"part-*.{fmt}")) or sorted(out.glob(f"part-*{fmt}"))
-    assert parts
+                          tmp_path_factory: pytest.TempPathFactory,
+                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's Spark recipe, run as written over the edge-case table saved as
+    ``logs.api_requests``, writing JSON (or, as it says, Parquet); the part files audited
+    (Parquet by the DuckDB engine)."""
+    recipe = readme_recipe("Spark", "python")
+    # as written, but JSON or Parquet, and into this test's folder (the JVM's working folder,
+    # which a relative path is in, is where the session started)
+    assert '.json("usage")' in recipe
+    recipe = recipe.replace('.json("usage")', f'.{fmt}({str(tmp_path / "usage")!r})')
+    spark.sql("CREATE DATABASE IF NOT EXISTS logs")
+    spark.createDataFrame([tuple(r) for r in EDGE_ROWS], ", ".join(
+        f"`{n}` string" for n in wc.COLUMNS)).write.mode("overwrite").saveAsTable(
+        "logs.api_requests")
+    _with_scopeaudit_on_path(monkeypatch, tmp_path)
+    exec(recipe, {"spark": spark})
+    parts = sorted((tmp_path / "usage").glob(f"part-*.{fmt}"))
+    assert len(parts) == 1
     _same_audit(tmp_path, parts, tmp_path_factory, "duckdb" if fmt == "parquet" else "auto")
 
 

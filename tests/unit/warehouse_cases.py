@@ -416,9 +416,14 @@ def run_postgres(dsn: str, sql: str, table: Sequence[Row],
 
 
 def spark_session() -> Any:
+    import tempfile
+
     from pyspark.sql import SparkSession
 
+    # saved tables (the README's logs.api_requests) in a folder of the session's own
+    warehouse = tempfile.mkdtemp(prefix="scopeaudit-spark-")
     return (SparkSession.builder.master("local[1]").appName("scopeaudit-tests")
+            .config("spark.sql.warehouse.dir", warehouse)
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.sql.shuffle.partitions", "2")
             .config("spark.ui.enabled", "false").getOrCreate())
