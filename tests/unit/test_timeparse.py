@@ -17,6 +17,7 @@ from scopeaudit.usage.timeparse import (
     CLF_TEXT,
     END_EPOCH,
     FAST_ISO_TEXT,
+    GO_TEXT,
     ISO_TEXT,
     day_of,
     day_to_date,
@@ -47,6 +48,11 @@ def test_anchor_is_right() -> None:
     ("2026-11-27T14:03:51.512345678Z", T + 0.512345),  # nanoseconds: kept to microseconds
     ("2026-11-27", DAY),
     ("  2026-11-27T14:03:51Z  ", T),
+    ("2026-11-27T14:03:51.512+00:00", T + 0.512),  # $time_iso8601 with a fraction
+    # Go's time.Time.String(), with and without its monotonic clock reading
+    ("2026-11-27 14:03:51.512 +0000 UTC", T + 0.512),
+    ("2026-11-27 15:03:51 +0100 CET", T),
+    ("2026-11-27 14:03:51.512345678 +0000 UTC m=+0.000123456", T + 0.512345),
 ])
 def test_iso_8601(text: str, expected: float) -> None:
     assert parse_time(text) == pytest.approx(expected, abs=1e-6)
@@ -63,6 +69,12 @@ def test_iso_8601(text: str, expected: float) -> None:
     (99_999_999_999, 99_999_999_999.0),  # just under the ms threshold: seconds (year 5138)
     (100_000_000_000, 100_000_000.0),  # at it: milliseconds (1973)
     (253_402_300_799_999, 253_402_300_799.999),  # the last millisecond of 9999
+    (253_402_300_800_000, 253_402_300.8),  # past it: microseconds (1978)
+    (T * 1_000_000 + 512_000, T + 0.512),  # microseconds
+    (f"{T}512345", T + 0.512345),  # microseconds as digits
+    (T * 10**9 + 512_000_000, T + 0.512),  # nanoseconds (Cloudflare EdgeStartTimestamp)
+    (f"{T}512345678", T + 0.512345678),  # OTLP timeUnixNano is a digit string
+    (253_402_300_800 * 10**6, 253_402_300.8),  # past the last microsecond: ns (1978)
 ])
 def test_epochs(value: object, expected: float) -> None:
     assert parse_time(value) == pytest.approx(expected, abs=1e-6)
@@ -75,6 +87,9 @@ def test_epochs(value: object, expected: float) -> None:
     ("[27/Nov/2026:14:03:51 +0000]", T),  # with nginx's brackets
     ("27/Nov/2026:14:03:51", T),  # no zone: UTC
     ("01/Jan/2026:00:00:00 +0000", DAY - 330 * 86400),
+    ("27/Nov/2026:14:03:51.512", T + 0.512),  # HAProxy's accept date: ms, no zone
+    ("[27/Nov/2026:14:03:51.512]", T + 0.512),
+    ("27/Nov/2026:15:03:51.5 +0100", T + 0.5),
 ])
 def test_common_log_format(text: str, expected: float) -> None:
     assert parse_time(text) == expected
@@ -83,8 +98,8 @@ def test_common_log_format(text: str, expected: float) -> None:
 @pytest.mark.parametrize("value", [
     True, False, None, [], {}, "", "   ", "yesterday", "-", "2026-13-01T00:00:00Z",
     "2026-11-31", -1, -1.5, "-5", float("nan"), float("inf"),
-    253_402_300_800_000,  # past 9999 even as milliseconds
-    1_795_788_231_000_000,  # microseconds are not guessed at
+    253_402_300_800 * 10**9,  # past 9999 even as nanoseconds
+    "2026-11-27 14:03:51.512 +0000",  # Go's form needs its zone name
     10**30, "1" * 40,
     "27/Nov/2026x14:03:51 +0000",  # wrong separator
     "27/Foo/2026:14:03:51 +0000",  # no such month
@@ -190,7 +205,8 @@ def test_text_the_reader_refuses(text: str) -> None:
 
 
 @settings(max_examples=300)
-@given(st.from_regex(ISO_TEXT, fullmatch=True) | st.from_regex(CLF_TEXT, fullmatch=True))
+@given(st.from_regex(ISO_TEXT, fullmatch=True) | st.from_regex(CLF_TEXT, fullmatch=True)
+       | st.from_regex(GO_TEXT, fullmatch=True))
 def test_every_text_of_the_patterns_is_a_time_or_out_of_range(text: str) -> None:
     """The patterns say exactly what is valid: the standard library's parsers never refuse
     a text they accept (only the 1970-9999 range may)."""

@@ -59,7 +59,8 @@ keys:
   - {{id: iso_forms, owner: o, created: 2026-01-01,
      scopes: [issues:read, assets:write, users:read, logs:read, runs:write, works:write]}}
   - {{id: other_forms, owner: o, created: 2026-01-01,
-     scopes: [issues:read, checkins:read, templates:read, sensors:read]}}
+     scopes: [issues:read, checkins:read, templates:read, sensors:read, logs:read, users:read,
+              assets:read, runs:read]}}
   - {{id: bad_date, owner: o, created: 2026-01-01, scopes: [issues:read, works:write]}}
   - {{id: far_times, owner: o, created: 2026-01-01,
      scopes: [issues:read, works:write, sites:write, assets:write]}}
@@ -101,11 +102,15 @@ EXPECTED: dict[str, dict[str, str]] = {
     # ISO spellings the reader reads: t/z, ",5", basic, +0530, a date, a space
     "iso_forms": {"assets:write": "used", "users:read": "used", "logs:read": "used",
                   "runs:write": "used", "works:write": "used"},
-    # epoch seconds and milliseconds as text, nginx's $time_local in brackets
-    "other_forms": {"checkins:read": "used", "templates:read": "used", "sensors:read": "used"},
+    # epoch seconds, milliseconds, microseconds and nanoseconds as text, nginx's $time_local
+    # in brackets, HAProxy's (milliseconds, no zone), Go's time.String()
+    "other_forms": {"checkins:read": "used", "templates:read": "used", "sensors:read": "used",
+                    "logs:read": "used", "users:read": "used", "assets:read": "used",
+                    "runs:read": "used"},
     # 30 February, hour 24, second 60, week dates, any other separator: refused
     "bad_date": {"works:write": "unused"},
-    # after 9999-12-31 once in UTC, and before 1970: refused; year 6000: a future record
+    # after 9999-12-31 once in UTC, and before 1970: refused; year 6000, and 20 nines (as
+    # nanoseconds, the year 5138): future records
     "far_times": {"works:write": "unused", "sites:write": "unused", "assets:write": "unused"},
     # "abc", "200.0", "+200", "1000", "²": refused; " 201 " and "0201": read
     "bad_status": {"sites:write": "unused", "works:write": "unused", "assets:write": "unused",
@@ -163,6 +168,11 @@ def _edge_rows() -> list[Row]:
         ("1791626400123", "other_forms", "GET", "/v1/templates", "200", ua, ip),
         ("[10/Oct/2026:10:00:00 +0200]", "other_forms", "GET", "/v1/sensor-readings", "200",
          ua, ip),
+        ("2026-10-11 12:00:00.5 +0200 CEST m=+0.001", "other_forms", "GET", "/v1/logs", "200",
+         ua, ip),
+        ("11/Oct/2026:10:00:00.123", "other_forms", "GET", "/v1/users", "200", ua, ip),
+        ("1791540000123456", "other_forms", "GET", "/v1/assets", "200", ua, ip),
+        ("1791540000123456789", "other_forms", "GET", "/v1/runs", "200", ua, ip),
         ("2026-02-30T10:00:00Z", "bad_date", "POST", "/v1/works", "201", ua, ip),
         ("2026-10-05T24:00:00Z", "bad_date", "POST", "/v1/works", "201", ua, ip),
         ("2026-10-05T10:00:60Z", "bad_date", "POST", "/v1/works", "201", ua, ip),
@@ -455,7 +465,12 @@ _MONTHS = ["Oct", "Feb", "oct", "Foo", "Dec"]
 _EPOCHS = ["1791540000", "1791540000.5", "1791540000.", "0", "00001791540000",
            "1791626400123", "99999999999", "100000000000", "253402300799999", "253402300800000",
            "9" * 16, "9" * 40, "-5", "1e9", "1.79154E9", ".5", "1.2.3", "١٧٩١٥٤٠٠٠٠",
+           "1791540000123456", "1791540000123456.7", "1791540000123456789",
+           "253402300800000000", "253402300800000000000", "9" * 21, "9" * 22,
            "0." + "0" * 400 + "1", "1791540000." + "1" * 400]
+# Go's time.String() zones: offset, name, and the monotonic reading
+_GO_ZONES = ["+0000 UTC", "-0700 MST", "+0200 CEST m=+0.000123456", "+0000", "+0000 UTC m=+1",
+             "+2400 UTC", "+0530 +0530", "+0000 TOOLONGZ", "UTC"]
 _CLF_ZONES = ["", " +0200", "\t-0130", " +2400", " +2359", " +02", "  -2300"]
 _STATUSES = ["200", " 201 ", "0200", "0000", "999", "1000", "01000", "200.0", "+200", "-1",
              "abc", "²", "٢٠٠", "9" * 30, "", "-", " ", "2 00", "404", "405", "401", "403"]
@@ -488,9 +503,11 @@ def time_texts(rng: random.Random, n: int) -> list[str]:
             text = (f"{rng.choice(['05', '29', '31', '00', '5'])}/{rng.choice(_MONTHS)}/"
                     f"{rng.choice(['2026', '2024', '1969', '9999', '0000'])}:"
                     f"{rng.choice(['10', '23', '24'])}:{rng.choice(['00', '59', '60'])}:00"
+                    f"{rng.choice(['', '', '.5', '.123', '.1234567890', '.'])}"
                     f"{rng.choice(_CLF_ZONES)}")
         elif form == 4:
-            text = rng.choice(_EPOCHS)
+            text = rng.choice(_EPOCHS) if rng.random() < 0.7 else (
+                f"{rng.choice(_DATES)} {rng.choice(_CLOCKS)} {rng.choice(_GO_ZONES)}")
         else:
             text = f"2026-10-{rng.randrange(1, 32):02d}T{rng.randrange(25):02d}:" \
                    f"{rng.randrange(61):02d}:{rng.randrange(61):02d}" \

@@ -12,7 +12,13 @@ from dataclasses import dataclass
 import orjson
 
 from scopeaudit.usage.fields import FIELDS, FieldMap
-from scopeaudit.usage.timeparse import END_EPOCH, ISO_DATE, MS_THRESHOLD
+from scopeaudit.usage.timeparse import (
+    END_EPOCH,
+    ISO_DATE,
+    MS_THRESHOLD,
+    NS_THRESHOLD,
+    US_THRESHOLD,
+)
 
 
 def sql_literal(text: str) -> str:
@@ -26,10 +32,13 @@ def quote_ident(name: str) -> str:
 
 
 def epoch_seconds_sql(text: str) -> str:
-    """SQL of the reader's epoch rule (timeparse): seconds, or milliseconds from
-    MS_THRESHOLD on, of a plain epoch value's text."""
+    """SQL of the reader's epoch rule (timeparse.epoch_unit): seconds, or milliseconds from
+    MS_THRESHOLD on, microseconds and nanoseconds past them, of a plain epoch value's text."""
     number = f"CAST({text} AS DOUBLE)"
-    return f"CASE WHEN {number} >= {MS_THRESHOLD} THEN {number} / 1000.0 ELSE {number} END"
+    return (f"CASE WHEN {number} < {MS_THRESHOLD} THEN {number} "
+            f"WHEN {number} < {US_THRESHOLD!r} THEN {number} / 1000.0 "
+            f"WHEN {number} < {NS_THRESHOLD!r} THEN {number} / 1000000.0 "
+            f"ELSE {number} / 1000000000.0 END")
 
 
 def before_end_sql(seconds: str) -> str:

@@ -1,15 +1,19 @@
 """Timestamps as logs write them -> seconds since the epoch (UTC).
 
 Accepted: ISO 8601 with or without a zone (none means UTC), with ``Z`` or an offset, with a
-space instead of ``T``; epoch seconds and milliseconds (as numbers or digit strings); nginx
-``$time_local`` / Common Log Format (``27/Nov/2026:14:03:51 +0000``); every one from
-1970-01-01 up to the end of 9999 (``END_EPOCH``).
+space instead of ``T``, with any fraction of a second; epoch seconds, milliseconds,
+microseconds and nanoseconds (as numbers or digit strings; the unit is told by magnitude, see
+:func:`epoch_unit`); nginx ``$time_local`` / Common Log Format (``27/Nov/2026:14:03:51
++0000``), also with milliseconds and no zone as HAProxy writes it (``01/Oct/2026:10:00:00.123``);
+Go's ``time.String()`` (``2026-10-01 10:00:00.123 +0000 UTC``, with or without its
+``m=+0.000123`` monotonic reading); every one from 1970-01-01 up to the end of 9999
+(``END_EPOCH``).
 
 A time written as text is read by the patterns below (``EPOCH_TEXT``, ``CLF_TEXT``,
-``ISO_TEXT``, and ``FAST_ISO_TEXT`` for the fast path): the one definition, which the
-warehouse SQL is compiled from (sql/times.py). They are plain regular expressions every
-supported SQL dialect reads alike (sql/regex.py), and each says exactly what is valid (the
-calendar included), so the standard library's parsers never meet a text they refuse.
+``GO_TEXT``, ``ISO_TEXT``, and ``FAST_ISO_TEXT`` for the fast path): the one definition,
+which the warehouse SQL is compiled from (sql/times.py). They are plain regular expressions
+every supported SQL dialect reads alike (sql/regex.py), and each says exactly what is valid
+(the calendar included), so the standard library's parsers never meet a text they refuse.
 """
 
 from __future__ import annotations
@@ -21,6 +25,11 @@ from datetime import UTC, datetime, timedelta, timezone
 MS_THRESHOLD = 100_000_000_000
 # 10000-01-01T00:00:00Z: from here on no date exists (and date arithmetic overflows).
 END_EPOCH = 253_402_300_800.0
+# Past the last millisecond of the year 9999 an epoch is microseconds, past the last
+# microsecond nanoseconds (Cloudflare's EdgeStartTimestamp, OTLP's timeUnixNano): the ranges
+# follow each other, so every value accepted as milliseconds before keeps its meaning.
+US_THRESHOLD = END_EPOCH * 1_000
+NS_THRESHOLD = END_EPOCH * 1_000_000
 
 # --- what a time written as text is (after str.strip()) ----------------------------------
 # Years 0001-9999; the leap years of the Gregorian calendar (by 4, not by 100 unless by 400)
@@ -65,11 +74,19 @@ def _clf_date() -> str:
             rf"|31/{months('1 3 5 7 8 10 12')}/{_YEAR}|29/Feb/{_LEAP_YEAR})")
 
 
-# nginx's $time_local: DD/Mon/YYYY:HH:MM:SS and optionally whitespace and +hhmm (a zone of
-# less than a day); the text may be in brackets (any number of them: str.strip("[]"))
-CLF_TEXT = (rf"({_clf_date()}):({_HOUR}):({_SIXTY}):({_SIXTY})"
+# nginx's $time_local: DD/Mon/YYYY:HH:MM:SS, a fraction (HAProxy writes milliseconds), and
+# optionally whitespace and +hhmm (a zone of less than a day); the text may be in brackets
+# (any number of them: str.strip("[]")). Groups: date, hour, minute, second, fraction, the
+# zone's sign and its digits.
+CLF_TEXT = (rf"({_clf_date()}):({_HOUR}):({_SIXTY}):({_SIXTY})(\.[0-9]{{1,9}})?"
             rf"(?:[ \t\n\r\f\v]+([+-])((?:[01][0-9]|2[0-2])[0-9]{{2}}|23[0-5][0-9]))?")
 _CLF_RE = re.compile(CLF_TEXT)
+# Go's time.Time.String(): "2006-01-02 15:04:05.999999999 -0700 MST [m=±secs]", read as the
+# ISO time of its date, clock and offset (its groups 1, 2 and 3)
+GO_TEXT = (rf"({ISO_DATE}) ({_HOUR}:{_SIXTY}:{_SIXTY}(?:\.[0-9]{{1,9}})?) "
+           rf"([+-]{_HOUR}{_SIXTY}) (?:[A-Za-z]{{1,6}}|[+-][0-9]{{2,4}})"
+           r"(?: m=[+-][0-9]+\.[0-9]+)?")
+_GO_RE = re.compile(GO_TEXT)
 _ISO_RE = re.compile(ISO_TEXT)
 _FAST_MINUTE_RE = re.compile(rf"{ISO_DATE}T{_HOUR}:{_SIXTY}")
 _EPOCH_RE = re.compile(EPOCH_TEXT)
@@ -95,6 +112,9 @@ def parse_time(value: object) -> float:
         text = text.strip("[]")
     if len(text) >= 20 and text[2] == "/" and text[6] == "/":
         return _in_range(_clf(text))
+    go = _GO_RE.fullmatch(text)
+    if go is not None:
+        text = f"{go.group(1)}T{go.group(2)}{go.group(3)}"
     if not _ISO_RE.fullmatch(text):
         raise ValueError(f"not a timestamp: {text[:40]!r}")
     if text.endswith(("Z", "z")):
@@ -146,10 +166,24 @@ def _epoch(value: float) -> float:
     if value != value or value < 0:  # NaN or negative
         raise ValueError("epoch time out of range")
     if value >= MS_THRESHOLD:
-        value /= 1000.0
-    if value >= END_EPOCH:  # also infinity; µs and ns epochs are not guessed at
+        value /= epoch_unit(value)
+    if value >= END_EPOCH:  # also infinity
         raise ValueError("epoch time out of range")
     return value
+
+
+def epoch_unit(value: float) -> float:
+    """How many of an epoch value's units make a second, by its magnitude: seconds below
+    MS_THRESHOLD (the year 5138), then milliseconds, microseconds and nanoseconds, each up to
+    the year 9999 in its unit (engine.plain.epoch_seconds_sql and sql/times.py are this rule
+    in SQL)."""
+    if value < MS_THRESHOLD:
+        return 1.0
+    if value < US_THRESHOLD:
+        return 1_000.0
+    if value < NS_THRESHOLD:
+        return 1_000_000.0
+    return 1_000_000_000.0
 
 
 def _in_range(value: float) -> float:
@@ -160,15 +194,17 @@ def _in_range(value: float) -> float:
 
 
 def _clf(text: str) -> float:
-    """``dd/Mon/yyyy:HH:MM:SS ±hhmm`` (the brackets already removed); no zone means UTC."""
+    """``dd/Mon/yyyy:HH:MM:SS[.fff] [±hhmm]`` (the brackets already removed); no zone means
+    UTC. HAProxy writes the fraction (milliseconds) and no zone."""
     found = _CLF_RE.fullmatch(text)
     if found is None:
         raise ValueError(f"not a Common Log Format time: {text[:40]!r}")
-    date, hour, minute, second, sign, zone = found.groups()
+    date, hour, minute, second, fraction, sign, zone = found.groups()
     day, month, year = date.split("/")
     offset = timedelta(hours=int(zone[:2]), minutes=int(zone[2:])) if sign else timedelta(0)
     return datetime(int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second),
-                    tzinfo=timezone(-offset if sign == "-" else offset)).timestamp()
+                    tzinfo=timezone(-offset if sign == "-" else offset)).timestamp() \
+        + (float(fraction) if fraction else 0.0)
 
 
 _MONTHS = {m: i for i, m in enumerate(CLF_MONTHS, 1)}
