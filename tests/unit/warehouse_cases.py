@@ -426,12 +426,16 @@ def run_postgres(dsn: str, sql: str, table: Sequence[Row],
 
 
 def spark_session() -> Any:
+    import atexit
+    import shutil
     import tempfile
 
     from pyspark.sql import SparkSession
 
-    # saved tables (the README's logs.api_requests) in a folder of the session's own
+    # saved tables (the README's logs.api_requests) in a folder of the session's own,
+    # removed when the tests end
     warehouse = tempfile.mkdtemp(prefix="scopeaudit-spark-")
+    atexit.register(shutil.rmtree, warehouse, True)
     return (SparkSession.builder.master("local[1]").appName("scopeaudit-tests")
             .config("spark.sql.warehouse.dir", warehouse)
             .config("spark.sql.session.timeZone", "UTC")
