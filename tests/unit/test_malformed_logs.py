@@ -67,6 +67,31 @@ def test_malformed_records_are_counted_with_lines(tmp_path: Path, name: str, pay
     assert "malformed record(s) skipped" in err and f"{log}" in err
 
 
+def _line(ts: object = "2026-11-02T10:00:00Z", status: object = 200, **more: object) -> bytes:
+    return json.dumps({"ts": ts, "key_id": "k1", "method": "GET", "path": "/v1/issues",
+                       "status": status, **more}, ensure_ascii=False).encode() + b"\n"
+
+
+@pytest.mark.parametrize(("bad", "reason"), [
+    # "²" is a digit to str.isdigit() and none to int() or float(): these stopped the whole
+    # audit with an internal error
+    (_line(status="²"), "status is not a number"),
+    (_line(count="²"), "count is not a positive whole number"),
+    (_line(ts="2026-11-02T10:00:²³Z"), "unreadable time"),
+    # past the end of 9999 once in UTC: the date arithmetic overflowed later
+    (_line(ts="9999-12-31T23:30:00-01:00"), "unreadable time"),
+])
+def test_a_value_the_standard_library_chokes_on_is_one_skipped_line(
+        tmp_path: Path, bad: bytes, reason: str) -> None:
+    log = tmp_path / "x.jsonl"
+    log.write_bytes(good(2) + bad + good(1))
+    code, doc, err = run(tmp_path, log)
+    assert code == 0, err
+    entry = log_input(doc)
+    assert entry["skipped_lines"] == [3]
+    assert entry["skip_reasons"] == [{"reason": reason, "count": 1}]
+
+
 def test_truncated_gzip_keeps_what_was_read_and_says_so(tmp_path: Path) -> None:
     whole = gzip.compress(good(2000))
     log = tmp_path / "cut.jsonl.gz"

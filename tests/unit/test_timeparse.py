@@ -10,10 +10,20 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scopeaudit.usage.timeparse import day_of, day_to_date, parse_time
+from scopeaudit.usage.timeparse import (
+    CLF_TEXT,
+    END_EPOCH,
+    FAST_ISO_TEXT,
+    GO_TEXT,
+    ISO_TEXT,
+    day_of,
+    day_to_date,
+    iso_utc_fast,
+    parse_time,
+)
 
 DAY = 1_795_737_600  # 2026-11-27T00:00:00Z
 T = DAY + 14 * 3600 + 3 * 60 + 51  # 2026-11-27T14:03:51Z = 1_795_788_231
@@ -150,3 +160,74 @@ def test_fast_utc_path_agrees_with_fromisoformat(moment: datetime, spec: str) ->
     # the reference: the standard library's full parser on the very same (truncated) text
     expected = datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
     assert parse_time(text) == pytest.approx(expected, abs=1e-6)
+
+
+# --- the text forms as patterns (the one definition the warehouse SQL is compiled from) ------
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("2026-11-27T14Z", DAY + 14 * 3600),  # to the hour
+    ("2026-11-27T1403Z", DAY + 14 * 3600 + 3 * 60),  # basic, to the minute
+    ("2026-11-27t14:03:51z", T),  # lower-case t and z
+    ("2026-11-27T14:03:51,5Z", T + 0.5),  # a decimal comma
+    ("20261127T140351Z", T),  # basic date and time
+    ("20261127 140351", T),
+    ("2026-11-27T19:33:51+0530", T),
+    ("2026-11-27T19:33:51+05:30", T),
+    ("2026-11-27T09:03:51-05", T),  # an offset in hours
+    ("2026-11-27 14", DAY + 14 * 3600),
+    ("[2026-11-27T14:03:51Z]", T),  # brackets, as around nginx's times
+    ("[[20261127]]", DAY),  # a basic date in brackets ...
+    ("20261127", 20_261_127),  # ... but bare, eight digits are epoch seconds (1970-08-23)
+    ("1970-01-01T00:00:00Z", 0.0),
+    ("2026-11-27T14:03:51.1234567+00:00", T + 0.123456),  # fromisoformat: microseconds
+])
+def test_iso_forms_the_reader_reads(text: str, expected: float) -> None:
+    assert parse_time(text) == pytest.approx(expected, abs=1e-6)
+
+
+@pytest.mark.parametrize("text", [
+    # Python's fromisoformat reads these too; they are no timestamps a log writes, and
+    # the reader's patterns (what the warehouse SQL also reads) leave them out
+    "2026-W48-5T14:03:51Z", "2026W485", "2026-11-27x14:03:51", "2026-11-27é14:03:51",
+    "2026-11-27T14.5", "2026-11-27T14:03:51 +00:00", "2026-11-27Z", "2026-11-27+01:00",
+    "2026-11-27T14:03:51+05:30:15", "2026-11-27T14:03:51.Z", "2026-11-27T14:03:51+05:75",
+    "2026-1127", "202611-27T14:03:51Z",
+    # out of the range the epoch rule bounds: before 1970, after 9999 once in UTC
+    "1969-12-31T23:59:59Z", "1969-12-31T23:59:59.5Z", "0001-01-01", "1970-01-01T00:30+01:00",
+    "9999-12-31T23:30:00-01:00", "31/Dec/9999:23:30:00 -0100", "31/Dec/1969:23:30:00 +0000",
+    # digits that are no ASCII digits
+    "2026-11-27T14:03:²¹Z", "２０２６-11-27", "١٧٩٥٧٨٨٢٣١",
+])
+def test_text_the_reader_refuses(text: str) -> None:
+    with pytest.raises(ValueError):  # noqa: PT011 - the only contract is ValueError
+        parse_time(text)
+
+
+@settings(max_examples=300)
+@given(st.from_regex(ISO_TEXT, fullmatch=True) | st.from_regex(CLF_TEXT, fullmatch=True)
+       | st.from_regex(GO_TEXT, fullmatch=True))
+def test_every_text_of_the_patterns_is_a_time_or_out_of_range(text: str) -> None:
+    """The patterns say exactly what is valid: the standard library's parsers never refuse
+    a text they accept (only the 1970-9999 range may)."""
+    try:
+        value = parse_time(text)
+    except ValueError as exc:
+        reason = str(exc)
+    else:
+        assert 0 <= value < END_EPOCH
+        return
+    assert reason == "time out of range", text
+
+
+@settings(max_examples=300)
+@given(st.from_regex(FAST_ISO_TEXT, fullmatch=True))
+def test_the_fast_path_takes_exactly_its_pattern(text: str) -> None:
+    fast = iso_utc_fast(text)
+    if text < "1970":
+        assert fast is None
+    else:
+        # the minute's epoch plus the seconds as written (up to nine decimals, where the full
+        # parser keeps six)
+        minute = datetime.fromisoformat(text[:16] + ":00+00:00").timestamp()
+        assert fast == minute + float(text[17:-1])

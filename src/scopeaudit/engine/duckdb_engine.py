@@ -70,6 +70,7 @@ from scopeaudit.engine.plain import (
     epoch_seconds_sql,
     find_csv_layout,
     find_layout,
+    iso_in_range_sql,
     quote_ident,
     sql_literal,
 )
@@ -355,7 +356,7 @@ WITH {rows},
 keyed AS (
   SELECT n, line, k, hits, ua120, ts, w, net,
     CASE WHEN net IS NULL THEN ip END AS ip,
-    CASE WHEN ts IS NOT NULL OR {before_end_sql("w")} THEN m0 END AS m,
+    CASE WHEN {iso_in_range_sql("ts")} OR {before_end_sql("w")} THEN m0 END AS m,
     -- the status class as a number (a status of a class of its own, or the hundreds):
     -- named in Python
     CASE WHEN st IN ({_OWN_CLASSES}) THEN st ELSE st // 100 END AS cls,

@@ -19,6 +19,7 @@ from scopeaudit.engine.plain import (
     before_end_sql,
     epoch_seconds_sql,
     field_columns,
+    iso_in_range_sql,
     quote_ident,
     sql_literal,
 )
@@ -153,7 +154,7 @@ def typed_rows(path: str, columns: Sequence[Column], fields: FieldMap) -> str | 
     # ``ip``), so each is written out whole; DuckDB computes a repeated one once.
     w_plain = f"CASE WHEN {ok} THEN {w} END"
     ts_plain = f"CASE WHEN {ok} THEN {ts} END"
-    m0 = (f"CASE WHEN {ok} AND ({ts_plain} IS NOT NULL OR {before_end_sql(w_plain)}) "
+    m0 = (f"CASE WHEN {ok} AND ({iso_in_range_sql(ts_plain)} OR {before_end_sql(w_plain)}) "
           f"THEN upper({value('method')}) END")
     return f"""
 rows AS (

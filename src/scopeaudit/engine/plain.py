@@ -12,7 +12,13 @@ from dataclasses import dataclass
 import orjson
 
 from scopeaudit.usage.fields import FIELDS, FieldMap
-from scopeaudit.usage.timeparse import END_EPOCH, MS_THRESHOLD, NS_THRESHOLD, US_THRESHOLD
+from scopeaudit.usage.timeparse import (
+    END_EPOCH,
+    ISO_DATE,
+    MS_THRESHOLD,
+    NS_THRESHOLD,
+    US_THRESHOLD,
+)
 
 
 def sql_literal(text: str) -> str:
@@ -36,8 +42,13 @@ def epoch_seconds_sql(text: str) -> str:
 
 
 def before_end_sql(seconds: str) -> str:
-    """SQL: a time the reader accepts (before year 10000: timeparse.END_EPOCH)."""
-    return f"{seconds} < {END_EPOCH!r}"
+    """SQL: a time the reader accepts (from 1970 and before year 10000: timeparse)."""
+    return f"({seconds} >= 0 AND {seconds} < {END_EPOCH!r})"
+
+
+def iso_in_range_sql(text: str) -> str:
+    """SQL: a plain ISO time (its year first, four digits) the reader accepts: from 1970."""
+    return f"{text} >= '1970'"
 
 
 # Value patterns of a plain line. Strings: printable ASCII without '"' and '\' (so no escapes:
@@ -48,12 +59,9 @@ _S_NOSPACE = r"[!#-\[\]-~]"
 _PATH_HEAD = r"[!#-<>@-\[\]-~]"  # no space, '=' or '?' before the query
 _NUM = r"-?(?:0|[1-9][0-9]{0,17})(?:\.[0-9]{1,17})?"
 _LITERAL = rf"(?:{_NUM}|true|false|null)"
-# A calendar date Python's datetime accepts (years 0001-9999, the Gregorian leap years), so
-# that SQL may read it without checking it: every plain ISO time is a valid one
-_YEAR = r"(?:[1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])"
-_LEAP_YEAR = r"(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
-ISO_DATE = (rf"(?:{_YEAR}-(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])"
-            rf"|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)|{_LEAP_YEAR}-02-29)")
+# A calendar date Python's datetime accepts (timeparse.ISO_DATE: years 0001-9999, the
+# Gregorian leap years), so that SQL may read it without checking it: every plain ISO time is
+# a valid one
 _ISO = (rf"{ISO_DATE}T(?:[01][0-9]|2[0-3]):[0-5][0-9]"
         r":[0-5][0-9](?:\.[0-9]{1,9})?Z")
 _EPOCH = r"[0-9]{1,15}(?:\.[0-9]{1,9})?"  # in a string: leading zeros are fine

@@ -52,11 +52,15 @@ def scrub_text_expr(value: exp.Expr, dialect: str = "duckdb") -> exp.Expr:
 
 
 def first_token_expr(value: exp.Expr, dialect: str) -> exp.Expr:
-    """The first token in the text (NULL if none)."""
+    """The first token in the text (NULL, or '' in Spark, if none: test has_token_expr
+    first)."""
     if dialect == "postgres":
+        # REGEXP_MATCH's array of groups (the whole match: TOKEN has none), element 1 as
+        # PostgreSQL counts: ``offset=1`` says the index is already 1-based, so sqlglot
+        # adds none of its own (with one it wrote [2], which is NULL: issue 24)
         return exp.Bracket(this=exp.Paren(this=exp.Anonymous(
             this="REGEXP_MATCH", expressions=[value, lit(TOKEN)])),
-            expressions=[exp.Literal.number(1)])
+            expressions=[exp.Literal.number(1)], offset=1)
     return exp.RegexpExtract(this=value, expression=lit(TOKEN),
                              group=exp.Literal.number(0))
 
@@ -131,6 +135,15 @@ def key_expr(raw: exp.Expr, dialect: str = "duckdb",
         (regex_like(value, rf"(?i)\A(?:{schemes}) +[^ ]"),
          concat(lit("sha256:"), sha256_hex_expr(strip_expr(credentials, dialect), dialect))),
     ], value)
+
+
+def target_key_expr(target: exp.Expr, dialect: str = "duckdb",
+                    keys: Sequence[Key] = ()) -> exp.Expr:
+    """``KeyResolver.scrub_target``'s identity: the key of the first token in the request
+    target (``/v1/works?access_token=sk_live_…``), NULL if it holds none. The reader takes
+    it when the key column names no key."""
+    return case([(regex_like(target, TOKEN),
+                  _token_identity(first_token_expr(target, dialect), dialect, keys))])
 
 
 def key_token_expr(raw: exp.Expr, dialect: str = "duckdb") -> exp.Expr:

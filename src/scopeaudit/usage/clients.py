@@ -37,6 +37,9 @@ IPV4_FORMS = (rf"{IPV4}(?::{PORT})?|{_MAPPED}{IPV4}"
 # SQL passes on the address inside (its group 1), which network_of reads as it reads the whole.
 BRACKETED_IPV6 = rf"\[([0-9A-Fa-f:]+)\](?::{PORT})?"
 
+# The network of a logged address that is no IP address (a host name, a list, blank text)
+NOT_AN_ADDRESS = "?"
+
 _BRACKETED_RE = re.compile(rf"\[([^\[\]]*)\](?::{PORT})?")
 _IPV4_PORT_RE = re.compile(rf"({IPV4}):{PORT}")
 
@@ -68,7 +71,7 @@ def network_of(ip: str | None) -> str:
         return "-"
     addr = client_address(ip)
     if addr is None:
-        return "?"
+        return NOT_AN_ADDRESS
     prefix = 24 if addr.version == 4 else 64
     return str(ipaddress.ip_network(f"{addr}/{prefix}", strict=False))
 

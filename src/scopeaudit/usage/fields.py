@@ -86,7 +86,16 @@ _TEXT_FIELDS = frozenset(FIELDS.index(f) for f in ("key_id", "method", "path", "
                                                    "ip"))
 # valid method as logged -> its upper-case form (a memo of a pure check, bounded)
 _METHODS: dict[str, str] = {}
-_REQUEST_LINE = re.compile(r"^([A-Za-z]+) (\S+)(?: HTTP/[0-9.]+)?$")
+# What a method is (ASCII letters: "poſt" upper-cases to POST, and is none), a whole number
+# written as text (a status, a count: ASCII digits, whitespace around them ignored; "²" is a
+# digit to str.isdigit() and none to int()), and the protocol a request line may end with:
+# the one definition, which the warehouse SQL is compiled from (sql/warehouse.py).
+METHOD_TEXT = "[A-Za-z]+"
+NUMBER_TEXT = "[0-9]+"
+PROTOCOL_TEXT = " HTTP/[0-9.]+"
+_REQUEST_LINE = re.compile(rf"^({METHOD_TEXT}) (\S+)(?:{PROTOCOL_TEXT})?$")
+_METHOD_RE = re.compile(METHOD_TEXT)
+_NUMBER_RE = re.compile(NUMBER_TEXT)
 
 
 class BadRecord(Exception):
@@ -289,7 +298,7 @@ class FieldMap:
             raise BadRecord("no request path")
         upper = _METHODS.get(method) if method.__class__ is str else None
         if upper is None:
-            if not isinstance(method, str) or not (method.isascii() and method.isalpha()):
+            if not isinstance(method, str) or not _METHOD_RE.fullmatch(method):
                 raise BadRecord("no request method")
             upper = method.upper()
             if len(_METHODS) < 1024:
@@ -325,7 +334,7 @@ def _status(value: Any) -> int:
         raise BadRecord("status is not a number")
     if isinstance(value, int):
         status = value
-    elif (isinstance(value, str) and value.strip().isdigit()) or (
+    elif (isinstance(value, str) and _NUMBER_RE.fullmatch(value.strip())) or (
             isinstance(value, float) and value.is_integer()):
         status = int(value)
     else:
@@ -340,7 +349,7 @@ def _count(value: Any) -> int:
         return 1
     if isinstance(value, int) and not isinstance(value, bool) and value > 0:
         return value
-    if isinstance(value, str) and value.strip().isdigit() and int(value) > 0:
+    if isinstance(value, str) and _NUMBER_RE.fullmatch(value.strip()) and int(value) > 0:
         return int(value)
     raise BadRecord("count is not a positive whole number")
 
