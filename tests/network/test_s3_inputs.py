@@ -114,9 +114,9 @@ def test_gzip_objects_are_read_by_content_and_hashed_as_stored(cli, aws: AwsLoca
 def test_a_plain_key_is_one_object_read_in_ranged_parts(cli, aws: AwsLocal, keys: Path,
                                                         monkeypatch: pytest.MonkeyPatch
                                                         ) -> None:
-    from scopeaudit.remote import s3
+    from scopeaudit.remote import store
 
-    monkeypatch.setattr(s3, "PART_SIZE", 1000)
+    monkeypatch.setattr(store, "PART_SIZE", 1000)
     body = days(1, 27)  # 27 records of 107 bytes: 2,889 bytes, three parts
     assert len(body) == 2889
     aws.admin.create_bucket(Bucket="logs")
@@ -199,9 +199,9 @@ def test_a_missing_object_and_a_glob_matching_nothing(cli, aws: AwsLocal,
 
 def test_an_object_replaced_while_it_is_read(cli, aws: AwsLocal, keys: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    from scopeaudit.remote import s3
+    from scopeaudit.remote import store
 
-    monkeypatch.setattr(s3, "PART_SIZE", 1000)
+    monkeypatch.setattr(store, "PART_SIZE", 1000)
     aws.admin.create_bucket(Bucket="logs")
     aws.admin.put_object(Bucket="logs", Key="x/a.jsonl", Body=days(1, 27))
     etag = aws.admin.head_object(Bucket="logs", Key="x/a.jsonl")["ETag"]
