@@ -82,8 +82,9 @@ class HashingReader(io.RawIOBase):
 def input_label(path: str) -> str:
     """How an input is named in reports and messages: a URL without its credentials."""
     from scopeaudit.http.policy import display_url, is_url
+    from scopeaudit.remote import remote_label
 
-    return display_url(path) if is_url(path) else path
+    return display_url(path) if is_url(path) else remote_label(path)
 
 
 def open_input(path: str, http: HttpSettings | None = None
