@@ -57,12 +57,13 @@ def azurite() -> Iterator[str]:
     containers of its own."""
     command = _azurite()
     port = free_port()
+    # its debug log and extent files would go to the working folder: a temporary one
     with tempfile.TemporaryDirectory() as folder:
         process = subprocess.Popen(
-            [command, "--blobHost", "127.0.0.1", "--blobPort", str(port), "--location",
-             folder, "--inMemoryPersistence", "--silent", "--skipApiVersionCheck",
+            [command, "--blobHost", "127.0.0.1", "--blobPort", str(port),
+             "--inMemoryPersistence", "--silent", "--skipApiVersionCheck",
              "--disableProductStyleUrl"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         direct = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 60

@@ -163,7 +163,8 @@ def _failure_of(exc: BaseException) -> Failure | None:
         response: Any = exc.response
         headers = {str(k).lower(): str(v) for k, v in response.headers.items()} \
             if response is not None else {}
-        code = str(getattr(exc, "error_code", None) or headers.get("x-ms-error-code") or
+        code = str(headers.get("x-ms-error-code") or
+                   getattr(getattr(exc, "error_code", None), "value", None) or
                    getattr(response, "reason", None) or "error")
         return Failure(code, exc.status_code, _first_line(exc.message), headers=headers)
     if isinstance(exc, ServiceRequestError | ServiceResponseError | IncompleteReadError):
@@ -208,11 +209,11 @@ class AzureStore:
     def read_part(self, key: str, start: int, end: int, version: store.Version) -> Any:
         from azure.core import MatchConditions
 
-        return call(lambda: self._client.get_blob_client(key).download_blob(
+        return _Body(call(lambda: self._client.get_blob_client(key).download_blob(
             offset=start, length=end - start, etag=version.tag,
             match_condition=MatchConditions.IfNotModified, max_concurrency=1,
             decompress=False),  # the bytes as stored: gzip is read (and hashed) by content
-            self._settings, _failure_of, THROTTLING)
+            self._settings, _failure_of, THROTTLING))
 
     def meaning(self, failure: Failure) -> store.Meaning:
         if failure.status == 412 or failure.code == "ConditionNotMet":
@@ -225,6 +226,20 @@ class AzureStore:
 
     def stream_failure(self, exc: BaseException) -> Failure | None:
         return _failure_of(exc)
+
+
+class _Body:
+    """A download's bytes as the reader asks for them (the downloader has no close: the
+    part's last response is read to its end, or dropped with it)."""
+
+    def __init__(self, downloader: Any) -> None:
+        self._downloader = downloader
+
+    def read(self, n: int) -> bytes:
+        return bytes(self._downloader.read(n))
+
+    def close(self) -> None:
+        self._downloader = None
 
 
 def expand_az(pattern: str, settings: HttpSettings, window: PullWindow | None
