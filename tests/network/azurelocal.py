@@ -5,6 +5,7 @@ Azure."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -35,6 +36,8 @@ def _azurite() -> str:
         return str(local)
     found = shutil.which("azurite-blob")
     if found is None:
+        if os.environ.get("CI"):  # CI installs it: its absence there is a failure
+            pytest.fail("Azurite is not installed in .ci/node", pytrace=False)
         pytest.skip("Azurite is not installed (.ci/run installs it: npm install --prefix "
                     ".ci/node azurite)")
     return found
