@@ -18,6 +18,7 @@ import os
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from scopeaudit.errors import InputError
 from scopeaudit.http.settings import HttpSettings
@@ -80,10 +81,11 @@ def parse_az(url: str) -> AzUrl:
     where, _, key = rest.partition("/")
     container, at, host = where.partition("@")
     if at and not _ACCOUNT_HOST.match(host):
+        # what stands before the '@' may be a credential: it is not shown
         raise InputError("the account must be named by its host: "
                          f"{scheme}://CONTAINER@ACCOUNT.blob.core.windows.net/KEY "
                          "(credentials in the URL are not accepted)",
-                         file=f"{scheme}://{container}/{key}")
+                         file=f"{scheme}://{host}/{key}")
     if not container:
         raise InputError(f"a {scheme}:// URL needs a container: {scheme}://CONTAINER/KEY",
                          file=url)
@@ -134,6 +136,11 @@ def _service(where: AzUrl, settings: HttpSettings) -> Any:
         credential = {"account_name": account, "account_key": key}
     elif sas:
         remember(sas.lstrip("?"))
+        for field in sas.lstrip("?").split("&"):  # its signature, wherever it is quoted alone
+            name, _, value = field.partition("=")
+            if name == "sig":
+                remember(value)
+                remember(unquote(value))
         credential = sas
     else:
         try:
