@@ -247,3 +247,22 @@ def test_since_and_until_leave_out_blobs_dated_outside_the_window(cli, azure: Az
     assert [i["path"] for i in log_inputs(result)] == [
         f"az://logs/logpush/2026/11/{day}/part.jsonl" for day in ("11", "20", "28")] + [
         "az://logs/logpush/undated.jsonl"]
+
+
+def test_a_connection_dropped_mid_part_is_read_again(cli, azure: AzureLocal, keys: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from scopeaudit.remote import store
+
+    monkeypatch.setattr(store, "PART_SIZE", 1000)
+    body = days(1, 27)  # 2,889 bytes: three parts
+    azure.admin.create_container("logs")
+    put(azure, "logs", "x/a.jsonl", body)
+    azure.proxy.fault(lambda s: s.headers.get("x-ms-range") == "bytes=0-999", cut=400)
+    result = audit(cli, keys, "az://logs/x/a.jsonl")
+    assert result.code == 0, result.err
+    assert [(i["records"], i["sha256"]) for i in log_inputs(result)] == [
+        (27, hashlib.sha256(body).hexdigest())]
+    # the SDK reads a part's body whole when it asks for it: the part is asked for again
+    assert [r.headers["x-ms-range"] for r in azure.proxy.seen if is_read(r)] == [
+        "bytes=0-999", "bytes=0-999", "bytes=1000-1999", "bytes=2000-2888"]
+    result.assert_clean(ACCOUNT_KEY)

@@ -228,3 +228,21 @@ def test_since_and_until_leave_out_objects_dated_outside_the_window(cli, gcs: Gc
     assert [i["path"] for i in log_inputs(result)] == [
         f"gs://logs/logpush/dt=2026-11-{day}/part.jsonl" for day in ("11", "20", "28")] + [
         "gs://logs/logpush/undated.jsonl"]
+
+
+def test_a_connection_dropped_mid_part_resumes_where_it_stopped(
+        cli, gcs: GcsLocal, keys: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from scopeaudit.remote import store
+
+    monkeypatch.setattr(store, "PART_SIZE", 1000)
+    body = days(1, 27)  # 2,889 bytes: three parts
+    gcs.admin.create_bucket("logs")
+    gcs.admin.put("logs", "x/a.jsonl", body)
+    gcs.proxy.fault(lambda s: s.headers.get("range") == "bytes=0-999", cut=400)
+    result = audit(cli, keys, "gs://logs/x/a.jsonl")
+    assert result.code == 0, result.err
+    assert [(i["records"], i["sha256"]) for i in log_inputs(result)] == [
+        (27, hashlib.sha256(body).hexdigest())]
+    # the first part's body stops after 400 bytes: the next part starts at byte 400
+    assert [g.headers["range"] for g in gcs.proxy.seen if is_media(g)] == [
+        "bytes=0-999", "bytes=400-1399", "bytes=1400-2399", "bytes=2400-2888"]

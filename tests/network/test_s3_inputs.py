@@ -220,3 +220,23 @@ def test_since_and_until_leave_out_objects_dated_outside_the_window(cli, aws: Aw
         f"s3://logs/{prefix}/{day}/part.jsonl" for day in ("11", "20", "28")] + [
         f"s3://logs/{prefix}/undated.jsonl"]
     result.assert_clean(*aws.secrets)
+
+
+def test_a_connection_dropped_mid_part_resumes_where_it_stopped(
+        cli, aws: AwsLocal, keys: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from scopeaudit.remote import store
+
+    monkeypatch.setattr(store, "PART_SIZE", 1000)
+    body = days(1, 27)  # 2,889 bytes: three parts
+    aws.admin.create_bucket(Bucket="logs")
+    aws.admin.put_object(Bucket="logs", Key="x/a.jsonl", Body=body)
+    aws.proxy.fault(lambda s: s.headers.get("range") == "bytes=0-999", cut=400)
+    result = audit(cli, keys, "s3://logs/x/a.jsonl")
+    assert result.code == 0, result.err
+    assert [(i["records"], i["sha256"]) for i in log_inputs(result)] == [
+        (27, hashlib.sha256(body).hexdigest())]
+    gets = [s for s in aws.proxy.seen if s.method == "GET"]
+    # the first part's body stops after 400 bytes: the next part starts at byte 400
+    assert [g.headers["range"] for g in gets] == ["bytes=0-999", "bytes=400-1399",
+                                                  "bytes=1400-2399", "bytes=2400-2888"]
+    result.assert_clean(*aws.secrets)
