@@ -26,7 +26,7 @@ GZIP_MAGIC = b"\x1f\x8b"  # how a gzip stream starts: inputs are gzip by content
 def expand(patterns: tuple[str, ...] | list[str], http: HttpSettings | None = None,
            window: PullWindow | None = None) -> list[str]:
     """Every --logs value, globs expanded (sorted, for determinism); a glob matching nothing
-    and a missing file are errors. s3:// and cloudwatch:// values are listed remotely
+    and a missing file are errors. Object-store and cloudwatch:// values are listed remotely
     (scopeaudit.remote), leaving out what ``window`` shows cannot hold a record of it."""
     from scopeaudit.http.policy import is_url
     from scopeaudit.remote import expand_remote, is_remote
