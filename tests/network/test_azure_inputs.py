@@ -266,3 +266,15 @@ def test_a_connection_dropped_mid_part_is_read_again(cli, azure: AzureLocal, key
     assert [r.headers["x-ms-range"] for r in azure.proxy.seen if is_read(r)] == [
         "bytes=0-999", "bytes=0-999", "bytes=1000-1999", "bytes=2000-2888"]
     result.assert_clean(ACCOUNT_KEY)
+
+
+def test_data_lake_directories_are_not_read_as_blobs(cli, azure: AzureLocal,
+                                                     keys: Path) -> None:
+    azure.admin.create_container("logs")
+    put(azure, "logs", "lb/2026/a.jsonl", days(1, 3))
+    # how a Data Lake Gen2 account lists a directory through the Blob API
+    azure.admin.get_blob_client("logs", "lb/2026").upload_blob(
+        b"", metadata={"hdi_isfolder": "true"})
+    result = audit(cli, keys, "az://logs/lb/**")
+    assert result.code == 0, result.err
+    assert [i["path"] for i in log_inputs(result)] == ["az://logs/lb/2026/a.jsonl"]

@@ -200,10 +200,14 @@ class AzureStore:
                   ) -> tuple[list[store.Listed], str | None]:
         def page() -> tuple[list[store.Listed], str | None]:
             pages = self._client.list_blobs(name_starts_with=prefix or None,
-                                              results_per_page=PAGE_SIZE).by_page(
+                                              results_per_page=PAGE_SIZE,
+                                              include=["metadata"]).by_page(
                 continuation_token=token)
+            # a Data Lake Gen2 account lists its directories as empty blobs marked
+            # hdi_isfolder: a glob such as **/* must not read them as empty log files
             listed = [store.Listed(b.name, int(b.size or 0), b.last_modified)
-                      for b in next(pages)]
+                      for b in next(pages)
+                      if (b.metadata or {}).get("hdi_isfolder", "").lower() != "true"]
             return listed, pages.continuation_token or None
 
         return call(page, self._settings, _failure_of, THROTTLING)
