@@ -290,8 +290,10 @@ def _log_options(required: bool) -> Callable[[Any], Any]:
         return _apply(func, [
             click.option("--logs", "log_paths", multiple=True, required=required,
                          metavar="PATH",
-                         help="Request logs: files, globs (quote them), https:// URLs, or - "
-                              "for stdin; gzip is read transparently. Repeat for several."),
+                         help="Request logs: files, globs (quote them), https:// URLs, "
+                              "objects (s3://, gs://, az://, with globs), cloudwatch:// log "
+                              "groups, or - for stdin; gzip is read transparently. Repeat "
+                              "for several."),
             click.option("--log-format", "log_formats", multiple=True,
                          metavar="[GLOB=]FORMAT",
                          help="jsonl, csv, nginx, 'nginx:<log_format>', envoy, "

@@ -1,6 +1,8 @@
-"""A loopback proxy in front of moto's server that injects the faults moto cannot: throttling
-(S3's 503 SlowDown, CloudWatch's ThrottlingException), a denied listing, an action run
-between two requests (an object replaced while it is read).
+"""A loopback proxy in front of a local cloud API (moto, fake-gcs-server, Azurite) that
+injects the faults the server cannot: throttling (S3's 503 SlowDown, CloudWatch's
+ThrottlingException, GCS's 429, Azure's ServerBusy), a denied listing, an action run between
+two requests (an object replaced while it is read), a connection dropped half-way through a
+body.
 
 It forwards real HTTP to the real local API and answers from its script only where a fault
 is due; every request is recorded (method, target, headers, body) for the assertions.
@@ -56,6 +58,7 @@ class Fault:
     headers: tuple[tuple[str, str], ...] = ()
     times: int = 1
     action: Callable[[], None] | None = None
+    cut: int | None = None  # forward, but send only this many bytes of the body, then close
     hits: int = 0
 
 
@@ -81,9 +84,9 @@ class AwsProxy:
 
     def fault(self, when: Callable[[Seen], bool], answer: tuple[int, bytes, tuple[tuple[str,
               str], ...]] | None = None, *, times: int = 1,
-              action: Callable[[], None] | None = None) -> Fault:
+              action: Callable[[], None] | None = None, cut: int | None = None) -> Fault:
         status, body, headers = answer or (200, b"", ())
-        added = Fault(when, status, body, headers, times, action)
+        added = Fault(when, status, body, headers, times, action, cut)
         self.faults.append(added)
         return added
 
@@ -115,12 +118,12 @@ class AwsProxy:
                             fault.hits += 1
                             due = fault
                             break
-                if due is not None and due.action is None:
+                if due is not None and due.action is None and due.cut is None:
                     self._answer(due.status, due.headers, due.body)
                     return
                 if due is not None and due.action is not None:
                     due.action()
-                self._forward(seen)
+                self._forward(seen, due.cut if due is not None else None)
 
             def _answer(self, status: int, headers: tuple[tuple[str, str], ...],
                         body: bytes) -> None:
@@ -132,7 +135,7 @@ class AwsProxy:
                 if self.command != "HEAD":
                     self.wfile.write(body)
 
-            def _forward(self, seen: Seen) -> None:
+            def _forward(self, seen: Seen, cut: int | None = None) -> None:
                 conn = http.client.HTTPConnection(*proxy.upstream, timeout=30)
                 try:
                     headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP}
@@ -150,7 +153,10 @@ class AwsProxy:
                                      else str(len(data)))
                     self.end_headers()
                     if self.command != "HEAD":
-                        self.wfile.write(data)
+                        self.wfile.write(data if cut is None else data[:cut])
+                    if cut is not None:  # the connection drops half-way through the body
+                        self.wfile.flush()
+                        self.close_connection = True
                 finally:
                     conn.close()
 

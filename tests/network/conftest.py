@@ -8,12 +8,15 @@ import ipaddress
 import logging
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from network.awslocal import aws, moto_server  # noqa: F401 - fixtures of the S3/CloudWatch tests
+from network.azurelocal import azure, azurite  # noqa: F401 - fixtures of the Azure Blob tests
 from network.fakeserver import FakeServer
-from network.support import Result
+from network.gcslocal import gcs  # noqa: F401 - the fixture of the GCS tests
+from network.support import KEYS, Result
 
 
 @pytest.fixture(autouse=True)
@@ -68,6 +71,14 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(socket, "getaddrinfo", guarded_lookup)
     yield
     assert strays == [], "traffic left loopback"
+
+
+@pytest.fixture
+def keys(tmp_path: Path) -> Path:
+    """The log-input tests' key file (support.KEYS)."""
+    path = tmp_path / "keys.yaml"
+    path.write_text(KEYS)
+    return path
 
 
 @pytest.fixture

@@ -18,17 +18,6 @@ from network.awslocal import AwsLocal
 from network.awsproxy import json_error
 from network.support import Result
 
-KEYS = """\
-keys:
-  - id: key_bi
-    name: BI export
-    owner: data@example.test
-    expires: 2027-06-30
-    created: 2026-06-01
-    scopes:
-      - issues:read
-      - works:read
-"""
 GROUP = "/aws/apigateway/insp-prod"
 # CloudWatch Logs refuses events more than 14 days old: the events are dated from 12 days
 # ago (day 0) to yesterday (day 11), and the audit is as of today.
@@ -51,13 +40,6 @@ def event(n: int) -> dict:
                           "httpMethod": "GET", "path": "/v1/issues", "status": "200",
                           "apiKeyId": "key_bi", "requestId": f"r{n}"})
     return {"timestamp": int(when.timestamp() * 1000), "message": message + "\n"}
-
-
-@pytest.fixture
-def keys(tmp_path: Path) -> Path:
-    path = tmp_path / "keys.yaml"
-    path.write_text(KEYS)
-    return path
 
 
 @pytest.fixture

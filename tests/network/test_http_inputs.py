@@ -14,26 +14,10 @@ import pytest
 
 from network.conftest import FakeTime
 from network.fakeserver import FakeServer, Reply, Seen, gz, json_reply, ratelimit_headers
-from network.support import FAST, Result, fake_token
+from network.support import FAST, Result, fake_token, record
+from network.support import KEYS as KEY_TEXT
 
-KEYS = b"""\
-keys:
-  - id: key_bi
-    name: BI export
-    owner: data@example.test
-    expires: 2027-06-30
-    created: 2026-06-01
-    scopes:
-      - issues:read
-      - works:read
-"""
-
-
-def record(day: int, path: str = "/v1/issues") -> bytes:
-    return (b'{"time": "2026-11-%02dT10:00:00Z", "key_id": "key_bi", "method": "GET", '
-            b'"path": "%s", "status": 200}\n' % (day, path.encode()))
-
-
+KEYS = KEY_TEXT.encode()
 # 27 records, one a day from 1 to 27 November, all GET /v1/issues by key_bi.
 LOGS = b"".join(record(day) for day in range(1, 28))
 

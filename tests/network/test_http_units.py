@@ -31,6 +31,8 @@ from scopeaudit.http.settings import HttpSettings
      "&X-Amz-Signature=REDACTED"),
     ("https://x.example.test/e?sv=2022&sig=s3cr3t&se=2026",
      "https://x.example.test/e?sv=2022&sig=REDACTED&se=2026"),
+    ("https://acct.blob.core.windows.net/logs/a.gz?sv=2024-11-04&sp=r&se=2027-01-01&sig=s3",
+     "https://acct.blob.core.windows.net/logs/a.gz"),  # an Azure SAS: the query goes whole
     ("https://x.example.test/e?api_key=1&page=2#frag",
      "https://x.example.test/e?api_key=REDACTED&page=2"),
     ("http://[::1]:8080/x", "http://[::1]:8080/x"),

@@ -15,6 +15,7 @@ from scopeaudit.errors import InputError
 from scopeaudit.secrets import TOKEN_RE, is_secret_param_name
 
 REDACTED = "REDACTED"
+_AZURE_STORAGE = ".core.windows.net"  # account URLs: ACCOUNT.blob.core.windows.net, ...
 _URL_IN_TEXT = re.compile(r"(?i)\bhttps?://[^\s'\"<>]+")
 
 
@@ -83,15 +84,20 @@ def is_secret_param(name: str, value: str) -> bool:
 
 def display_url(url: str) -> str:
     """The URL as outputs may show it: no userinfo, no fragment, secret query values
-    replaced by REDACTED. Everything else is kept exactly as given (``a+b`` stays ``a+b``,
-    a bare ``?flag`` stays ``flag``), so the URL shown is the URL the user wrote."""
+    replaced by REDACTED (an Azure Storage account URL's SAS query removed whole).
+    Everything else is kept exactly as given (``a+b`` stays ``a+b``, a bare ``?flag`` stays
+    ``flag``), so the URL shown is the URL the user wrote."""
     try:
         bare, _ = split_userinfo(url)
         parts = urlsplit(bare)
     except ValueError:
         return "<unparseable URL>"
+    fields = parts.query.split("&") if parts.query else []
+    if (parts.hostname or "").lower().endswith(_AZURE_STORAGE) and \
+            any(f.partition("=")[0].lower() == "sig" for f in fields):
+        fields = []  # an Azure Storage SAS: every field of it is part of the credential
     shown = []
-    for field in parts.query.split("&") if parts.query else []:
+    for field in fields:
         name, eq, value = field.partition("=")
         shown.append(f"{name}={REDACTED}" if eq and is_secret_param(name, value) else
                      TOKEN_RE.sub(REDACTED, field))

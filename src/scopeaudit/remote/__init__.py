@@ -1,25 +1,24 @@
-"""Logs pulled from where they live: S3 objects (``s3://``) and CloudWatch Logs
-(``cloudwatch://``), through boto3 (the optional extra ``scopeaudit[s3]``).
+"""Logs pulled from where they live: objects in S3 (``s3://``, boto3: the extra
+``scopeaudit[s3]``), Google Cloud Storage (``gs://``, ``[gcs]``) and Azure Blob Storage
+(``az://``, ``abfs[s]://``, ``[azure]``), and CloudWatch Logs (``cloudwatch://``, ``[s3]``).
 
 This module imports nothing heavy: it only recognises the URLs and hands each one to its
-backend. Credentials come from the provider's standard chain (environment, profile, container
-or instance role), never from the command line, a URL or the configuration file; the URLs
-themselves hold none, so they are shown as written.
+backend; the object stores share one implementation of globs, windows and version-pinned
+reads (remote.store). Credentials come from the provider's standard chain (environment,
+profile, instance role or managed identity), never from the command line, a URL or the
+configuration file: a URL holding one is refused, and shown without it.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, BinaryIO, cast
 
-from scopeaudit.errors import InputError
-
 if TYPE_CHECKING:
     from scopeaudit.http.settings import HttpSettings
     from scopeaudit.remote.window import PullWindow
 
-SUPPORTED = ("s3", "cloudwatch")
-# Recognised so that they fail in one line instead of reading as a local path.
-NOT_YET = ("gs", "gcs", "az", "abfs", "abfss")
+SUPPORTED = ("s3", "cloudwatch", "gs", "gcs", "az", "abfs", "abfss")
+_AZURE = ("az", "abfs", "abfss")
 
 
 def scheme_of(value: str) -> str | None:
@@ -27,7 +26,7 @@ def scheme_of(value: str) -> str | None:
     if not sep or not head.isascii() or not head.isalnum():
         return None
     scheme = head.lower()
-    return scheme if scheme in SUPPORTED or scheme in NOT_YET else None
+    return scheme if scheme in SUPPORTED else None
 
 
 def is_remote(value: str) -> bool:
@@ -51,8 +50,23 @@ def expand_remote(pattern: str, http: HttpSettings | None,
         from scopeaudit.remote.cloudwatch import expand_cloudwatch
 
         return [expand_cloudwatch(pattern, window)]
-    raise InputError(f"{scheme}:// inputs are not supported yet (s3:// and cloudwatch:// "
-                     "are); copy the logs to a local folder or to S3 first", file=pattern)
+    if scheme in ("gs", "gcs"):
+        from scopeaudit.remote.gcs import expand_gs
+
+        return expand_gs(pattern, settings, window)
+    from scopeaudit.remote.azure import expand_az
+
+    return expand_az(pattern, settings, window)
+
+
+def remote_label(path: str) -> str:
+    """How a remote input is shown: as written, less a SAS query on an Azure URL (refused
+    as an input, and never shown)."""
+    if scheme_of(path) in _AZURE:
+        from scopeaudit.remote.azure import without_query
+
+        return without_query(path)
+    return path
 
 
 def open_remote(path: str, http: HttpSettings | None) -> BinaryIO:
@@ -60,10 +74,19 @@ def open_remote(path: str, http: HttpSettings | None) -> BinaryIO:
     from scopeaudit.http.settings import HttpSettings
 
     settings = http or HttpSettings()
-    if scheme_of(path) == "cloudwatch":
+    scheme = scheme_of(path)
+    if scheme == "cloudwatch":
         from scopeaudit.remote.cloudwatch import open_log_group
 
         return cast("BinaryIO", open_log_group(path, settings))
+    if scheme in ("gs", "gcs"):
+        from scopeaudit.remote.gcs import open_gs
+
+        return cast("BinaryIO", open_gs(path, settings))
+    if scheme in _AZURE:
+        from scopeaudit.remote.azure import open_az
+
+        return cast("BinaryIO", open_az(path, settings))
     from scopeaudit.remote.s3 import open_object
 
     return cast("BinaryIO", open_object(path, settings))  # raw streams: read() is enough

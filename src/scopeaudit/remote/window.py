@@ -4,7 +4,7 @@ anything is read.
 The pull window runs from one window's length before the window (use shortly before the
 window caps a removal's confidence: scopeaudit.quality) to its last day; a side --since/
 --until leave open (a duration counted back from the newest record, no --since) stays open.
-An S3 object is left out only when that is safe:
+An object (S3, GCS, Azure Blob) is left out only when that is safe:
 
 - by its **last-modified time**, for any layout: an object written before the pull window
   begins cannot hold a record from inside it (a copy made later only keeps more);

@@ -26,7 +26,7 @@ GZIP_MAGIC = b"\x1f\x8b"  # how a gzip stream starts: inputs are gzip by content
 def expand(patterns: tuple[str, ...] | list[str], http: HttpSettings | None = None,
            window: PullWindow | None = None) -> list[str]:
     """Every --logs value, globs expanded (sorted, for determinism); a glob matching nothing
-    and a missing file are errors. s3:// and cloudwatch:// values are listed remotely
+    and a missing file are errors. Object-store and cloudwatch:// values are listed remotely
     (scopeaudit.remote), leaving out what ``window`` shows cannot hold a record of it."""
     from scopeaudit.http.policy import is_url
     from scopeaudit.remote import expand_remote, is_remote
@@ -82,8 +82,9 @@ class HashingReader(io.RawIOBase):
 def input_label(path: str) -> str:
     """How an input is named in reports and messages: a URL without its credentials."""
     from scopeaudit.http.policy import display_url, is_url
+    from scopeaudit.remote import remote_label
 
-    return display_url(path) if is_url(path) else path
+    return display_url(path) if is_url(path) else remote_label(path)
 
 
 def open_input(path: str, http: HttpSettings | None = None
