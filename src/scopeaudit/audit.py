@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Generic, TypeVar, cast
 
 from scopeaudit import __version__
-from scopeaudit.catalog.model import Catalog
+from scopeaudit.catalog.model import Catalog, catalog_info
 from scopeaudit.diagnostics import Diagnostics
 from scopeaudit.evidence import build_evidence
-from scopeaudit.lint import catalog_info
 from scopeaudit.model import (
     Audit,
     ConfidencePolicy,

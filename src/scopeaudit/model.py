@@ -11,10 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from scopeaudit.rules.registry import Rule
+from typing import Any
 
 JsonValue = Any
 
@@ -192,6 +189,44 @@ def count_by_severity(findings: tuple[Finding, ...]) -> dict[str, int]:
     for f in findings:
         counts[f.severity.value] += 1
     return counts
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rule:
+    """A rule's metadata, declared beside the check that raises it (scopeaudit.rules.*).
+
+    The documentation follows one template: what it does, why it matters, an example and
+    the remediation. ``family`` groups the rules of one module (inventory, usage, ...).
+    """
+
+    id: str
+    name: str
+    severity: Severity
+    family: str
+    summary: str
+    what: str
+    why: str
+    example: str
+    remediation: str
+
+    def explain(self) -> str:
+        return (
+            f"{self.id} {self.name} (default severity: {self.severity.value})\n\n"
+            f"{self.summary}\n\n"
+            f"What it does\n{self.what}\n\n"
+            f"Why it matters\n{self.why}\n\n"
+            f"Example\n{self.example}\n\n"
+            f"Remediation\n{self.remediation}\n"
+        )
+
+    def finding(self, message: str, location: Location, *, key: str | None = None,
+                scope: str | None = None, severity: Severity | None = None,
+                discriminator: str = "", evidence: Mapping[str, JsonValue] | None = None
+                ) -> Finding:
+        """A finding of this rule: its id, name and default severity are never restated."""
+        return Finding(rule=self.id, name=self.name, severity=severity or self.severity,
+                       message=message, location=location, key=key, scope=scope,
+                       discriminator=discriminator, evidence=evidence)
 
 
 @dataclass(frozen=True)

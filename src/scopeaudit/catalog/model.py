@@ -8,6 +8,8 @@ from enum import Enum
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from scopeaudit.model import CatalogInfo
+
 if TYPE_CHECKING:
     from scopeaudit.catalog.routes import Router
     from scopeaudit.usage.routekey import RouteKey
@@ -140,3 +142,15 @@ class Catalog:
         for op in self.operations:
             counts[op.provenance.value] += 1
         return counts
+
+
+def catalog_info(catalog: Catalog) -> CatalogInfo:
+    """What a report says of the catalog it judged by."""
+    return CatalogInfo(
+        name=catalog.name,
+        version=catalog.version,
+        source=catalog.source,
+        operations=len(catalog.operations),
+        scopes=len(catalog.scopes),
+        provenance=catalog.provenance_counts(),
+    )

@@ -11,13 +11,12 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from scopeaudit import __version__
-from scopeaudit.catalog.model import Catalog
+from scopeaudit.catalog.model import Catalog, catalog_info
 from scopeaudit.diagnostics import Diagnostics
 from scopeaudit.errors import InputError
 from scopeaudit.http.credentials import PROBE_KEY_ENV, env_secret
 from scopeaudit.http.policy import check_url, display_url
 from scopeaudit.http.settings import HttpSettings
-from scopeaudit.lint import catalog_info
 from scopeaudit.model import Key, sorted_findings
 from scopeaudit.probe.model import Declared, ProbeOptions, ProbeReport, Result, ScopeResult
 from scopeaudit.secrets import fingerprint, short_fingerprint, token_kind
@@ -27,9 +26,9 @@ NOT_PROBED = "write scope: no request that could change data is sent"
 
 def run_probe(options: ProbeOptions, catalog: Catalog,
               diagnostics: Diagnostics) -> ProbeReport:
-    from scopeaudit.probe.drift import drift_findings
     from scopeaudit.probe.live import probe_scopes
     from scopeaudit.probe.plan import plan_targets
+    from scopeaudit.rules.probe_rules import definition_findings
 
     settings = options.http
     base_url = options.base_url
@@ -45,7 +44,7 @@ def run_probe(options: ProbeOptions, catalog: Catalog,
         live[s.name] if s.name in live else
         ScopeResult(s.name, "write", Result.NOT_PROBED, reason=NOT_PROBED)
         for s in catalog.scopes)
-    findings = drift_findings(declared[0], results) if declared else []
+    findings = definition_findings(declared[0], results) if declared else []
     return ProbeReport(
         tool_version=__version__,
         base_url=display_url(base_url),
