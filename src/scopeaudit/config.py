@@ -21,7 +21,10 @@ from typing import Any
 
 from scopeaudit.errors import InputError
 from scopeaudit.gate import Suppression
+from scopeaudit.http.policy import is_url
 from scopeaudit.model import Location, Severity
+from scopeaudit.redaction import redacted
+from scopeaudit.rules.registry import get_rule
 from scopeaudit.usage.inputcheck import DeclaredSource
 
 CANDIDATES = ("scopeaudit.toml", ".scopeaudit.toml", "pyproject.toml")
@@ -135,7 +138,6 @@ def load(path: Path, option_types: Mapping[str, type | tuple[type, ...]], *,
             known = ", ".join(sorted([*option_types, "rules", "ignore", "source"]))
             raise InputError(f"unknown key {key!r} (known keys: {known})", file=source,
                              line=line)
-    from scopeaudit.redaction import redacted
 
     # a suppression's reason and globs are shown in reports: they pass the one redaction
     return Config(source, options, rules, redacted(tuple(ignores)), tuple(warnings),
@@ -143,8 +145,6 @@ def load(path: Path, option_types: Mapping[str, type | tuple[type, ...]], *,
 
 
 def _is_url(value: object) -> bool:
-    from scopeaudit.http.policy import is_url
-
     return isinstance(value, str) and is_url(value)
 
 
@@ -178,7 +178,6 @@ def _type_name(t: type) -> str:
 
 def _rules(value: Any, source: str, lines: _Lines, prefix: str
            ) -> tuple[dict[str, RuleSettings], dict[str, int]]:
-    from scopeaudit.rules.registry import get_rule
 
     if not isinstance(value, dict):
         raise InputError("'rules' must be a table of [rules.ID] tables", file=source,
@@ -226,7 +225,6 @@ def _rules(value: Any, source: str, lines: _Lines, prefix: str
 
 def _ignores(value: Any, source: str, lines: _Lines, prefix: str,
              warnings: list[str]) -> list[Suppression]:
-    from scopeaudit.rules.registry import get_rule
 
     if not isinstance(value, list):
         raise InputError("'ignore' must be an array of tables: [[ignore]]", file=source,

@@ -380,6 +380,12 @@ class CodeSummary:
     keys: tuple[str, ...]  # the keys some scanned file belongs to
 
 
+# The states of a granted scope (KeyVerdict.states), decided by evidence.py: here, below
+# every module that reads them.
+USED, UNUSED, UNKNOWN, DENIED = "used", "unused", "unknown", "denied"
+NEEDED_BY_CODE = "needed_by_code"
+
+
 @dataclass(frozen=True)
 class KeyVerdict:
     """What the evidence says of one defined key inside the window."""

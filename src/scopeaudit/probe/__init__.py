@@ -18,6 +18,7 @@ from scopeaudit.http.credentials import PROBE_KEY_ENV, env_secret
 from scopeaudit.http.policy import check_url, display_url
 from scopeaudit.http.settings import HttpSettings
 from scopeaudit.model import Key, sorted_findings
+from scopeaudit.probe.findings import definition_findings
 from scopeaudit.probe.model import Declared, ProbeOptions, ProbeReport, Result, ScopeResult
 from scopeaudit.secrets import fingerprint, short_fingerprint, token_kind
 
@@ -28,7 +29,6 @@ def run_probe(options: ProbeOptions, catalog: Catalog,
               diagnostics: Diagnostics) -> ProbeReport:
     from scopeaudit.probe.live import probe_scopes
     from scopeaudit.probe.plan import plan_targets
-    from scopeaudit.rules.probe_rules import definition_findings
 
     settings = options.http
     base_url = options.base_url

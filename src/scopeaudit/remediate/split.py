@@ -20,6 +20,7 @@ from scopeaudit.catalog.model import Catalog
 from scopeaudit.evidence import least_privileged
 from scopeaudit.model import Audit, ClientSummary, Key, KeyVerdict
 from scopeaudit.remediate.minimal import minimal_cover
+from scopeaudit.secrets import redact
 from scopeaudit.usage.aggregate import UNMATCHED_PREFIX
 
 _PRODUCT_RE = re.compile(r"[A-Za-z0-9]+")
@@ -131,7 +132,6 @@ def render_split(splits: list[Split]) -> str:
     """Per shared key: a keys-as-code snippet (one key per cluster, a comment per scope
     naming the operations that need it) and a table of its clients."""
     from scopeaudit.render.markdown import md
-    from scopeaudit.secrets import redact
 
     out: list[str] = []
     for s in splits:

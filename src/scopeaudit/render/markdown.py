@@ -21,8 +21,8 @@ from pathlib import Path
 from markupsafe import Markup
 
 from scopeaudit.errors import InputError
-from scopeaudit.evidence import NEEDED_BY_CODE
 from scopeaudit.model import (
+    NEEDED_BY_CODE,
     Audit,
     ClientCount,
     Drift,

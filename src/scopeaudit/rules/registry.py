@@ -3,7 +3,7 @@
 Every rule is declared once, as a :class:`~scopeaudit.model.Rule` beside the code that raises
 its findings: inventory rules in ``rules/inventory_rules.py``, usage and log rules in
 ``rules/usage_rules.py``, evidence quality in ``quality.py``, probe rules in
-``rules/probe_rules.py``, code rules in ``scan/findings.py``, change rules in
+``probe/findings.py``, code rules in ``scan/findings.py``, change rules in
 ``remediate/against.py``, suppression rules in ``gate.py``. The CLI's ``rules`` and
 ``explain``, the README's rules table, SARIF rule descriptions and the HTML method section
 all read from here.
@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from scopeaudit import gate, quality
 from scopeaudit.model import Rule
+from scopeaudit.probe import findings as probe_rules
 from scopeaudit.remediate import against
-from scopeaudit.rules import inventory_rules, probe_rules, usage_rules
+from scopeaudit.rules import inventory_rules, usage_rules
 from scopeaudit.scan import findings as code_rules
 
 

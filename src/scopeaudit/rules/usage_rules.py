@@ -6,8 +6,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from scopeaudit.catalog.model import Catalog
-from scopeaudit.evidence import NEEDED_BY_CODE, UNUSED, GroupFacts, KeyFacts, _Tally
-from scopeaudit.model import Finding, Location, RemovalConfidence, Rule, Severity
+from scopeaudit.evidence import GroupFacts, KeyFacts, _Tally
+from scopeaudit.model import (
+    NEEDED_BY_CODE,
+    UNUSED,
+    Finding,
+    Location,
+    RemovalConfidence,
+    Rule,
+    Severity,
+)
 from scopeaudit.usage.aggregate import Usage
 from scopeaudit.window import day_date, epoch_date
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import fnmatch
 
+from scopeaudit import model
 from scopeaudit.model import Finding, Key, KeyVerdict, Location, Rule, Severity
 from scopeaudit.scan.model import CallStatus, ScannedCall
 
@@ -143,13 +144,11 @@ def sites_text(sites: tuple[Location, ...]) -> str:
 def needed_by_code(key: Key, verdict: KeyVerdict) -> list[Finding]:
     """SA403 for each scope of the verdict that is needed by code: at its first call site,
     naming them all in its evidence."""
-    from scopeaudit.evidence import NEEDED_BY_CODE as NEEDED_STATE
-
     if verdict.code is None:
         return []
     out = []
     for scope, sites in sorted(verdict.code.sites.items()):
-        if verdict.states.get(scope) != NEEDED_STATE or not sites:
+        if verdict.states.get(scope) != model.NEEDED_BY_CODE or not sites:
             continue
         out.append(NEEDED_BY_CODE.finding(
             f"key {key.id!r} never used {scope!r} in the window, but its code calls an "

@@ -1,6 +1,6 @@
-"""Rules on `scopeaudit probe`: the live key's answers against its definition. SA211 (declared,
+"""The probe's findings: the live key's answers against its definition. SA211 (declared,
 refused live) and SA212 (granted live, not declared: the dashboard grants more than the
-keys-as-code says)."""
+keys-as-code says). Not to be confused with ``drift.py``, which compares two audit runs."""
 
 from __future__ import annotations
 
