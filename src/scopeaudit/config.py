@@ -26,6 +26,7 @@ from scopeaudit.model import Location, Severity
 from scopeaudit.redaction import redacted
 from scopeaudit.rules.registry import get_rule
 from scopeaudit.usage.inputcheck import DeclaredSource
+from scopeaudit.window import written_date
 
 CANDIDATES = ("scopeaudit.toml", ".scopeaudit.toml", "pyproject.toml")
 # Threshold keys a rule table may carry, and the option each one sets.
@@ -298,15 +299,9 @@ def _sources(value: Any, source: str, lines: _Lines, prefix: str) -> list[Declar
 def _expiry(value: Any, source: str, line: int | None) -> date | None:
     if value is None:
         return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            pass
+    found = written_date(value)
+    if found is not None:
+        return found
     raise InputError(f"[[ignore]] 'expires' must be a date (2026-12-31), found {value!r:.40}",
                      file=source, line=line)
 

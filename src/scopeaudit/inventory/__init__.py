@@ -138,7 +138,6 @@ def _parse_inventory(data: bytes, source: str, fmt: KeysFormat,
 
 def load_inventory(path: str, fmt: KeysFormat | None, diagnostics: Diagnostics,
                    http: HttpSettings | None = None) -> Inventory:
-
     if is_url(path):
         from scopeaudit.http.settings import HttpSettings
         from scopeaudit.inventory.remote import fetch_keys
