@@ -261,10 +261,6 @@ def removal_confidence(key: Key, window: Window, covered: frozenset[int],
     return RemovalConfidence(level, "; ".join(parts))
 
 
-def _iso(epoch: float | None) -> str | None:
-    return None if epoch is None else epoch_date(epoch).isoformat()
-
-
 def _stamp(epoch: float) -> str:
     from datetime import UTC, datetime
 

@@ -599,3 +599,9 @@ class Audit:
 
     def at_or_above(self, threshold: Severity) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.counts and threshold <= f.severity)
+
+    @property
+    def alarming(self) -> bool:
+        """A high or critical finding that counts (neither suppressed nor baselined): what
+        every view raises its alarm on (the HTML summary tile, Markdown's "Action needed")."""
+        return bool(self.at_or_above(Severity.HIGH))

@@ -37,6 +37,12 @@ def epoch_date(epoch: float) -> date:
     return datetime.fromtimestamp(epoch, UTC).date()
 
 
+def utc_timestamp() -> str:
+    """Now, to the second, in UTC, as every output and the history write a run's time:
+    ``2026-11-27T06:00:00Z``."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
 def written_date(value: object) -> date | None:
     """A date as key files and the configuration write one (a key's ``created`` and
     ``expires``, a suppression's ``expires``): a date, a date-time (its day), or ISO 8601 text

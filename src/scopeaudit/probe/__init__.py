@@ -7,7 +7,6 @@ one side-effect-free request; write scopes are never probed.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from scopeaudit import __version__
@@ -20,7 +19,8 @@ from scopeaudit.http.settings import HttpSettings
 from scopeaudit.model import Key, sorted_findings
 from scopeaudit.probe.findings import definition_findings
 from scopeaudit.probe.model import Declared, ProbeOptions, ProbeReport, Result, ScopeResult
-from scopeaudit.secrets import fingerprint, short_fingerprint, token_kind
+from scopeaudit.secrets import fingerprint, looks_like_token, short_fingerprint, token_kind
+from scopeaudit.window import utc_timestamp
 
 NOT_PROBED = "write scope: no request that could change data is sent"
 
@@ -49,15 +49,13 @@ def run_probe(options: ProbeOptions, catalog: Catalog,
         tool_version=__version__,
         base_url=display_url(base_url),
         key_fingerprint=short_fingerprint(api_key),
-        key_kind=token_kind(api_key) if api_key.startswith(("sk_live_", "sk_test_"))
-        else "unknown",
+        key_kind=token_kind(api_key) if looks_like_token(api_key) else "unknown",
         catalog=catalog_info(catalog),
         results=results,
         declared=declared[1] if declared else None,
         findings=sorted_findings(findings),
         warnings=tuple(str(w) for w in diagnostics.warnings),
-        generated_at=None if not options.timestamp else
-        datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        generated_at=utc_timestamp() if options.timestamp else None,
     )
 
 
