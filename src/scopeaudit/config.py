@@ -24,16 +24,18 @@ from scopeaudit.gate import Suppression
 from scopeaudit.http.policy import is_url
 from scopeaudit.model import Location, Severity
 from scopeaudit.redaction import redacted
+from scopeaudit.rules.inventory_rules import BROAD_KEY, ROTATION_OVERDUE
 from scopeaudit.rules.registry import get_rule
+from scopeaudit.rules.usage_rules import SHARED_KEY
 from scopeaudit.usage.inputcheck import DeclaredSource
 from scopeaudit.window import written_date
 
 CANDIDATES = ("scopeaudit.toml", ".scopeaudit.toml", "pyproject.toml")
 # Threshold keys a rule table may carry, and the option each one sets.
 RULE_THRESHOLDS = {
-    "SA203": "broad-key-threshold",
-    "SA208": "rotation-days",
-    "SA106": "shared-key-clients",
+    BROAD_KEY.id: "broad-key-threshold",
+    ROTATION_OVERDUE.id: "rotation-days",
+    SHARED_KEY.id: "shared-key-clients",
 }
 
 

@@ -60,7 +60,8 @@ def test_rules_are_declared_beside_the_code_that_raises_them() -> None:
     for path in sorted(SRC.rglob("*.py")):
         text = path.read_text(encoding="utf-8")
         for rid in REGISTRY:
-            for call in (f'make_finding("{rid}"', f'get_rule("{rid}"', f'REGISTRY["{rid}"]'):
+            for call in (f'make_finding("{rid}"', f'get_rule("{rid}"', f'REGISTRY["{rid}"]',
+                         f'== "{rid}"'):
                 assert call not in text, f"{path.relative_to(ROOT)} names {rid} by string"
 
 

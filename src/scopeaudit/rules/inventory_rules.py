@@ -1,4 +1,5 @@
-"""Static rules on key definitions (SA2xx): what a key file says, before any usage is read."""
+"""Static rules on key definitions (SA2xx): what a key file says, before any usage is read.
+Each rule is declared beside its check; ``CHECKS`` pairs them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Usage rules (SA1xx) on the evidence of each defined key, and log rules (SA3xx)."""
+"""Usage rules (SA1xx) on the evidence of each defined key, and log rules (SA301-SA303,
+SA305), each declared beside the check that raises it. SA304 and SA306, on what the logs
+could show, are declared in quality.py."""
 
 from __future__ import annotations
 
