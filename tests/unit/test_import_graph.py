@@ -40,6 +40,8 @@ LAZY_IMPORTS: dict[str, str] = {
     "scopeaudit.remediate.staged": "Jinja (render.markdown) loads only for Markdown output",
     "scopeaudit.remote": "boto3 loads only for an s3:// or CloudWatch input",
     "scopeaudit.remote.aws": "boto3 clients are built only for a remote input",
+    "scopeaudit.remote.azure": "the Azure client is built only for an az:// input (on main)",
+    "scopeaudit.remote.gcs": "the GCS session is built only for a gs:// input (on main)",
     "scopeaudit.remote.window": "the window's date parsing loads only with a pull window",
     "scopeaudit.render.history_view": "Jinja loads only for the HTML history page",
     "scopeaudit.render.markdown": "Jinja loads only when a template is rendered",
@@ -87,7 +89,9 @@ def _imports(module: str) -> tuple[set[str], set[str]]:
                 if child.level:
                     parts = package.split(".")[: len(package.split(".")) - child.level + 1]
                     base = ".".join([*parts, base] if base else parts)
-                names = [base, *(f"{base}.{alias.name}" for alias in child.names)]
+                # ``from a.b import c``: module a.b, or its submodule a.b.c (then a.b is only
+                # the package that runs first)
+                names = [f"{base}.{alias.name}" for alias in child.names]
             for name in names:
                 target = _resolve(name) if name.startswith(PACKAGE) else None
                 if target is None or target == module:
@@ -161,7 +165,8 @@ def test_function_level_imports_are_only_where_listed() -> None:
     unlisted = sorted(lazy - set(LAZY_IMPORTS))
     assert not unlisted, (f"{unlisted} import scopeaudit modules inside functions: import "
                           "them at the top, or say in LAZY_IMPORTS why they stay lazy")
-    stale = sorted(set(LAZY_IMPORTS) - lazy)
+    # a module not on this branch yet (remote.azure, remote.gcs: on main) is not stale
+    stale = sorted((set(LAZY_IMPORTS) & set(MODULES)) - lazy)
     assert not stale, f"LAZY_IMPORTS lists {stale}, which import nothing lazily any more"
 
 
