@@ -10,15 +10,14 @@ import fnmatch
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, TypeVar, cast
 
 from scopeaudit import __version__
-from scopeaudit.catalog.model import Catalog
+from scopeaudit.catalog.model import Catalog, catalog_info
 from scopeaudit.diagnostics import Diagnostics
 from scopeaudit.evidence import build_evidence
-from scopeaudit.lint import catalog_info
 from scopeaudit.model import (
     Audit,
     ConfidencePolicy,
@@ -45,6 +44,7 @@ from scopeaudit.window import (
     days_seen,
     last_present_day,
     resolve_window,
+    utc_timestamp,
 )
 
 if TYPE_CHECKING:
@@ -244,7 +244,7 @@ def analyse(inventory: Inventory, catalog: Catalog, usage: Usage, inputs: list[I
         keys=inventory.keys,
         findings=sorted_findings(findings),
         warnings=tuple(str(w) for w in diagnostics.warnings),
-        generated_at=_now() if timestamp else None,
+        generated_at=utc_timestamp() if timestamp else None,
         rules=all_rules(include_code=code is not None),
         confidence_policy=options.policy,
         window=window,
@@ -277,9 +277,3 @@ def _warn_future(usage: Usage, as_of: date, latest: date, diagnostics: Diagnosti
                      "not place the window")
 
 
-def _now() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def today() -> date:
-    return datetime.now(UTC).date()

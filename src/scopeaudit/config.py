@@ -21,15 +21,21 @@ from typing import Any
 
 from scopeaudit.errors import InputError
 from scopeaudit.gate import Suppression
+from scopeaudit.http.policy import is_url
 from scopeaudit.model import Location, Severity
+from scopeaudit.redaction import redacted
+from scopeaudit.rules.inventory_rules import BROAD_KEY, ROTATION_OVERDUE
+from scopeaudit.rules.registry import get_rule
+from scopeaudit.rules.usage_rules import SHARED_KEY
 from scopeaudit.usage.inputcheck import DeclaredSource
+from scopeaudit.window import written_date
 
 CANDIDATES = ("scopeaudit.toml", ".scopeaudit.toml", "pyproject.toml")
 # Threshold keys a rule table may carry, and the option each one sets.
 RULE_THRESHOLDS = {
-    "SA203": "broad-key-threshold",
-    "SA208": "rotation-days",
-    "SA106": "shared-key-clients",
+    BROAD_KEY.id: "broad-key-threshold",
+    ROTATION_OVERDUE.id: "rotation-days",
+    SHARED_KEY.id: "shared-key-clients",
 }
 
 
@@ -135,7 +141,6 @@ def load(path: Path, option_types: Mapping[str, type | tuple[type, ...]], *,
             known = ", ".join(sorted([*option_types, "rules", "ignore", "source"]))
             raise InputError(f"unknown key {key!r} (known keys: {known})", file=source,
                              line=line)
-    from scopeaudit.redaction import redacted
 
     # a suppression's reason and globs are shown in reports: they pass the one redaction
     return Config(source, options, rules, redacted(tuple(ignores)), tuple(warnings),
@@ -143,8 +148,6 @@ def load(path: Path, option_types: Mapping[str, type | tuple[type, ...]], *,
 
 
 def _is_url(value: object) -> bool:
-    from scopeaudit.http.policy import is_url
-
     return isinstance(value, str) and is_url(value)
 
 
@@ -178,7 +181,6 @@ def _type_name(t: type) -> str:
 
 def _rules(value: Any, source: str, lines: _Lines, prefix: str
            ) -> tuple[dict[str, RuleSettings], dict[str, int]]:
-    from scopeaudit.rules.registry import get_rule
 
     if not isinstance(value, dict):
         raise InputError("'rules' must be a table of [rules.ID] tables", file=source,
@@ -226,7 +228,6 @@ def _rules(value: Any, source: str, lines: _Lines, prefix: str
 
 def _ignores(value: Any, source: str, lines: _Lines, prefix: str,
              warnings: list[str]) -> list[Suppression]:
-    from scopeaudit.rules.registry import get_rule
 
     if not isinstance(value, list):
         raise InputError("'ignore' must be an array of tables: [[ignore]]", file=source,
@@ -300,15 +301,9 @@ def _sources(value: Any, source: str, lines: _Lines, prefix: str) -> list[Declar
 def _expiry(value: Any, source: str, line: int | None) -> date | None:
     if value is None:
         return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            pass
+    found = written_date(value)
+    if found is not None:
+        return found
     raise InputError(f"[[ignore]] 'expires' must be a date (2026-12-31), found {value!r:.40}",
                      file=source, line=line)
 

@@ -8,7 +8,9 @@ from scopeaudit.http.credentials import redact_known
 
 
 @dataclass(frozen=True)
-class Warning_:
+class InputWarning:
+    """One warning about an input, with the file (and line) it is about when there is one."""
+
     message: str
     file: str | None = None
     line: int | None = None
@@ -22,9 +24,9 @@ class Warning_:
 class Diagnostics:
     """A collector handed explicitly to each loader; there is no global warning state."""
 
-    warnings: list[Warning_] = field(default_factory=list)
+    warnings: list[InputWarning] = field(default_factory=list)
 
     def warn(self, message: str, *, file: str | None = None, line: int | None = None) -> None:
         # the file too: a log or key file's name may hold a token
-        self.warnings.append(Warning_(redact_known(message),
-                                      None if file is None else redact_known(file), line))
+        self.warnings.append(InputWarning(redact_known(message),
+                                          None if file is None else redact_known(file), line))

@@ -32,6 +32,11 @@ from dataclasses import dataclass, field
 
 from scopeaudit.catalog.model import Catalog, Operation
 from scopeaudit.model import (
+    DENIED,
+    NEEDED_BY_CODE,
+    UNKNOWN,
+    UNUSED,
+    USED,
     ClientCount,
     ClientSummary,
     ConfidencePolicy,
@@ -56,8 +61,6 @@ from scopeaudit.usage.aggregate import (
 from scopeaudit.usage.identity import MatcherGroup, key_matchers
 from scopeaudit.window import day_date, day_number, epoch_date
 
-USED, UNUSED, UNKNOWN, DENIED = "used", "unused", "unknown", "denied"
-NEEDED_BY_CODE = "needed_by_code"
 MAX_CLIENTS_SHOWN = 20
 
 
@@ -256,10 +259,6 @@ def removal_confidence(key: Key, window: Window, covered: frozenset[int],
         level = "medium"
         parts.append("capped at medium: a never-seen key with no creation date may be new")
     return RemovalConfidence(level, "; ".join(parts))
-
-
-def _iso(epoch: float | None) -> str | None:
-    return None if epoch is None else epoch_date(epoch).isoformat()
 
 
 def _stamp(epoch: float) -> str:

@@ -15,7 +15,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 
 from scopeaudit.errors import InputError
-from scopeaudit.model import Finding, Location
+from scopeaudit.model import Finding, Location, Rule, Severity
 from scopeaudit.render.text import json_text
 
 BASELINE_SCHEMA = "scopeaudit/baseline/v1"
@@ -44,6 +44,34 @@ class Suppression:
         return self.expires is not None and as_of > self.expires
 
 
+CONFIG = "config"
+
+EXPIRED_SUPPRESSION = Rule(
+    id="SA901", name="expired-suppression", severity=Severity.MEDIUM, family=CONFIG,
+    summary="A suppression in the configuration is past its expiry date.",
+    what="Reports each `[[ignore]]` entry whose `expires` date is before the audit date. "
+         "From the day after that date it no longer suppresses, so the findings it hid "
+         "count again.",
+    why="A suppression is a decision with a shelf life: 'accepted until the integration is "
+        "rewritten'. Past its date nobody has re-decided, and the risk is back in the open.",
+    example='[[ignore]] rule = "SA102", key = "key_bi_*", reason = "backfill until Q3", '
+            "expires = 2026-09-30",
+    remediation="Fix the findings it covered, or re-decide: give the entry a new `expires` "
+                "date and an updated `reason`.",
+)
+
+
+UNUSED_SUPPRESSION = Rule(
+    id="SA902", name="unused-suppression", severity=Severity.LOW, family=CONFIG,
+    summary="A suppression in the configuration matched no finding.",
+    what="Reports each `[[ignore]]` entry that suppressed nothing in this run.",
+    why="A stale suppression silently hides the next finding that happens to match it, "
+        "long after the reason for it has gone.",
+    example='[[ignore]] rule = "SA206", key = "key_removed_last_year", reason = "…"',
+    remediation="Remove the entry (or narrow its globs).",
+)
+
+
 @dataclass(frozen=True)
 class GateResult:
     findings: tuple[Finding, ...]  # every finding, marked; plus SA901/SA902 on suppressions
@@ -53,8 +81,6 @@ class GateResult:
 
 def apply_gate(findings: Iterable[Finding], suppressions: Iterable[Suppression],
                baseline: frozenset[str] | None, as_of: date) -> GateResult:
-    from scopeaudit.rules.inventory_rules import make_finding
-
     entries = list(suppressions)
     used = [False] * len(entries)
     marked: list[Finding] = []
@@ -71,14 +97,14 @@ def apply_gate(findings: Iterable[Finding], suppressions: Iterable[Suppression],
     for i, entry in enumerate(entries):
         what = _describe(entry)
         if entry.expired(as_of) and entry.expires is not None:
-            marked.append(make_finding(
-                "SA901", f"suppression {what} expired on {entry.expires.isoformat()} and no "
+            marked.append(EXPIRED_SUPPRESSION.finding(
+                f"suppression {what} expired on {entry.expires.isoformat()} and no "
                 "longer suppresses", entry.location, discriminator=what,
                 evidence={"rule": entry.rule, "key": entry.key, "scope": entry.scope,
                           "expires": entry.expires.isoformat(), "reason": entry.reason}))
         elif not used[i]:
-            marked.append(make_finding(
-                "SA902", f"suppression {what} matched no finding; remove it", entry.location,
+            marked.append(UNUSED_SUPPRESSION.finding(
+                f"suppression {what} matched no finding; remove it", entry.location,
                 discriminator=what,
                 evidence={"rule": entry.rule, "key": entry.key, "scope": entry.scope,
                           "reason": entry.reason}))

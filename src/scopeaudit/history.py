@@ -24,7 +24,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from scopeaudit.drift import (
@@ -37,6 +36,7 @@ from scopeaudit.drift import (
 )
 from scopeaudit.errors import InputError
 from scopeaudit.model import Audit, Drift, Severity
+from scopeaudit.window import utc_timestamp
 
 APPLICATION_ID = 0x53434155  # "SCAU"
 DEFAULT_TIMEOUT = 30.0
@@ -223,10 +223,6 @@ def schema_version(path: str) -> int:
         db.close()
 
 
-def _now() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat()
-
-
 def _previous(db: sqlite3.Connection) -> Snapshot | None:
     row = db.execute("SELECT id, run_at, tool_version FROM runs ORDER BY id DESC LIMIT 1"
                      ).fetchone()
@@ -327,7 +323,7 @@ def pending_run(path: str, audit: Audit, *, run_at: str | None = None,
     next run's drift never calls "persisting" findings nobody saw. Drift and record stay in
     one transaction, so no other run can slip in between them. The run time is ``run_at``,
     else the Audit's generated_at, else now."""
-    stamp = run_at or audit.generated_at or _now()
+    stamp = run_at or audit.generated_at or utc_timestamp()
     snap = snapshot_of(audit, stamp)
     with _transaction(path, timeout, create=True) as db:
         previous = _previous(db)
@@ -407,7 +403,7 @@ class Announcements:
         self._db.executemany(
             "INSERT OR IGNORE INTO announcements (key_id, scope, announced, run_at) "
             "VALUES (?, ?, ?, ?)",
-            [(k, s, day, _now()) for k, s in items if (k, s) not in known])
+            [(k, s, day, utc_timestamp()) for k, s in items if (k, s) not in known])
 
     def close(self, items: list[tuple[Announcement, str, str]], day: str) -> None:
         """Close announcements as (announcement, outcome: applied | withdrawn, reason)."""

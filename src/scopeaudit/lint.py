@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from scopeaudit import __version__
-from scopeaudit.catalog.model import Catalog
+from scopeaudit.catalog.model import Catalog, catalog_info
 from scopeaudit.diagnostics import Diagnostics
-from scopeaudit.model import Audit, CatalogInfo, InputFile, Inventory, sorted_findings
+from scopeaudit.model import Audit, InputFile, Inventory, sorted_findings
 from scopeaudit.rules.inventory_rules import LintContext, LintSettings, run_inventory_rules
 from scopeaudit.rules.registry import all_rules
-
-
-def catalog_info(catalog: Catalog) -> CatalogInfo:
-    return CatalogInfo(
-        name=catalog.name,
-        version=catalog.version,
-        source=catalog.source,
-        operations=len(catalog.operations),
-        scopes=len(catalog.scopes),
-        provenance=catalog.provenance_counts(),
-    )
+from scopeaudit.window import utc_timestamp
 
 
 def lint(inventory: Inventory, catalog: Catalog, settings: LintSettings,
@@ -35,6 +23,6 @@ def lint(inventory: Inventory, catalog: Catalog, settings: LintSettings,
         keys=inventory.keys,
         findings=sorted_findings(findings),
         warnings=tuple(str(w) for w in diagnostics.warnings),
-        generated_at=datetime.now(UTC).replace(microsecond=0).isoformat() if timestamp else None,
+        generated_at=utc_timestamp() if timestamp else None,
         rules=all_rules(),
     )

@@ -1,7 +1,8 @@
 """The values that flow through scopeaudit: frozen, typed, free of I/O.
 
 Severity order, locations, key definitions and findings live here, once. Renderers and the
-JSON contract read these values; nothing here knows about a file format.
+JSON contract read these values; nothing here knows about a file format. Longer than 500
+lines on purpose: it is the Audit value and every value inside it, which are read together.
 """
 
 from __future__ import annotations
@@ -11,10 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from scopeaudit.rules.registry import Rule
+from typing import Any
 
 JsonValue = Any
 
@@ -194,6 +192,44 @@ def count_by_severity(findings: tuple[Finding, ...]) -> dict[str, int]:
     return counts
 
 
+@dataclass(frozen=True, kw_only=True)
+class Rule:
+    """A rule's metadata, declared beside the check that raises it (scopeaudit.rules.*).
+
+    The documentation follows one template: what it does, why it matters, an example and
+    the remediation. ``family`` groups the rules of one module (inventory, usage, ...).
+    """
+
+    id: str
+    name: str
+    severity: Severity
+    family: str
+    summary: str
+    what: str
+    why: str
+    example: str
+    remediation: str
+
+    def explain(self) -> str:
+        return (
+            f"{self.id} {self.name} (default severity: {self.severity.value})\n\n"
+            f"{self.summary}\n\n"
+            f"What it does\n{self.what}\n\n"
+            f"Why it matters\n{self.why}\n\n"
+            f"Example\n{self.example}\n\n"
+            f"Remediation\n{self.remediation}\n"
+        )
+
+    def finding(self, message: str, location: Location, *, key: str | None = None,
+                scope: str | None = None, severity: Severity | None = None,
+                discriminator: str = "", evidence: Mapping[str, JsonValue] | None = None
+                ) -> Finding:
+        """A finding of this rule: its id, name and default severity are never restated."""
+        return Finding(rule=self.id, name=self.name, severity=severity or self.severity,
+                       message=message, location=location, key=key, scope=scope,
+                       discriminator=discriminator, evidence=evidence)
+
+
 @dataclass(frozen=True)
 class InputFile:
     """An input as the report states it: where it came from and what it held."""
@@ -343,6 +379,12 @@ class CodeSummary:
     unresolved: int  # of them, calls the scan could not map (SA402)
     code_key: str | None  # --code-key, or None: the keys' code: globs
     keys: tuple[str, ...]  # the keys some scanned file belongs to
+
+
+# The states of a granted scope (KeyVerdict.states), decided by evidence.py: here, below
+# every module that reads them.
+USED, UNUSED, UNKNOWN, DENIED = "used", "unused", "unknown", "denied"
+NEEDED_BY_CODE = "needed_by_code"
 
 
 @dataclass(frozen=True)
@@ -558,3 +600,9 @@ class Audit:
 
     def at_or_above(self, threshold: Severity) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.counts and threshold <= f.severity)
+
+    @property
+    def alarming(self) -> bool:
+        """A high or critical finding that counts (neither suppressed nor baselined): what
+        every view raises its alarm on (the HTML summary tile, Markdown's "Action needed")."""
+        return bool(self.at_or_above(Severity.HIGH))

@@ -39,12 +39,14 @@ from scopeaudit.model import (
     MissingSource,
     PriorUse,
     RemovalConfidence,
+    Rule,
+    Severity,
     SourceSummary,
     SourceUse,
     Window,
 )
 from scopeaudit.render.text import percent, share_text
-from scopeaudit.rules.inventory_rules import make_finding
+from scopeaudit.rules.usage_rules import LOGS
 from scopeaudit.usage.aggregate import REFUSED, UNMATCHED_PREFIX, Usage
 from scopeaudit.usage.record import InputStats
 from scopeaudit.window import day_date, day_number, epoch_date
@@ -237,7 +239,7 @@ def assess(usage: Usage, inputs: Sequence[InputStats], window: Window, keys: Seq
         diagnostics.warn(f"source {m.name!r} carried the traffic of {len(m.keys)} key(s) in an "
                          f"earlier run (last on {m.last_seen}) and has no input in this run: "
                          f"removals of {_names(list(m.keys))} are deferred")
-        findings.append(_sa305(m, settings.history))
+        findings.append(_sa306(m, settings.history))
     if missing:
         keys_missing = sorted({k for m in missing for k in m.keys})
         limits.append(f"source(s) {_names([m.name for m in missing])}, which carried the "
@@ -326,9 +328,27 @@ def _missing_sources(earlier: Mapping[tuple[str, str], str], present: set[str],
             for name, (keys, last) in sorted(by_source.items())]
 
 
-def _sa304(a: InputAttribution, threshold: str) -> Finding:
-    from scopeaudit.model import Severity
+UNATTRIBUTED_REQUESTS = Rule(
+    id="SA304", name="unattributed-requests", severity=Severity.MEDIUM, family=LOGS,
+    summary="An input's accepted requests name no key (over 1 % of them): no removal can "
+            "be judged from it (high when its format has no key field at all).",
+    what="Counts, per input, the accepted requests in the window that no key can be "
+         "attributed to. Past the threshold (--max-unattributed, default 1 % of the "
+         "input's accepted requests) every removal is deferred (low confidence, SA108), "
+         "and this finding leads the report. High when the input's layout has no key field "
+         "at all (a log format without one, or records none of which names a key).",
+    why="'No request seen' means 'unused' only if the logs could have shown a request: a "
+        "log that records no key shows no key's use, and every key would look unused in it.",
+    example="access.log: none of the 12,230 accepted requests can be attributed to a key "
+            "(nginx combined has no key field)",
+    remediation="Log a key identity: --map key_id=... naming the field or variable that "
+                "holds one, or an nginx log_format with $http_x_api_key or "
+                "$http_authorization (tokens are fingerprinted on read, never kept). Then "
+                "audit again.",
+)
 
+
+def _sa304(a: InputAttribution, threshold: str) -> Finding:
     if a.keyless:
         why = ("its log format has no key field" if a.key_field is False
                else "not one of its records names a key")
@@ -339,17 +359,35 @@ def _sa304(a: InputAttribution, threshold: str) -> Finding:
         message = (f"{share_text(a.unattributed, a.accepted)} of the {a.accepted} accepted "
                    f"requests in the window in {a.label} ({a.unattributed}) name no key, more "
                    f"than the {threshold} allowed: every removal is deferred")
-    return make_finding(
-        "SA304", message, Location(a.label, 1),
+    return UNATTRIBUTED_REQUESTS.finding(
+        message, Location(a.label, 1),
         severity=Severity.HIGH if a.keyless else Severity.MEDIUM, discriminator=a.label,
         evidence={"input": a.label, "source": a.source, "accepted": a.accepted,
                   "unattributed": a.unattributed, "key_field": a.key_field,
                   "threshold": threshold})
 
 
-def _sa305(m: MissingSource, history: str | None) -> Finding:
-    return make_finding(
-        "SA306", f"source {m.name!r} carried the traffic of {len(m.keys)} key(s) in an earlier "
+MISSING_SOURCE = Rule(
+    id="SA306", name="missing-source", severity=Severity.MEDIUM, family=LOGS,
+    summary="A source that carried keys' traffic in an earlier run (--history) has no "
+            "input in this run.",
+    what="With --history, compares the sources of this run's inputs (each --logs argument, "
+         "or a [[source]] of the configuration) with the sources that carried each key's "
+         "traffic in earlier runs, on days of this window. A key whose traffic came "
+         "through a missing source has its removals deferred.",
+    why="A whole log source left out of an audit looks like keys that stopped working: "
+        "their scopes would be recommended for removal although their traffic is only elsewhere.",
+    example="source 'logs/edge/*.log.gz' carried key_mobile_backend's traffic in the run "
+            "of 2026-11-20 and has no input in this run",
+    remediation="Add the source's logs to the audit (--logs), or declare the sources the "
+                "audit must have with [[source]] in the configuration, so that a missing "
+                "one is an error.",
+)
+
+
+def _sa306(m: MissingSource, history: str | None) -> Finding:
+    return MISSING_SOURCE.finding(
+        f"source {m.name!r} carried the traffic of {len(m.keys)} key(s) in an earlier "
         f"run (last on {m.last_seen}) and has no input in this run: removals of "
         f"{_names(list(m.keys))} are deferred", Location(history or "history", 1),
         discriminator=m.name,

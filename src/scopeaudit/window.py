@@ -37,6 +37,28 @@ def epoch_date(epoch: float) -> date:
     return datetime.fromtimestamp(epoch, UTC).date()
 
 
+def utc_timestamp() -> str:
+    """Now, to the second, in UTC, as every output and the history write a run's time:
+    ``2026-11-27T06:00:00Z``."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def written_date(value: object) -> date | None:
+    """A date as key files and the configuration write one (a key's ``created`` and
+    ``expires``, a suppression's ``expires``): a date, a date-time (its day), or ISO 8601 text
+    of either (``2026-12-31``, ``2026-12-31T23:00:00Z``). None for anything else."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.strip().replace("Z", "+00:00")).date()
+        except ValueError:
+            return None
+    return None
+
+
 def duration_days(digits: str) -> int:
     """A duration's digits as a number. Any number longer than the calendar (3,652,059 days)
     counts as 10,000,000, which days_back refuses in one line: int() of thousands of digits

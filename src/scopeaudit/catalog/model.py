@@ -1,81 +1,18 @@
-"""Catalog values: scopes, operations and what an operation requires."""
+"""The Catalog: its scopes and operations (catalog/operations.py), the router built on
+them, and what a report says of it."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from enum import Enum
 from functools import cached_property
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from scopeaudit.catalog.routes import Router
-    from scopeaudit.usage.routekey import RouteKey
+from scopeaudit.catalog.operations import Operation, Provenance, Scope
+from scopeaudit.catalog.routes import Router
+from scopeaudit.model import CatalogInfo
+from scopeaudit.usage.routekey import RouteKey
 
-
-_WORD_SPLIT = re.compile(r"[:.]")
-_READ_WORDS = frozenset({"read", "list", "view", "get", "readonly", "read-only"})
-_WRITE_WORDS = frozenset({"write", "create", "update", "delete", "manage", "modify", "edit",
-                          "read-write", "readwrite"})
-
-
-class Provenance(Enum):
-    """How sure the catalog is of an operation's path and scope; weakest of the two."""
-
-    DOCUMENTED = "documented"
-    IMPLIED = "implied"
-    INFERRED = "inferred"
-
-
-@dataclass(frozen=True)
-class Scope:
-    name: str
-    description: str = ""
-
-    @property
-    def resource(self) -> str:
-        return self.name.split(":", 1)[0]
-
-    @property
-    def is_write(self) -> bool:
-        """A scope that can change data. Anything not plainly a read is treated as a write.
-
-        Plainly a read: one of the name's ``:``- or ``.``-separated words is a read word and
-        none is a write word. That reads ``issues:read`` (insp.ac), ``read:jira-work`` and
-        ``read:attachment:jira`` (Atlassian), ``accounting.settings.read`` (Xero),
-        ``users:read.email`` and ``admin.apps:read`` (Slack) and ``drive.readonly`` as reads,
-        and ``database:view_credentials`` (a compound word), ``accounting.settings`` or
-        ``admin`` as writes.
-        """
-        words = set(_WORD_SPLIT.split(self.name.lower()))
-        return not (words & _READ_WORDS) or bool(words & _WRITE_WORDS)
-
-
-@dataclass(frozen=True)
-class Operation:
-    """``METHOD path-template`` and the scopes it needs.
-
-    ``requires`` lists alternatives, each a set of scopes that must all be held:
-    ``((a,), (b, c))`` means a OR (b AND c). An empty alternative means no scope is needed.
-    """
-
-    id: str
-    method: str
-    path: str
-    requires: tuple[frozenset[str], ...]
-    provenance: Provenance
-    note: str = ""
-
-    @property
-    def scopes(self) -> frozenset[str]:
-        """Every scope named by any alternative."""
-        out: frozenset[str] = frozenset()
-        for alt in self.requires:
-            out |= alt
-        return out
-
-    def satisfied_by(self, granted: frozenset[str] | set[str]) -> bool:
-        return any(alt <= granted for alt in self.requires)
+# the entries are imported from here by most callers; catalog/operations.py defines them
+__all__ = ["Catalog", "Operation", "Provenance", "Scope", "catalog_info"]
 
 
 @dataclass(frozen=True)
@@ -110,16 +47,12 @@ class Catalog:
 
     @cached_property
     def router(self) -> Router:
-        from scopeaudit.catalog.routes import Router
-
         return Router(self.operations, base_paths=self.base_paths)
 
     @cached_property
     def route_key(self) -> RouteKey:
         """Which request paths share a routing decision (usage/routekey.py)."""
-        from scopeaudit.usage.routekey import RouteKey
-
-        return RouteKey.of(self)
+        return RouteKey.of(self.router, self.path_families)
 
     def scope(self, name: str) -> Scope | None:
         return self._by_name.get(name)
@@ -140,3 +73,15 @@ class Catalog:
         for op in self.operations:
             counts[op.provenance.value] += 1
         return counts
+
+
+def catalog_info(catalog: Catalog) -> CatalogInfo:
+    """What a report says of the catalog it judged by."""
+    return CatalogInfo(
+        name=catalog.name,
+        version=catalog.version,
+        source=catalog.source,
+        operations=len(catalog.operations),
+        scopes=len(catalog.scopes),
+        provenance=catalog.provenance_counts(),
+    )

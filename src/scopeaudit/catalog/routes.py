@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from urllib.parse import unquote
 
-from scopeaudit.catalog.model import Operation
+from scopeaudit.catalog.operations import Operation
 
 _PARAM_RE = re.compile(r"\{[^{}/]+\}")
 _ABSOLUTE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")

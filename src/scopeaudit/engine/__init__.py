@@ -133,7 +133,7 @@ def choose(path: str, spec: str | None, engine: str, have_duckdb: bool) -> str:
 def lines_size(path: str) -> int:
     """About how many bytes of lines a file holds: its size, or for a gzip file the larger of
     that and the size its (last member's) trailer gives, modulo 4 GiB as gzip keeps it."""
-    from scopeaudit.usage.inputs import GZIP_MAGIC
+    from scopeaudit.compression import GZIP_MAGIC
 
     with open(path, "rb") as handle:
         size = os.fstat(handle.fileno()).st_size

@@ -61,6 +61,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scopeaudit.catalog.model import Catalog
+from scopeaudit.compression import GZIP_MAGIC
 from scopeaudit.engine import key_list
 from scopeaudit.engine import parquet as parquet_rows
 from scopeaudit.engine.groups import Builder
@@ -80,7 +81,7 @@ from scopeaudit.usage.aggregate import _ROUTE_CACHE_LIMIT, OWN_CLASS_STATUSES, U
 from scopeaudit.usage.clients import IPV4, IPV4_FORMS, UA_CHARS, client_name, network_of
 from scopeaudit.usage.fields import FieldMap
 from scopeaudit.usage.identity import KeyResolver
-from scopeaudit.usage.inputs import GZIP_MAGIC, MAX_LINE
+from scopeaudit.usage.inputs import MAX_LINE
 from scopeaudit.usage.readers import CsvReader, JsonLinesReader, make_reader
 from scopeaudit.usage.readers.envelopes import sniff
 from scopeaudit.usage.record import InputStats, ReadContext, Record, TokenSink

@@ -36,6 +36,7 @@ from scopeaudit.http.retry import (
     server_wait,
 )
 from scopeaudit.http.settings import HttpSettings
+from scopeaudit.visible import one_line
 
 T = TypeVar("T")
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -71,8 +72,6 @@ def status_text(response: httpx.Response) -> str:
     redacted (a server may echo ``Bearer <key>``), its invisible characters are shown as
     escapes and it is cut short, never printed as it came. Redacted before the cut: half a
     token is no longer recognisable as one."""
-    from scopeaudit.render.text import one_line
-
     reason = one_line(redact_known(response.reason_phrase), 60)
     return f"HTTP {response.status_code} {reason}".rstrip()
 

@@ -18,6 +18,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from scopeaudit.errors import InputError
+from scopeaudit.http.policy import origin
 from scopeaudit.secrets import SECRET_PARAM_NAME, TOKEN_RE, redact
 
 TOKEN_ENV = "SCOPEAUDIT_HTTP_TOKEN"  # noqa: S105 - the variable's name, not its value
@@ -176,7 +177,6 @@ def parse_origin(text: str) -> Origin:
     """``https://host[:port]`` -> (scheme, host, port), as :func:`policy.origin` gives it."""
     from urllib.parse import urlsplit
 
-    from scopeaudit.http.policy import origin
 
     try:
         parts = urlsplit(text)

@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 import httpx
 import orjson
 
+from scopeaudit.compression import GZIP_MAGIC
 from scopeaudit.errors import InputError
 from scopeaudit.http.client import (
     Credentials,
@@ -37,8 +38,7 @@ from scopeaudit.http.policy import (
     split_userinfo,
 )
 from scopeaudit.http.settings import HttpSettings
-from scopeaudit.inventory.reading import MAX_DOCUMENT
-from scopeaudit.usage.inputs import GZIP_MAGIC
+from scopeaudit.limits import MAX_DOCUMENT
 
 _SPOOL_IN_MEMORY = 8 << 20
 _MAX_ENVELOPE = 64 << 20  # a JSON page larger than this is not parsed as a cursor page

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from scopeaudit.diagnostics import Diagnostics
 from scopeaudit.errors import InputError
+from scopeaudit.http.policy import display_url, is_url
 from scopeaudit.inventory.reading import read_bounded
 from scopeaudit.inventory.schema import KeyReader, keys_from_tree
 from scopeaudit.inventory.tree import PNode
@@ -137,10 +138,7 @@ def _parse_inventory(data: bytes, source: str, fmt: KeysFormat,
 
 def load_inventory(path: str, fmt: KeysFormat | None, diagnostics: Diagnostics,
                    http: HttpSettings | None = None) -> Inventory:
-    from scopeaudit.http.policy import is_url
-
     if is_url(path):
-        from scopeaudit.http.policy import display_url
         from scopeaudit.http.settings import HttpSettings
         from scopeaudit.inventory.remote import fetch_keys
 

@@ -11,9 +11,8 @@ import os
 import stat
 
 from scopeaudit.errors import InputError
+from scopeaudit.limits import MAX_DOCUMENT
 
-# A key file or catalog is read into memory whole: from a file or from a URL (every page).
-MAX_DOCUMENT = 64 << 20
 _CHUNK = 1 << 20
 
 

@@ -10,6 +10,7 @@ from scopeaudit.errors import InputError
 from scopeaudit.inventory.tree import PKey, PMap, PNode, PScalar, PSeq, describe
 from scopeaudit.model import Key, Location, ScopeGrant
 from scopeaudit.secrets import TOKEN_RE, fingerprint, redact
+from scopeaudit.window import written_date
 
 KNOWN_FIELDS = (
     "id", "name", "scopes", "owner", "created", "expires", "tags", "description",
@@ -91,12 +92,7 @@ class _Shared:
     def date(self, written: str) -> date | None:
         if written in self.dates:
             return self.dates[written]
-        try:
-            found: date | None = datetime.fromisoformat(
-                written.strip().replace("Z", "+00:00")).date()
-        except ValueError:
-            found = None
-        self.dates[written] = found
+        found = self.dates[written] = written_date(written)
         return found
 
 
@@ -305,14 +301,9 @@ def _date(entry: tuple[int, PNode] | None, name: str, source: str,
     value = node.value
     if value is None:
         return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        found = shared.date(value)
-        if found is not None:
-            return found
+    found = shared.date(value) if isinstance(value, str) else written_date(value)
+    if found is not None:
+        return found
     shown = redact(_as_written(node))[:40]
     raise InputError(f"{name!r} is not a date (expected YYYY-MM-DD): {shown!r}",
                      file=source, line=node.line)

@@ -7,27 +7,26 @@ one side-effect-free request; write scopes are never probed.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from scopeaudit import __version__
-from scopeaudit.catalog.model import Catalog
+from scopeaudit.catalog.model import Catalog, catalog_info
 from scopeaudit.diagnostics import Diagnostics
 from scopeaudit.errors import InputError
 from scopeaudit.http.credentials import PROBE_KEY_ENV, env_secret
 from scopeaudit.http.policy import check_url, display_url
 from scopeaudit.http.settings import HttpSettings
-from scopeaudit.lint import catalog_info
 from scopeaudit.model import Key, sorted_findings
+from scopeaudit.probe.findings import definition_findings
 from scopeaudit.probe.model import Declared, ProbeOptions, ProbeReport, Result, ScopeResult
-from scopeaudit.secrets import fingerprint, short_fingerprint, token_kind
+from scopeaudit.secrets import fingerprint, looks_like_token, short_fingerprint, token_kind
+from scopeaudit.window import utc_timestamp
 
 NOT_PROBED = "write scope: no request that could change data is sent"
 
 
 def run_probe(options: ProbeOptions, catalog: Catalog,
               diagnostics: Diagnostics) -> ProbeReport:
-    from scopeaudit.probe.drift import drift_findings
     from scopeaudit.probe.live import probe_scopes
     from scopeaudit.probe.plan import plan_targets
 
@@ -45,20 +44,18 @@ def run_probe(options: ProbeOptions, catalog: Catalog,
         live[s.name] if s.name in live else
         ScopeResult(s.name, "write", Result.NOT_PROBED, reason=NOT_PROBED)
         for s in catalog.scopes)
-    findings = drift_findings(declared[0], results) if declared else []
+    findings = definition_findings(declared[0], results) if declared else []
     return ProbeReport(
         tool_version=__version__,
         base_url=display_url(base_url),
         key_fingerprint=short_fingerprint(api_key),
-        key_kind=token_kind(api_key) if api_key.startswith(("sk_live_", "sk_test_"))
-        else "unknown",
+        key_kind=token_kind(api_key) if looks_like_token(api_key) else "unknown",
         catalog=catalog_info(catalog),
         results=results,
         declared=declared[1] if declared else None,
         findings=sorted_findings(findings),
         warnings=tuple(str(w) for w in diagnostics.warnings),
-        generated_at=None if not options.timestamp else
-        datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        generated_at=utc_timestamp() if options.timestamp else None,
     )
 
 

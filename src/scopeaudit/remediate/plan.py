@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from scopeaudit.model import Audit, Key, KeyVerdict
+from scopeaudit.rules.usage_rules import UNUSED_KEY
 
 LEVELS = {"high": 2, "medium": 1, "low": 0}
 
@@ -89,7 +90,7 @@ def plan_fix(audit: Audit, options: FixOptions,
     others."""
     keys = {k.id: k for k in audit.keys}
     threshold = LEVELS[options.min_confidence]
-    unused_keys = {f.key for f in audit.findings if f.rule == "SA101" and f.key}
+    unused_keys = {f.key for f in audit.findings if f.rule == UNUSED_KEY.id and f.key}
     removals: list[Removal] = []
     revocations: list[Revocation] = []
     pinned: list[Held] = []

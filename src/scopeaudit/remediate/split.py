@@ -20,6 +20,8 @@ from scopeaudit.catalog.model import Catalog
 from scopeaudit.evidence import least_privileged
 from scopeaudit.model import Audit, ClientSummary, Key, KeyVerdict
 from scopeaudit.remediate.minimal import minimal_cover
+from scopeaudit.rules.usage_rules import SHARED_KEY
+from scopeaudit.secrets import redact
 from scopeaudit.usage.aggregate import UNMATCHED_PREFIX
 
 _PRODUCT_RE = re.compile(r"[A-Za-z0-9]+")
@@ -122,7 +124,7 @@ def _key_id(base: str, client: str, taken: set[str]) -> str:
 
 def shared_keys(audit: Audit, only: tuple[str, ...]) -> list[tuple[Key, KeyVerdict]]:
     """The keys to split: those named, else every key with an SA106 finding."""
-    wanted = set(only) or {f.key for f in audit.findings if f.rule == "SA106" and f.key}
+    wanted = set(only) or {f.key for f in audit.findings if f.rule == SHARED_KEY.id and f.key}
     verdicts = {v.key_id: v for v in audit.verdicts}
     return [(k, verdicts[k.id]) for k in audit.keys if k.id in wanted and k.id in verdicts]
 
@@ -131,7 +133,6 @@ def render_split(splits: list[Split]) -> str:
     """Per shared key: a keys-as-code snippet (one key per cluster, a comment per scope
     naming the operations that need it) and a table of its clients."""
     from scopeaudit.render.markdown import md
-    from scopeaudit.secrets import redact
 
     out: list[str] = []
     for s in splits:

@@ -20,6 +20,7 @@ from datetime import date, timedelta
 from scopeaudit.history import Announcement
 from scopeaudit.model import Audit
 from scopeaudit.remediate.plan import Held, Plan
+from scopeaudit.secrets import redact
 
 DEFAULT_DAYS = 14
 
@@ -82,7 +83,6 @@ def announce_text(plan: Plan, already: tuple[Announcement, ...], day: str, days:
     """What ``fix --announce`` announced, for the keys' owners: one line per removal (a
     Markdown list with ``--format markdown``)."""
     from scopeaudit.render.markdown import md
-    from scopeaudit.secrets import redact
 
     first = {(a.key_id, a.scope): a.announced for a in already}
     lines = []

@@ -4,8 +4,7 @@ way): what was scanned, and each scope kept because the key's code needs it (the
 
 from __future__ import annotations
 
-from scopeaudit.evidence import NEEDED_BY_CODE
-from scopeaudit.model import CodeSummary, KeyVerdict
+from scopeaudit.model import NEEDED_BY_CODE, CodeSummary, KeyVerdict
 from scopeaudit.scan.findings import sites_text
 
 

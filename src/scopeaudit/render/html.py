@@ -716,7 +716,7 @@ def build_view(audit: Audit) -> ReportView:
         summary=SummaryView(len(audit.keys), len(audit.findings),
                             tuple(SeverityCount(s, n) for s, n in counts.items()),
                             len(audit.findings) - suppressed, suppressed,
-                            bool(audit.at_or_above(Severity.HIGH)), *audit.removal_counts()),
+                            audit.alarming, *audit.removal_counts()),
         inputs=tuple(InputView(visible(i.path), i.kind, i.sha256, i.records, i.skipped,
                                ", ".join(map(str, i.skipped_lines)),
                                tuple(visible(f"{n:,} {r}") for r, n in i.skip_reasons),

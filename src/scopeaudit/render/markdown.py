@@ -21,8 +21,8 @@ from pathlib import Path
 from markupsafe import Markup
 
 from scopeaudit.errors import InputError
-from scopeaudit.evidence import NEEDED_BY_CODE
 from scopeaudit.model import (
+    NEEDED_BY_CODE,
     Audit,
     ClientCount,
     Drift,
@@ -418,7 +418,7 @@ def _verdict(audit: Audit) -> Verdict:
     removals, removal_keys, deferred = audit.removal_counts()
     critical = sum(1 for f in active if f.severity is Severity.CRITICAL)
     high = sum(1 for f in active if f.severity is Severity.HIGH)
-    level = "action" if critical or high else "review" if active else "clean"
+    level = "action" if audit.alarming else "review" if active else "clean"
     return Verdict(level, critical, high, len(active), removals, removal_keys, deferred)
 
 

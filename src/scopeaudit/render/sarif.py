@@ -15,16 +15,13 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
-from scopeaudit.model import Audit, Drift, Finding, Severity
+from scopeaudit.model import Audit, Drift, Finding, Rule, Severity
 from scopeaudit.render import RenderOptions
 from scopeaudit.render.text import json_text
 from scopeaudit.secrets import redact
-
-if TYPE_CHECKING:  # the type only: rules come from the Audit value, never the registry
-    from scopeaudit.rules.registry import Rule
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
-from scopeaudit.evidence import NEEDED_BY_CODE
-from scopeaudit.model import Audit, Drift, count_by_severity
+from scopeaudit.model import NEEDED_BY_CODE, Audit, Drift, count_by_severity
 from scopeaudit.render import RenderOptions
 from scopeaudit.render.actions import Actions, build_actions
 from scopeaudit.render.code_text import code_text, needed_by_code_texts

@@ -1,4 +1,5 @@
-"""Text helpers every view shares: invisible characters made visible, cells cut to size.
+"""Text helpers every view shares: invisible characters made visible (scopeaudit/visible.py),
+cells cut to size.
 
 What reaches a terminal goes through :func:`show_invisible`: a one-line message as it is, a
 text view through :func:`for_terminal`, a JSON document through :func:`json_text`.
@@ -12,35 +13,16 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from scopeaudit.model import Finding
+from scopeaudit.visible import INVISIBLE_SET, has_invisible, one_line, show_invisible
+
+# defined in scopeaudit/visible.py, below the views; imported from here by the views
+__all__ = ["for_terminal", "has_invisible", "json_text", "new_first", "one_line", "percent",
+           "share_text", "show_invisible", "status_text"]
+
+# in a JSON document, all but the line breaks json.dumps lays it out with
+_INVISIBLE_IN_JSON = re.compile(f"(?!\\n)[{INVISIBLE_SET}]")
 
 F = TypeVar("F", bound=Finding)
-
-# Control characters (C0, DEL, C1), line and paragraph separators, bidi marks, embeddings,
-# overrides and isolates, zero-width and invisible formatting characters: each can break a
-# line or a table row, move a terminal's cursor, or make one string look like another.
-_INVISIBLE_SET = ("\x00-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e"
-                  "\u2060-\u2064\u2066-\u2069\ufeff")
-_INVISIBLE = re.compile(f"[{_INVISIBLE_SET}]")
-# in a JSON document, all but the line breaks json.dumps lays it out with
-_INVISIBLE_IN_JSON = re.compile(f"(?!\\n)[{_INVISIBLE_SET}]")
-
-
-def _escape(match: re.Match[str]) -> str:
-    code = ord(match.group(0))
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
-
-
-def has_invisible(text: str) -> bool:
-    return _INVISIBLE.search(text) is not None
-
-
-def show_invisible(text: str, keep: str = "") -> str:
-    """``text`` with every invisible or direction-changing character written as an escape
-    (``\\x1b``, ``\\u202e``); the characters in ``keep`` (e.g. a CSV cell's tab and newline,
-    which its quoting carries) stay as they are."""
-    if not keep:
-        return _INVISIBLE.sub(_escape, text)
-    return _INVISIBLE.sub(lambda m: m.group(0) if m.group(0) in keep else _escape(m), text)
 
 
 def new_first(findings: Sequence[F]) -> tuple[tuple[F, ...], tuple[F, ...]]:
@@ -57,15 +39,6 @@ def status_text(findings: Sequence[Finding]) -> str:
     new = len(findings) - baselined - suppressed
     return ", ".join([f"{new:,} new"] + ([f"{baselined:,} baselined"] if baselined else [])
                      + ([f"{suppressed:,} suppressed"] if suppressed else []))
-
-
-def one_line(text: str, limit: int) -> str:
-    """A terminal cell: invisible characters made visible, cut to ``limit`` characters.
-
-    Keeps a hostile key name from moving the cursor or forging lines in a terminal.
-    """
-    text = show_invisible(text)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def share_text(part: int, whole: int) -> str:

@@ -1,5 +1,2 @@
-"""Rules: the registry of rule metadata, and one module per rule family."""
-
-from scopeaudit.rules.registry import REGISTRY, Rule, all_rules, get_rule
-
-__all__ = ["REGISTRY", "Rule", "all_rules", "get_rule"]
+"""Rules: one module per rule family, each rule declared beside its check; the registry
+(``rules.registry``) collects them."""

@@ -14,7 +14,9 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from scopeaudit.catalog.routes import MatchKind
 from scopeaudit.errors import InputError
+from scopeaudit.scan.findings import check_keys, covers
 from scopeaudit.scan.model import (
     DEFAULT_MAX_FILE_BYTES,
     CallSite,
@@ -124,8 +126,6 @@ def scan_paths(paths: Iterable[str], catalog: Catalog,
 def match_site(call: CallSite, catalog: Catalog) -> ScannedCall:
     """A call site matched to the catalog by the audit's router; never guessed: a call whose
     method or target is not known is undetermined."""
-    from scopeaudit.catalog.routes import MatchKind
-
     if call.method is None or call.target is None:
         return ScannedCall(call, CallStatus.UNDETERMINED)
     found = catalog.router.match(call.method, call.target)
@@ -142,8 +142,6 @@ def scan_code(paths: Iterable[str], catalog: Catalog, keys: tuple[Key, ...] = ()
     or each call against the keys whose ``code:`` globs name its file. ``key_option`` is
     the option that gives ``key_id`` (named when no key can be chosen)."""
     from dataclasses import replace
-
-    from scopeaudit.scan.findings import check_keys, covers
 
     report = scan_paths(paths, catalog, max_file_bytes)
     if key_id is not None:

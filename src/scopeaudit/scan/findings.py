@@ -6,19 +6,67 @@ from __future__ import annotations
 
 import fnmatch
 
-from scopeaudit.model import Finding, Key, KeyVerdict, Location, Severity
-from scopeaudit.rules.registry import REGISTRY
+from scopeaudit import model
+from scopeaudit.model import Finding, Key, KeyVerdict, Location, Rule, Severity
 from scopeaudit.scan.model import CallStatus, ScannedCall
 
+CODE = "code"
 
-def _finding(rule_id: str, call: ScannedCall, message: str, key: Key | None,
-             scope: str | None, discriminator: str,
-             severity: Severity | None = None) -> Finding:
-    rule = REGISTRY[rule_id]
-    return Finding(rule.id, rule.name, severity or rule.severity, message,
-                   call.site.location, key=key.id if key else None, scope=scope,
-                   # no line number: an identity survives edits above the call
-                   discriminator=f"{call.site.location.file}|{discriminator}")
+CODE_NEEDS_MISSING_SCOPE = Rule(
+    id="SA401", name="code-needs-missing-scope", severity=Severity.HIGH, family=CODE,
+    summary="The code calls an operation that needs a scope its key does not hold.",
+    what="Matches each API call found in the key's code (`code:` globs in the key file, or "
+         "`scan --key-id`) to the catalog, and reports each call whose operation no "
+         "combination of the key's scopes allows, at the call's file and line.",
+    why="The call would be refused with 403 in production: a pull request that starts "
+        "calling a new endpoint breaks the integration the day it ships, unless the key is "
+        "widened first, on purpose and reviewed.",
+    example="src/sync.py:42: PATCH /v1/issues/{id} needs issues:write; key_ticket_sync "
+            "holds issues:read",
+    remediation="Grant the scope to the key (and review that the integration should have "
+                "it), or change the code not to make the call.",
+)
+
+UNRESOLVED_CALL = Rule(
+    id="SA402", name="unresolved-call", severity=Severity.INFO, family=CODE,
+    summary="A call in the code whose method or path cannot be read, or that matches no "
+            "operation of the catalog.",
+    what="Reports each HTTP call the scan found but could not map: the method or the URL "
+         "is computed at run time (a parameter, a function's result), or the path it reads "
+         "matches no operation.",
+    why="What the scan cannot map it cannot check: the scopes such a call needs are not in "
+        "the summary, and a scope it uses could look unneeded.",
+    example="src/client.py:24: GET: the URL is computed at run time",
+    remediation="Write the path as a literal, an f-string or template literal, or a "
+                "constant in the same file; or accept the call as unchecked and review it "
+                "by hand.",
+)
+
+NEEDED_BY_CODE = Rule(
+    id="SA403", name="needed-by-code", severity=Severity.INFO, family=CODE,
+    summary="A granted scope the logs never saw used, kept because the key's code calls an "
+            "operation that needs it.",
+    what="With `audit --code`, matches each call in the key's code to the catalog as a "
+         "logged request would be matched, and reports each granted scope the calls need "
+         "that no accepted request in the window used. The scope's state is *needed by "
+         "code*: it is kept, never recommended for removal; the finding stands on the "
+         "first call site and lists them all.",
+    why="Logs show what a key did, not what its code will do: a feature not yet released, "
+        "or a job that runs once a year, needs its scope on the day it runs. Removing it "
+        "on the logs' word alone would break that day.",
+    example="src/app.ts:31: key 'key_mobile' never used 'checkins:read' in the window, but "
+            "its code calls an operation that needs it (1 call site: src/app.ts:31): kept",
+    remediation="Nothing to do if the call is meant. If the code is dead, delete it, and "
+                "the next audit recommends the removal.",
+)
+
+
+
+def _finding(rule: Rule, call: ScannedCall, message: str, key: Key | None,
+             scope: str | None, discriminator: str) -> Finding:
+    return rule.finding(message, call.site.location, key=key.id if key else None, scope=scope,
+                        # no line number: an identity survives edits above the call
+                        discriminator=f"{call.site.location.file}|{discriminator}")
 
 
 def missing_scope(call: ScannedCall, key: Key) -> Finding | None:
@@ -30,7 +78,7 @@ def missing_scope(call: ScannedCall, key: Key) -> Finding | None:
     # the cheapest alternative to grant is the one named
     lacking = min((alt - granted for alt in op.requires), key=lambda a: (len(a), sorted(a)))
     names = ", ".join(sorted(lacking))
-    return _finding("SA401", call,
+    return _finding(CODE_NEEDS_MISSING_SCOPE, call,
                     f"{op.method} {op.path} ({op.id}) needs {names}, which key {key.label} "
                     "does not hold: the call would be refused with 403",
                     key, names, f"{op.method} {op.path}")
@@ -40,10 +88,11 @@ def unresolved(call: ScannedCall, key: Key | None) -> Finding | None:
     site = call.site
     if call.status is CallStatus.UNDETERMINED:
         shown = " ".join(p for p in (site.method, site.target) if p)
-        return _finding("SA402", call, f"{shown + ': ' if shown else ''}{site.reason}", key,
-                        None, f"{site.method}|{site.target}")
+        return _finding(UNRESOLVED_CALL, call,
+                        f"{shown + ': ' if shown else ''}{site.reason}", key, None,
+                        f"{site.method}|{site.target}")
     if call.status is CallStatus.UNMATCHED:
-        return _finding("SA402", call,
+        return _finding(UNRESOLVED_CALL, call,
                         f"{site.method} {call.path} matches no operation of the catalog",
                         key, None, f"{site.method}|{call.path}")
     return None
@@ -95,17 +144,13 @@ def sites_text(sites: tuple[Location, ...]) -> str:
 def needed_by_code(key: Key, verdict: KeyVerdict) -> list[Finding]:
     """SA403 for each scope of the verdict that is needed by code: at its first call site,
     naming them all in its evidence."""
-    from scopeaudit.evidence import NEEDED_BY_CODE
-
     if verdict.code is None:
         return []
-    rule = REGISTRY["SA403"]
     out = []
     for scope, sites in sorted(verdict.code.sites.items()):
-        if verdict.states.get(scope) != NEEDED_BY_CODE or not sites:
+        if verdict.states.get(scope) != model.NEEDED_BY_CODE or not sites:
             continue
-        out.append(Finding(
-            rule.id, rule.name, rule.severity,
+        out.append(NEEDED_BY_CODE.finding(
             f"key {key.id!r} never used {scope!r} in the window, but its code calls an "
             f"operation that needs it ({len(sites)} call site{'s' if len(sites) != 1 else ''}"
             f": {sites_text(sites)}): kept, not removed",

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from scopeaudit.catalog.model import Catalog
 from scopeaudit.diagnostics import Diagnostics
 from scopeaudit.model import CodeSummary, Key
+from scopeaudit.scan import scan_code
+from scopeaudit.scan.findings import covers
 from scopeaudit.scan.model import DEFAULT_MAX_FILE_BYTES, KeyCalls, ScanReport
 
 CODE_KEY_OPTION = "--code-key"
@@ -42,9 +44,6 @@ def scan_for_audit(paths: Iterable[str], catalog: Catalog, keys: tuple[Key, ...]
     """Scan ``paths`` and give each file to its key: every file to ``code_key``, else each
     file to the keys whose ``code:`` globs name it. A file no key claims and a key whose
     globs name no scanned file are warned about: neither says anything of the key's use."""
-    from scopeaudit.scan import scan_code
-    from scopeaudit.scan.findings import covers
-
     given = tuple(paths)
     report = scan_code(given, catalog, keys, code_key, keys_source, max_file_bytes,
                        key_option=CODE_KEY_OPTION)

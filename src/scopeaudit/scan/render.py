@@ -20,7 +20,7 @@ from scopeaudit.render.sarif import (
     result_document,
     rule_descriptor,
 )
-from scopeaudit.rules.registry import REGISTRY
+from scopeaudit.scan.findings import CODE_NEEDS_MISSING_SCOPE, UNRESOLVED_CALL
 from scopeaudit.scan.model import SCAN_SCHEMA, CallStatus, ScannedCall, ScanReport
 from scopeaudit.secrets import redact
 
@@ -111,7 +111,7 @@ def render_json(report: ScanReport) -> str:
 
 
 def render_sarif(report: ScanReport) -> str:
-    rules = [REGISTRY["SA401"], REGISTRY["SA402"]]
+    rules = [CODE_NEEDS_MISSING_SCOPE, UNRESOLVED_CALL]
     index = {rule.id: i for i, rule in enumerate(rules)}
     run = {
         "tool": {"driver": {"name": TOOL_NAME, "version": __version__,

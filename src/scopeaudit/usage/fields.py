@@ -17,7 +17,7 @@ from operator import itemgetter
 from typing import Any
 
 from scopeaudit.errors import InputError
-from scopeaudit.secrets import TOKEN_BYTES_RE, TOKEN_RE
+from scopeaudit.secrets import TOKEN_BYTES_RE, TOKEN_MARK, TOKEN_MARK_BYTES, TOKEN_RE
 from scopeaudit.usage.record import ReadContext, Record
 from scopeaudit.usage.timeparse import iso_utc_fast, parse_time
 
@@ -318,7 +318,7 @@ class FieldMap:
         if ip.__class__ is not str:
             ip = first_of_list(ip) if ip.__class__ is list else None
             ip = ip if ip.__class__ is str else None
-        if (ua is not None and "sk_" in ua) or (ip is not None and "sk_" in ip):
+        if (ua is not None and TOKEN_MARK in ua) or (ip is not None and TOKEN_MARK in ip):
             # A token pasted into another kept field (a User-Agent, say) is not kept either.
             clean_ua, clean_ip = scrub_text(ua), scrub_text(ip)
             token = token or clean_ua != ua or clean_ip != ip
@@ -356,11 +356,11 @@ def _count(value: Any) -> int:
 
 def scrub_text(value: str | None) -> str | None:
     """``value`` with any token in it replaced by ``[token]`` (for kept free-text fields)."""
-    if value is None or "sk_" not in value:
+    if value is None or TOKEN_MARK not in value:
         return value
     return TOKEN_RE.sub("[token]", value)
 
 
 def line_has_token(raw: bytes) -> bool:
     """A token anywhere in the raw line (a header, the referer, …): cheap test first."""
-    return b"sk_" in raw and TOKEN_BYTES_RE.search(raw) is not None
+    return TOKEN_MARK_BYTES in raw and TOKEN_BYTES_RE.search(raw) is not None

@@ -18,6 +18,8 @@ from scopeaudit.secrets import (
     SECRET_PARAM_WORDS,
     TOKEN_BYTES_RE,
     TOKEN_FIXED_PARTS,
+    TOKEN_MARK,
+    TOKEN_MARK_BYTES,
     TOKEN_RE,
     fingerprint,
 )
@@ -158,11 +160,11 @@ class KeyResolver:
 
     def scrub_target(self, target: str) -> tuple[str, str | None, bool]:
         """(target without secrets, identity of a token found in it, whether one was found)."""
-        if "sk_" not in target and "=" not in target:
+        if TOKEN_MARK not in target and "=" not in target:
             return target, None, False
         identity: str | None = None
         found = False
-        match = TOKEN_RE.search(target) if "sk_" in target else None
+        match = TOKEN_RE.search(target) if TOKEN_MARK in target else None
         if match is not None:
             identity, found = self._token(match.group(0)), True
             target = TOKEN_RE.sub("[token]", target)
@@ -177,7 +179,7 @@ class KeyResolver:
         """The identity of the first token anywhere in a raw line (None: it holds none): how
         a line that gives no record (malformed, a bad time, a field missing) still names the
         key whose token it leaked."""
-        found = TOKEN_BYTES_RE.search(raw) if b"sk_" in raw else None
+        found = TOKEN_BYTES_RE.search(raw) if TOKEN_MARK_BYTES in raw else None
         return None if found is None else self._token(found.group(0).decode("ascii"))
 
     def _basic(self, credentials: str) -> tuple[str | None, bool]:

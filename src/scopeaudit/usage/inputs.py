@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
+from scopeaudit.compression import GZIP_MAGIC
 from scopeaudit.errors import InputError
 
 if TYPE_CHECKING:
@@ -20,7 +21,6 @@ if TYPE_CHECKING:
     from scopeaudit.remote.window import PullWindow
 
 MAX_LINE = 1 << 20  # 1 MiB: a longer line is skipped (counted), never held whole in memory
-GZIP_MAGIC = b"\x1f\x8b"  # how a gzip stream starts: inputs are gzip by content, not by name
 
 
 def expand(patterns: tuple[str, ...] | list[str], http: HttpSettings | None = None,

@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scopeaudit.catalog.model import Catalog
+from scopeaudit.compression import GZIP_MAGIC
 from scopeaudit.model import Key
 from scopeaudit.usage.aggregate import Aggregator, Usage, merge_usage, note_token
 from scopeaudit.usage.identity import KeyResolver
 from scopeaudit.usage.inputs import (
-    GZIP_MAGIC,
     TruncatedInput,
     input_label,
     open_input,

@@ -20,13 +20,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from scopeaudit.catalog.model import Catalog
+from typing import Protocol
 
 UUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 _UUID_RE = re.compile(UUID)
+
+
+class Routes(Protocol):
+    """What the key needs of a catalog's router (catalog/routes.py ``Router``), named here so
+    that this module imports nothing of the catalog, which builds its key from it."""
+
+    def literal_segments(self) -> frozenset[str]: ...
+
+    def mixed_patterns(self) -> tuple[str, ...]: ...
+
+
 # What a folded segment stands for, routed and shaped in its place (see the module's text).
 PLACEHOLDER = "0"
 # URL-unreserved characters: a segment of only these reads the same decoded or not.
@@ -69,10 +77,9 @@ class RouteKey:
             if self.folds else _same
 
     @classmethod
-    def of(cls, catalog: Catalog) -> RouteKey:
-        router = catalog.router
-        family_segments = (seg for prefix, _ in catalog.path_families
-                           for seg in prefix.split("/"))
+    def of(cls, router: Routes, path_families: Iterable[tuple[str, object]]) -> RouteKey:
+        """The route key of a catalog's router and path families (``Catalog.route_key``)."""
+        family_segments = (seg for prefix, _ in path_families for seg in prefix.split("/"))
         return cls((*router.literal_segments(), *family_segments), router.mixed_patterns())
 
     def sql(self, column: str) -> str:
