@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from scopeaudit.errors import InputError
-from scopeaudit.gate import Suppression
+from scopeaudit.gate import GatePolicy, RuleSettings, Suppression
 from scopeaudit.model import Location, Severity
 from scopeaudit.usage.inputcheck import DeclaredSource
 
@@ -34,12 +34,6 @@ RULE_THRESHOLDS = {
 
 
 @dataclass(frozen=True)
-class RuleSettings:
-    severity: Severity | None = None
-    disabled: bool = False
-
-
-@dataclass(frozen=True)
 class Config:
     path: str | None  # None: no configuration file
     options: Mapping[str, Any] = field(default_factory=dict)  # long option name -> value
@@ -47,6 +41,14 @@ class Config:
     ignores: tuple[Suppression, ...] = ()
     warnings: tuple[str, ...] = ()
     sources: tuple[DeclaredSource, ...] = ()  # [[source]]: the sources an audit must have
+
+    def policy(self, *, baseline_path: str | None = None, no_ignores: bool = False
+               ) -> GatePolicy:
+        """The gate this configuration sets (scopeaudit.gate.gate_audit); ``no_ignores``
+        leaves out its suppressions."""
+        return GatePolicy(rules=self.rules, ignores=() if no_ignores else self.ignores,
+                          baseline_path=baseline_path, config_path=self.path,
+                          warnings=self.warnings)
 
 
 def discover(start: Path) -> Path | None:
