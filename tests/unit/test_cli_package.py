@@ -46,7 +46,7 @@ def test_severity_choices_come_from_the_severity_definition() -> None:
     from scopeaudit.cli.options import FAIL_ON_CHOICES, SEVERITY_CHOICES
 
     assert SEVERITY_CHOICES == ("info", "low", "medium", "high", "critical")
-    assert SEVERITY_CHOICES == tuple(s.value for s in sorted(Severity))
+    assert tuple(s.value for s in sorted(Severity)) == SEVERITY_CHOICES
     assert FAIL_ON_CHOICES[-1] == "never"
 
 

@@ -59,7 +59,7 @@ def lint(**params: Any) -> int:
     return _finish(audit, report, diagnostics)
 
 
-@cli.command()
+@cli.command(short_help="Compare granted scopes with usage logs: verdicts and evidence.")
 @opt.inputs
 @opt.report
 @opt.logs(required=True)
@@ -128,7 +128,7 @@ def _read(params: dict[str, Any], diagnostics: Diagnostics) -> Reading:
     return reading
 
 
-@cli.command()
+@cli.command(short_help="Rewrite the key file to the audit's recommendation.")
 @opt.inputs
 @opt.logs(required=True)
 @option(REPORT, "--apply", "apply_fix", is_flag=True,
@@ -239,7 +239,7 @@ def _finish_fix(params: dict[str, Any], result: Fix) -> int:
     return ExitCode.CLEAN
 
 
-@cli.command()
+@cli.command(short_help="Propose one key per client of a shared key (SA106).")
 @opt.inputs
 @opt.logs(required=True)
 @option(GATE, "--key", "only", multiple=True, metavar="KEY",

@@ -83,7 +83,8 @@ def load_config(args: list[str]) -> tuple[Config, dict[str, Any]]:
     from scopeaudit.config import Config, discover, load
 
     invoked = next((a for a in args if not a.startswith("-")), None)
-    if invoked not in ("lint", "audit", "baseline", "fix") or "--help" in args or "-h" in args:
+    if invoked not in ("lint", "audit", "baseline", "fix", "split", "history") \
+            or "--help" in args or "-h" in args:
         return Config(None), {}  # --help, catalog, rules, ...: no file is read
     explicit = _scan_option(args, "--config") or os.environ.get("SCOPEAUDIT_CONFIG") or None
     no_config = "--no-config" in args or os.environ.get("SCOPEAUDIT_NO_CONFIG", "").lower() in (

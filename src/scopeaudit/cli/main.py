@@ -16,6 +16,10 @@ from scopeaudit.cli.config_defaults import load_config
 from scopeaudit.cli.group import cli
 from scopeaudit.errors import ExitCode, InputError
 
+# click before 8.2 prints the help itself for a bare group; from 8.2 it raises this
+_NoArgsIsHelp: type[click.UsageError] = getattr(click.exceptions, "NoArgsIsHelpError",
+                                                 type("_Never", (click.UsageError,), {}))
+
 
 def main(argv: list[str] | None = None) -> NoReturn:
     from scopeaudit.http.credentials import secret_scope
@@ -50,6 +54,10 @@ def _main(args: list[str], scrub: Callable[[str], str]) -> NoReturn:
                                default_map=defaults, obj=config)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except _NoArgsIsHelp as exc:
+        # bare `scopeaudit` (click 8.2+ raises this): the help, as --help prints it
+        click.echo(exc.ctx.get_help() if exc.ctx is not None else "")
+        sys.exit(ExitCode.CLEAN)
     except click.UsageError as exc:
         # One line, as every other error: the usage block click would print first is what
         # --help is for, and a CI log should show the mistake, not the synopsis.

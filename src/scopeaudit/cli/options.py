@@ -60,8 +60,10 @@ no_timestamp = option(REPORT, "--no-timestamp", is_flag=True,
 
 # What an audit reads and how it judges: lint, audit, baseline write, fix, split.
 inputs = options(
-    option(INPUTS, "--keys", "keys_path", required=True, metavar="FILE",
-           help="Key definitions: YAML, JSON or CSV; a file or an https:// URL."),
+    # needed, but not [required]: a configuration file can give it (params.keys_spec checks)
+    option(INPUTS, "--keys", "keys_path", metavar="FILE",
+           help="Key definitions: YAML, JSON or CSV; a file or an https:// URL (or `keys` "
+                "in the configuration)."),
     keys_format,
     catalog_inputs,
     option(GATE, "--as-of", metavar="DATE", help="Judge expiry and rotation as of DATE "
@@ -102,12 +104,14 @@ report = options(
 
 
 def logs(required: bool) -> Decorator:
-    """The usage logs and how they are read: audit, fix, split (required) and baseline
-    write (optional: lint's findings without)."""
+    """The usage logs and how they are read: audit, fix, split (needed) and baseline
+    write (optional: lint's findings without). Needed, never [required]: a configuration
+    file can give them (params.log_request checks)."""
+    needed = " Needed (or `logs` in the configuration)." if required else ""
     return options(
-        option(LOGS, "--logs", "log_paths", multiple=True, required=required, metavar="PATH",
+        option(LOGS, "--logs", "log_paths", multiple=True, metavar="PATH",
                help="Request logs: files, globs (quote them), https:// URLs, or - "
-                    "for stdin; gzip is read transparently. Repeat for several."),
+                    "for stdin; gzip is read transparently. Repeat for several." + needed),
         option(LOGS, "--log-format", "log_formats", multiple=True, metavar="[GLOB=]FORMAT",
                help="jsonl, csv, nginx, 'nginx:<log_format>', envoy, "
                     "'envoy:<format>', apigw or kong (default: from the file name: "

@@ -36,11 +36,22 @@ def catalog_spec(params: Params) -> CatalogSpec:
                        params.get("catalog_overrides"))
 
 
+def _needed(params: Params, name: str, option: str, key: str) -> None:
+    """An option a command needs that a configuration file may give instead: missing from
+    both, a usage error naming both."""
+    if not params.get(name):
+        import click
+
+        raise click.UsageError(f"Missing option '{option}': give it, or set `{key}` in the "
+                               "configuration file", click.get_current_context(silent=True))
+
+
 def keys_spec(params: Params) -> KeysSpec:
     from scopeaudit.entry import KeysSpec
     from scopeaudit.http.options import settings_from
     from scopeaudit.inventory import KeysFormat
 
+    _needed(params, "keys_path", "--keys", "keys")
     fmt = params.get("keys_format")
     return KeysSpec(params["keys_path"], KeysFormat(fmt) if fmt else None,
                     settings_from(params))
@@ -61,6 +72,7 @@ def log_request(params: Params) -> LogRequest:
     from scopeaudit.entry import LogRequest
     from scopeaudit.http.options import settings_from
 
+    _needed(params, "log_paths", "--logs", "logs")
     engine = params.get("engine") or "auto"
     return LogRequest(
         paths=tuple(params["log_paths"]), log_formats=tuple(params["log_formats"]),

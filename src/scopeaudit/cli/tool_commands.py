@@ -9,6 +9,7 @@ import click
 
 from scopeaudit.cli import options as opt
 from scopeaudit.cli.common import (
+    active_config,
     exit_for,
     guard_output,
     say,
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from scopeaudit.model import Key
 
 
-@cli.command()
+@cli.command(short_help="Print the catalog's operations and scopes.")
 @opt.catalog_inputs
 @option(REPORT, "--format", "fmt", type=click.Choice(["table", "json", "catalog"]),
         default="table", show_default=True,
@@ -67,7 +68,7 @@ def catalog(catalog_path: str | None, scope_list_semantics: str | None,
     return ExitCode.CLEAN
 
 
-@cli.command()
+@cli.command(short_help="Write a starter scopeaudit.toml and an example keys.yaml.")
 @click.option("--dir", "directory", default=".", show_default=True, metavar="DIR",
               help="Where to write the files.")
 @click.option("--force", is_flag=True, help="Overwrite files that exist.")
@@ -103,7 +104,7 @@ def rules(fmt: str) -> int:
     return ExitCode.CLEAN
 
 
-@cli.command()
+@cli.command(short_help="Explain one rule in full (by id or name).")
 @click.argument("rule")
 def explain(rule: str) -> int:
     """Explain one rule in full, by id (SA201) or by name (unknown-scope)."""
@@ -117,19 +118,27 @@ def explain(rule: str) -> int:
     return ExitCode.CLEAN
 
 
-@cli.command()
-@click.argument("path", metavar="PATH")
+@cli.command(short_help="List the runs recorded in a history, and the trend.")
+@click.argument("path", metavar="[PATH]", required=False)
 @option(REPORT, "--format", "fmt", type=click.Choice(["table", "json", "html"]),
         default="table", show_default=True,
         help="table: one row per run; json: the runs and the trend; html: a page with "
              "the trend drawn as inline SVG.")
 @opt.output(help="Write to FILE instead of stdout.")
 @opt.history_timeout("How long to wait for a run writing the history.")
-def history(path: str, fmt: str, output: str | None, history_timeout: float) -> int:
-    """List the runs recorded with `audit --history PATH`, and the trend."""
+def history(path: str | None, fmt: str, output: str | None, history_timeout: float) -> int:
+    """List the runs recorded with `audit --history PATH`, and the trend. PATH defaults to
+    the configuration's `history`."""
     from scopeaudit.history import list_runs
     from scopeaudit.output import refuse_overwriting
     from scopeaudit.render.history_view import render_history
+
+    if path is None:
+        configured = active_config().options.get("history")
+        if not isinstance(configured, str):
+            raise click.UsageError("Missing argument 'PATH': give the history database, or "
+                                   "set `history` in the configuration file")
+        path = configured
 
     refuse_overwriting(output, [("the history database", path)])
     runs = list_runs(path, history_timeout)
@@ -138,7 +147,7 @@ def history(path: str, fmt: str, output: str | None, history_timeout: float) -> 
     return ExitCode.CLEAN
 
 
-@cli.command("sql")
+@cli.command("sql", short_help="Print the warehouse query that aggregates raw logs.")
 @option(INPUTS, "--dialect", required=True, metavar="duckdb|trino|spark|bigquery|postgres",
         help="The warehouse's SQL dialect (trino for Athena).")
 @option(INPUTS, "--table", required=True, metavar="NAME",
@@ -186,7 +195,7 @@ def _catalog_and_keys(params: dict[str, Any], diagnostics: Diagnostics
     return cat, tuple(keys_spec(params).load(diagnostics).keys)
 
 
-@cli.command()
+@cli.command(short_help="Find the API calls in source code and the scopes they need.")
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 @opt.catalog_inputs
 @option(INPUTS, "--keys", "keys_path", metavar="FILE|URL",
@@ -222,7 +231,7 @@ def scan(**params: Any) -> int:
     return exit_for(report.findings, params["fail_on"])
 
 
-@cli.command()
+@cli.command(short_help="Check live which read scopes a key holds.")
 @option(INPUTS, "--base-url", default="https://api.insp.ac", show_default=True, metavar="URL",
         help="The API to probe (http:// only for loopback addresses unless "
              "--allow-insecure-http). The key comes from INSPAC_API_KEY, never an "
@@ -263,7 +272,7 @@ def probe(**params: Any) -> int:
     return exit_for(report.findings, params["fail_on"])
 
 
-@cli.command()
+@cli.command(short_help="Design the least privileged key for a new integration.")
 @click.argument("inputs", nargs=-1, required=True, metavar="FILE...")
 @opt.catalog_inputs
 @option(REPORT, "--id", "key_id", default="key_new_integration", show_default=True,
@@ -295,3 +304,18 @@ def design(**params: Any) -> int:
     write_output(render_design(result, params["key_id"], params["name"], cat),
                  params["output"])
     return ExitCode.FINDINGS if result.unsatisfiable else ExitCode.CLEAN
+
+
+@cli.command(short_help="Print the shell completion script (bash, zsh or fish).")
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+def completion(shell: str) -> int:
+    """Print the completion script for SHELL (click's shell completion): commands, options
+    and their choices complete on Tab."""
+    from click.shell_completion import get_completion_class
+
+    complete = get_completion_class(shell)
+    if complete is None:  # pragma: no cover - click ships all three
+        raise InputError(f"no completion for {shell}")
+    script = complete(cli, {}, "scopeaudit", "_SCOPEAUDIT_COMPLETE").source()
+    write_output(script if script.endswith("\n") else script + "\n", None)
+    return ExitCode.CLEAN
