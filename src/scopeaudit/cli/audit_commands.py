@@ -89,11 +89,13 @@ def _finish(audit: Audit, report: ReportParams, diagnostics: Diagnostics) -> int
     from dataclasses import replace
     from pathlib import Path
 
+    from scopeaudit.cli.color import for_report
     from scopeaudit.history import pending_run
     from scopeaudit.render import OutputFormat, RenderOptions, renderer_for
 
     options = RenderOptions(template_dir=Path(report.template_dir) if report.template_dir
-                            else None, show_baselined=report.show_baselined)
+                            else None, show_baselined=report.show_baselined,
+                            color=for_report(report.color, report.output))
     render = renderer_for(OutputFormat(report.fmt))
     # The run is recorded only after its report is written and closed: a report that failed,
     # or that a reader cut short, leaves the history as it was (scopeaudit.history)

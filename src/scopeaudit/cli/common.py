@@ -39,7 +39,9 @@ def shown(text: str) -> str:
 
 def say(line: str) -> None:
     """One line on stderr (a warning, a note): each goes through :func:`shown`."""
-    click.echo(shown(line), err=True)
+    from scopeaudit.cli.color import stderr_line
+
+    stderr_line(shown(line))
 
 
 def view(text: str) -> str:

@@ -86,7 +86,7 @@ def load_config(args: list[str]) -> tuple[Config, dict[str, Any]]:
     if invoked not in ("lint", "audit", "baseline", "fix", "split", "history") \
             or "--help" in args or "-h" in args:
         return Config(None), {}  # --help, catalog, rules, ...: no file is read
-    explicit = _scan_option(args, "--config") or os.environ.get("SCOPEAUDIT_CONFIG") or None
+    explicit = scan_option(args, "--config") or os.environ.get("SCOPEAUDIT_CONFIG") or None
     no_config = "--no-config" in args or os.environ.get("SCOPEAUDIT_NO_CONFIG", "").lower() in (
         "1", "true", "yes")
     if no_config:
@@ -117,7 +117,7 @@ def load_config(args: list[str]) -> tuple[Config, dict[str, Any]]:
     return config, defaults
 
 
-def _scan_option(args: list[str], name: str) -> str | None:
+def scan_option(args: list[str], name: str) -> str | None:
     for i, arg in enumerate(args):
         if arg == name and i + 1 < len(args):
             return args[i + 1]

@@ -6,13 +6,15 @@ Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage, input or configu
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from typing import NoReturn
 
 import click
 
-from scopeaudit.cli.config_defaults import load_config
+from scopeaudit.cli.color import set_setting, stderr_line
+from scopeaudit.cli.config_defaults import load_config, scan_option
 from scopeaudit.cli.group import cli
 from scopeaudit.errors import ExitCode, InputError
 
@@ -48,6 +50,7 @@ def shown_error(exc: InputError, scrub: Callable[[str], str]) -> str:
 
 def _main(args: list[str], scrub: Callable[[str], str]) -> NoReturn:
     debug = "--debug" in args
+    set_setting(scan_option(args, "--color") or os.environ.get("SCOPEAUDIT_COLOR"))
     try:
         config, defaults = load_config(args)
         result: object = cli.main(args=args, prog_name="scopeaudit", standalone_mode=False,
@@ -65,14 +68,13 @@ def _main(args: list[str], scrub: Callable[[str], str]) -> NoReturn:
 
         command = exc.ctx.command_path if exc.ctx is not None else "scopeaudit"
         message = show_invisible(scrub(exc.format_message()))
-        click.echo(f"scopeaudit: error: {message} (see '{command} --help')", err=True)
+        stderr_line(f"scopeaudit: error: {message} (see '{command} --help')")
         sys.exit(ExitCode.ERROR)
     except click.ClickException as exc:
         # click's own errors default to exit 1, which here means "findings": never let it leak.
         from scopeaudit.render.text import show_invisible
 
-        click.echo(f"scopeaudit: error: {show_invisible(scrub(exc.format_message()))}",
-                   err=True)
+        stderr_line(f"scopeaudit: error: {show_invisible(scrub(exc.format_message()))}")
         sys.exit(ExitCode.ERROR)
     except (click.Abort, KeyboardInterrupt):
         # Ctrl-C in a long audit: one line, no traceback, and nothing half-written reported
@@ -82,7 +84,7 @@ def _main(args: list[str], scrub: Callable[[str], str]) -> NoReturn:
         if debug:
             raise
         # Callers redact what they quote; this is the last line of defence for a token.
-        click.echo(f"scopeaudit: error: {shown_error(exc, scrub)}", err=True)
+        stderr_line(f"scopeaudit: error: {shown_error(exc, scrub)}")
         sys.exit(ExitCode.ERROR)
     except BrokenPipeError:
         # A pipe closed under something other than the report (whose reader leaving is
@@ -94,8 +96,8 @@ def _main(args: list[str], scrub: Callable[[str], str]) -> NoReturn:
             raise
         from scopeaudit.http.policy import redact_urls
 
-        click.echo(f"scopeaudit: internal error: {type(exc).__name__}: "
-                   f"{scrub(redact_urls(str(exc)))} "
-                   "(run with --debug for a traceback, and please report it)", err=True)
+        stderr_line(f"scopeaudit: internal error: {type(exc).__name__}: "
+                    f"{scrub(redact_urls(str(exc)))} "
+                    "(run with --debug for a traceback, and please report it)")
         sys.exit(ExitCode.ERROR)
     sys.exit(int(result) if isinstance(result, int) else ExitCode.CLEAN)

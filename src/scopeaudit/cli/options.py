@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from scopeaudit.cli.color import CHOICES as COLOR_CHOICES
 from scopeaudit.cli.common import writable_output
 from scopeaudit.cli.help import GATE, INPUTS, LOGS, REPORT, in_group, option, options
 from scopeaudit.http.options import input_http_options
@@ -91,6 +92,10 @@ report = options(
     option(REPORT, "--template-dir", metavar="DIR",
            help="Your own HTML/Markdown templates instead of the built-in ones "
                 "(report.html.j2, report.md.j2)."),
+    option(REPORT, "--color", type=click.Choice(COLOR_CHOICES), default="auto",
+           show_default=True,
+           help="Colour the table and the messages: auto (on a terminal, unless NO_COLOR "
+                "is set), always or never."),
     option(REPORT, "--show-baselined", is_flag=True,
            help="Table: list baselined and suppressed findings too (by default "
                 "they are only counted, after the new ones)."),

@@ -114,13 +114,14 @@ class ReportParams:
     exit_zero: bool
     history: str | None = None
     history_timeout: float = 30.0
+    color: str = "auto"  # --color
 
     @classmethod
     def of(cls, params: Params) -> ReportParams:
         return cls(params["fmt"], params["output"], params["template_dir"],
                    bool(params.get("show_baselined")), params["fail_on"],
                    bool(params["exit_zero"]), params.get("history_path"),
-                   _timeout(params))
+                   _timeout(params), params.get("color") or "auto")
 
 
 def _timeout(params: Params) -> float:
