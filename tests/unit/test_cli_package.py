@@ -45,8 +45,8 @@ def test_cli_formats_are_the_renderers_formats() -> None:
 def test_severity_choices_come_from_the_severity_definition() -> None:
     from scopeaudit.cli.options import FAIL_ON_CHOICES, SEVERITY_CHOICES
 
-    assert SEVERITY_CHOICES == ("info", "low", "medium", "high", "critical")
-    assert tuple(s.value for s in sorted(Severity)) == SEVERITY_CHOICES
+    assert SEVERITY_CHOICES == ("critical", "high", "medium", "low", "info")
+    assert tuple(s.value for s in sorted(Severity, reverse=True)) == SEVERITY_CHOICES
     assert FAIL_ON_CHOICES[-1] == "never"
 
 

@@ -14,6 +14,7 @@ from scopeaudit.cli.common import (
     active_config,
     exit_for,
     guard_output,
+    say,
     show_warnings,
     shown,
     view,
@@ -296,7 +297,20 @@ def baseline_write(**params: Any) -> int:
                          config.sources)
     show_warnings(diagnostics)
     write_output(text, params["output"])
+    _baseline_written(text, params["output"], "audit" if params["log_paths"] else "lint")
     return ExitCode.CLEAN
+
+
+def _baseline_written(text: str, output: str | None, command: str) -> None:
+    """How many findings the baseline holds, and the next step (on stderr)."""
+    import json
+
+    count = len(json.loads(text)["findings"])
+    where = output if output not in (None, "-") else "the baseline"
+    target = output if output not in (None, "-") else "FILE"
+    say(f"scopeaudit: {where}: {count} finding(s) baselined; next: commit it and run "
+        f"`scopeaudit {command} ... --baseline {target}` (or set `baseline` in the "
+        "configuration): only new findings fail")
 
 
 __all__ = ["audit", "baseline", "baseline_write", "fix", "lint", "split"]

@@ -41,6 +41,9 @@ def install_envvars() -> None:
 
 
 _NOT_IN_FILES = frozenset({"config", "no-config", "help"})
+# Options naming files: in a configuration file, relative to the file
+_PATH_OPTIONS = frozenset({"keys", "logs", "catalog", "catalog-overrides", "baseline",
+                           "history", "code", "output"})
 # Options whose value may be a URL: a URL decides where credentials (SCOPEAUDIT_HTTP_TOKEN,
 # --header) are sent, so a configuration file may only name files.
 _URL_OPTIONS = frozenset({"keys", "logs", "catalog"})
@@ -77,6 +80,27 @@ def option_types() -> dict[str, type | tuple[type, ...]]:
     return types
 
 
+def _check_value(name: str, value: Any) -> str | None:
+    """What is wrong with a configuration value as its option's type sees it (a choice, a
+    range), said as the file's error: ``'hgh' is not one of critical, high, ...``."""
+    param = next((p for command in _configurable().values() for p in command.params
+                  if isinstance(p, click.Option) and _long_name(p) == name), None)
+    if param is None or isinstance(value, bool):
+        return None
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(param.type, click.Choice):
+            choices = [str(c) for c in param.type.choices]
+            fold = (lambda t: t) if param.type.case_sensitive else str.lower
+            if fold(str(item)) not in {fold(c) for c in choices}:
+                return f"{item!r} is not one of {', '.join(choices)}"
+            continue
+        try:
+            param.type.convert(item, param, None)
+        except click.BadParameter as exc:
+            return exc.message
+    return None
+
+
 def load_config(args: list[str]) -> tuple[Config, dict[str, Any]]:
     """The configuration for this run, and click's default map from it. Resolved before
     click parses anything, so that the file is only the default: flag > env > file."""
@@ -97,7 +121,7 @@ def load_config(args: list[str]) -> tuple[Config, dict[str, Any]]:
     if not path.is_file():
         raise InputError("no such configuration file", file=str(path))
     config = load(path, option_types(), command_line_only=_command_line_only(),
-                  no_urls=_URL_OPTIONS)
+                  no_urls=_URL_OPTIONS, path_options=_PATH_OPTIONS, check=_check_value)
     defaults: dict[str, Any] = {}
     for command_name, command in _configurable().items():
         values = {}

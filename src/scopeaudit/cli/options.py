@@ -18,8 +18,8 @@ from scopeaudit.cli.help import GATE, INPUTS, LOGS, REPORT, in_group, option, op
 from scopeaudit.http.options import input_http_options
 from scopeaudit.model import Severity
 
-# The severities as choices, from the one definition (model.Severity, in its order).
-SEVERITY_CHOICES = tuple(s.value for s in Severity)
+# The severities as choices, from the one definition (model.Severity), worst first.
+SEVERITY_CHOICES = tuple(s.value for s in Severity.descending())
 FAIL_ON_CHOICES = (*SEVERITY_CHOICES, "never")
 # The report formats, spelled out here so that `--help` never imports the renderers;
 # tests/unit/test_cli_package.py keeps this equal to render.OutputFormat.

@@ -3,6 +3,7 @@ init."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -75,21 +76,53 @@ def catalog(catalog_path: str | None, scope_list_semantics: str | None,
 def init(directory: str, force: bool) -> int:
     """Write a commented starter scopeaudit.toml and an example keys.yaml."""
     from importlib import resources
-    from pathlib import Path
 
     target = Path(directory)
     if not target.is_dir():
         raise InputError("not a directory", file=directory)
     starter = resources.files("scopeaudit").joinpath("starter")
+    keys_file = "keys.yaml"
     for name in ("scopeaudit.toml", "keys.yaml"):
         path = target / name
+        if name == "keys.yaml":
+            elsewhere = _configured_keys(target)
+            if elsewhere is not None and not force:
+                keys_file = elsewhere
+                say(f"scopeaudit: {path} not written: the configuration reads its keys from "
+                    f"{elsewhere}")
+                continue
         if path.exists() and not force:
             say(f"scopeaudit: {path} exists, left as it is (--force overwrites)")
             continue
         path.write_text(starter.joinpath(name).read_text("utf-8"), encoding="utf-8")
         say(f"scopeaudit: wrote {path}")
-    click.echo("scopeaudit: next: edit keys.yaml, then run `scopeaudit lint`", err=True)
+    say(f"scopeaudit: next: edit {keys_file}, then run `scopeaudit lint`")
     return ExitCode.CLEAN
+
+
+def _configured_keys(folder: Path) -> str | None:
+    """The key file an existing configuration in ``folder`` names, when it is another file
+    than the starter's keys.yaml there (None: no configuration, or it names that one)."""
+    import tomllib
+
+    from scopeaudit.config import CANDIDATES
+
+    for name in CANDIDATES:
+        candidate = folder / name
+        if not candidate.is_file():
+            continue
+        try:
+            doc = tomllib.loads(candidate.read_text("utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            return None  # lint will say what is wrong with it
+        table = doc.get("tool", {}).get("scopeaudit") if name == "pyproject.toml" else doc
+        if not isinstance(table, dict):
+            continue
+        keys = table.get("keys")
+        if isinstance(keys, str) and Path(keys) != Path("keys.yaml"):
+            return keys
+        return None
+    return None
 
 
 @cli.command()
@@ -109,11 +142,13 @@ def rules(fmt: str) -> int:
 def explain(rule: str) -> int:
     """Explain one rule in full, by id (SA201) or by name (unknown-scope)."""
     from scopeaudit.rules.registry import get_rule
+    from scopeaudit.suggest import rule_suggestion
 
     try:
         found = get_rule(rule)
     except KeyError:
-        raise InputError(f"unknown rule {rule!r}; `scopeaudit rules` lists them") from None
+        raise InputError(f"unknown rule {rule!r}{rule_suggestion(rule)} (`scopeaudit rules` "
+                         "lists them)") from None
     write_output(view(found.explain()), None)
     return ExitCode.CLEAN
 
