@@ -164,8 +164,20 @@ def _from_file(value: Any, folder: Path) -> Any:
         return [_from_file(v, folder) for v in value]
     if not isinstance(value, str) or value == "-" or _is_url(value) or Path(value).is_absolute():
         return value
-    base = os.path.relpath(folder)
+    base = shown_path(folder)
     return value if base == "." else os.path.normpath(os.path.join(base, value))
+
+
+def shown_path(path: Path) -> str:
+    """``path`` as a run names it: relative to the working directory when it is below it or
+    above it (a run from a subfolder: ``../infra/keys.yaml``), else absolute."""
+    relative = os.path.relpath(path)
+    if not relative.startswith(".."):
+        return relative
+    here = Path.cwd().resolve()
+    if here.is_relative_to(path.resolve()) or here.is_relative_to(path.resolve().parent):
+        return relative
+    return str(path.resolve())
 
 
 def _is_url(value: object) -> bool:

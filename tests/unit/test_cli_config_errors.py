@@ -137,3 +137,17 @@ def test_baseline_write_says_how_many_and_what_next(
     assert count > 0
     assert f"baseline.json: {count} finding(s) baselined" in err
     assert "--baseline baseline.json" in err
+
+
+def test_sa901_in_sarif_is_relative_to_the_repository(
+        repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "scopeaudit.toml").write_text(
+        'keys = "infra/keys.yaml"\nas-of = "2026-11-27"\n\n[[ignore]]\nrule = "SA201"\n'
+        'reason = "until the app ships"\nexpires = 2026-01-01\n')
+    code, out, err = run(capsys, "lint", "--format", "sarif")
+    assert code == 1, err
+    results = json.loads(out)["runs"][0]["results"]
+    sa901 = next(r for r in results if r["ruleId"] == "SA901")
+    artifact = sa901["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert artifact == {"uri": "scopeaudit.toml", "uriBaseId": "%SRCROOT%"}
+    assert sa901["locations"][0]["physicalLocation"]["region"]["startLine"] == 4

@@ -104,7 +104,7 @@ def _check_value(name: str, value: Any) -> str | None:
 def load_config(args: list[str]) -> tuple[Config, dict[str, Any]]:
     """The configuration for this run, and click's default map from it. Resolved before
     click parses anything, so that the file is only the default: flag > env > file."""
-    from scopeaudit.config import Config, discover, load
+    from scopeaudit.config import Config, discover, load, shown_path
 
     invoked = next((a for a in args if not a.startswith("-")), None)
     if invoked not in ("lint", "audit", "baseline", "fix", "split", "history") \
@@ -120,6 +120,9 @@ def load_config(args: list[str]) -> tuple[Config, dict[str, Any]]:
         return Config(None), {}
     if not path.is_file():
         raise InputError("no such configuration file", file=str(path))
+    # named relative to here, as the other inputs are: in error lines, and in reports (a
+    # SARIF result on the file, SA901, gets a relative URI code scanning can place)
+    path = Path(shown_path(path))
     config = load(path, option_types(), command_line_only=_command_line_only(),
                   no_urls=_URL_OPTIONS, path_options=_PATH_OPTIONS, check=_check_value)
     defaults: dict[str, Any] = {}
