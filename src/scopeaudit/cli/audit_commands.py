@@ -114,6 +114,24 @@ def _finish(audit: Audit, report: ReportParams, diagnostics: Diagnostics) -> int
     return exit_for((f for f in audit.findings if f.counts), report.fail_on)
 
 
+@cli.command(short_help="Render a JSON report again, in any format.")
+@click.argument("report_path", metavar="REPORT")
+@opt.report
+def render(report_path: str, **params: Any) -> int:
+    """Render REPORT, a JSON report (`lint` or `audit --format json`), again in any format,
+    and exit as its gate would (--fail-on, --exit-zero; its baselined and suppressed
+    findings stay so): one audit, several reports. '-' reads stdin."""
+    from scopeaudit.diagnostics import Diagnostics
+    from scopeaudit.report_reader import read_audit_report
+
+    report = ReportParams.of(params)
+    guard_output(report.output, [("the report", report_path if report_path != "-" else None)])
+    if params.get("baseline_path"):
+        raise InputError("--baseline applies when the report is made (lint, audit); the JSON "
+                         "report keeps what was baselined")
+    return _finish(read_audit_report(report_path), report, Diagnostics())
+
+
 def _progress(path: str, records: int) -> None:
     # the one escape sequence here is the tool's own (back to the line's start, clear it)
     click.echo(f"\r\x1b[Kreading {shown(path)}: {records:,} records", nl=False, err=True)
@@ -313,4 +331,4 @@ def _baseline_written(text: str, output: str | None, command: str) -> None:
         "configuration): only new findings fail")
 
 
-__all__ = ["audit", "baseline", "baseline_write", "fix", "lint", "split"]
+__all__ = ["audit", "baseline", "baseline_write", "fix", "lint", "render", "split"]

@@ -73,6 +73,10 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
               "-o review.html",
               "scopeaudit audit --keys keys.yaml --logs 'logs/*.jsonl' --baseline "
               "baseline.json --fail-on medium"),
+    "render": ("scopeaudit audit --keys keys.yaml --logs 'logs/*.jsonl' --format json "
+               "-o audit.json",
+               "scopeaudit render audit.json --format markdown -o report.md",
+               "scopeaudit render audit.json --format sarif -o scopeaudit.sarif"),
     "baseline": ("scopeaudit baseline write --keys keys.yaml -o baseline.json",),
     "baseline write": ("scopeaudit baseline write --keys keys.yaml -o baseline.json",
                        "scopeaudit baseline write --keys keys.yaml --logs 'logs/*.jsonl' "

@@ -84,7 +84,7 @@ inputs = options(
     *in_group("HTTP", input_http_options()),
 )
 
-# How the result is shown and gated: lint and audit.
+# How the result is shown and gated: lint, audit and render.
 report = options(
     option(REPORT, "--format", "fmt", type=click.Choice(FORMATS), default="table",
            show_default=True, help="Report format."),
