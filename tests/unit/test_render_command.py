@@ -101,3 +101,14 @@ def test_a_wrong_file_is_one_line_exit_2(capsys: pytest.CaptureFixture[str], tmp
 def test_missing_report(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, _, err = run(capsys, "render", str(tmp_path / "nope.json"))
     assert code == 2 and err.strip().endswith("nope.json: no such report")
+
+
+def test_render_gates_with_the_configuration(capsys: pytest.CaptureFixture[str],
+                                             example_json: Path, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "scopeaudit.toml").write_text('fail-on = "never"\n')
+    assert run(capsys, "render", str(example_json))[0] == 0
+    assert run(capsys, "render", str(example_json), "--fail-on", "high")[0] == 1
+    assert run(capsys, "render", str(example_json), "--no-config")[0] == 1

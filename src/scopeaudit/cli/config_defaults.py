@@ -107,7 +107,7 @@ def load_config(args: list[str]) -> tuple[Config, dict[str, Any]]:
     from scopeaudit.config import Config, discover, load, shown_path
 
     invoked = next((a for a in args if not a.startswith("-")), None)
-    if invoked not in ("lint", "audit", "baseline", "fix", "split", "history") \
+    if invoked not in ("lint", "audit", "baseline", "fix", "split", "history", "render") \
             or "--help" in args or "-h" in args:
         return Config(None), {}  # --help, catalog, rules, ...: no file is read
     explicit = scan_option(args, "--config") or os.environ.get("SCOPEAUDIT_CONFIG") or None
@@ -141,6 +141,9 @@ def load_config(args: list[str]) -> tuple[Config, dict[str, Any]]:
     # --format, -o) are never taken from a file
     shared = {p.name for p in fix.params} - {"fmt", "output"}
     defaults["fix"] = {k: v for k, v in defaults.get("audit", {}).items() if k in shared}
+    # render gates a report as lint and audit would: the gate's and the view's settings only
+    defaults["render"] = {k: v for k, v in defaults.get("lint", {}).items()
+                          if k in ("fail_on", "exit_zero", "show_baselined", "color")}
     return config, defaults
 
 

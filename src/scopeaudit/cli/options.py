@@ -59,6 +59,15 @@ fail_on = option(
 no_timestamp = option(REPORT, "--no-timestamp", is_flag=True,
                       help="Leave out generated_at, so the same inputs give the same bytes.")
 
+# The configuration file (read before click parses anything: cli.config_defaults)
+config_file = options(
+    option(INPUTS, "--config", "config_path", metavar="PATH",
+           help="The configuration file (default: scopeaudit.toml, .scopeaudit.toml "
+                "or [tool.scopeaudit] in pyproject.toml, the closest from here up "
+                "to the repository root)."),
+    option(INPUTS, "--no-config", is_flag=True, help="Read no configuration file."),
+)
+
 # What an audit reads and how it judges: lint, audit, baseline write, fix, split.
 inputs = options(
     # needed, but not [required]: a configuration file can give it (params.keys_spec checks)
@@ -74,11 +83,7 @@ inputs = options(
     option(GATE, "--rotation-days", type=click.IntRange(min=1), default=365,
            show_default=True, help="SA208: days after which a key is due for rotation."),
     no_timestamp,
-    option(INPUTS, "--config", "config_path", metavar="PATH",
-           help="The configuration file (default: scopeaudit.toml, .scopeaudit.toml "
-                "or [tool.scopeaudit] in pyproject.toml, the closest from here up "
-                "to the repository root)."),
-    option(INPUTS, "--no-config", is_flag=True, help="Read no configuration file."),
+    config_file,
     option(GATE, "--no-ignores", is_flag=True,
            help="Apply no [[ignore]] suppression: show everything as it counts."),
     *in_group("HTTP", input_http_options()),
