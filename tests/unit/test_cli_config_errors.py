@@ -151,3 +151,16 @@ def test_sa901_in_sarif_is_relative_to_the_repository(
     artifact = sa901["locations"][0]["physicalLocation"]["artifactLocation"]
     assert artifact == {"uri": "scopeaudit.toml", "uriBaseId": "%SRCROOT%"}
     assert sa901["locations"][0]["physicalLocation"]["region"]["startLine"] == 4
+
+
+def test_split_reads_what_the_configuration_gives_audit(
+        repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "keys.yaml").write_text("keys:\n  - id: k\n    scopes: [issues:read]\n")
+    (repo / "logs.jsonl").write_text(json.dumps({
+        "time": "2026-11-01T00:00:00Z", "key_id": "k", "method": "GET", "path": "/v1/issues",
+        "status": 200}) + "\n")
+    (repo / "scopeaudit.toml").write_text('keys = "keys.yaml"\nlogs = ["logs.jsonl"]\n'
+                                          'as-of = "2026-11-02"\n')
+    code, out, err = run(capsys, "split")
+    assert code == 0, err
+    assert out.startswith("No shared key (SA106) to split.")  # read, judged: none shared

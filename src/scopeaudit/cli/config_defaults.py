@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from scopeaudit.cli.audit_commands import audit, baseline_write, fix, lint
+from scopeaudit.cli.audit_commands import audit, baseline_write, fix, lint, split
 from scopeaudit.cli.tool_commands import catalog, probe
 from scopeaudit.errors import InputError
 
@@ -141,6 +141,9 @@ def load_config(args: list[str]) -> tuple[Config, dict[str, Any]]:
     # --format, -o) are never taken from a file
     shared = {p.name for p in fix.params} - {"fmt", "output"}
     defaults["fix"] = {k: v for k, v in defaults.get("audit", {}).items() if k in shared}
+    # split too (its --key and -o are its own)
+    shared = {p.name for p in split.params} - {"only", "output"}
+    defaults["split"] = {k: v for k, v in defaults.get("audit", {}).items() if k in shared}
     # render gates a report as lint and audit would: the gate's and the view's settings only
     defaults["render"] = {k: v for k, v in defaults.get("lint", {}).items()
                           if k in ("fail_on", "exit_zero", "show_baselined", "color")}
