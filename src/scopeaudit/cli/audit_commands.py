@@ -106,6 +106,9 @@ def _finish(audit: Audit, report: ReportParams, diagnostics: Diagnostics) -> int
             audit = replace(audit, drift=run.drift)
         show_warnings(diagnostics)
         text = render(audit, options)
+        # view() shows every escape sequence as text, the renderer's own colours too: a
+        # table renderer that colours (options.color) must escape values itself, and this
+        # then pass its text through as it is
         if write_output(view(text) if report.fmt == "table" else text,
                         report.output) and run is not None:
             run.record()
