@@ -112,3 +112,16 @@ def test_render_gates_with_the_configuration(capsys: pytest.CaptureFixture[str],
     assert run(capsys, "render", str(example_json))[0] == 0
     assert run(capsys, "render", str(example_json), "--fail-on", "high")[0] == 1
     assert run(capsys, "render", str(example_json), "--no-config")[0] == 1
+
+
+def test_render_with_a_baseline(capsys: pytest.CaptureFixture[str], example_json: Path,
+                                tmp_path: Path) -> None:
+    from scopeaudit.gate import baseline_document
+    from scopeaudit.report_reader import read_audit_report
+
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text(baseline_document(read_audit_report(str(example_json)).findings))
+    code, out, _ = run(capsys, "render", str(example_json), "--baseline", str(baseline),
+                       "--fail-on", "info", "--format", "json")
+    assert code == 0
+    assert all(f["baselined"] for f in json.loads(out)["findings"])

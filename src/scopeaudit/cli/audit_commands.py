@@ -130,11 +130,19 @@ def render(report_path: str, **params: Any) -> int:
     from scopeaudit.report_reader import read_audit_report
 
     report = ReportParams.of(params)
-    guard_output(report.output, [("the report", report_path if report_path != "-" else None)])
+    guard_output(report.output, [("the report", report_path if report_path != "-" else None),
+                                 ("--baseline", params.get("baseline_path"))])
+    audit = read_audit_report(report_path)
     if params.get("baseline_path"):
-        raise InputError("--baseline applies when the report is made (lint, audit); the JSON "
-                         "report keeps what was baselined")
-    return _finish(read_audit_report(report_path), report, Diagnostics())
+        # marked as the report's run would have: its findings keep their fingerprints
+        from dataclasses import replace
+
+        from scopeaudit.gate import apply_gate, load_baseline
+
+        marked = apply_gate(audit.findings, (), load_baseline(params["baseline_path"]),
+                            audit.as_of)
+        audit = replace(audit, findings=marked.findings)
+    return _finish(audit, report, Diagnostics())
 
 
 def _progress(path: str, records: int) -> None:
