@@ -124,8 +124,8 @@ def _finish(audit: Audit, report: ReportParams, diagnostics: Diagnostics) -> int
 def render(report_path: str, **params: Any) -> int:
     """Render REPORT, a JSON report (`lint` or `audit --format json`), again in any format,
     and exit as its gate would (--fail-on, --exit-zero, from the configuration too; its
-    baselined and suppressed findings stay so): one audit, several reports. '-' reads
-    stdin."""
+    baselined and suppressed findings stay so, and --baseline marks more): one audit,
+    several reports. '-' reads stdin."""
     from scopeaudit.diagnostics import Diagnostics
     from scopeaudit.report_reader import read_audit_report
 
