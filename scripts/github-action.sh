@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The GitHub Action's logic (action.yml): install scopeaudit in its own virtual environment,
-# write the SARIF report, run the gate with a Markdown report appended to the job summary,
-# and hand the exit code to the action's last step, so the SARIF upload runs in between.
+# run the audit once (a JSON report), render the SARIF report and the gate's Markdown report
+# (appended to the job summary) from it, and hand the exit code to the action's last step, so
+# the SARIF upload runs in between.
 # Inputs arrive as INPUT_* environment variables. SCOPEAUDIT_BIN (tests) skips the install.
 set -uo pipefail
 
@@ -36,17 +37,27 @@ if [ "$command" = lint ] && [ -n "$against" ] && [ "$against" != false ]; then
 fi
 sarif="${INPUT_SARIF_FILE:-scopeaudit.sarif}"
 
-# The SARIF report never decides the gate (--exit-zero); an error in it (exit 2) does.
-"$scopeaudit" "$command" "${args[@]}" --format sarif -o "$sarif" --exit-zero
+# One run: the audit (or lint) writes its JSON report, and every other output is rendered
+# from it (`scopeaudit render`), so SARIF, the job summary and the gate agree and the logs are
+# read once. Only an error (exit 2) stops here; the gate is decided by rendering the summary.
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+report="$work/audit.json"
+"$scopeaudit" "$command" "${args[@]}" --format json -o "$report" --exit-zero
 code=$?
 if [ "$code" -eq 0 ]; then
-  summary="$(mktemp)"
-  "$scopeaudit" "$command" "${args[@]}" --format markdown -o "$summary"
+  "$scopeaudit" render "$report" --format sarif -o "$sarif" --exit-zero
   code=$?
-  if [ -n "${GITHUB_STEP_SUMMARY:-}" ] && [ -s "$summary" ]; then
-    cat "$summary" >> "$GITHUB_STEP_SUMMARY"
+fi
+if [ "$code" -eq 0 ]; then
+  gate=()
+  [ -n "${INPUT_FAIL_ON:-}" ] && gate+=(--fail-on "$INPUT_FAIL_ON")
+  [ -n "${INPUT_CONFIG:-}" ] && gate+=(--config "$INPUT_CONFIG")
+  "$scopeaudit" render "$report" --format markdown -o "$work/summary.md" "${gate[@]}"
+  code=$?
+  if [ -n "${GITHUB_STEP_SUMMARY:-}" ] && [ -s "$work/summary.md" ]; then
+    cat "$work/summary.md" >> "$GITHUB_STEP_SUMMARY"
   fi
-  rm -f "$summary"
 fi
 echo "exit-code=$code" >> "${GITHUB_OUTPUT:-/dev/null}"
 exit 0

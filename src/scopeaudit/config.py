@@ -11,22 +11,24 @@ types are errors naming the file and line.
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from scopeaudit.errors import InputError
-from scopeaudit.gate import Suppression
+from scopeaudit.gate import GatePolicy, RuleSettings, Suppression
 from scopeaudit.http.policy import is_url
 from scopeaudit.model import Location, Severity
 from scopeaudit.redaction import redacted
 from scopeaudit.rules.inventory_rules import BROAD_KEY, ROTATION_OVERDUE
 from scopeaudit.rules.registry import get_rule
 from scopeaudit.rules.usage_rules import SHARED_KEY
+from scopeaudit.suggest import did_you_mean, rule_suggestion
 from scopeaudit.usage.inputcheck import DeclaredSource
 from scopeaudit.window import written_date
 
@@ -40,12 +42,6 @@ RULE_THRESHOLDS = {
 
 
 @dataclass(frozen=True)
-class RuleSettings:
-    severity: Severity | None = None
-    disabled: bool = False
-
-
-@dataclass(frozen=True)
 class Config:
     path: str | None  # None: no configuration file
     options: Mapping[str, Any] = field(default_factory=dict)  # long option name -> value
@@ -53,6 +49,14 @@ class Config:
     ignores: tuple[Suppression, ...] = ()
     warnings: tuple[str, ...] = ()
     sources: tuple[DeclaredSource, ...] = ()  # [[source]]: the sources an audit must have
+
+    def policy(self, *, baseline_path: str | None = None, no_ignores: bool = False
+               ) -> GatePolicy:
+        """The gate this configuration sets (scopeaudit.gate.gate_audit); ``no_ignores``
+        leaves out its suppressions."""
+        return GatePolicy(rules=self.rules, ignores=() if no_ignores else self.ignores,
+                          baseline_path=baseline_path, config_path=self.path,
+                          warnings=self.warnings)
 
 
 def discover(start: Path) -> Path | None:
@@ -77,9 +81,15 @@ def _has_tool_table(path: Path) -> bool:
 
 def load(path: Path, option_types: Mapping[str, type | tuple[type, ...]], *,
          command_line_only: Mapping[str, str] | None = None,
-         no_urls: Collection[str] = ()) -> Config:
+         no_urls: Collection[str] = (), path_options: Collection[str] = (),
+         check: Callable[[str, Any], str | None] | None = None) -> Config:
     """Read and check one configuration file. ``option_types`` maps every long option name
-    the CLI knows to the TOML type it takes (``list`` for repeatable options).
+    the CLI knows to the TOML type it takes (``list`` for repeatable options); ``check``
+    gives what is wrong with an option's value (a choice, a range), or None.
+
+    Paths in ``path_options`` are relative to the configuration file, as a reader of the
+    file expects: they are given back relative to the working directory (absolute paths,
+    URLs and ``-`` as they are), so a run from a subfolder reads the same files.
 
     A configuration file is part of the repository, and a pull request can edit it: options
     in ``command_line_only`` (where credentials go, which TLS servers are trusted, which
@@ -131,6 +141,11 @@ def load(path: Path, option_types: Mapping[str, type | tuple[type, ...]], *,
                              line=line)
         elif key in option_types:
             options[key] = _checked(value, option_types[key], key, source, line)
+            problem = check(key, options[key]) if check is not None else None
+            if problem is not None:
+                raise InputError(f"{key}: {problem}", file=source, line=line)
+            if key in path_options:
+                options[key] = _from_file(options[key], path.parent)
             if key in no_urls and any(_is_url(v) for v in
                                       (value if isinstance(value, list) else [value])):
                 raise InputError(f"{key!r}: a URL cannot be set in a configuration file: it "
@@ -138,13 +153,36 @@ def load(path: Path, option_types: Mapping[str, type | tuple[type, ...]], *,
                                  "credentials; set it on the command line or in the "
                                  "environment", file=source, line=line)
         else:
-            known = ", ".join(sorted([*option_types, "rules", "ignore", "source"]))
-            raise InputError(f"unknown key {key!r} (known keys: {known})", file=source,
-                             line=line)
+            hint = did_you_mean(key, [*option_types, "rules", "ignore", "source"]) or (
+                "; the keys are the long options (`scopeaudit audit --help`), [rules.ID], "
+                "[[ignore]] and [[source]]")
+            raise InputError(f"unknown key {key!r}{hint}", file=source, line=line)
 
     # a suppression's reason and globs are shown in reports: they pass the one redaction
     return Config(source, options, rules, redacted(tuple(ignores)), tuple(warnings),
                   tuple(sources))
+
+
+def _from_file(value: Any, folder: Path) -> Any:
+    """A path option's value (a string, or a list of them) read relative to ``folder``."""
+    if isinstance(value, list):
+        return [_from_file(v, folder) for v in value]
+    if not isinstance(value, str) or value == "-" or _is_url(value) or Path(value).is_absolute():
+        return value
+    base = shown_path(folder)
+    return value if base == "." else os.path.normpath(os.path.join(base, value))
+
+
+def shown_path(path: Path) -> str:
+    """``path`` as a run names it: relative to the working directory when it is below it or
+    above it (a run from a subfolder: ``../infra/keys.yaml``), else absolute."""
+    relative = os.path.relpath(path)
+    if not relative.startswith(".."):
+        return relative
+    here = Path.cwd().resolve()
+    if here.is_relative_to(path.resolve()) or here.is_relative_to(path.resolve().parent):
+        return relative
+    return str(path.resolve())
 
 
 def _is_url(value: object) -> bool:
@@ -192,8 +230,8 @@ def _rules(value: Any, source: str, lines: _Lines, prefix: str
         try:
             rule = get_rule(name)
         except KeyError:
-            raise InputError(f"unknown rule {name!r} in [rules]", file=source,
-                             line=line) from None
+            raise InputError(f"unknown rule {name!r} in [rules]{rule_suggestion(name)}",
+                             file=source, line=line) from None
         if not isinstance(settings, dict):
             raise InputError(f"[rules.{name}] must be a table", file=source, line=line)
         severity: Severity | None = None
@@ -250,8 +288,8 @@ def _ignores(value: Any, source: str, lines: _Lines, prefix: str,
             try:
                 rule = get_rule(rule).id
             except KeyError:
-                raise InputError(f"[[ignore]]: unknown rule {rule!r}", file=source,
-                                 line=line) from None
+                raise InputError(f"[[ignore]]: unknown rule {rule!r}{rule_suggestion(rule)}",
+                                 file=source, line=line) from None
         reason = item.get("reason")
         if not isinstance(reason, str) or not reason.strip():
             raise InputError("[[ignore]] needs a 'reason': say why it is accepted",

@@ -8,14 +8,17 @@ a finding (SA901); one that matched nothing is reported as stale (SA902).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date
 from fnmatch import fnmatchcase
 from pathlib import Path
 
+from scopeaudit.diagnostics import Diagnostics
 from scopeaudit.errors import InputError
-from scopeaudit.model import Finding, Location, Rule, Severity
+from scopeaudit.http.credentials import redact_known
+from scopeaudit.model import Audit, Finding, Location, Rule, Severity, sorted_findings
+from scopeaudit.redaction import redacted
 from scopeaudit.render.text import json_text
 
 BASELINE_SCHEMA = "scopeaudit/baseline/v1"
@@ -73,6 +76,27 @@ UNUSED_SUPPRESSION = Rule(
 
 
 @dataclass(frozen=True)
+class RuleSettings:
+    """A ``[rules.ID]`` table: a severity override, or the rule disabled."""
+
+    severity: Severity | None = None
+    disabled: bool = False
+
+
+@dataclass(frozen=True)
+class GatePolicy:
+    """What the gate applies to a finished Audit: per-rule settings, suppressions and the
+    baseline. A library caller builds one (or takes a configuration's: ``Config.policy``) and
+    gets the same verdicts the CLI gives."""
+
+    rules: Mapping[str, RuleSettings] = field(default_factory=dict)  # rule id -> settings
+    ignores: tuple[Suppression, ...] = ()
+    baseline_path: str | None = None
+    config_path: str | None = None  # shown in the report: where the policy came from
+    warnings: tuple[str, ...] = ()  # the configuration's own warnings, added to the run's
+
+
+@dataclass(frozen=True)
 class GateResult:
     findings: tuple[Finding, ...]  # every finding, marked; plus SA901/SA902 on suppressions
     suppressed: int
@@ -110,6 +134,36 @@ def apply_gate(findings: Iterable[Finding], suppressions: Iterable[Suppression],
                           "reason": entry.reason}))
     return GateResult(tuple(marked), sum(1 for f in marked if f.suppressed),
                       sum(1 for f in marked if f.baselined))
+
+
+def gate_audit(audit: Audit, policy: GatePolicy, diagnostics: Diagnostics) -> Audit:
+    """The Audit as it counts: per-rule settings (disabled rules dropped, severities
+    overridden), then suppressions and the baseline marked (``apply_gate``).
+
+    Every output (each report format, the baseline, the history) is made from what this
+    returns, so this is where the Audit passes the one redaction, before any finding's
+    fingerprint is compared or written: the configuration's own strings were redacted when
+    it was read, warnings when they were made."""
+
+    audit = redacted(audit)
+    for warning in policy.warnings:
+        diagnostics.warn(warning)
+    findings = []
+    for f in audit.findings:
+        settings = policy.rules.get(f.rule)
+        if settings is not None and settings.disabled:
+            continue
+        if settings is not None and settings.severity is not None:
+            f = replace(f, severity=settings.severity)
+        findings.append(f)
+    baseline = load_baseline(policy.baseline_path) if policy.baseline_path else None
+    result = apply_gate(findings, policy.ignores, baseline, audit.as_of)
+    disabled = tuple(sorted(rule for rule, s in policy.rules.items() if s.disabled))
+    return replace(audit, findings=sorted_findings(list(result.findings)),
+                   warnings=tuple(str(w) for w in diagnostics.warnings),
+                   disabled_rules=disabled,
+                   config_path=None if policy.config_path is None
+                   else redact_known(policy.config_path))
 
 
 def _describe(entry: Suppression) -> str:

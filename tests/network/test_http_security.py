@@ -64,7 +64,7 @@ def test_an_upper_case_scheme_is_a_url(cli, served: FakeServer) -> None:
 
 
 def test_the_last_resort_error_line_hides_urls_and_known_secrets() -> None:
-    from scopeaudit.cli import _shown_error
+    from scopeaudit.cli import shown_error as _shown_error
     from scopeaudit.http.credentials import remember, secret_scope
 
     with secret_scope() as known:

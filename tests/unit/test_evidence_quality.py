@@ -413,7 +413,7 @@ def test_a_declared_source_must_have_an_input(tmp_path: Path, two_sources: tuple
     code, err = run(*base, "--logs", str(gateway))
     assert code == 2
     assert err.strip() == (
-        f"scopeaudit: error: {tmp_path / 'scopeaudit.toml'}:4: the configuration declares the "
+        "scopeaudit: error: scopeaudit.toml:4: the configuration declares the "
         "source 'edge' (pattern '*/edge.log') and no --logs input matches it: an audit without "
         "it cannot see the traffic it carries")
     out = tmp_path / "r.json"

@@ -111,3 +111,32 @@ def test_pull_requests_are_gated_on_new_access_by_default(tmp_path: Path) -> Non
     _, off, output, _ = run_action(tmp_path, base_ref="main", keys="keys.yaml", against="false",
                                    fail_on="never")
     assert "SA217" not in off and output.strip() == "exit-code=0"
+
+
+def test_the_action_reads_the_logs_once(tmp_path: Path) -> None:
+    """One audit run (a JSON report); SARIF, the job summary and the gate are rendered from
+    it with `scopeaudit render`."""
+    (tmp_path / "keys.yaml").write_text(KEYS)
+    (tmp_path / "a.jsonl").write_text(json.dumps({
+        "ts": "2026-11-01T10:00:00Z", "key_id": "k", "method": "GET", "path": "/v1/issues",
+        "status": 200}) + "\n")
+    calls = tmp_path / "calls.txt"
+    wrapper = tmp_path / "scopeaudit-wrapper"
+    real = Path(sys.executable).parent / "scopeaudit"
+    wrapper.write_text(f'#!/bin/sh\necho "$1" >> "{calls}"\nexec "{real}" "$@"\n')
+    wrapper.chmod(0o755)
+    summary, output = tmp_path / "summary.md", tmp_path / "output.txt"
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("SCOPEAUDIT_", "INPUT_", "GITHUB_"))}
+    env.update({"SCOPEAUDIT_BIN": str(wrapper), "GITHUB_STEP_SUMMARY": str(summary),
+                "GITHUB_OUTPUT": str(output), "ACTION_PATH": str(ROOT),
+                "INPUT_SARIF_FILE": str(tmp_path / "out.sarif"), "INPUT_KEYS": "keys.yaml",
+                "INPUT_LOGS": "a.jsonl", "INPUT_FAIL_ON": "high"})
+    proc = subprocess.run(["bash", str(SCRIPT)], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert calls.read_text().split() == ["audit", "render", "render"]
+    assert output.read_text().strip() == "exit-code=1"  # SA201 is high
+    sarif = json.loads((tmp_path / "out.sarif").read_text())
+    assert {r["ruleId"] for r in sarif["runs"][0]["results"]} >= {"SA201"}
+    assert "SA201" in summary.read_text() and "Replay" in summary.read_text()

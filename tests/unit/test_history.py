@@ -112,7 +112,7 @@ def test_drift_across_four_runs(tmp_path: Path) -> None:
 
 
 def test_a_pending_run_is_recorded_only_when_its_report_was(tmp_path: Path) -> None:
-    # the CLI writes the report inside pending_run and records after it (cli._finish)
+    # the CLI writes the report inside pending_run and records after it (cli.audit_commands._finish)
     db = str(tmp_path / "h.sqlite")
     keys = {"k1": (("works:write",), ("works:write",))}
     a = finding("k1", "works:write")

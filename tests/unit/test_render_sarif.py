@@ -204,10 +204,29 @@ def test_results_follow_the_audit(example_audit: Audit) -> None:
     assert sa102["message"]["text"].endswith("; confidence: high")
     assert sa102["message"]["text"].startswith(
         "key 'key_bi_export' never exercised 'issues:write' in the window")
-    # a finding in a log file points at the log file and line, with a relative URI
-    sa301 = [r["locations"][0]["physicalLocation"] for r in results if r["ruleId"] == "SA301"]
-    assert {p["artifactLocation"]["uri"] for p in sa301} == {
-        "examples/logs/edge-nginx.log.gz", "examples/logs/gateway-2026-10.jsonl.gz"}
+    # a finding seen in a log (not in the repository: code scanning could show no location)
+    # points at the key's definition, the log line beside it (issue #4): key_mobile_backend
+    # is defined on line 44 and key_ticket_sync on line 31 of examples/keys.yaml (by hand)
+    sa301 = {r["properties"]["key"]: r for r in results if r["ruleId"] == "SA301"}
+    assert {k: (r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+                r["locations"][0]["physicalLocation"]["region"]["startLine"])
+            for k, r in sa301.items()} == {"key_mobile_backend": ("examples/keys.yaml", 44),
+                                           "key_ticket_sync": ("examples/keys.yaml", 31)}
+    related = {k: r["relatedLocations"][0]["physicalLocation"] for k, r in sa301.items()}
+    assert {k: p["artifactLocation"]["uri"] for k, p in related.items()} == {
+        "key_mobile_backend": "examples/logs/edge-nginx.log.gz",
+        "key_ticket_sync": "examples/logs/gateway-2026-10.jsonl.gz"}
+    assert all(p["artifactLocation"]["uriBaseId"] == "%SRCROOT%" for p in related.values())
+    # the message names the log already ("... in examples/logs/edge-nginx.log.gz carry ...")
+    assert "examples/logs/edge-nginx.log.gz" in sa301["key_mobile_backend"]["message"]["text"]
+    # a key no definition names (SA303): the key file's first line, the log in the message
+    sa303 = next(r for r in results if r["ruleId"] == "SA303")
+    line = sa303["relatedLocations"][0]["physicalLocation"]["region"]["startLine"]
+    assert sa303["message"]["text"].endswith(
+        f"(log evidence: examples/logs/gateway-2026-08.jsonl.gz:{line})")
+    assert sa303["locations"][0]["physicalLocation"]["region"]["startLine"] == 1
+    assert sa303["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == \
+        "examples/keys.yaml"
 
 
 def test_scope_finding_points_at_the_granting_line(example_audit: Audit,

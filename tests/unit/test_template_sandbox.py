@@ -222,8 +222,9 @@ def test_template_dir_is_refused_in_a_configuration_file(tmp_path: Path,
     proc = _lint(tmp_path)
     assert proc.returncode == 2
     assert proc.stdout == ""
+    # the configuration named as found from the working directory (relative)
     assert proc.stderr == (
-        f"scopeaudit: error: {tmp_path / config_name}:{line}: 'template-dir' cannot be set in "
+        f"scopeaudit: error: {config_name}:{line}: 'template-dir' cannot be set in "
         "a configuration file: it chooses the report templates, which are code run with the "
         "report; set it on the command line or in the environment "
         "(SCOPEAUDIT_TEMPLATE_DIR)\n")

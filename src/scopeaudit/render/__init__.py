@@ -31,6 +31,7 @@ class RenderOptions:
 
     template_dir: Path | None = None  # an organisation's own templates (HTML, Markdown)
     show_baselined: bool = False  # the table: list baselined and suppressed findings too
+    color: bool = False
 
 
 Renderer = Callable[[Audit, RenderOptions], str]

@@ -18,7 +18,7 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-from scopeaudit.model import Audit, Drift, Finding, Rule, Severity
+from scopeaudit.model import Audit, Drift, Finding, Location, Rule, Severity
 from scopeaudit.render import RenderOptions
 from scopeaudit.render.text import json_text
 from scopeaudit.secrets import redact
@@ -183,26 +183,40 @@ def _message(finding: Finding) -> str:
     return text
 
 
-def result_document(finding: Finding, rule_index: int,
-                    drift_state: str | None = None) -> dict[str, Any]:
-    uri = artifact_uri(finding.location.file)
+def _physical(location: Location) -> dict[str, Any]:
+    uri = artifact_uri(location.file)
     artifact: dict[str, Any] = {"uri": uri}
     if _is_relative(uri):
         artifact["uriBaseId"] = "%SRCROOT%"
-    line = max(1, finding.location.line)
-    column = max(1, finding.location.column)
+    line = max(1, location.line)
+    column = max(1, location.column)
+    return {"artifactLocation": artifact,
+            "region": {"startLine": line, "startColumn": column,
+                       "endLine": line, "endColumn": column + 1}}
+
+
+def result_document(finding: Finding, rule_index: int,
+                    drift_state: str | None = None,
+                    definition: Location | None = None) -> dict[str, Any]:
+    """One result. ``definition``: where a finding seen in a log (not in the repository, so
+    code scanning could show no location) is placed instead: the key's definition, else the
+    key file's first line; the log line is then its related location and named in the
+    message."""
+    message = _message(finding)
+    related: list[dict[str, Any]] = []
+    location = finding.location
+    if definition is not None:
+        if redact(finding.location.file) not in message:
+            message += f" (log evidence: {redact(str(finding.location))})"
+        related.append({"id": 1, "physicalLocation": _physical(finding.location),
+                        "message": {"text": "log evidence"}})
+        location = definition
     result: dict[str, Any] = {
         "ruleId": finding.rule,
         "ruleIndex": rule_index,
         "level": LEVELS[finding.severity],
-        "message": {"text": _message(finding)},
-        "locations": [{
-            "physicalLocation": {
-                "artifactLocation": artifact,
-                "region": {"startLine": line, "startColumn": column,
-                           "endLine": line, "endColumn": column + 1},
-            },
-        }],
+        "message": {"text": message},
+        "locations": [{"physicalLocation": _physical(location)}],
         "partialFingerprints": {
             "primaryLocationLineHash": finding.fingerprint,
             FINGERPRINT_KEY: finding.fingerprint,
@@ -214,6 +228,8 @@ def result_document(finding: Finding, rule_index: int,
             "confidence": finding.confidence,
         },
     }
+    if related:
+        result["relatedLocations"] = related
     if finding.suppressed:  # by the configuration's [[ignore]] entries: outside the source
         suppression: dict[str, Any] = {"kind": "external"}
         if finding.suppression_reason:
@@ -259,12 +275,21 @@ def sarif_document(audit: Audit) -> dict[str, Any]:
                                 f"(--format json) has them all"},
         }]
     states = audit.drift.states() if audit.drift is not None else {}
+    logs = {i.path for i in audit.inputs if i.kind == "logs"}
+    key_file = next((i.path for i in audit.inputs if i.kind == "keys"), None)
+    defined = {k.id: k.location for k in audit.keys}
+
+    def definition(finding: Finding) -> Location | None:
+        if finding.location.file not in logs or key_file is None:
+            return None
+        return defined.get(finding.key or "", Location(key_file, 1))
     run: dict[str, Any] = {
         "tool": {"driver": {"name": TOOL_NAME, "version": audit.tool_version,
                             "rules": descriptors}},
         "automationDetails": {"id": f"{TOOL_NAME}/{audit.mode}/"},
         "invocations": [invocation],
-        "results": [result_document(f, index[f.rule], states.get(f.fingerprint))
+        "results": [result_document(f, index[f.rule], states.get(f.fingerprint),
+                                    definition(f))
                     for f in shown],
     }
     if audit.drift is not None:
