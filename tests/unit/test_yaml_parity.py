@@ -150,7 +150,9 @@ Outcome = PNode | tuple[str, int | None, str]
 _RUAMEL_ONLY_REFUSALS = ("found character '\\t' that cannot start any token",
                          "more indented follow up line than first in a block scalar",
                          # "|#": libyaml takes a comment with no blank before it
-                         "expected chomping or indentation indicators, but found '#'")
+                         "expected chomping or indentation indicators, but found '#'",
+                         # "|\t": libyaml takes a tab after the indicator as a separator
+                         "expected chomping or indentation indicators, but found '\\t'")
 
 
 def outcome(parse: Any, text: str) -> Outcome:
