@@ -412,10 +412,10 @@ def bound_shapes(usage: Usage) -> None:
     moved: dict[str, set[str]] = {}
     for key, routes in usage.shape_routes.items():
         if len(routes) > MAX_SHAPES_PER_KEY:
-            gone = sorted(routes)[MAX_SHAPES_PER_KEY:]
-            for shape in gone:
+            past = sorted(routes)[MAX_SHAPES_PER_KEY:]
+            for shape in past:
                 del routes[shape]
-            moved[key] = set(gone)
+            moved[key] = set(past)
     if moved:
         slots: dict[tuple[str, str], list[tuple[str, str, str, int]]] = {}
         for slot in usage.cells:
