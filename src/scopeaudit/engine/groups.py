@@ -8,8 +8,8 @@ the insertion order of its tables (a key's unmatched shapes do not: see ``ShapeB
 The :class:`Builder` takes groups of records, each with the position of its first record
 (line, then the record's place on its line), in that order (as an aggregator would have
 met their first records) together with the single records the Python readers produced; it
-makes the same decisions at the same moments. Counts, first and last times are order-free. Routing reuses the aggregator's own
-code, once per route-cache key, for the path that first had it; the SQL side names a group's
+makes the same decisions at the same moments. Counts, first and last times are order-free.
+Routing reuses the aggregator's own code, once per route-cache key, for the path that first had it; the SQL side names a group's
 paths by their route key, which routes as every origin-form path with that key does (that is
 what makes the route key exact: usage/routekey.py); other targets come from the Python
 readers with their own path.
