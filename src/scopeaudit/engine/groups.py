@@ -4,15 +4,15 @@ its result to the pipeline, with the streaming aggregator's exact semantics.
 The streaming :class:`~scopeaudit.usage.aggregate.Aggregator` sees records one by one, and a
 few of its results depend on the order it sees them in: which clients fill a key's
 ``MAX_CLIENTS_PER_KEY`` list, where each key was first seen, which lines name a token, and
-the insertion order of its tables (a key's unmatched shapes do not: see ``ShapeBound``).
-The :class:`Builder` takes groups of records, each with the position of its first record
-(line, then the record's place on its line), in that order (as an aggregator would have
-met their first records) together with the single records the Python readers produced; it
-makes the same decisions at the same moments. Counts, first and last times are order-free.
-Routing reuses the aggregator's own code, once per route-cache key, for the path that first had it; the SQL side names a group's
-paths by their route key, which routes as every origin-form path with that key does (that is
-what makes the route key exact: usage/routekey.py); other targets come from the Python
-readers with their own path.
+the insertion order of its tables (a key's unmatched shapes do not: see ``ShapeBound``). The
+:class:`Builder` takes groups of records, each with the position of its first record (line,
+then the record's place on its line), in that order (as an aggregator would have met their
+first records) together with the single records the Python readers produced; it makes the
+same decisions at the same moments. Counts, first and last times are order-free. Routing
+reuses the aggregator's own code, once per route-cache key, for the path that first had it;
+the SQL side names a group's paths by their route key, which routes as every origin-form
+path with that key does (that is what makes the route key exact: usage/routekey.py); other
+targets come from the Python readers with their own path.
 """
 
 from __future__ import annotations
