@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import subprocess
 import sys
@@ -37,7 +38,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-DATA = HERE / "data"
+# where the generated logs go (SCOPEAUDIT_BENCH_DATA: a folder outside the repository)
+DATA = Path(os.environ.get("SCOPEAUDIT_BENCH_DATA", HERE / "data"))
 N_KEYS = 50
 RESOURCES = [("issues", "/v1/issues"), ("works", "/v1/works"), ("sites", "/v1/sites"),
              ("assets", "/v1/assets"), ("users", "/v1/users"), ("checkins", "/v1/checkins"),
