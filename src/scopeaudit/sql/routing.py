@@ -63,7 +63,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from scopeaudit.catalog.model import Catalog
-from scopeaudit.catalog.routes import REPEATED_SLASHES, Router, _Node
+from scopeaudit.catalog.routes import REPEATED_SLASHES, Router
 from scopeaudit.sql.regex import Flavour, encoded_literal
 from scopeaudit.sql.unicode import DIGITS
 from scopeaudit.usage.aggregate import (
@@ -181,31 +181,15 @@ class _Terminal:
     operation: str
 
 
-def _mixed_parts(pattern: re.Pattern[str]) -> list[str]:
-    """The literal parts of a mixed segment's regex (``_mixed_regex``): re.escape'd text
-    between the ``.+?`` parameters."""
-    return [re.sub(r"\\(.)", r"\1", part) for part in pattern.pattern.split(".+?")]
-
-
 def _terminals(router: Router, fl: Flavour) -> Iterator[_Terminal]:
-    # The router's trie is walked directly (its private structure) so that the rules are
-    # the router's by construction: same merging of shapes, first definition wins.
-    def walk(node: _Node, segs: tuple[str, ...]) -> Iterator[_Terminal]:
-        for method, op in node.ops.items():
-            yield _Terminal(segs, False, method, op.id)
-        for method, op in node.rest_ops.items():
-            yield _Terminal(segs, False, method, op.id)
-        for literal, child in node.literal.items():
-            yield from walk(child, (*segs, encoded_literal(fl, literal)))
-        for pattern, child in node.mixed:
-            parts = [encoded_literal(fl, part) for part in _mixed_parts(pattern)]
-            yield from walk(child, (*segs, r"[^/\n]+".join(parts)))
-        if node.param is not None:
-            yield from walk(node.param, (*segs, "[^/]+"))
-        for method, op in node.rest_ops.items():
-            yield _Terminal(segs, True, method, op.id)
-
-    yield from walk(router._root, ())
+    """The router's own terminals, in its search order, each segment as a regex over the raw
+    segment."""
+    for t in router.terminals():
+        segs = tuple("[^/]+" if seg is None
+                     else encoded_literal(fl, seg) if isinstance(seg, str)
+                     else r"[^/\n]+".join(encoded_literal(fl, part) for part in seg)
+                     for seg in t.segments)
+        yield _Terminal(segs, t.more, t.method, t.operation.id)
 
 
 def route_rules(catalog: Catalog, dialect: str = "duckdb") -> dict[str, list[RouteRule]]:
@@ -214,7 +198,7 @@ def route_rules(catalog: Catalog, dialect: str = "duckdb") -> dict[str, list[Rou
     router = catalog.router
     terminals = list(_terminals(router, fl))
     by_base: list[list[RouteRule]] = []
-    for base in router._bases:
+    for base in router.base_paths:
         prefix = "".join("/" + encoded_literal(fl, seg)
                          for seg in (base.strip("/").split("/") if base else []))
         rules = []
