@@ -56,7 +56,6 @@ percent-escapes in SQL the way Python does, byte by byte):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
