@@ -782,12 +782,13 @@ class _Reading:
 def _read_audit(params: dict[str, Any], diagnostics: Diagnostics) -> _Reading:
     """The inputs read, as a function from key definitions to the Audit (the read ones by
     default): fix audits its patched definitions again on the same usage."""
-    from scopeaudit.audit import AuditOptions, Later, LogOptions, analyse, read_usage
+    from scopeaudit.audit import AuditOptions, Later, analyse, read_usage
     from scopeaudit.diagnostics import Diagnostics
     from scopeaudit.remote.window import pull_window
     from scopeaudit.rules.usage_rules import UsageSettings
     from scopeaudit.usage.fields import parse_maps
     from scopeaudit.usage.jobs import default_jobs
+    from scopeaudit.usage.options import LogOptions
 
     declared = _active_config().sources
     options = AuditOptions(lint=_lint_settings(params),

@@ -108,15 +108,16 @@ def aggregates(keys: Path, log: Path, engine_name: str) -> tuple[object, ...]:
     every cell's and client's count, first and last time to the last bit."""
     from scopeaudit.catalog import load_builtin
     from scopeaudit.diagnostics import Diagnostics
-    from scopeaudit.engine import ReadRequest, read_logs
+    from scopeaudit.engine import read_logs
     from scopeaudit.errors import InputError
     from scopeaudit.inventory import load_inventory
+    from scopeaudit.usage.options import LogOptions
 
     inventory = load_inventory(str(keys), None, Diagnostics())
     try:
-        usage, stats, records, requests, _ = read_logs(ReadRequest(
-            [str(log)], lambda path: None, inventory.keys, load_builtin(), {}, False, 1,
-            1 << 40, engine_name))
+        usage, stats, records, requests, _ = read_logs(
+            LogOptions((str(log),), jobs=1, split_min_bytes=1 << 40, engine=engine_name),
+            [str(log)], inventory.keys, load_builtin())
     except InputError as exc:
         return ("error", str(exc))
     cells = {slot: (c.count, c.first, c.last) for slot, c in usage.cells.items()}
@@ -914,8 +915,8 @@ def test_bounded_caches_change_no_result(tmp_path: Path, monkeypatch: pytest.Mon
     as the aggregator's caches are: started again when full, with the same report."""
     from scopeaudit.engine import duckdb_engine, groups
 
-    monkeypatch.setattr(groups, "_ROUTE_CACHE_LIMIT", 3)
-    monkeypatch.setattr(duckdb_engine, "_ROUTE_CACHE_LIMIT", 3)
+    monkeypatch.setattr(groups, "ROUTE_CACHE_LIMIT", 3)
+    monkeypatch.setattr(duckdb_engine, "ROUTE_CACHE_LIMIT", 3)
     sizes: list[int] = []
     finish = groups.Builder.finish
 
@@ -1056,7 +1057,7 @@ def test_unmatched_shapes_are_bounded_per_key_alike_on_every_engine_and_job_coun
     it keeps while reading overflows more than once), a quiet key three, after it. Before,
     the bound was one table for all keys (10,000): the quiet key's shapes became
     ``(other)``, and two work units listed 10,500 of the noisy key's shapes."""
-    from scopeaudit.usage.aggregate import MAX_SHAPES_PER_KEY
+    from scopeaudit.usage.semantics import MAX_SHAPES_PER_KEY
 
     rng = random.Random(17)
     noisy = [(_slug(i), rng.choice(["GET", "POST"])) for i in range(12_000)]

@@ -90,7 +90,7 @@ def test_sql_route_key_is_the_aggregators(paths: list[str], name: str) -> None:
 
 
 def _decision(catalog: Catalog, method: str, path: str) -> tuple[object, ...]:
-    return Aggregator(catalog)._route(method, path)
+    return Aggregator(catalog).route(method, path)
 
 
 @settings(max_examples=300, deadline=None)

@@ -18,21 +18,19 @@ import contextlib
 import importlib.util
 import os
 import stat
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from scopeaudit.catalog.model import Catalog
+from scopeaudit.engine.keys import Keys, key_list
 from scopeaudit.errors import InputError
-from scopeaudit.model import Key
 from scopeaudit.usage.aggregate import Usage, merge_usage
 from scopeaudit.usage.inputs import input_label
+from scopeaudit.usage.options import LogOptions
 from scopeaudit.usage.record import InputStats
 
 if TYPE_CHECKING:
     import duckdb
-
-    from scopeaudit.http.settings import HttpSettings
 
 ENGINES = ("auto", "stream", "duckdb")
 # Below this many bytes of lines `auto` keeps the streaming reader: DuckDB's start-up (about
@@ -47,27 +45,6 @@ _PARQUET_SUFFIXES = (".parquet", ".parq")
 INSTALL_HINT = "install DuckDB, a dependency of scopeaudit (pip install duckdb)"
 
 Progress = Callable[[str, int], None]
-
-
-class KeysLater(Protocol):
-    """Key definitions still to be loaded (on a thread of their own): ``start`` begins
-    loading them (once), ``failed`` says whether that ended in an error, calling waits for
-    them (raising that error). The DuckDB engine starts its queries first and needs the keys
-    only once they have run; a key file that fails stops the queries."""
-
-    def start(self) -> None: ...
-
-    def failed(self) -> bool: ...
-
-    def __call__(self) -> tuple[Key, ...]: ...
-
-
-Keys = tuple[Key, ...] | KeysLater
-
-
-def key_list(keys: Keys) -> tuple[Key, ...]:
-    """The key definitions, waiting for them if they are still being loaded."""
-    return keys if isinstance(keys, tuple) else keys()
 
 
 def duckdb_available() -> bool:
@@ -143,36 +120,21 @@ def lines_size(path: str) -> int:
         return max(size, int.from_bytes(handle.read(4), "little"))
 
 
-@dataclass(frozen=True)
-class ReadRequest:
-    """What reading the logs needs (LogOptions' fields, without importing audit)."""
-
-    paths: list[str]
-    spec_for: Callable[[str], str | None]
-    keys: Keys
-    catalog: Catalog
-    maps: Mapping[str, str]
-    strict: bool
-    jobs: int
-    split_min_bytes: int
-    engine: str = "auto"
-    http: HttpSettings | None = None
-
-
-
-def read_logs(request: ReadRequest, progress: Progress | None = None
+def read_logs(logs: LogOptions, paths: Sequence[str], keys: Keys, catalog: Catalog,
+              progress: Progress | None = None
               ) -> tuple[Usage, list[InputStats], int, int, list[str]]:
-    """Every input through its engine, merged in input order. Returns (usage, per-input
-    stats, records, requests, warnings), as ``read_units`` does."""
-    if request.engine not in ENGINES:
+    """Every input of ``paths`` (``logs.paths`` expanded: usage.inputcheck.plan_inputs)
+    through its engine, merged in input order. Returns (usage, per-input stats, records,
+    requests, warnings), as ``read_units`` does."""
+    if logs.engine not in ENGINES:
         raise InputError(f"--engine must be one of {', '.join(ENGINES)}, "
-                         f"not {request.engine!r}")
+                         f"not {logs.engine!r}")
     have = duckdb_available()
-    if request.engine == "duckdb" and not have:
+    if logs.engine == "duckdb" and not have:
         raise InputError(f"--engine duckdb needs DuckDB, which is not installed: "
                          f"{INSTALL_HINT}")
-    plan = [(path, choose(path, request.spec_for(path), request.engine, have))
-            for path in request.paths]
+    plan = [(path, choose(path, logs.format_for(path), logs.engine, have))
+            for path in paths]
     parts: list[Usage] = []
     stats_all: list[InputStats] = []
     warnings: list[str] = []
@@ -192,11 +154,11 @@ def read_logs(request: ReadRequest, progress: Progress | None = None
             con = None
         from scopeaudit.usage.parallel import plan_units, read_units
 
-        units, hashes = plan_units(pending, request.spec_for, request.jobs,
-                                   request.split_min_bytes)
+        units, hashes = plan_units(pending, logs.format_for, logs.jobs,
+                                   logs.split_min_bytes)
         usage, stats, n, hits, said = read_units(
-            units, hashes, key_list(request.keys), request.catalog, request.maps, request.strict,
-            request.jobs, progress, request.http)
+            units, hashes, key_list(keys), catalog, logs.maps, logs.strict,
+            logs.jobs, progress, logs.http)
         parts.append(usage)
         stats_all.extend(stats)
         warnings.extend(said)
@@ -216,12 +178,12 @@ def read_logs(request: ReadRequest, progress: Progress | None = None
             if spill_dir is None:
                 spill_dir = spill.enter_context(duckdb_engine.spill_directory())
             if con is None:
-                con = duckdb_engine.connect(request.jobs, spill_dir)
-            spec = request.spec_for(path)
+                con = duckdb_engine.connect(logs.jobs, spill_dir)
+            spec = logs.format_for(path)
             try:
                 result = duckdb_engine.read_input(
-                    path, spec, input_label(path), request.keys, request.catalog,
-                    request.maps, request.strict, con, is_parquet(path, spec), request.jobs)
+                    path, spec, input_label(path), keys, catalog,
+                    logs.maps, logs.strict, con, is_parquet(path, spec), logs.jobs)
             except duckdb_engine.Fallback as exc:
                 if is_parquet(path, spec):
                     raise InputError(f"cannot read this Parquet file: {exc}",

@@ -21,10 +21,7 @@ from collections.abc import Callable
 
 from scopeaudit.catalog.model import Catalog
 from scopeaudit.usage.aggregate import (
-    _ROUTE_CACHE_LIMIT,
     INVALID,
-    REFUSED,
-    UNMATCHED_PREFIX,
     Aggregator,
     Cell,
     Decision,
@@ -34,10 +31,16 @@ from scopeaudit.usage.aggregate import (
     listed_use,
     note_token,
     note_unattributed,
-    status_class,
 )
-from scopeaudit.usage.clients import client_id
 from scopeaudit.usage.record import Record
+from scopeaudit.usage.semantics import (
+    REFUSED,
+    ROUTE_CACHE_LIMIT,
+    UNMATCHED_PREFIX,
+    client_id,
+    status_class,
+    utc_day,
+)
 
 RouteKey = tuple[str, str]  # (upper-case method, route-cache key of the path)
 
@@ -67,13 +70,13 @@ class Builder:
 
     def _route(self, method: str, rk: str, path: str) -> Decision:
         """The routing decision for a route key, made for the path that first had it. Once
-        more than _ROUTE_CACHE_LIMIT keys were met the table starts again, as the
+        more than ROUTE_CACHE_LIMIT keys were met the table starts again, as the
         aggregator's cache does; a key routed again gets the same decision."""
         rkey = (method, rk)
         found = self._ops.get(rkey)
         if found is None:
-            found = self._aggregator._route(method, path)
-            if len(self._ops) >= _ROUTE_CACHE_LIMIT:
+            found = self._aggregator.route(method, path)
+            if len(self._ops) >= ROUTE_CACHE_LIMIT:
                 self._ops.clear()
             self._ops[rkey] = found
         return found
@@ -154,9 +157,9 @@ class Builder:
             note_token(self.usage, self.source, key, line)
         _, rk = route_key(self._key, method, target)
         cut = target.find("?")
-        cls = status_class(status) if 0 <= status < 1000 else "?"
+        cls = status_class(status)
         op = self.cell(line, key, method, rk, target if cut < 0 else target[:cut], cls,
-                       int(when // 86400), hits, when, when, 1)
+                       utc_day(when), hits, when, when, 1)
         if key is not None:
             # the operation the cell had: this record's own path decided it if it was new
             self._use(key, client_id(ua, ip), op, hits, when, when)

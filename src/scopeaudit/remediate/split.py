@@ -20,7 +20,7 @@ from scopeaudit.catalog.model import Catalog
 from scopeaudit.evidence import least_privileged
 from scopeaudit.model import Audit, ClientSummary, Key, KeyVerdict
 from scopeaudit.remediate.minimal import minimal_cover
-from scopeaudit.usage.aggregate import UNMATCHED_PREFIX
+from scopeaudit.usage.semantics import UNMATCHED_PREFIX
 
 _PRODUCT_RE = re.compile(r"[A-Za-z0-9]+")
 

@@ -14,45 +14,26 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scopeaudit.catalog.model import Catalog
-from scopeaudit.catalog.routes import MatchKind, shape_of
-from scopeaudit.usage.clients import client_id
+from scopeaudit.catalog.routes import MatchKind
 from scopeaudit.usage.record import Record
-from scopeaudit.usage.routekey import looks_like_id
-
-# Operation column for requests that match no operation: "~METHOD /shape".
-UNMATCHED_PREFIX = "~"
-# The shape's tail for a key's unmatched requests of one method past its MAX_SHAPES_PER_KEY
-# shapes: a bucket of many paths.
-OVERFLOW_TAIL = " (other)"
-MAX_CLIENTS_PER_KEY = 200
-# Each key lists at most this many unmatched shapes: the least of its shapes in text order
-# (an order no engine, job count or input order can change; see ShapeBound).
-MAX_SHAPES_PER_KEY = 1_000
-MAX_TOKEN_LINES = 10
-_ROUTE_CACHE_LIMIT = 200_000
+from scopeaudit.usage.semantics import (
+    CLASS_OF_STATUS,
+    DAY_SECONDS,
+    MAX_CLIENTS_PER_KEY,
+    MAX_SHAPES_PER_KEY,
+    MAX_TOKEN_LINES,
+    OVERFLOW_TAIL,
+    REFUSED,
+    ROUTE_CACHE_LIMIT,
+    UNKNOWN_STATUS_CLASS,
+    UNMATCHED_PREFIX,
+    client_id,
+    unmatched_shape,
+)
 
 # A routing decision's flags (see Aggregator.route)
 INVALID = 1  # the target is no valid origin-form path
 UNMATCHED = 2  # no operation matched: the decision is a shape
-
-
-# Statuses that are a class of their own; every other status is classed by its hundreds.
-# The one definition: the DuckDB engine's query and the warehouse SQL are written from it.
-# 401 and 403 are refusals, not use; 404 and 405 on a request that matches no operation and
-# falls under no known resource mean it reached no handler (see evidence.py).
-OWN_CLASS_STATUSES = (401, 403, 404, 405)
-
-
-def status_class(status: int) -> str:
-    """The status's class: itself for OWN_CLASS_STATUSES, else its hundreds ("2xx")."""
-    if status in OWN_CLASS_STATUSES:
-        return str(status)
-    return f"{status // 100}xx"
-
-
-REFUSED = frozenset({"401", "403"})
-NO_HANDLER = frozenset({"404", "405"})
-_CLASS_OF_STATUS = tuple(status_class(s) for s in range(1000))
 
 
 @dataclass(slots=True)
@@ -142,6 +123,9 @@ Decision = tuple[str | None, int, frozenset[str] | None]
 
 
 class Aggregator:
+    """The streaming aggregator: records in, one input's Usage out (the rules it applies
+    are usage/semantics.py's)."""
+
     def __init__(self, catalog: Catalog) -> None:
         self._router = catalog.router
         self._route_key = catalog.route_key.key
@@ -155,15 +139,17 @@ class Aggregator:
         self.consumed = (0, 0)  # (records, requests) of the last consume() call
         self._source: str | None = None  # the one input this aggregator reads
 
-    def _operation(self, method: str, target: str) -> str | None:
-        """Operation id, "~METHOD shape" for an unmatched request, None for a preflight."""
+    def operation(self, method: str, target: str) -> str | None:
+        """Operation id, "~METHOD shape" for an unmatched request, None for a preflight (the
+        routing decision for a request target; a key's bound on its shapes is not applied:
+        see ShapeBound)."""
         cut = target.find("?")
         path = target if cut < 0 else target[:cut]
         cache_key = (method, self._route_key(path))
         cached = self._route_cache.get(cache_key)
         if cached is None:
-            cached = self._route(method, path)
-            if len(self._route_cache) >= _ROUTE_CACHE_LIMIT:
+            cached = self.route(method, path)
+            if len(self._route_cache) >= ROUTE_CACHE_LIMIT:
                 self._route_cache.clear()
             self._route_cache[cache_key] = cached
         result, flags, _ = cached
@@ -171,15 +157,17 @@ class Aggregator:
             self.usage.invalid_targets += 1
         return result
 
-    def _route(self, method: str, path: str) -> Decision:
+    def route(self, method: str, path: str) -> Decision:
+        """The decision for a path (its query cut): the operation, else the unmatched shape
+        with its flags and family, else (a preflight) None."""
         match = self._router.match(method, path)
         if match.kind is MatchKind.MATCHED and match.operation is not None:
             return match.operation.id, 0, None
         if match.kind is MatchKind.PREFLIGHT:
             return None, 0, None
-        shape = UNMATCHED_PREFIX + method + " " + generalise(match.path)
         flags = UNMATCHED | (INVALID if match.kind is MatchKind.INVALID else 0)
-        return shape, flags, family_of(self._families, match.path)
+        return (UNMATCHED_PREFIX + method + " " + unmatched_shape(match.path), flags,
+                family_of(self._families, match.path))
 
     def consume(self, records: Iterable[Record], source: str) -> tuple[int, int]:
         """Take every record of one input; returns (records, requests) consumed.
@@ -194,7 +182,7 @@ class Aggregator:
         route_key_of = self._route_key
         client_uses = self._client_uses
         client_ids = self._client_ids
-        classes = _CLASS_OF_STATUS
+        classes = CLASS_OF_STATUS
         shapes = self.shapes
         if self._source is not None and self._source != source:
             # per-input counts are taken from the cells (see _count_input)
@@ -210,7 +198,7 @@ class Aggregator:
                 when, key, method, target, status, ua, ip, hits, line, token = rec
                 n_records += 1
                 n_hits += hits
-                day = int(when // 86400)
+                day = int(when // DAY_SECONDS)  # semantics.utc_day, inlined
                 if day != last_day:
                     days.add(day)
                     last_day = day
@@ -229,8 +217,8 @@ class Aggregator:
                 route_key = (method, route_key_of(path))
                 cached = route_cache.get(route_key)
                 if cached is None:
-                    cached = self._route(method, path)
-                    if len(route_cache) >= _ROUTE_CACHE_LIMIT:
+                    cached = self.route(method, path)
+                    if len(route_cache) >= ROUTE_CACHE_LIMIT:
                         route_cache.clear()
                     route_cache[route_key] = cached
                 op, flags, family = cached
@@ -248,7 +236,8 @@ class Aggregator:
                     first_seen_at[key] = KeyLocation(source, line)
                 if flags:
                     op = shapes.shape(key, op, route_key[1], family)
-                cell_key = (key, op, classes[status] if 0 <= status < 1000 else "?", day)
+                cell_key = (key, op, classes[status] if 0 <= status < 1000
+                            else UNKNOWN_STATUS_CLASS, day)
                 cell = cells.get(cell_key)
                 if cell is None:
                     cells[cell_key] = Cell(hits, when, when)
@@ -294,14 +283,14 @@ class Aggregator:
 
     def _client_id(self, ua: str | None, ip: str | None) -> str:
         client = client_id(ua, ip)
-        if len(self._client_ids) < _ROUTE_CACHE_LIMIT:
+        if len(self._client_ids) < ROUTE_CACHE_LIMIT:
             self._client_ids[(ua, ip)] = client
         return client
 
     def _client_use(self, key: str, client: str) -> ClientUse:
         """The use record of (key, client): see listed_use."""
         use = listed_use(self.usage, key, client)
-        if len(self._client_uses) < _ROUTE_CACHE_LIMIT:
+        if len(self._client_uses) < ROUTE_CACHE_LIMIT:
             self._client_uses[(key, client)] = use
         return use
 
@@ -336,23 +325,23 @@ class ShapeBound:
         self._cells: dict[tuple[str, str], list[tuple[str, str, str, int]]] = {}
         self._uses: dict[tuple[str, str], list[ClientUse]] = {}
 
-    def shape(self, key: str, shape: str, route_key: str,
+    def shape(self, key: str, op: str, route_key: str,
               family: frozenset[str] | None) -> str:
-        """The operation a key's request to an unmatched ``shape`` counts under: the shape,
-        or its bucket. ``route_key`` and ``family`` are the request's (see Usage.shape_routes).
-        """
+        """The operation a key's request to an unmatched shape ``op`` counts under: the
+        shape, or its bucket. ``route_key`` and ``family`` are the request's (see
+        Usage.shape_routes)."""
         routes = self.usage.shape_routes.get(key)
         if routes is None:
             routes = self.usage.shape_routes[key] = {}
-        held = routes.get(shape)
+        held = routes.get(op)
         if held is not None:
             if route_key < held[0]:
-                routes[shape] = (route_key, family)
-            return shape
+                routes[op] = (route_key, family)
+            return op
         above = self._above.get(key)
-        if above is not None and shape >= above:
-            return overflow_of(shape)
-        routes[shape] = (route_key, family)
+        if above is not None and op >= above:
+            return overflow_of(op)
+        routes[op] = (route_key, family)
         if len(routes) > 2 * MAX_SHAPES_PER_KEY:
             moved = sorted(routes)[MAX_SHAPES_PER_KEY:]
             self._above[key] = moved[0]
@@ -360,9 +349,9 @@ class ShapeBound:
                 del routes[gone]
                 move_to_bucket(self.usage, key, gone, self._cells.pop((key, gone), ()),
                                self._uses.pop((key, gone), ()))
-            if shape >= moved[0]:
-                return overflow_of(shape)
-        return shape
+            if op >= moved[0]:
+                return overflow_of(op)
+        return op
 
     def cell(self, key: str, op: str, slot: tuple[str, str, str, int]) -> None:
         """A new cell of the key's unmatched ``op``."""
@@ -373,9 +362,9 @@ class ShapeBound:
         self._uses.setdefault((key, op), []).append(use)
 
 
-def overflow_of(shape: str) -> str:
-    """The bucket of a shape's method: ``~GET (other)`` for ``~GET /v1/x``."""
-    return shape.partition(" ")[0] + OVERFLOW_TAIL
+def overflow_of(op: str) -> str:
+    """The bucket of an unmatched shape's method: ``~GET (other)`` for ``~GET /v1/x``."""
+    return op.partition(" ")[0] + OVERFLOW_TAIL
 
 
 def is_overflow(op: str) -> bool:
@@ -528,18 +517,6 @@ def family_of(families: tuple[tuple[str, frozenset[str]], ...],
         if path == prefix or path.startswith(prefix + "/"):
             return scopes
     return None
-
-
-def generalise(path: str) -> str:
-    """An unmatched path's shape: segments that look like identifiers become ``{id}``, so
-    ``/v1/exports/8812`` and ``/v1/exports/9921`` count as one shape."""
-    out = []
-    for seg in path.split("/"):
-        if seg and looks_like_id(seg):
-            out.append("{id}")
-        else:
-            out.append(seg)
-    return shape_of("/".join(out)).replace("{}", "{id}")
 
 
 def merge_usage(parts: list[Usage]) -> Usage:
