@@ -234,8 +234,9 @@ def timed(cmd: list[str]) -> tuple[float, int, str, float]:
                if "Maximum resident set size" in line)
     cpu = sum(float(line.split()[-1]) for line in proc.stderr.splitlines()
               if "User time (seconds)" in line or "System time (seconds)" in line)
-    print(f"    {Path(cmd[0]).name} {cmd[1] if len(cmd) > 1 else ''}: {elapsed:.1f} s wall, "
-          f"{cpu:.1f} s CPU", file=sys.stderr, flush=True)
+    shown = [Path(c).name if "/" in c and len(c) < 200 else c[:40] for c in cmd]
+    print(f"    {' '.join(shown)}: {elapsed:.2f} s wall, {cpu:.2f} s CPU, "
+          f"{rss // 1024} MiB peak", file=sys.stderr, flush=True)
     return elapsed, rss, proc.stdout, cpu
 
 
