@@ -6,8 +6,8 @@ on ``--jobs`` threads, with the same result byte for byte
 (:mod:`scopeaudit.engine.duckdb_engine`); every other input (nginx, Envoy, API Gateway, Kong,
 stdin, URLs) still goes through the streaming reader, and so does a file DuckDB would read
 differently. ``auto`` (the default) uses DuckDB for Parquet, and for local JSON Lines and CSV
-files of at least ``AUTO_MIN_BYTES`` of lines (a gzip file by the size its trailer gives), and
-the streaming reader for the rest. DuckDB itself is imported only when an input needs it (so
+files of at least ``AUTO_MIN_BYTES`` of lines (a gzip file by the size its trailer gives) whose
+first records' route keys repeat (``routes_repeat``), and the streaming reader for the rest. DuckDB itself is imported only when an input needs it (so
 ``scopeaudit --help`` never loads it). If DuckDB cannot be imported (an install without it),
 ``auto`` streams everything but Parquet.
 """
@@ -18,7 +18,7 @@ import contextlib
 import importlib.util
 import os
 import stat
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from scopeaudit.catalog.model import Catalog
@@ -38,6 +38,14 @@ ENGINES = ("auto", "stream", "duckdb")
 # than they save on a small file; from about 4 MiB (25,000 records) on, DuckDB costs less
 # (benchmarks/bench_idstyles.py). Twice that, to be sure.
 AUTO_MIN_BYTES = 8 << 20
+# ... and when the route keys of its first records repeat: at most one distinct (method,
+# route key) per AUTO_MIN_REPEAT records. DuckDB groups rows by route key and Python then
+# routes every group; where nearly every record has a key of its own (ids the route key
+# cannot fold, such as digit-free slugs: about one in two of 512 records distinct, against
+# one in fourteen with every other id style), grouping saves nothing and the streaming
+# reader is faster (benchmarks/bench_idstyles.py, 1M records: 42-44 s against 54-63 s).
+AUTO_MIN_REPEAT = 4
+_AUTO_SAMPLE_MIN = 64  # fewer records in the sample tell nothing: DuckDB
 # Kong's records are nested objects (the plain, flat layout never matches them) and apigw
 # computes its path and method in Python: both stay with the streaming reader.
 _DUCKDB_FORMATS = ("jsonl", "ndjson", "json", "csv")
@@ -120,6 +128,36 @@ def lines_size(path: str) -> int:
         return max(size, int.from_bytes(handle.read(4), "little"))
 
 
+def routes_repeat(path: str, spec: str | None, maps: Mapping[str, str],
+                  catalog: Catalog) -> bool:
+    """Whether the route keys of the input's first records repeat (see AUTO_MIN_REPEAT):
+    the records the streaming reader reads from the first lines DuckDB would learn the
+    layout from."""
+    import io
+
+    from scopeaudit.engine.duckdb_engine import Fallback, read_head
+    from scopeaudit.usage.identity import KeyResolver
+    from scopeaudit.usage.readers import make_reader
+    from scopeaudit.usage.record import ReadContext
+
+    try:
+        _, sample = read_head(path)
+        reader = make_reader(spec, path, maps)
+        records = list(reader.read(io.BytesIO(b"\n".join(sample) + b"\n"), ReadContext(
+            InputStats(input_label(path)), KeyResolver(()), on_token=_ignore_token)))
+    except (Fallback, InputError, OSError, ValueError):
+        return True  # DuckDB's own reading decides (and falls back where it must)
+    if len(records) < _AUTO_SAMPLE_MIN:
+        return True
+    key = catalog.route_key.key
+    keys = {(r.method, key(r.target.split("?", 1)[0])) for r in records}
+    return len(keys) * AUTO_MIN_REPEAT <= len(records)
+
+
+def _ignore_token(key: str, line: int) -> None:
+    """A token in the sample is reported when the input is read."""
+
+
 def read_logs(logs: LogOptions, paths: Sequence[str], keys: Keys, catalog: Catalog,
               progress: Progress | None = None
               ) -> tuple[Usage, list[InputStats], int, int, list[str]]:
@@ -135,6 +173,11 @@ def read_logs(logs: LogOptions, paths: Sequence[str], keys: Keys, catalog: Catal
                          f"{INSTALL_HINT}")
     plan = [(path, choose(path, logs.format_for(path), logs.engine, have))
             for path in paths]
+    if logs.engine == "auto":
+        plan = [(path, "stream" if chosen == "duckdb"
+                 and not is_parquet(path, logs.format_for(path))
+                 and not routes_repeat(path, logs.format_for(path), logs.maps, catalog)
+                 else chosen) for path, chosen in plan]
     parts: list[Usage] = []
     stats_all: list[InputStats] = []
     warnings: list[str] = []
