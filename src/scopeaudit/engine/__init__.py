@@ -1,15 +1,16 @@
 """Which engine reads each log input, and reading them all in input order.
 
 ``stream`` is the streaming reader (every format, stdin, URLs; ``--jobs`` processes).
-``duckdb`` (a dependency of scopeaudit) aggregates JSON Lines, CSV and Parquet files in DuckDB
-on ``--jobs`` threads, with the same result byte for byte
-(:mod:`scopeaudit.engine.duckdb_engine`); every other input (nginx, Envoy, API Gateway, Kong,
-stdin, URLs) still goes through the streaming reader, and so does a file DuckDB would read
-differently. ``auto`` (the default) uses DuckDB for Parquet, and for local JSON Lines and CSV
-files of at least ``AUTO_MIN_BYTES`` of lines (a gzip file by the size its trailer gives) whose
-first records' route keys repeat (``routes_repeat``), and the streaming reader for the rest. DuckDB itself is imported only when an input needs it (so
-``scopeaudit --help`` never loads it). If DuckDB cannot be imported (an install without it),
-``auto`` streams everything but Parquet.
+``duckdb`` (a dependency of scopeaudit) aggregates JSON Lines, CSV and Parquet files in
+DuckDB on ``--jobs`` threads, with the same result byte for byte
+(:mod:`scopeaudit.engine.duckdb_engine`); every other input (nginx, Envoy, API Gateway,
+Kong, stdin, URLs) still goes through the streaming reader, and so does a file DuckDB would
+read differently. ``auto`` (the default) uses DuckDB for Parquet, and for local JSON Lines
+and CSV files of at least ``AUTO_MIN_BYTES`` of lines (a gzip file by the size its trailer
+gives) whose first records' route keys repeat (``routes_repeat``), and the streaming reader
+for the rest. DuckDB itself is imported only when an input needs it (so ``scopeaudit
+--help`` never loads it). If DuckDB cannot be imported (an install without it), ``auto``
+streams everything but Parquet.
 """
 
 from __future__ import annotations
