@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import subprocess
 import sys
@@ -37,7 +38,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-DATA = HERE / "data"
+# where the generated logs go (SCOPEAUDIT_BENCH_DATA: a folder outside the repository)
+DATA = Path(os.environ.get("SCOPEAUDIT_BENCH_DATA", HERE / "data"))
 N_KEYS = 50
 RESOURCES = [("issues", "/v1/issues"), ("works", "/v1/works"), ("sites", "/v1/sites"),
              ("assets", "/v1/assets"), ("users", "/v1/users"), ("checkins", "/v1/checkins"),
@@ -232,8 +234,9 @@ def timed(cmd: list[str]) -> tuple[float, int, str, float]:
                if "Maximum resident set size" in line)
     cpu = sum(float(line.split()[-1]) for line in proc.stderr.splitlines()
               if "User time (seconds)" in line or "System time (seconds)" in line)
-    print(f"    {Path(cmd[0]).name} {cmd[1] if len(cmd) > 1 else ''}: {elapsed:.1f} s wall, "
-          f"{cpu:.1f} s CPU", file=sys.stderr, flush=True)
+    shown = [Path(c).name if "/" in c and len(c) < 200 else c[:40] for c in cmd]
+    print(f"    {' '.join(shown)}: {elapsed:.2f} s wall, {cpu:.2f} s CPU, "
+          f"{rss // 1024} MiB peak", file=sys.stderr, flush=True)
     return elapsed, rss, proc.stdout, cpu
 
 

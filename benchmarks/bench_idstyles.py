@@ -12,8 +12,9 @@ standing for the same resource, so every style must give the same report:
     ulid      /v1/issues/01HZX3T2V9...                (26 Crockford base-32 characters)
     slug      /v1/issues/amber-falcon-river-otter     (no digit at all)
 
-and each in the formats asked for: JSON Lines, the same gzipped, and nginx ``combined``
-(the key in ``$http_x_key_id``; only the streaming reader reads it). Each program runs in a
+and each in the formats asked for: JSON Lines, the same gzipped, Parquet (written from the
+JSON Lines by DuckDB; the streaming reader reads none) and nginx ``combined`` (the key in
+``$http_x_key_id``; only the streaming reader reads it). Each program runs in a
 process of its own (wall time and peak RSS are its own), every program once per round, the
 rounds one after the other; medians of the rounds are printed (the machine is shared: the
 spread of the rounds and the load average are printed too), then a table per format, and
@@ -21,10 +22,13 @@ whether every style, format and engine gave the same verdicts (a digest of ``--f
 json --no-timestamp`` without its inputs and the log's name).
 
 Baselines in the same run, on the JSON Lines file: the stdlib ``json.loads`` loop grouping by
-raw path (bench_audit.py) and a hand-written DuckDB GROUP BY on raw paths (bench_duckdb.py).
+raw path (bench_audit.py) and a hand-written DuckDB GROUP BY on raw paths (bench_duckdb.py);
+with Parquet, the hand-written query on the Parquet file too.
 
     python benchmarks/bench_idstyles.py --sizes 1000000 --repeat 3
     python benchmarks/bench_idstyles.py --sizes 200000 --styles numeric hex24 --formats jsonl
+    python benchmarks/bench_idstyles.py --sizes 10000000 --repeat 1 --formats jsonl parquet \
+        --src /tmp/snapshot/src    # scopeaudit as committed, while the worktree changes
 """
 
 from __future__ import annotations
@@ -50,7 +54,7 @@ from bench_audit import (  # noqa: E402 - the sibling benchmarks' data and basel
     write_integration_logs,
     write_keys,
 )
-from bench_duckdb import HAND  # noqa: E402
+from bench_duckdb import HAND, write_parquet  # noqa: E402
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _WORDS = ("amber", "falcon", "river", "otter", "maple", "cedar", "quartz", "harbor", "meadow",
@@ -85,7 +89,7 @@ STYLES: dict[str, Callable[[int], str]] = {
     "ulid": _ulid,
     "slug": _slug,
 }
-FORMATS = ("jsonl", "gzip", "nginx")
+FORMATS = ("jsonl", "gzip", "parquet", "nginx")
 # combined, and the key id an auth layer set, as log-formats.md advises
 NGINX = ('nginx:$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent '
          '"$http_referer" "$http_user_agent" "$http_x_key_id"')
@@ -105,6 +109,11 @@ def style_file(n: int, style: str, fmt: str) -> Path:
         if not out.exists():
             with open(jsonl, "rb") as src, gzip.open(out, "wb", compresslevel=6) as dst:
                 shutil.copyfileobj(src, dst, 1 << 20)
+        return out
+    if fmt == "parquet":
+        out = jsonl.with_suffix(".parquet")
+        if not out.exists():
+            write_parquet(jsonl, out)
         return out
     out = jsonl.with_suffix(".log")
     if not out.exists():
@@ -151,6 +160,9 @@ def main() -> None:
                         help="a copy of an older src/ (the folder holding scopeaudit/): each "
                              "engine is run with it too, as '<engine> before', in the same "
                              "rounds")
+    parser.add_argument("--src", metavar="DIR",
+                        help="run scopeaudit from this folder (holding scopeaudit/) rather "
+                             "than the installed one: a snapshot of a commit, say")
     args = parser.parse_args()
     DATA.mkdir(exist_ok=True)
     keys = DATA / "bench-keys.yaml"
@@ -169,10 +181,16 @@ def main() -> None:
                                                          str(jsonl), "jsonl"]
             for fmt in args.formats:
                 data = style_file(n, style, fmt)
+                if fmt == "parquet" and not args.no_baselines:
+                    runs[(style, fmt, "hand DuckDB")] = [sys.executable, "-c", HAND,
+                                                         str(data), "parquet"]
                 for engine in args.engines:
                     if fmt == "nginx" and engine == "duckdb":
                         continue  # DuckDB reads no nginx: that would be the stream run
-                    cmd = [scopeaudit, "audit", "--keys", str(keys), "--logs", str(data),
+                    if fmt == "parquet" and engine == "stream":
+                        continue  # the streaming reader reads no Parquet
+                    cmd = [*(["env", f"PYTHONPATH={args.src}"] if args.src else []),
+                           scopeaudit, "audit", "--keys", str(keys), "--logs", str(data),
                            "--format", "json", "--no-timestamp", "--fail-on", "never"]
                     if fmt == "nginx":
                         cmd += ["--log-format", NGINX]
@@ -205,8 +223,9 @@ def main() -> None:
             for style in args.styles:
                 cells = []
                 for program in programs:
-                    name = (style, "jsonl" if program in ("stdlib loop", "hand DuckDB")
-                            else fmt, program)
+                    name = (style, "jsonl" if program == "stdlib loop"
+                            or (program == "hand DuckDB" and fmt != "parquet") else fmt,
+                            program)
                     if name not in times:
                         cells.append("-")
                         continue

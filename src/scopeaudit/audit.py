@@ -6,12 +6,10 @@ a record again, only the ``Usage`` aggregate.
 
 from __future__ import annotations
 
-import fnmatch
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING, Generic, TypeVar, cast
 
 from scopeaudit import __version__
@@ -33,8 +31,8 @@ from scopeaudit.rules.registry import all_rules
 from scopeaudit.rules.usage_rules import UsageSettings, ambiguity_rules, key_rules, log_rules
 from scopeaudit.scan.findings import needed_by_code
 from scopeaudit.usage.aggregate import Usage
-from scopeaudit.usage.inputcheck import DeclaredSource, check_read, key_fields, plan_inputs
-from scopeaudit.usage.jobs import SPLIT_MIN_BYTES
+from scopeaudit.usage.inputcheck import check_read, key_fields, plan_inputs
+from scopeaudit.usage.options import LogOptions
 from scopeaudit.usage.record import InputStats
 from scopeaudit.window import (
     FUTURE_ALLOWANCE_DAYS,
@@ -48,54 +46,10 @@ from scopeaudit.window import (
 )
 
 if TYPE_CHECKING:
-    from scopeaudit.http.settings import HttpSettings
-    from scopeaudit.remote.window import PullWindow
     from scopeaudit.scan.keyed import CodeScan
 
 Progress = Callable[[str, int], None]
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class LogOptions:
-    paths: tuple[str, ...]
-    # --log-format values: a bare SPEC applies to every input; GLOB=SPEC to inputs whose
-    # path or file name matches GLOB (first match wins, before the bare one)
-    log_formats: tuple[str, ...] = ()
-    maps: Mapping[str, str] = field(default_factory=dict)
-    strict: bool = False
-    jobs: int = 1
-    split_min_bytes: int = SPLIT_MIN_BYTES
-    http: HttpSettings | None = None  # how URL inputs are fetched (None: the defaults)
-    engine: str = "auto"  # auto | stream | duckdb (scopeaudit.engine)
-    allow_empty: bool = False  # an input that gives no record is a warning, not an error
-    sources: tuple[DeclaredSource, ...] = ()  # [[source]]: sources the audit must have
-    # the days remote inputs (s3://, cloudwatch://) are pulled for (None: everything)
-    pull: PullWindow | None = None
-
-    def format_for(self, path: str) -> str | None:
-        default: str | None = None
-        for value in self.log_formats:
-            pattern, spec = split_format_option(value)
-            if pattern is None:
-                default = spec
-            elif fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(Path(path).name, pattern):
-                return spec
-        return default
-
-
-_FORMAT_NAMES = ("jsonl", "ndjson", "json", "csv", "nginx", "envoy", "apigw", "kong",
-                 "parquet")
-
-
-def split_format_option(value: str) -> tuple[str | None, str]:
-    """``GLOB=SPEC`` -> (GLOB, SPEC); a plain SPEC -> (None, SPEC). A format string may hold
-    '=' itself, so the glob form is recognised only when a format name follows the '='."""
-    head, sep, tail = value.partition("=")
-    if sep and tail.split(":", 1)[0].strip().lower() in _FORMAT_NAMES and \
-            head.split(":", 1)[0].strip().lower() not in _FORMAT_NAMES:
-        return head, tail
-    return None, value
 
 
 @dataclass(frozen=True)
@@ -148,7 +102,7 @@ class Later(Generic[T]):
 
 @dataclass(frozen=True)
 class _KeysOf:
-    """The keys of an inventory still being loaded (engine.KeysLater)."""
+    """The keys of an inventory still being loaded (engine.keys.KeysLater)."""
 
     inventory: Later[Inventory]
 
@@ -172,15 +126,14 @@ def read_usage(inventory: Inventory | Later[Inventory], catalog: Catalog, logs: 
     ``inventory`` may be still to load (``Later``): the DuckDB engine starts its queries
     first and loads it while they run. Its errors and warnings still come before the logs'
     own, as if it had been loaded first."""
-    from scopeaudit.engine import ReadRequest, read_logs
+    from scopeaudit.engine import read_logs
 
     keys = inventory.keys if isinstance(inventory, Inventory) else _KeysOf(inventory)
     try:
         plan = plan_inputs(logs.paths, logs.sources, logs.http, logs.pull)
         key_field, no_key_field = key_fields(plan, logs.format_for, logs.maps)
-        usage, stats_list, records, requests, warnings = read_logs(ReadRequest(
-            plan.paths, logs.format_for, keys, catalog, logs.maps, logs.strict,
-            logs.jobs, logs.split_min_bytes, logs.engine, logs.http), progress)
+        usage, stats_list, records, requests, warnings = read_logs(
+            logs, plan.paths, keys, catalog, progress)
     except Exception:
         if isinstance(inventory, Later):
             inventory()  # the inventory's own error, if it has one, comes first

@@ -29,7 +29,7 @@ from scopeaudit.rules.inventory_rules import BROAD_KEY, ROTATION_OVERDUE
 from scopeaudit.rules.registry import get_rule
 from scopeaudit.rules.usage_rules import SHARED_KEY
 from scopeaudit.suggest import did_you_mean, rule_suggestion
-from scopeaudit.usage.inputcheck import DeclaredSource
+from scopeaudit.usage.options import DeclaredSource
 from scopeaudit.window import written_date
 
 CANDIDATES = ("scopeaudit.toml", ".scopeaudit.toml", "pyproject.toml")

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from scopeaudit import lint as lint_pipeline
-from scopeaudit.audit import AuditOptions, Later, LogOptions, Progress, analyse, read_usage
+from scopeaudit.audit import AuditOptions, Later, Progress, analyse, read_usage
 from scopeaudit.catalog.model import Catalog
 from scopeaudit.diagnostics import Diagnostics
 from scopeaudit.errors import InputError
@@ -25,7 +25,7 @@ from scopeaudit.http.settings import HttpSettings
 from scopeaudit.inventory import KeysFormat, detect_format, load_inventory
 from scopeaudit.model import Audit, Inventory, sorted_findings
 from scopeaudit.rules.inventory_rules import LintSettings
-from scopeaudit.usage.inputcheck import DeclaredSource
+from scopeaudit.usage.options import DeclaredSource, LogOptions
 
 if TYPE_CHECKING:
     from scopeaudit.catalog.openapi import ImportOptions

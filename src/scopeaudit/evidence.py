@@ -49,16 +49,9 @@ from scopeaudit.model import (
     Window,
 )
 from scopeaudit.scan.model import KeyCalls
-from scopeaudit.usage.aggregate import (
-    NO_HANDLER,
-    OVERFLOW_TAIL,
-    REFUSED,
-    UNMATCHED_PREFIX,
-    Cell,
-    Usage,
-    unlisted_between,
-)
+from scopeaudit.usage.aggregate import Cell, Usage, unlisted_between
 from scopeaudit.usage.identity import MatcherGroup, key_matchers
+from scopeaudit.usage.semantics import NO_HANDLER, OVERFLOW_TAIL, REFUSED, UNMATCHED_PREFIX
 from scopeaudit.window import day_date, day_number, epoch_date
 
 MAX_CLIENTS_SHOWN = 20

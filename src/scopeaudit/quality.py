@@ -47,8 +47,9 @@ from scopeaudit.model import (
 )
 from scopeaudit.render.text import percent, share_text
 from scopeaudit.rules.usage_rules import LOGS
-from scopeaudit.usage.aggregate import REFUSED, UNMATCHED_PREFIX, Usage
+from scopeaudit.usage.aggregate import Usage
 from scopeaudit.usage.record import InputStats
+from scopeaudit.usage.semantics import REFUSED, UNMATCHED_PREFIX
 from scopeaudit.window import day_date, day_number, epoch_date
 
 DEFAULT_MAX_UNATTRIBUTED = 0.01

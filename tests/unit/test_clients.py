@@ -26,9 +26,10 @@ from scopeaudit.inventory import KeysFormat, parse_inventory
 from scopeaudit.model import Audit, ClientCount, Finding
 from scopeaudit.rules.inventory_rules import LintSettings
 from scopeaudit.rules.usage_rules import UsageSettings
-from scopeaudit.usage.aggregate import MAX_CLIENTS_PER_KEY, Aggregator, merge_usage
+from scopeaudit.usage.aggregate import Aggregator, merge_usage
 from scopeaudit.usage.clients import client_id, network_of, without_port
 from scopeaudit.usage.record import InputStats, Record
+from scopeaudit.usage.semantics import MAX_CLIENTS_PER_KEY
 
 CATALOG = load_builtin()
 

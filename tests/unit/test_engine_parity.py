@@ -108,15 +108,16 @@ def aggregates(keys: Path, log: Path, engine_name: str) -> tuple[object, ...]:
     every cell's and client's count, first and last time to the last bit."""
     from scopeaudit.catalog import load_builtin
     from scopeaudit.diagnostics import Diagnostics
-    from scopeaudit.engine import ReadRequest, read_logs
+    from scopeaudit.engine import read_logs
     from scopeaudit.errors import InputError
     from scopeaudit.inventory import load_inventory
+    from scopeaudit.usage.options import LogOptions
 
     inventory = load_inventory(str(keys), None, Diagnostics())
     try:
-        usage, stats, records, requests, _ = read_logs(ReadRequest(
-            [str(log)], lambda path: None, inventory.keys, load_builtin(), {}, False, 1,
-            1 << 40, engine_name))
+        usage, stats, records, requests, _ = read_logs(
+            LogOptions((str(log),), jobs=1, split_min_bytes=1 << 40, engine=engine_name),
+            [str(log)], inventory.keys, load_builtin())
     except InputError as exc:
         return ("error", str(exc))
     cells = {slot: (c.count, c.first, c.last) for slot, c in usage.cells.items()}
@@ -124,7 +125,7 @@ def aggregates(keys: Path, log: Path, engine_name: str) -> tuple[object, ...]:
                for key, per in usage.clients.items()}
     return (cells, clients, dict(usage.clients_overflow), dict(usage.first_seen_at),
             dict(usage.tokens), dict(usage.days_by_input), usage.preflight, usage.unattributed,
-            usage.invalid_targets, usage.shapes_overflow, dict(usage.shape_families),
+            usage.invalid_targets, usage.shape_routes, dict(usage.shape_families),
             usage.newest, usage.oldest, records, requests,
             [(s.records, s.skipped, s.first_skipped, s.reasons, s.missing_fields)
              for s in stats],
@@ -914,8 +915,8 @@ def test_bounded_caches_change_no_result(tmp_path: Path, monkeypatch: pytest.Mon
     as the aggregator's caches are: started again when full, with the same report."""
     from scopeaudit.engine import duckdb_engine, groups
 
-    monkeypatch.setattr(groups, "_ROUTE_CACHE_LIMIT", 3)
-    monkeypatch.setattr(duckdb_engine, "_ROUTE_CACHE_LIMIT", 3)
+    monkeypatch.setattr(groups, "ROUTE_CACHE_LIMIT", 3)
+    monkeypatch.setattr(duckdb_engine, "ROUTE_CACHE_LIMIT", 3)
     sizes: list[int] = []
     finish = groups.Builder.finish
 
@@ -1013,3 +1014,120 @@ def test_duckdb_itself_reads_tokens_on_bad_lines_and_empty_lines(
                                  "key_bi": (2, [100_033, 104_035]), unknown: (1, [100_034])},
     }.get(name.removesuffix(".gz"), {})
     assert result.usage.tokens == {(str(log), key): found for key, found in expected.items()}
+
+
+# --- unmatched shapes, bounded per key ---------------------------------------------------------
+
+
+def _slug(n: int) -> str:
+    """A digit-free segment, distinct per n: no identifier, so each one is a shape of its own."""
+    letters = []
+    for _ in range(4):
+        n, r = divmod(n, 26)
+        letters.append(chr(ord("a") + r))
+    return "".join(letters)
+
+
+def every_run(keys: Path, log: Path, out_dir: Path,
+              monkeypatch: pytest.MonkeyPatch) -> bytes:
+    """The report of ``--engine stream --jobs 1``, asserted byte-identical to that of
+    ``--engine stream --jobs 2`` (the file read in two work units) and ``--engine duckdb``."""
+    from scopeaudit.usage import parallel
+
+    splittable = parallel._splittable
+    monkeypatch.setattr(parallel, "_splittable",
+                        lambda path, kind, split_min: splittable(path, kind, 1))
+    docs = []
+    for engine, jobs in (("stream", "1"), ("stream", "2"), ("duckdb", "1"), ("duckdb", "2")):
+        out = out_dir / f"report-{engine}-{jobs}.json"
+        code, err = run(["audit", "--keys", str(keys), "--logs", str(log), "--format", "json",
+                         "--no-timestamp", "--as-of", "2026-12-01", "--fail-on", "never",
+                         "--engine", engine, "--jobs", jobs, "-o", str(out)])
+        assert code == 0, err
+        docs.append(out.read_bytes())
+    assert docs[1] == docs[0]
+    assert docs[2] == docs[0]
+    assert docs[3] == docs[0]
+    return docs[0]
+
+
+def test_unmatched_shapes_are_bounded_per_key_alike_on_every_engine_and_job_count(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A noisy key sends 12,000 distinct unmatched shapes (in no particular order: the list
+    it keeps while reading overflows more than once), a quiet key three, after it. Before,
+    the bound was one table for all keys (10,000): the quiet key's shapes became
+    ``(other)``, and two work units listed 10,500 of the noisy key's shapes."""
+    from scopeaudit.usage.semantics import MAX_SHAPES_PER_KEY
+
+    rng = random.Random(17)
+    noisy = [(_slug(i), rng.choice(["GET", "POST"])) for i in range(12_000)]
+    rng.shuffle(noisy)
+    lines = [json.dumps({"ts": f"2026-11-{1 + i * 27 // len(noisy):02d}T10:00:00Z",
+                         "key_id": "k1", "method": m, "path": f"/v1/nowhere/{s}",
+                         "status": 200}) for i, (s, m) in enumerate(noisy)]
+    quiet = ["/v1/sites/7/elsewhere", "/v1/sites/8/elsewhere", "/v1/gone/there",
+             "/v1/gone/here"]
+    lines += [json.dumps({"ts": "2026-11-28T10:00:00Z", "key_id": "k2", "method": "GET",
+                          "path": p, "status": 200}) for p in quiet]
+    log = tmp_path / "noisy.jsonl"
+    log.write_text("\n".join(lines) + "\n")
+    doc = json.loads(every_run(write_keys(tmp_path), log, tmp_path, monkeypatch))
+    keys = {k["id"]: k for k in doc["keys"]}
+    # the quiet key's shapes in full, worked out by hand
+    assert sorted((u["request"], u["requests"]) for u in keys["k2"]["unmatched"]) == [
+        ("GET /v1/gone/here", 1), ("GET /v1/gone/there", 1),
+        ("GET /v1/sites/{id}/elsewhere", 2)]
+    # the noisy key: its least shapes in text order, the rest in one bucket per method
+    listed = {u["request"]: u["requests"] for u in keys["k1"]["unmatched"]}
+    buckets = {r: n for r, n in listed.items() if r.endswith("(other)")}
+    shapes = sorted(f"{m} /v1/nowhere/{s}" for s, m in noisy)
+    assert sorted(set(listed) - set(buckets)) == shapes[:MAX_SHAPES_PER_KEY]
+    beyond = shapes[MAX_SHAPES_PER_KEY:]
+    assert buckets == {f"{m} (other)": sum(s.startswith(m + " ") for s in beyond)
+                       for m in ("GET", "POST") if any(s.startswith(m + " ") for s in beyond)}
+    assert sum(listed.values()) == len(noisy)
+
+
+_ID_STYLES: dict[str, Callable[[int], str]] = {
+    "numeric": lambda n: str(48213 + n),
+    "uuid": lambda n: str(uuid.UUID(int=n * 7919 + 12345, version=4)),
+    "hex24": lambda n: f"{n * 2654435761:024x}"[-24:],
+    "prefixed": lambda n: f"obj_{48213 + n}",
+    "ulid": lambda n: "01HZX3T2V9K8M7N6P5Q4" + f"{n:06d}".translate(str.maketrans(
+        "0123456789", "ABCDEFGHJK")),
+    "slug": lambda n: "-".join(("amber", "falcon", "river", "otter")[(n >> i) % 4]
+                               for i in range(0, 8, 2)) + "-" + _slug(n),
+}
+
+
+@pytest.mark.parametrize("style", sorted(_ID_STYLES))
+def test_every_id_style_alike_on_every_engine_and_job_count(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, style: str) -> None:
+    """The same traffic, its ids written in each style: the same report bytes from both
+    engines and any job count, and (ids folded or not) the same verdicts in every style."""
+    make = _ID_STYLES[style]
+    rng = random.Random(5)
+    lines = []
+    for i in range(3000):
+        n = rng.randrange(400)
+        key, method, template, status = rng.choice([
+            ("k1", "GET", "/v1/issues/{}", 200), ("k1", "PATCH", "/v1/issues/{}", 200),
+            ("k2", "GET", "/v1/sites/{}", 200), ("k2", "GET", "/v1/sites/{}/nothing", 200),
+            ("k1", "DELETE", "/v1/issues/{}", 403), ("k2", "GET", "/v1/sites/{}", 404)])
+        lines.append(json.dumps({"ts": f"2026-11-{1 + i * 27 // 3000:02d}T10:00:00Z",
+                                 "key_id": key, "method": method,
+                                 "path": template.format(make(n)), "status": status,
+                                 "ua": "a/1", "ip": f"192.0.2.{n % 9}"}))
+    log = tmp_path / f"{style}.jsonl"
+    log.write_text("\n".join(lines) + "\n")
+    doc = json.loads(every_run(write_keys(tmp_path), log, tmp_path, monkeypatch))
+    keys = {k["id"]: k for k in doc["keys"]}
+    # worked out from the traffic: k1 reads and writes issues (its DELETE was refused), k2
+    # reads sites and sends one unmatched shape under the sites resource
+    assert keys["k1"]["scopes"] == {"issues:read": "used", "issues:write": "used"}
+    assert keys["k2"]["scopes"] == {"sites:read": "used"}
+    unmatched = [u["request"] for u in keys["k2"]["unmatched"]]
+    if style == "slug":  # no identifier to the shape: each slug is a shape of its own
+        assert len(unmatched) > 1 and all(u.startswith("GET /v1/sites/") for u in unmatched)
+    else:
+        assert unmatched == ["GET /v1/sites/{id}/nothing"]

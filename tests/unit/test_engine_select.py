@@ -309,3 +309,46 @@ def test_auto_reads_a_file_of_8_mib_with_duckdb(tmp_path: Path) -> None:
     log.write_bytes(lines(100).encode() * (8 * 1024 * 1024 // len(lines(100)) + 1))
     assert engine.choose(str(log), None, "auto", True) == "duckdb"
     assert engine.choose(str(log), None, "auto", False) == "stream"
+
+
+def slug_lines(n: int) -> str:
+    """Paths whose ids are digit-free slugs: the route key keeps each one (no identifier)."""
+    words = ("amber", "falcon", "river", "otter", "maple", "cedar", "quartz", "harbor")
+    return "".join(json.dumps({"ts": f"2026-11-{1 + i % 28:02d}T10:00:00Z", "key_id": "k1",
+                               "method": "GET", "status": 200,
+                               "path": "/v1/issues/" + "-".join(words[(i >> s) % 8]
+                                                                for s in (0, 3, 6, 9, 12))})
+                   + "\n" for i in range(n))
+
+
+def test_auto_streams_a_file_whose_route_keys_do_not_repeat(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past 8 MiB, DuckDB only where its grouping by route key pays: with ids the route key
+    cannot fold (slugs: every record a key of its own) `auto` keeps the streaming reader
+    (benchmarks/bench_idstyles.py); numeric ids go to DuckDB. The same report either way."""
+    from scopeaudit.catalog import load_builtin
+    from scopeaudit.engine import duckdb_engine
+    from scopeaudit.usage.options import LogOptions
+
+    catalog = load_builtin()
+    numeric, slugs = tmp_path / "numeric.jsonl", tmp_path / "slugs.jsonl"
+    numeric.write_text(lines(600))
+    slugs.write_text(slug_lines(600))
+    assert engine.routes_repeat(str(numeric), None, {}, catalog)
+    assert not engine.routes_repeat(str(slugs), None, {}, catalog)
+    read: list[str] = []
+    real = duckdb_engine.read_input
+
+    def spy(path: str, *args: object, **kwargs: object) -> object:
+        read.append(Path(path).name)
+        return real(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(duckdb_engine, "read_input", spy)
+    monkeypatch.setattr(engine, "AUTO_MIN_BYTES", 1)
+    engine.read_logs(LogOptions((str(numeric), str(slugs))), [str(numeric), str(slugs)], (),
+                     catalog)
+    assert read == ["numeric.jsonl"]
+    # too few records to judge by: DuckDB, as before
+    few = tmp_path / "few.jsonl"
+    few.write_text(slug_lines(20))
+    assert engine.routes_repeat(str(few), None, {}, catalog)

@@ -353,7 +353,7 @@ def test_a_404_under_a_known_resource_still_keeps_that_resource() -> None:
 
 
 def test_status_class_sets_404_and_405_apart_everywhere() -> None:
-    from scopeaudit.usage.aggregate import status_class
+    from scopeaudit.usage.semantics import status_class
 
     assert [status_class(s) for s in (200, 401, 403, 404, 405, 406, 400, 500)] == [
         "2xx", "401", "403", "404", "405", "4xx", "4xx", "5xx"]

@@ -16,11 +16,8 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[2] / "src"
 PACKAGE = "scopeaudit"
 
-# Cycles being removed on other branches (#22): the lead empties this after merging them.
-KNOWN_CYCLES: frozenset[frozenset[str]] = frozenset({
-    # engine2: engine/__init__ <-> engine/duckdb_engine.py
-    frozenset({"scopeaudit.engine", "scopeaudit.engine.duckdb_engine"}),
-})
+# Cycles allowed (none: #22 removed the last, engine/__init__ <-> engine/duckdb_engine).
+KNOWN_CYCLES: frozenset[frozenset[str]] = frozenset()
 
 # Modules whose imports of scopeaudit modules inside functions are kept lazy, and why. None
 # of them may close a cycle (test_no_import_cycles holds that).

@@ -219,7 +219,7 @@ def _reader_view(row: wc.Row, resolver: KeyResolver, aggregator: Aggregator
         rec = FieldMap.build({}).record(obj, 1, ctx, False)
     except BadRecord:
         return None
-    return (rec.time, rec.key, rec.method, aggregator._operation(rec.method, rec.target),
+    return (rec.time, rec.key, rec.method, aggregator.operation(rec.method, rec.target),
             rec.status, network_of(rec.ip))
 
 
@@ -232,7 +232,7 @@ def _result_view(row: wc.Row, resolver: KeyResolver, aggregator: Aggregator
         {"ts": ts, "key_id": key, "method": method, "path": path, "status": status,
          "ip": ip}, 1, ReadContext(InputStats("result"), resolver,
                                        on_token=lambda key, line: None), False)
-    return (rec.time, rec.key, rec.method, aggregator._operation(rec.method, rec.target),
+    return (rec.time, rec.key, rec.method, aggregator.operation(rec.method, rec.target),
             rec.status, network_of(rec.ip))
 
 

@@ -1,7 +1,7 @@
 """The route matcher compiled to SQL, run in DuckDB, against the Python router/aggregator.
 
 Differential: for many (method, target) pairs the SQL operation column must equal
-``Aggregator._operation`` on the scrubbed target (as the readers hand it on), and the SQL
+``Aggregator.operation`` on the scrubbed target (as the readers hand it on), and the SQL
 INVALID flag the router's kind. Pairs come from every catalog operation (identifier and
 literal substitutions, trailing slashes, base paths, schemes and hosts, queries and
 fragments, HEAD/OPTIONS/lower-case methods, percent-encodings), unmatched shapes, invalid
@@ -36,8 +36,9 @@ from scopeaudit.sql.routing import (
     regex_replace,
     status_class_expr,
 )
-from scopeaudit.usage.aggregate import Aggregator, status_class
+from scopeaudit.usage.aggregate import Aggregator
 from scopeaudit.usage.identity import KeyResolver
+from scopeaudit.usage.semantics import status_class
 
 REALDATA = Path(__file__).parents[2].parent / "shared" / "realdata" / "openapi"
 METHODS = ("GET", "get", "HEAD", "head", "POST", "PUT", "PATCH", "DELETE", "OPTIONS",
@@ -72,7 +73,7 @@ def expected(catalog: Catalog, method: str, target: str) -> tuple[str | None, bo
     """What the reader + aggregator make of a logged (method, target)."""
     scrubbed, _, _ = KeyResolver(()).scrub_target(target)
     agg = Aggregator(catalog)
-    result = agg._operation(method.upper(), scrubbed)
+    result = agg.operation(method.upper(), scrubbed)
     return result, agg.usage.invalid_targets == 1
 
 

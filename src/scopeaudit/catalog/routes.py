@@ -16,7 +16,7 @@ The rules, each with its own unit test:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 from urllib.parse import unquote
@@ -77,6 +77,24 @@ def shape_of(path: str) -> str:
     return _PARAM_RE.sub("{}", path)
 
 
+# A template segment as the router tries it: a literal (its decoded text), the literal parts
+# of a mixed segment (``{id}.json`` is ("", ".json"), a parameter between each two), or None
+# for a parameter.
+TemplateSegment = str | tuple[str, ...] | None
+
+
+@dataclass(frozen=True)
+class Terminal:
+    """One end of the router's search: the template segments after a base path that lead to
+    it, whether it is a ``**`` tried with one or more segments left (``more``), the method
+    and the operation."""
+
+    segments: tuple[TemplateSegment, ...]
+    more: bool
+    method: str
+    operation: Operation
+
+
 @dataclass
 class _Node:
     literal: dict[str, _Node] = field(default_factory=dict)
@@ -96,6 +114,34 @@ class Router:
                              key=lambda b: (-len(b), b))
         for op in operations:
             self._add(op)
+
+    @property
+    def base_paths(self) -> tuple[str, ...]:
+        """The base paths in the order a path is tried against them (longest first; "" is
+        no base path)."""
+        return tuple(self._bases)
+
+    def terminals(self) -> Iterator[Terminal]:
+        """Every end of the search in the order ``match`` tries them below a base path: the
+        first that matches a path is the router's answer (what the warehouse SQL compiles
+        the router from: sql/routing.py). A ``**`` comes twice: matching no more segments
+        (right after the node's own operations) and one or more (after all its children)."""
+
+        def walk(node: _Node, segs: tuple[TemplateSegment, ...]) -> Iterator[Terminal]:
+            for method, op in node.ops.items():
+                yield Terminal(segs, False, method, op)
+            for method, op in node.rest_ops.items():
+                yield Terminal(segs, False, method, op)
+            for literal, child in node.literal.items():
+                yield from walk(child, (*segs, literal))
+            for pattern, child in node.mixed:
+                yield from walk(child, (*segs, _mixed_parts(pattern)))
+            if node.param is not None:
+                yield from walk(node.param, (*segs, None))
+            for method, op in node.rest_ops.items():
+                yield Terminal(segs, True, method, op)
+
+        yield from walk(self._root, ())
 
     def literal_segments(self) -> frozenset[str]:
         """Every literal segment a path could meet: those of the templates and of the base
@@ -192,6 +238,12 @@ class Router:
             if found is not None:
                 return found
         return node.rest_ops.get(method)
+
+
+def _mixed_parts(pattern: re.Pattern[str]) -> tuple[str, ...]:
+    """The literal parts of a mixed segment's regex (``_mixed_regex``): the text between its
+    ``.+?`` parameters."""
+    return tuple(re.sub(r"\\(.)", r"\1", part) for part in pattern.pattern.split(".+?"))
 
 
 def _mixed_regex(shape: str) -> str:

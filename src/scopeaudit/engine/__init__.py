@@ -1,15 +1,16 @@
 """Which engine reads each log input, and reading them all in input order.
 
 ``stream`` is the streaming reader (every format, stdin, URLs; ``--jobs`` processes).
-``duckdb`` (a dependency of scopeaudit) aggregates JSON Lines, CSV and Parquet files in DuckDB
-on ``--jobs`` threads, with the same result byte for byte
-(:mod:`scopeaudit.engine.duckdb_engine`); every other input (nginx, Envoy, API Gateway, Kong,
-stdin, URLs) still goes through the streaming reader, and so does a file DuckDB would read
-differently. ``auto`` (the default) uses DuckDB for Parquet, and for local JSON Lines and CSV
-files of at least ``AUTO_MIN_BYTES`` of lines (a gzip file by the size its trailer gives), and
-the streaming reader for the rest. DuckDB itself is imported only when an input needs it (so
-``scopeaudit --help`` never loads it). If DuckDB cannot be imported (an install without it),
-``auto`` streams everything but Parquet.
+``duckdb`` (a dependency of scopeaudit) aggregates JSON Lines, CSV and Parquet files in
+DuckDB on ``--jobs`` threads, with the same result byte for byte
+(:mod:`scopeaudit.engine.duckdb_engine`); every other input (nginx, Envoy, API Gateway,
+Kong, stdin, URLs) still goes through the streaming reader, and so does a file DuckDB would
+read differently. ``auto`` (the default) uses DuckDB for Parquet, and for local JSON Lines
+and CSV files of at least ``AUTO_MIN_BYTES`` of lines (a gzip file by the size its trailer
+gives) whose first records' route keys repeat (``routes_repeat``), and the streaming reader
+for the rest. DuckDB itself is imported only when an input needs it (so ``scopeaudit
+--help`` never loads it). If DuckDB cannot be imported (an install without it), ``auto``
+streams everything but Parquet.
 """
 
 from __future__ import annotations
@@ -18,21 +19,19 @@ import contextlib
 import importlib.util
 import os
 import stat
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from scopeaudit.catalog.model import Catalog
+from scopeaudit.engine.keys import Keys, key_list
 from scopeaudit.errors import InputError
-from scopeaudit.model import Key
 from scopeaudit.usage.aggregate import Usage, merge_usage
 from scopeaudit.usage.inputs import input_label
+from scopeaudit.usage.options import LogOptions
 from scopeaudit.usage.record import InputStats
 
 if TYPE_CHECKING:
     import duckdb
-
-    from scopeaudit.http.settings import HttpSettings
 
 ENGINES = ("auto", "stream", "duckdb")
 # Below this many bytes of lines `auto` keeps the streaming reader: DuckDB's start-up (about
@@ -40,6 +39,14 @@ ENGINES = ("auto", "stream", "duckdb")
 # than they save on a small file; from about 4 MiB (25,000 records) on, DuckDB costs less
 # (benchmarks/bench_idstyles.py). Twice that, to be sure.
 AUTO_MIN_BYTES = 8 << 20
+# ... and when the route keys of its first records repeat: at most one distinct (method,
+# route key) per AUTO_MIN_REPEAT records. DuckDB groups rows by route key and Python then
+# routes every group; where nearly every record has a key of its own (ids the route key
+# cannot fold, such as digit-free slugs: about one in two of 512 records distinct, against
+# one in fourteen with every other id style), grouping saves nothing and the streaming
+# reader is faster (benchmarks/bench_idstyles.py, 1M records: 42-44 s against 54-63 s).
+AUTO_MIN_REPEAT = 4
+_AUTO_SAMPLE_MIN = 64  # fewer records in the sample tell nothing: DuckDB
 # Kong's records are nested objects (the plain, flat layout never matches them) and apigw
 # computes its path and method in Python: both stay with the streaming reader.
 _DUCKDB_FORMATS = ("jsonl", "ndjson", "json", "csv")
@@ -47,27 +54,6 @@ _PARQUET_SUFFIXES = (".parquet", ".parq")
 INSTALL_HINT = "install DuckDB, a dependency of scopeaudit (pip install duckdb)"
 
 Progress = Callable[[str, int], None]
-
-
-class KeysLater(Protocol):
-    """Key definitions still to be loaded (on a thread of their own): ``start`` begins
-    loading them (once), ``failed`` says whether that ended in an error, calling waits for
-    them (raising that error). The DuckDB engine starts its queries first and needs the keys
-    only once they have run; a key file that fails stops the queries."""
-
-    def start(self) -> None: ...
-
-    def failed(self) -> bool: ...
-
-    def __call__(self) -> tuple[Key, ...]: ...
-
-
-Keys = tuple[Key, ...] | KeysLater
-
-
-def key_list(keys: Keys) -> tuple[Key, ...]:
-    """The key definitions, waiting for them if they are still being loaded."""
-    return keys if isinstance(keys, tuple) else keys()
 
 
 def duckdb_available() -> bool:
@@ -143,36 +129,56 @@ def lines_size(path: str) -> int:
         return max(size, int.from_bytes(handle.read(4), "little"))
 
 
-@dataclass(frozen=True)
-class ReadRequest:
-    """What reading the logs needs (LogOptions' fields, without importing audit)."""
+def routes_repeat(path: str, spec: str | None, maps: Mapping[str, str],
+                  catalog: Catalog) -> bool:
+    """Whether the route keys of the input's first records repeat (see AUTO_MIN_REPEAT):
+    the records the streaming reader reads from the first lines DuckDB would learn the
+    layout from."""
+    import io
 
-    paths: list[str]
-    spec_for: Callable[[str], str | None]
-    keys: Keys
-    catalog: Catalog
-    maps: Mapping[str, str]
-    strict: bool
-    jobs: int
-    split_min_bytes: int
-    engine: str = "auto"
-    http: HttpSettings | None = None
+    from scopeaudit.engine.duckdb_engine import Fallback, read_head
+    from scopeaudit.usage.identity import KeyResolver
+    from scopeaudit.usage.readers import make_reader
+    from scopeaudit.usage.record import ReadContext
+
+    try:
+        _, sample = read_head(path)
+        reader = make_reader(spec, path, maps)
+        records = list(reader.read(io.BytesIO(b"\n".join(sample) + b"\n"), ReadContext(
+            InputStats(input_label(path)), KeyResolver(()), on_token=_ignore_token)))
+    except (Fallback, InputError, OSError, ValueError):
+        return True  # DuckDB's own reading decides (and falls back where it must)
+    if len(records) < _AUTO_SAMPLE_MIN:
+        return True
+    key = catalog.route_key.key
+    keys = {(r.method, key(r.target.split("?", 1)[0])) for r in records}
+    return len(keys) * AUTO_MIN_REPEAT <= len(records)
 
 
+def _ignore_token(key: str, line: int) -> None:
+    """A token in the sample is reported when the input is read."""
 
-def read_logs(request: ReadRequest, progress: Progress | None = None
+
+def read_logs(logs: LogOptions, paths: Sequence[str], keys: Keys, catalog: Catalog,
+              progress: Progress | None = None
               ) -> tuple[Usage, list[InputStats], int, int, list[str]]:
-    """Every input through its engine, merged in input order. Returns (usage, per-input
-    stats, records, requests, warnings), as ``read_units`` does."""
-    if request.engine not in ENGINES:
+    """Every input of ``paths`` (``logs.paths`` expanded: usage.inputcheck.plan_inputs)
+    through its engine, merged in input order. Returns (usage, per-input stats, records,
+    requests, warnings), as ``read_units`` does."""
+    if logs.engine not in ENGINES:
         raise InputError(f"--engine must be one of {', '.join(ENGINES)}, "
-                         f"not {request.engine!r}")
+                         f"not {logs.engine!r}")
     have = duckdb_available()
-    if request.engine == "duckdb" and not have:
+    if logs.engine == "duckdb" and not have:
         raise InputError(f"--engine duckdb needs DuckDB, which is not installed: "
                          f"{INSTALL_HINT}")
-    plan = [(path, choose(path, request.spec_for(path), request.engine, have))
-            for path in request.paths]
+    plan = [(path, choose(path, logs.format_for(path), logs.engine, have))
+            for path in paths]
+    if logs.engine == "auto":
+        plan = [(path, "stream" if chosen == "duckdb"
+                 and not is_parquet(path, logs.format_for(path))
+                 and not routes_repeat(path, logs.format_for(path), logs.maps, catalog)
+                 else chosen) for path, chosen in plan]
     parts: list[Usage] = []
     stats_all: list[InputStats] = []
     warnings: list[str] = []
@@ -192,11 +198,11 @@ def read_logs(request: ReadRequest, progress: Progress | None = None
             con = None
         from scopeaudit.usage.parallel import plan_units, read_units
 
-        units, hashes = plan_units(pending, request.spec_for, request.jobs,
-                                   request.split_min_bytes)
+        units, hashes = plan_units(pending, logs.format_for, logs.jobs,
+                                   logs.split_min_bytes)
         usage, stats, n, hits, said = read_units(
-            units, hashes, key_list(request.keys), request.catalog, request.maps, request.strict,
-            request.jobs, progress, request.http)
+            units, hashes, key_list(keys), catalog, logs.maps, logs.strict,
+            logs.jobs, progress, logs.http)
         parts.append(usage)
         stats_all.extend(stats)
         warnings.extend(said)
@@ -216,12 +222,12 @@ def read_logs(request: ReadRequest, progress: Progress | None = None
             if spill_dir is None:
                 spill_dir = spill.enter_context(duckdb_engine.spill_directory())
             if con is None:
-                con = duckdb_engine.connect(request.jobs, spill_dir)
-            spec = request.spec_for(path)
+                con = duckdb_engine.connect(logs.jobs, spill_dir)
+            spec = logs.format_for(path)
             try:
                 result = duckdb_engine.read_input(
-                    path, spec, input_label(path), request.keys, request.catalog,
-                    request.maps, request.strict, con, is_parquet(path, spec), request.jobs)
+                    path, spec, input_label(path), keys, catalog,
+                    logs.maps, logs.strict, con, is_parquet(path, spec), logs.jobs)
             except duckdb_engine.Fallback as exc:
                 if is_parquet(path, spec):
                     raise InputError(f"cannot read this Parquet file: {exc}",

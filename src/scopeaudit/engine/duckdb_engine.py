@@ -1,43 +1,16 @@
 """The DuckDB engine: one input's aggregate computed by DuckDB, byte-identical to the
 streaming reader's (tests/unit/test_engine_parity.py holds the two engines to that).
 
-* **Lines and their numbers.** DuckDB reads a JSON Lines or CSV input as raw lines
-  (``read_csv`` with one VARCHAR column, no quoting, an absent delimiter) numbered by
-  ``row_number()``. That numbering keeps a query on one thread, so a large uncompressed input
-  is cut into line ranges, one query each, side by side (see ``chunks``). A pass in Python
-  over the same bytes, which hashes the input anyway (its sha256 is in the report), runs
-  beside the queries and counts the lines, and the empty ones (the queries drop those at once,
-  as no record: a small gzip can hold a billion); if DuckDB's counts differ (a carriage
-  return, which its line splitter treats as a line end; a gzip it reads differently) or the
-  bytes hold a NUL or the delimiter, or DuckDB refuses the input (invalid UTF-8, a line over
-  2 MB), the input is read by the streaming reader instead (``Fallback``): the same result,
-  only slower.
-* **Plain lines in SQL, every other line in Python.** A line is *plain* when it has exactly
-  the record layout most common in the input's first lines (``find_layout``): a flat JSON
-  object with those keys in that order (for CSV: the header's columns, unquoted), each value
-  of the type the layout has, strings of printable ASCII without quotes or backslashes (so
-  DuckDB's and orjson's readings cannot differ, and a string's text is its value), each field
-  the audit needs in a form whose meaning SQL reproduces exactly (ISO ``…Z`` time on a valid
-  date or epoch time, a letters-only method, an origin-form path without spaces and without
-  ``=`` before its query, a whole-number status and count, a key without spaces), and no
-  ``sk_`` (no token). Only plain lines are aggregated in SQL (their values read by one
-  ``json_transform``); every other line (malformed, token-bearing, another layout, an odd
-  timestamp) goes through the streaming engine's own reader with its line number, so skips,
-  reasons, SA301 lines and its records are the streaming engine's by construction.
-* **Order.** SQL groups plain rows per key x method x route-cache key x status class x day and
-  per key x client x method x route key (both in one hash table: each row is given twice),
-  each group with the line of its first row; :mod:`scopeaudit.engine.groups` merges them with
-  the Python-read records and replays them in first-line order through the aggregator's own
-  routing code, once per route key (few), so operations, shapes and their bounded table,
-  clients and their bound, first-seen lines are the streaming engine's.
-* **Per row, the least work.** An ISO time stays text: a group's first and last are its least
-  and greatest texts among times of one length, turned into seconds once per group. The
-  status class stays a number and an IPv4 client its /24 prefix; Python names them, once per
-  group.
-
-Parquet inputs have no lines: a row means the compact JSON text of its columns (timestamps as
-ISO ``…Z`` in UTC), numbered by its row from 1. :mod:`scopeaudit.engine.parquet` reads the
-typed columns directly and writes that text only for rows that are not plain.
+DuckDB reads a JSON Lines or CSV input as raw numbered lines (a Parquet input as rows:
+engine/parquet.py). A line with the input's most common flat record layout, every field in a
+form SQL reads exactly as the Python readers do and no token in it, is *plain*
+(engine/plain.py): plain lines are grouped in SQL per key, method, route key, status class
+and day, and per key and client (``build_query``); every other line is read by the streaming
+engine's own reader, with its number. engine/groups.py replays the groups and those records
+in first-line order into one Usage, by the rules of usage/semantics.py. Beside the queries a
+pass in Python hashes the input and counts its lines; where DuckDB could read the lines
+differently (the counts differ, a NUL, invalid UTF-8, a line over 2 MB), the input goes to the
+streaming reader instead (``Fallback``): the same result, only slower.
 """
 
 from __future__ import annotations
@@ -62,9 +35,9 @@ from typing import TYPE_CHECKING, Any
 
 from scopeaudit.catalog.model import Catalog
 from scopeaudit.compression import GZIP_MAGIC
-from scopeaudit.engine import key_list
 from scopeaudit.engine import parquet as parquet_rows
 from scopeaudit.engine.groups import Builder
+from scopeaudit.engine.keys import Keys, key_list
 from scopeaudit.engine.plain import (
     Layout,
     before_end_sql,
@@ -77,20 +50,29 @@ from scopeaudit.engine.plain import (
 )
 from scopeaudit.errors import InputError
 from scopeaudit.model import Key
-from scopeaudit.usage.aggregate import _ROUTE_CACHE_LIMIT, OWN_CLASS_STATUSES, Usage, note_token
-from scopeaudit.usage.clients import IPV4, IPV4_FORMS, UA_CHARS, client_name, network_of
+from scopeaudit.usage.aggregate import Usage, note_token
 from scopeaudit.usage.fields import FieldMap
 from scopeaudit.usage.identity import KeyResolver
 from scopeaudit.usage.inputs import MAX_LINE
 from scopeaudit.usage.readers import CsvReader, JsonLinesReader, make_reader
 from scopeaudit.usage.readers.envelopes import sniff
 from scopeaudit.usage.record import InputStats, ReadContext, Record, TokenSink
-from scopeaudit.usage.routekey import RouteKey
+from scopeaudit.usage.semantics import (
+    DAY_SECONDS,
+    IPV4,
+    IPV4_FORMS,
+    IPV4_PREFIX,
+    OWN_CLASS_STATUSES,
+    ROUTE_CACHE_LIMIT,
+    UA_CHARS,
+    RouteKey,
+    client_name,
+    network_of,
+)
 
 if TYPE_CHECKING:
     import duckdb
 
-    from scopeaudit.engine import Keys
 
 _BLOCK = 8 << 20
 # The most bytes one inflate call may return: a gzip block of _BLOCK bytes can hold
@@ -333,7 +315,7 @@ rows AS (
 def _iso_seconds(text: str) -> str:
     """iso_utc_fast in SQL, for a plain ISO time: the minute's epoch (exact) plus the
     seconds."""
-    return (f"CAST((CAST(left({text}, 10) AS DATE) - DATE '1970-01-01') * 86400 "
+    return (f"CAST((CAST(left({text}, 10) AS DATE) - DATE '1970-01-01') * {DAY_SECONDS} "
             f"+ CAST(substr({text}, 12, 2) AS INTEGER) * 3600 "
             f"+ CAST(substr({text}, 15, 2) AS INTEGER) * 60 AS DOUBLE) "
             f"+ CAST(substr({text}, 18, length({text}) - 18) AS DOUBLE)")
@@ -361,7 +343,7 @@ keyed AS (
     -- the status class as a number (a status of a class of its own, or the hundreds):
     -- named in Python
     CASE WHEN st IN ({_OWN_CLASSES}) THEN st ELSE st // 100 END AS cls,
-    CAST(floor(w / 86400) AS BIGINT) AS d0,
+    CAST(floor(w / {DAY_SECONDS}) AS BIGINT) AS d0,
     -- the route key: paths that route alike, their ids folded (usage/routekey.py)
     {route_key.sql('pth')} AS rk
   -- the client's network: an IPv4 address's /24 prefix here ('192.0.2.'), any other
@@ -379,8 +361,8 @@ days AS (
     CASE WHEN m IS NOT NULL THEN strlen(ts) END AS tlen,
     -- Python's float floor division, exactly: floor(w / 86400) corrected by one where the
     -- quotient rounded across a day boundary
-    CASE WHEN m IS NULL THEN NULL WHEN d0 * 86400 > w THEN d0 - 1
-         WHEN (d0 + 1) * 86400 <= w THEN d0 + 1 ELSE d0 END AS eday,
+    CASE WHEN m IS NULL THEN NULL WHEN d0 * {DAY_SECONDS} > w THEN d0 - 1
+         WHEN (d0 + 1) * {DAY_SECONDS} <= w THEN d0 + 1 ELSE d0 END AS eday,
     CASE WHEN m IS NULL THEN n END AS odd_n,
     CASE WHEN m IS NULL THEN line END AS odd_line
   FROM keyed
@@ -733,7 +715,7 @@ def _assemble(cursors: list[duckdb.DuckDBPyConnection], ranges: list[tuple[int, 
             if key is _UNSEEN:
                 # a plain key holds no space and no token: resolve() is a pure lookup
                 key = resolver.resolve(k)[0]
-                if len(labels) >= _ROUTE_CACHE_LIMIT:
+                if len(labels) >= ROUTE_CACHE_LIMIT:
                     labels.clear()  # a cache: bounded as the aggregator's own
                 labels[k] = key
             if not is_client:
@@ -747,8 +729,9 @@ def _assemble(cursors: list[duckdb.DuckDBPyConnection], ranges: list[tuple[int, 
                 who = clients.get((a, net, ip))
                 if who is None:
                     # network_of() of an IPv4 form is its /24 prefix and 0/24
-                    who = client_name(a, f"{net}0/24" if net is not None else network_of(ip))
-                    if len(clients) >= _ROUTE_CACHE_LIMIT:
+                    who = client_name(a, f"{net}0/{IPV4_PREFIX}" if net is not None
+                                      else network_of(ip))
+                    if len(clients) >= ROUTE_CACHE_LIMIT:
                         clients.clear()
                     clients[(a, net, ip)] = who
                 client(key, who, m, rk, hits, low, high)

@@ -23,9 +23,9 @@ from scopeaudit.engine.plain import (
     quote_ident,
     sql_literal,
 )
-from scopeaudit.usage.clients import UA_CHARS
 from scopeaudit.usage.fields import FieldMap
 from scopeaudit.usage.inputs import MAX_LINE
+from scopeaudit.usage.semantics import UA_CHARS
 from scopeaudit.usage.timeparse import END_EPOCH
 
 Column = tuple[str, str]  # (name, DuckDB type name)

@@ -22,7 +22,7 @@ from scopeaudit.model import Audit, ClientSummary, Key, KeyVerdict
 from scopeaudit.remediate.minimal import minimal_cover
 from scopeaudit.rules.usage_rules import SHARED_KEY
 from scopeaudit.secrets import redact
-from scopeaudit.usage.aggregate import UNMATCHED_PREFIX
+from scopeaudit.usage.semantics import UNMATCHED_PREFIX
 
 _PRODUCT_RE = re.compile(r"[A-Za-z0-9]+")
 

@@ -24,7 +24,7 @@ from scopeaudit.model import Key
 from scopeaudit.secrets import SECRET_PARAM_NAME, TOKEN_RE
 from scopeaudit.sql.regex import Flavour
 from scopeaudit.sql.routing import case, concat, lit, regex_like, regex_replace
-from scopeaudit.usage.identity import _OTHER_SCHEMES, key_matchers
+from scopeaudit.usage.identity import OTHER_SCHEMES, key_matchers
 
 TOKEN = TOKEN_RE.pattern  # no capture groups: REGEXP_EXTRACT gives the whole match
 # The reader's secret-parameter rule, names and all; the value as ``+`` (an empty value
@@ -123,7 +123,7 @@ def key_expr(raw: exp.Expr, dialect: str = "duckdb",
     scheme = exp.Lower(this=exp.Substring(this=value, start=exp.Literal.number(1),
                                           length=exp.Literal.number(7)))
     after_bearer = strip_expr(exp.Substring(this=value, start=exp.Literal.number(8)), dialect)
-    schemes = "|".join(sorted({"basic", *_OTHER_SCHEMES}))
+    schemes = "|".join(sorted({"basic", *OTHER_SCHEMES}))
     credentials = regex_replace(value, r"\A[^ ]+ ", "", dialect)
     return case([
         (exp.or_(exp.Is(this=raw, expression=exp.Null()),

@@ -1,6 +1,6 @@
 """The route matcher compiled to SQL: a logged method and request target -> operation id.
 
-``operation_expr`` is equal, row by row, to ``Aggregator._operation`` (see its docstring);
+``operation_expr`` is equal, row by row, to ``Aggregator.operation`` (see its docstring);
 ``normalised_path_expr`` is NULL exactly where the router's kind is INVALID, and
 ``status_class_expr`` is ``status_class``. The rules of :mod:`scopeaudit.catalog.routes` are
 reproduced so:
@@ -56,22 +56,22 @@ percent-escapes in SQL the way Python does, byte by byte):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from sqlglot import exp
 
 from scopeaudit.catalog.model import Catalog
-from scopeaudit.catalog.routes import REPEATED_SLASHES, Router, _Node
+from scopeaudit.catalog.routes import REPEATED_SLASHES, Router
 from scopeaudit.sql.regex import Flavour, encoded_literal
 from scopeaudit.sql.unicode import DIGITS
-from scopeaudit.usage.aggregate import (
+from scopeaudit.usage.semantics import (
     OWN_CLASS_STATUSES,
+    UNKNOWN_STATUS_CLASS,
     UNMATCHED_PREFIX,
     status_class,
 )
-from scopeaudit.usage.routekey import UUID as _UUID  # used with fullmatch: anchored here
+from scopeaudit.usage.semantics import UUID as _UUID  # used with fullmatch: anchored here
 
 _SEG = "seg__"  # the lambda parameter over path segments
 
@@ -158,7 +158,7 @@ def status_class_expr(status: exp.Expr) -> exp.Expr:
         whens.append((exp.Between(this=status, low=exp.Literal.number(hundred * 100),
                                   high=exp.Literal.number(hundred * 100 + 99)),
                       lit(f"{hundred}xx")))
-    return case(whens, lit("?"))
+    return case(whens, lit(UNKNOWN_STATUS_CLASS))
 
 
 # --- the route rules ----------------------------------------------------------------------
@@ -181,31 +181,15 @@ class _Terminal:
     operation: str
 
 
-def _mixed_parts(pattern: re.Pattern[str]) -> list[str]:
-    """The literal parts of a mixed segment's regex (``_mixed_regex``): re.escape'd text
-    between the ``.+?`` parameters."""
-    return [re.sub(r"\\(.)", r"\1", part) for part in pattern.pattern.split(".+?")]
-
-
 def _terminals(router: Router, fl: Flavour) -> Iterator[_Terminal]:
-    # The router's trie is walked directly (its private structure) so that the rules are
-    # the router's by construction: same merging of shapes, first definition wins.
-    def walk(node: _Node, segs: tuple[str, ...]) -> Iterator[_Terminal]:
-        for method, op in node.ops.items():
-            yield _Terminal(segs, False, method, op.id)
-        for method, op in node.rest_ops.items():
-            yield _Terminal(segs, False, method, op.id)
-        for literal, child in node.literal.items():
-            yield from walk(child, (*segs, encoded_literal(fl, literal)))
-        for pattern, child in node.mixed:
-            parts = [encoded_literal(fl, part) for part in _mixed_parts(pattern)]
-            yield from walk(child, (*segs, r"[^/\n]+".join(parts)))
-        if node.param is not None:
-            yield from walk(node.param, (*segs, "[^/]+"))
-        for method, op in node.rest_ops.items():
-            yield _Terminal(segs, True, method, op.id)
-
-    yield from walk(router._root, ())
+    """The router's own terminals, in its search order, each segment as a regex over the raw
+    segment."""
+    for t in router.terminals():
+        segs = tuple("[^/]+" if seg is None
+                     else encoded_literal(fl, seg) if isinstance(seg, str)
+                     else r"[^/\n]+".join(encoded_literal(fl, part) for part in seg)
+                     for seg in t.segments)
+        yield _Terminal(segs, t.more, t.method, t.operation.id)
 
 
 def route_rules(catalog: Catalog, dialect: str = "duckdb") -> dict[str, list[RouteRule]]:
@@ -214,7 +198,7 @@ def route_rules(catalog: Catalog, dialect: str = "duckdb") -> dict[str, list[Rou
     router = catalog.router
     terminals = list(_terminals(router, fl))
     by_base: list[list[RouteRule]] = []
-    for base in router._bases:
+    for base in router.base_paths:
         prefix = "".join("/" + encoded_literal(fl, seg)
                          for seg in (base.strip("/").split("/") if base else []))
         rules = []
@@ -283,13 +267,13 @@ def _over_segments(text: exp.Expr, body: exp.Expr) -> exp.Expr:
 
 
 def _braces(text: exp.Expr, dialect: str) -> exp.Expr:
-    """``shape_of`` then ``{}`` -> ``{id}``, as ``generalise`` ends."""
+    """``shape_of`` then ``{}`` -> ``{id}``, as ``semantics.unmatched_shape`` ends."""
     return exp.Replace(this=regex_replace(text, r"\{[^{}/]+\}", "{}", dialect),
                        expression=lit("{}"), replacement=lit("{id}"))
 
 
 def _generalise(text: exp.Expr) -> exp.Expr:
-    """``aggregate.generalise`` (DuckDB): identifier-like segments become ``{id}``."""
+    """``semantics.unmatched_shape`` (DuckDB): identifier-like segments become ``{id}``."""
     seg = exp.column(_SEG)
     body = case([(exp.and_(exp.NEQ(this=seg, expression=lit("")), _looks_like_id(seg)),
                   lit("{id}"))], seg)
@@ -322,8 +306,9 @@ def raw_shape_expr(path: exp.Expr, dialect: str = "duckdb") -> exp.Expr:
     """A portable grouping of unmatched raw paths at least as fine as the Python shape:
     a segment with a ``%`` stays as it is; any other is ``{id}`` only when it is an
     identifier by ASCII digits and letters alone (which Python's wider test also says),
-    else it keeps its text with ``{…}`` spans as ``generalise`` writes them. Two paths
-    with one raw shape therefore have one Python shape; the reverse need not hold."""
+    else it keeps its text with ``{…}`` spans as ``semantics.unmatched_shape`` writes them.
+    Two paths with one raw shape therefore have one Python shape; the reverse need not
+    hold."""
     end = Flavour(dialect).end
     seg = exp.column(_SEG)
     length = exp.Length(this=seg)
@@ -391,7 +376,7 @@ def operation_from_parts(catalog: Catalog, method: exp.Expr, cut: exp.Expr,
 
 def operation_expr(catalog: Catalog, method: exp.Expr, target: exp.Expr,
                    *, dialect: str = "duckdb") -> exp.Expr:
-    """SQL expression equal, for every (method, target), to what Aggregator._operation
+    """SQL expression equal, for every (method, target), to what Aggregator.operation
     returns: the operation id; '~METHOD shape' for an unmatched request; NULL for a
     preflight (OPTIONS). ``target`` as the readers pass it on (scrubbed of secrets).
 

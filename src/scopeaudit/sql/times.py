@@ -33,6 +33,7 @@ from sqlglot import exp
 
 from scopeaudit.sql.regex import Flavour
 from scopeaudit.sql.routing import case, concat, lit, regex_like, regex_replace
+from scopeaudit.usage.semantics import DAY_SECONDS
 from scopeaudit.usage.timeparse import (
     CLF_MONTHS,
     CLF_TEXT,
@@ -205,7 +206,7 @@ def time_seconds_expr(kind: exp.Expr, fields: dict[str, exp.Expr]) -> exp.Expr:
     """The time's seconds from ``time_fields`` (columns), before the range check."""
     f = fields
     days = days_from_civil(f["t_year"], f["t_month"], f["t_day"])
-    clock = _add(_mul(days, 86400), _mul(f["t_hour"], 3600), _mul(f["t_minute"], 60),
+    clock = _add(_mul(days, DAY_SECONDS), _mul(f["t_hour"], 3600), _mul(f["t_minute"], 60),
                  f["t_second"], exp.Neg(this=f["t_offset"]))
     number = f["t_number"]
 
@@ -244,11 +245,11 @@ def in_range(seconds: exp.Expr) -> exp.Expr:
 
 
 def day_expr(seconds: exp.Expr) -> exp.Expr:
-    """``timeparse.day_of``: Python's float floor division by 86400, exactly (the quotient
+    """``semantics.utc_day``: Python's float floor division by DAY_SECONDS, exactly (the quotient
     rounded up across a day boundary is taken back)."""
-    floor = exp.Cast(this=exp.Floor(this=exp.Div(this=seconds, expression=_n(86400))),
+    floor = exp.Cast(this=exp.Floor(this=exp.Div(this=seconds, expression=_n(DAY_SECONDS))),
                      to=exp.DataType.build("BIGINT"))
-    return case([(exp.GT(this=_mul(floor, 86400), expression=seconds),
+    return case([(exp.GT(this=_mul(floor, DAY_SECONDS), expression=seconds),
                   exp.Sub(this=floor, expression=_n(1)))], floor)
 
 

@@ -86,8 +86,14 @@ from scopeaudit.sql.times import (
     time_seconds_expr,
     unbracketed_expr,
 )
-from scopeaudit.usage.clients import BRACKETED_IPV6, IPV4_FORMS, NOT_AN_ADDRESS, UA_CHARS
 from scopeaudit.usage.fields import METHOD_TEXT, NUMBER_TEXT, PROTOCOL_TEXT
+from scopeaudit.usage.semantics import (
+    BRACKETED_IPV6,
+    DAY_SECONDS,
+    IPV4_FORMS,
+    NOT_AN_ADDRESS,
+    UA_CHARS,
+)
 
 # The fields (--map FIELD=COLUMN) and their default columns: the readers' own names.
 COLUMNS = ("ts", "key_id", "method", "path", "status", "user_agent", "ip")
@@ -153,7 +159,7 @@ def _day_bounds(spec: WarehouseSpec, epoch: exp.Expr) -> list[exp.Expr]:
         # the next day's first second, counted from the day's own (9999-12-31 has no next day)
         end = datetime(spec.until.year, spec.until.month, spec.until.day, tzinfo=UTC)
         conds.append(exp.LT(this=epoch,
-                            expression=exp.Literal.number(int(end.timestamp()) + 86400)))
+                            expression=exp.Literal.number(int(end.timestamp()) + DAY_SECONDS)))
     return conds
 
 

@@ -14,38 +14,26 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scopeaudit.catalog.model import Catalog
-from scopeaudit.catalog.routes import MatchKind, shape_of
-from scopeaudit.usage.clients import client_id
+from scopeaudit.catalog.routes import MatchKind
 from scopeaudit.usage.record import Record
-from scopeaudit.usage.routekey import looks_like_id
+from scopeaudit.usage.semantics import (
+    CLASS_OF_STATUS,
+    DAY_SECONDS,
+    MAX_CLIENTS_PER_KEY,
+    MAX_SHAPES_PER_KEY,
+    MAX_TOKEN_LINES,
+    OVERFLOW_TAIL,
+    REFUSED,
+    ROUTE_CACHE_LIMIT,
+    UNKNOWN_STATUS_CLASS,
+    UNMATCHED_PREFIX,
+    client_id,
+    unmatched_shape,
+)
 
-# Operation column for requests that match no operation: "~METHOD /shape".
-UNMATCHED_PREFIX = "~"
-# The shape's tail for a method's unmatched requests past MAX_SHAPES: a bucket of many paths.
-OVERFLOW_TAIL = " (other)"
-MAX_CLIENTS_PER_KEY = 200
-MAX_SHAPES = 10_000
-MAX_TOKEN_LINES = 10
-_ROUTE_CACHE_LIMIT = 200_000
-
-
-# Statuses that are a class of their own; every other status is classed by its hundreds.
-# The one definition: the DuckDB engine's query and the warehouse SQL are written from it.
-# 401 and 403 are refusals, not use; 404 and 405 on a request that matches no operation and
-# falls under no known resource mean it reached no handler (see evidence.py).
-OWN_CLASS_STATUSES = (401, 403, 404, 405)
-
-
-def status_class(status: int) -> str:
-    """The status's class: itself for OWN_CLASS_STATUSES, else its hundreds ("2xx")."""
-    if status in OWN_CLASS_STATUSES:
-        return str(status)
-    return f"{status // 100}xx"
-
-
-REFUSED = frozenset({"401", "403"})
-NO_HANDLER = frozenset({"404", "405"})
-_CLASS_OF_STATUS = tuple(status_class(s) for s in range(1000))
+# A routing decision's flags (see Aggregator.route)
+INVALID = 1  # the target is no valid origin-form path
+UNMATCHED = 2  # no operation matched: the decision is a shape
 
 
 @dataclass(slots=True)
@@ -90,12 +78,17 @@ class Usage:
     unattributed: int = 0  # requests with no key identity at all
     preflight: int = 0  # OPTIONS: never use
     invalid_targets: int = 0
-    shapes_overflow: int = 0
     newest: float | None = None
     oldest: float | None = None
-    # unmatched shape -> the scopes its resource could need (None: any), judged on the first
-    # real path seen: a shape's {id} may have folded a literal such as the 3 in /rest/api/3
+    # unmatched shape -> the scopes its resource could need (None: any), judged on a real
+    # path: a shape's {id} may have folded a literal such as the 3 in /rest/api/3. Of the
+    # paths of the keys listing the shape, the one with the least route key decides (an
+    # order-free choice: see ShapeBound); the overflow buckets have None.
     shape_families: dict[str, frozenset[str] | None] = field(default_factory=dict)
+    # key -> its listed unmatched shapes -> (the least route key seen with it, that key's
+    # family): what bounding the shapes per key and judging their families needs
+    shape_routes: dict[str, dict[str, tuple[str, frozenset[str] | None]]] = field(
+        default_factory=dict)
     # What each input could show (the evidence's quality, scopeaudit.quality), per input:
     # day -> accepted requests (not 401/403, not preflight), attributed to a key or not;
     accepted_by_input: dict[str, dict[int, int]] = field(default_factory=dict)
@@ -124,58 +117,57 @@ class Usage:
         self.__dict__.update(state)
 
 
+# A routing decision: (operation id, "~METHOD shape" for an unmatched request, None for a
+# preflight; INVALID | UNMATCHED flags; for a shape, the scopes its path's family could need)
+Decision = tuple[str | None, int, frozenset[str] | None]
+
+
 class Aggregator:
+    """The streaming aggregator: records in, one input's Usage out (the rules it applies
+    are usage/semantics.py's)."""
+
     def __init__(self, catalog: Catalog) -> None:
         self._router = catalog.router
         self._route_key = catalog.route_key.key
         self._families = catalog.path_families
-        self._route_cache: dict[tuple[str, str], tuple[str | None, bool]] = {}
+        self._route_cache: dict[tuple[str, str], Decision] = {}
         # (user agent, ip) -> client id, and (key, client id) -> its use record
         self._client_ids: dict[tuple[str | None, str | None], str] = {}
         self._client_uses: dict[tuple[str, str], ClientUse] = {}
         self.usage = Usage({}, {}, {}, {}, {}, {})
-        self._shapes: set[str] = set()
+        self.shapes = ShapeBound(self.usage)
         self.consumed = (0, 0)  # (records, requests) of the last consume() call
         self._source: str | None = None  # the one input this aggregator reads
 
-    def _operation(self, method: str, target: str) -> str | None:
-        """Operation id, "~METHOD shape" for an unmatched request, None for a preflight."""
+    def operation(self, method: str, target: str) -> str | None:
+        """Operation id, "~METHOD shape" for an unmatched request, None for a preflight (the
+        routing decision for a request target; a key's bound on its shapes is not applied:
+        see ShapeBound)."""
         cut = target.find("?")
         path = target if cut < 0 else target[:cut]
         cache_key = (method, self._route_key(path))
         cached = self._route_cache.get(cache_key)
         if cached is None:
-            cached = self._route(method, path)
-            if len(self._route_cache) >= _ROUTE_CACHE_LIMIT:
+            cached = self.route(method, path)
+            if len(self._route_cache) >= ROUTE_CACHE_LIMIT:
                 self._route_cache.clear()
             self._route_cache[cache_key] = cached
-        result, invalid = cached
-        if invalid:
+        result, flags, _ = cached
+        if flags & INVALID:
             self.usage.invalid_targets += 1
         return result
 
-    def _route(self, method: str, path: str) -> tuple[str | None, bool]:
+    def route(self, method: str, path: str) -> Decision:
+        """The decision for a path (its query cut): the operation, else the unmatched shape
+        with its flags and family, else (a preflight) None."""
         match = self._router.match(method, path)
         if match.kind is MatchKind.MATCHED and match.operation is not None:
-            return match.operation.id, False
+            return match.operation.id, 0, None
         if match.kind is MatchKind.PREFLIGHT:
-            return None, False
-        shape = self._shape(method, match.path)
-        if shape not in self.usage.shape_families:
-            # the overflow bucket mixes paths: any scope could be needed there
-            overflow = shape.endswith(OVERFLOW_TAIL)
-            self.usage.shape_families[shape] = (None if overflow
-                                                else family_of(self._families, match.path))
-        return shape, match.kind is MatchKind.INVALID
-
-    def _shape(self, method: str, path: str) -> str:
-        shape = UNMATCHED_PREFIX + method + " " + generalise(path)
-        if shape not in self._shapes:
-            if len(self._shapes) >= MAX_SHAPES:
-                self.usage.shapes_overflow += 1
-                return UNMATCHED_PREFIX + method + OVERFLOW_TAIL
-            self._shapes.add(shape)
-        return shape
+            return None, 0, None
+        flags = UNMATCHED | (INVALID if match.kind is MatchKind.INVALID else 0)
+        return (UNMATCHED_PREFIX + method + " " + unmatched_shape(match.path), flags,
+                family_of(self._families, match.path))
 
     def consume(self, records: Iterable[Record], source: str) -> tuple[int, int]:
         """Take every record of one input; returns (records, requests) consumed.
@@ -190,7 +182,8 @@ class Aggregator:
         route_key_of = self._route_key
         client_uses = self._client_uses
         client_ids = self._client_ids
-        classes = _CLASS_OF_STATUS
+        classes = CLASS_OF_STATUS
+        shapes = self.shapes
         if self._source is not None and self._source != source:
             # per-input counts are taken from the cells (see _count_input)
             raise ValueError("an Aggregator aggregates one input; use one per input")
@@ -205,7 +198,7 @@ class Aggregator:
                 when, key, method, target, status, ua, ip, hits, line, token = rec
                 n_records += 1
                 n_hits += hits
-                day = int(when // 86400)
+                day = int(when // DAY_SECONDS)  # semantics.utc_day, inlined
                 if day != last_day:
                     days.add(day)
                     last_day = day
@@ -224,12 +217,12 @@ class Aggregator:
                 route_key = (method, route_key_of(path))
                 cached = route_cache.get(route_key)
                 if cached is None:
-                    cached = self._route(method, path)
-                    if len(route_cache) >= _ROUTE_CACHE_LIMIT:
+                    cached = self.route(method, path)
+                    if len(route_cache) >= ROUTE_CACHE_LIMIT:
                         route_cache.clear()
                     route_cache[route_key] = cached
-                op, invalid = cached
-                if invalid:
+                op, flags, family = cached
+                if flags and flags & INVALID:
                     usage.invalid_targets += 1
                 if op is None:
                     usage.preflight += hits
@@ -241,10 +234,15 @@ class Aggregator:
                     continue
                 if key not in first_seen_at:
                     first_seen_at[key] = KeyLocation(source, line)
-                cell_key = (key, op, classes[status] if 0 <= status < 1000 else "?", day)
+                if flags:
+                    op = shapes.shape(key, op, route_key[1], family)
+                cell_key = (key, op, classes[status] if 0 <= status < 1000
+                            else UNKNOWN_STATUS_CLASS, day)
                 cell = cells.get(cell_key)
                 if cell is None:
                     cells[cell_key] = Cell(hits, when, when)
+                    if flags:
+                        shapes.cell(key, op, cell_key)
                 else:
                     cell.count += hits
                     if when < cell.first:
@@ -258,7 +256,13 @@ class Aggregator:
                 if use is None:
                     use = self._client_use(key, client)
                 use.hits += hits
-                use.ops[op] = use.ops.get(op, 0) + hits
+                seen = use.ops.get(op)
+                if seen is None:
+                    use.ops[op] = hits
+                    if flags:
+                        shapes.use(key, op, use)
+                else:
+                    use.ops[op] = seen + hits
                 if when < use.first:
                     use.first = when
                 if when > use.last:
@@ -279,14 +283,14 @@ class Aggregator:
 
     def _client_id(self, ua: str | None, ip: str | None) -> str:
         client = client_id(ua, ip)
-        if len(self._client_ids) < _ROUTE_CACHE_LIMIT:
+        if len(self._client_ids) < ROUTE_CACHE_LIMIT:
             self._client_ids[(ua, ip)] = client
         return client
 
     def _client_use(self, key: str, client: str) -> ClientUse:
         """The use record of (key, client): see listed_use."""
         use = listed_use(self.usage, key, client)
-        if len(self._client_uses) < _ROUTE_CACHE_LIMIT:
+        if len(self._client_uses) < ROUTE_CACHE_LIMIT:
             self._client_uses[(key, client)] = use
         return use
 
@@ -294,7 +298,135 @@ class Aggregator:
         note_token(self.usage, source, rec.key, rec.line)
 
     def finish(self) -> Usage:
+        bound_shapes(self.usage)
         return self.usage
+
+
+class ShapeBound:
+    """Each key's unmatched shapes, bounded: a key lists at most MAX_SHAPES_PER_KEY of them,
+    and its requests to shapes it does not list count in its ``~METHOD (other)`` buckets.
+
+    Which shapes a key lists must not depend on the order records come in (--jobs work units,
+    inputs and engines are merged afterwards), so it is the least of the key's shapes in text
+    order, never the first ones met; the bound is per key, so a noisy key never pushes
+    another key's shapes into a bucket. Memory stays bounded while reading: a key holding
+    twice the bound has the shapes past the bound moved into its buckets at once, and from
+    then on a shape not below the least one moved goes there directly (it cannot be among
+    the least). ``bound_shapes`` cuts every key to the bound once reading (or a merge) is
+    done.
+    """
+
+    def __init__(self, usage: Usage) -> None:
+        self.usage = usage
+        # key -> the least shape moved out of its list: no shape at or above it is listed
+        self._above: dict[str, str] = {}
+        # (key, shape) -> the cells and the client use records that hold it: what moving
+        # it into a bucket touches
+        self._cells: dict[tuple[str, str], list[tuple[str, str, str, int]]] = {}
+        self._uses: dict[tuple[str, str], list[ClientUse]] = {}
+
+    def shape(self, key: str, op: str, route_key: str,
+              family: frozenset[str] | None) -> str:
+        """The operation a key's request to an unmatched shape ``op`` counts under: the
+        shape, or its bucket. ``route_key`` and ``family`` are the request's (see
+        Usage.shape_routes)."""
+        routes = self.usage.shape_routes.get(key)
+        if routes is None:
+            routes = self.usage.shape_routes[key] = {}
+        held = routes.get(op)
+        if held is not None:
+            if route_key < held[0]:
+                routes[op] = (route_key, family)
+            return op
+        above = self._above.get(key)
+        if above is not None and op >= above:
+            return overflow_of(op)
+        routes[op] = (route_key, family)
+        if len(routes) > 2 * MAX_SHAPES_PER_KEY:
+            moved = sorted(routes)[MAX_SHAPES_PER_KEY:]
+            self._above[key] = moved[0]
+            for gone in moved:
+                del routes[gone]
+                move_to_bucket(self.usage, key, gone, self._cells.pop((key, gone), ()),
+                               self._uses.pop((key, gone), ()))
+            if op >= moved[0]:
+                return overflow_of(op)
+        return op
+
+    def cell(self, key: str, op: str, slot: tuple[str, str, str, int]) -> None:
+        """A new cell of the key's unmatched ``op``."""
+        self._cells.setdefault((key, op), []).append(slot)
+
+    def use(self, key: str, op: str, use: ClientUse) -> None:
+        """A client use record of the key met its unmatched ``op`` for the first time."""
+        self._uses.setdefault((key, op), []).append(use)
+
+
+def overflow_of(op: str) -> str:
+    """The bucket of an unmatched shape's method: ``~GET (other)`` for ``~GET /v1/x``."""
+    return op.partition(" ")[0] + OVERFLOW_TAIL
+
+
+def is_overflow(op: str) -> bool:
+    return op.startswith(UNMATCHED_PREFIX) and op.endswith(OVERFLOW_TAIL)
+
+
+def move_to_bucket(usage: Usage, key: str, shape: str,
+                   slots: Iterable[tuple[str, str, str, int]],
+                   uses: Iterable[ClientUse | None]) -> None:
+    """The key's ``slots`` (cells of ``shape``) and its requests in the ``uses`` records
+    counted in the shape's bucket instead."""
+    bucket = overflow_of(shape)
+    cells = usage.cells
+    for slot in slots:
+        cell = cells.pop(slot)
+        into = (key, bucket, slot[2], slot[3])
+        mine = cells.get(into)
+        if mine is None:
+            cells[into] = cell
+        else:
+            mine.count += cell.count
+            mine.first = min(mine.first, cell.first)
+            mine.last = max(mine.last, cell.last)
+    for use in uses:
+        n = use.ops.pop(shape, 0) if use is not None else 0
+        if n and use is not None:
+            use.ops[bucket] = use.ops.get(bucket, 0) + n
+
+
+def bound_shapes(usage: Usage) -> None:
+    """Every key cut to its MAX_SHAPES_PER_KEY least shapes (the rest into its buckets), and
+    ``shape_families`` judged from what is listed: each shape on the least route key any
+    key listing it met, every bucket None."""
+    moved: dict[str, set[str]] = {}
+    for key, routes in usage.shape_routes.items():
+        if len(routes) > MAX_SHAPES_PER_KEY:
+            past = sorted(routes)[MAX_SHAPES_PER_KEY:]
+            for shape in past:
+                del routes[shape]
+            moved[key] = set(past)
+    if moved:
+        slots: dict[tuple[str, str], list[tuple[str, str, str, int]]] = {}
+        for slot in usage.cells:
+            gone_of_key = moved.get(slot[0])
+            if gone_of_key is not None and slot[1] in gone_of_key:
+                slots.setdefault((slot[0], slot[1]), []).append(slot)
+        for key, gone in moved.items():
+            uses = [*usage.clients.get(key, {}).values(), usage.clients_overflow.get(key)]
+            for shape in sorted(gone):
+                move_to_bucket(usage, key, shape, slots.get((key, shape), ()), uses)
+    families: dict[str, frozenset[str] | None] = {}
+    least: dict[str, str] = {}
+    for routes in usage.shape_routes.values():
+        for shape, (route_key, family) in routes.items():
+            had = least.get(shape)
+            if had is None or route_key < had:
+                least[shape] = route_key
+                families[shape] = family
+    for _, op, _, _ in usage.cells:
+        if op.endswith(OVERFLOW_TAIL) and is_overflow(op):
+            families[op] = None
+    usage.shape_families = families
 
 
 def listed_use(usage: Usage, key: str, client: str) -> ClientUse:
@@ -387,18 +519,6 @@ def family_of(families: tuple[tuple[str, frozenset[str]], ...],
     return None
 
 
-def generalise(path: str) -> str:
-    """An unmatched path's shape: segments that look like identifiers become ``{id}``, so
-    ``/v1/exports/8812`` and ``/v1/exports/9921`` count as one shape."""
-    out = []
-    for seg in path.split("/"):
-        if seg and looks_like_id(seg):
-            out.append("{id}")
-        else:
-            out.append(seg)
-    return shape_of("/".join(out)).replace("{}", "{id}")
-
-
 def merge_usage(parts: list[Usage]) -> Usage:
     """One aggregate from the aggregates of consecutive work units, taken in input order.
 
@@ -417,7 +537,6 @@ def merge_usage(parts: list[Usage]) -> Usage:
     # The first part is the base, merged into in place; each later part is dropped from the
     # list once merged, so memory holds the result and one part, not every part and a copy.
     merged = parts[0]
-    shapes_overflow = merged.shapes_overflow
     while len(parts) > 1:
         part = parts.pop(1)
         for cell_key, cell in part.cells.items():
@@ -448,8 +567,12 @@ def merge_usage(parts: list[Usage]) -> Usage:
             merged.tokens[slot] = (had_count + count, (had_lines + lines)[:MAX_TOKEN_LINES])
         for source, days in part.days_by_input.items():
             merged.days_by_input.setdefault(source, set()).update(days)
-        for shape, family in part.shape_families.items():
-            merged.shape_families.setdefault(shape, family)
+        for key, routes in part.shape_routes.items():
+            mine_routes = merged.shape_routes.setdefault(key, {})
+            for shape, held in routes.items():
+                had = mine_routes.get(shape)
+                if had is None or held[0] < had[0]:
+                    mine_routes[shape] = held
         for counts, more in ((merged.accepted_by_input, part.accepted_by_input),
                              (merged.unattributed_by_input, part.unattributed_by_input)):
             for source, per_day in more.items():
@@ -467,12 +590,11 @@ def merge_usage(parts: list[Usage]) -> Usage:
         merged.unattributed += part.unattributed
         merged.preflight += part.preflight
         merged.invalid_targets += part.invalid_targets
-        shapes_overflow += part.shapes_overflow
         if part.newest is not None:
             merged.newest = part.newest if merged.newest is None else max(merged.newest,
                                                                           part.newest)
         if part.oldest is not None:
             merged.oldest = part.oldest if merged.oldest is None else min(merged.oldest,
                                                                           part.oldest)
-    merged.shapes_overflow = shapes_overflow
+    bound_shapes(merged)
     return merged

@@ -9,11 +9,12 @@ network of the address the request came from, ``"curl/8.10 @ 198.51.100.0/24"``.
   (``fe80::1%eth0``) is dropped. No address is ``-``; anything else (a host name, a list,
   garbage) is ``?``.
 
-This module is the one definition. Every reader hands the aggregator the address text as
-logged (nginx and Envoy take the first of a forwarded list first); the DuckDB engine's SQL
-names the /24 of the IPv4 forms (``IPV4_FORMS``) itself and leaves every other address to
-``network_of``; the warehouse SQL reduces the same forms with the same patterns, and passes
-any other address on for the reader to judge.
+This module is the one definition (its names are also those of usage/semantics.py). Every
+reader hands the aggregator the address text as logged (nginx and Envoy take the first of a
+forwarded list first); the DuckDB engine's SQL names the /24 of the IPv4 forms
+(``IPV4_FORMS``) itself and leaves every other address to ``network_of``; the warehouse SQL
+reduces the same forms with the same patterns, and passes any other address on for the
+reader to judge.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import ipaddress
 import re
 
 UA_CHARS = 120  # a client's user agent is its first 120 characters
+IPV4_PREFIX = 24  # an IPv4 client's network: its /24
+IPV6_PREFIX = 64  # an IPv6 client's network: its /64
 
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 # A canonical dotted IPv4 address (what ipaddress accepts and prints back unchanged)
@@ -72,7 +75,7 @@ def network_of(ip: str | None) -> str:
     addr = client_address(ip)
     if addr is None:
         return NOT_AN_ADDRESS
-    prefix = 24 if addr.version == 4 else 64
+    prefix = IPV4_PREFIX if addr.version == 4 else IPV6_PREFIX
     return str(ipaddress.ip_network(f"{addr}/{prefix}", strict=False))
 
 

@@ -30,7 +30,7 @@ _SHA_RE = re.compile(r"sha256:([0-9a-fA-F]{64})")
 _SECRET_PARAM_RE = re.compile(rf"(?i)([?&;]{SECRET_PARAM_NAME}=)([^&;#]*)")
 _CACHE_LIMIT = 100_000
 # Authorization schemes other than Bearer whose credentials must not become a key label.
-_OTHER_SCHEMES = frozenset({"token", "apikey", "api-key", "key", "digest", "hmac", "signature",
+OTHER_SCHEMES = frozenset({"token", "apikey", "api-key", "key", "digest", "hmac", "signature",
                             "negotiate", "ntlm", "aws4-hmac-sha256"})
 
 
@@ -148,7 +148,7 @@ class KeyResolver:
             # An Authorization header value: its credentials are secret, never a label.
             if scheme.lower() == "basic":
                 return self._basic(credentials.strip())
-            if scheme.lower() in _OTHER_SCHEMES:
+            if scheme.lower() in OTHER_SCHEMES:
                 return f"sha256:{fingerprint(credentials.strip())[:16]}", False
         resolved = self._plain(value)
         if len(self._cache) >= _CACHE_LIMIT:

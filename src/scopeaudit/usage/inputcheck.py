@@ -9,7 +9,6 @@ error (``--allow-empty`` makes it a warning), and every skip reason is counted.
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING
 from scopeaudit.diagnostics import Diagnostics
 from scopeaudit.errors import InputError
 from scopeaudit.secrets import redact
+from scopeaudit.usage.options import DeclaredSource
 from scopeaudit.usage.record import InputStats
 
 if TYPE_CHECKING:
@@ -25,19 +25,6 @@ if TYPE_CHECKING:
 
 REASONS_SHOWN = 3  # skip reasons an input error names (every report lists them all)
 _MISMATCH = "does not match the log format"  # the pattern readers' reason (readers/nginx.py)
-
-
-@dataclass(frozen=True)
-class DeclaredSource:
-    """A ``[[source]]`` of the configuration: a source the audit must have."""
-
-    name: str
-    pattern: str  # a glob matched against each input's path and its --logs argument
-    file: str | None = None  # where it is declared, for messages
-    line: int | None = None
-
-    def matches(self, argument: str, path: str) -> bool:
-        return fnmatch.fnmatch(path, self.pattern) or fnmatch.fnmatch(argument, self.pattern)
 
 
 @dataclass(frozen=True)

@@ -210,9 +210,12 @@ def _clf(text: str) -> float:
 _MONTHS = {m: i for i, m in enumerate(CLF_MONTHS, 1)}
 
 
+DAY_SECONDS = 86400
+
+
 def day_of(epoch: float) -> int:
-    """The UTC day number (days since 1970-01-01)."""
-    return int(epoch // 86400)
+    """The UTC day number (days since 1970-01-01): usage/semantics.py's ``utc_day``."""
+    return int(epoch // DAY_SECONDS)
 
 
 def day_to_date(day: int) -> str:
