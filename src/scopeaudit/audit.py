@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar, cast
 from scopeaudit import __version__
 from scopeaudit.catalog.model import Catalog
 from scopeaudit.diagnostics import Diagnostics
+from scopeaudit.errors import InputError
 from scopeaudit.evidence import build_evidence
 from scopeaudit.lint import catalog_info
 from scopeaudit.model import (
@@ -34,7 +35,9 @@ from scopeaudit.rules.registry import all_rules
 from scopeaudit.rules.usage_rules import UsageSettings, ambiguity_rules, key_rules, log_rules
 from scopeaudit.scan.findings import needed_by_code
 from scopeaudit.usage.aggregate import Usage
+from scopeaudit.usage.formats import NAMES, NO_OPTIONS, ReadOptions
 from scopeaudit.usage.inputcheck import DeclaredSource, check_read, key_fields, plan_inputs
+from scopeaudit.usage.inputs import input_label
 from scopeaudit.usage.jobs import SPLIT_MIN_BYTES
 from scopeaudit.usage.record import InputStats
 from scopeaudit.window import (
@@ -72,6 +75,7 @@ class LogOptions:
     sources: tuple[DeclaredSource, ...] = ()  # [[source]]: sources the audit must have
     # the days remote inputs (s3://, cloudwatch://) are pulled for (None: everything)
     pull: PullWindow | None = None
+    read: ReadOptions = NO_OPTIONS  # --csv-delimiter, --csv-columns, --tz
 
     def format_for(self, path: str) -> str | None:
         default: str | None = None
@@ -84,8 +88,7 @@ class LogOptions:
         return default
 
 
-_FORMAT_NAMES = ("jsonl", "ndjson", "json", "csv", "nginx", "envoy", "apigw", "kong",
-                 "parquet")
+_FORMAT_NAMES = (*NAMES, "parquet")
 
 
 def split_format_option(value: str) -> tuple[str | None, str]:
@@ -178,9 +181,13 @@ def read_usage(inventory: Inventory | Later[Inventory], catalog: Catalog, logs: 
     try:
         plan = plan_inputs(logs.paths, logs.sources, logs.http, logs.pull)
         key_field, no_key_field = key_fields(plan, logs.format_for, logs.maps)
+        _note_detected(plan.paths, logs.format_for, diagnostics)
+        # the DuckDB engine's SQL reads CSV by commas with a header, and times without a
+        # zone as UTC: other options are read by the streaming reader
+        engine = "stream" if logs.read.streaming_only else logs.engine
         usage, stats_list, records, requests, warnings = read_logs(ReadRequest(
             plan.paths, logs.format_for, keys, catalog, logs.maps, logs.strict,
-            logs.jobs, logs.split_min_bytes, logs.engine, logs.http), progress)
+            logs.jobs, logs.split_min_bytes, engine, logs.http, logs.read), progress)
     except Exception:
         if isinstance(inventory, Later):
             inventory()  # the inventory's own error, if it has one, comes first
@@ -196,6 +203,23 @@ def read_usage(inventory: Inventory | Later[Inventory], catalog: Catalog, logs: 
         stats.key_field = key_field.get(stats.path)
     check_read(stats_list, plan, logs.format_for, logs.maps, logs.allow_empty, diagnostics)
     return usage, stats_list, records, requests
+
+
+def _note_detected(paths: list[str], spec_for: Callable[[str], str | None],
+                   diagnostics: Diagnostics) -> None:
+    """Say, on stderr, the format an input's first lines chose where its name would not."""
+    from scopeaudit.usage.readers.detect import detect
+
+    for path in paths:
+        if spec_for(path) is not None:
+            continue
+        try:
+            found = detect(path)
+        except InputError:
+            continue  # reading says what is wrong, in its place
+        if found.noted:
+            diagnostics.note(f"read as {found.name} (detected; --log-format to override)",
+                             file=input_label(path))
 
 
 def analyse(inventory: Inventory, catalog: Catalog, usage: Usage, inputs: list[InputStats],

@@ -65,6 +65,8 @@ def _view(text: str) -> str:
 
 
 def _show_warnings(diagnostics: Diagnostics) -> None:
+    for note in diagnostics.notes:
+        _say(f"scopeaudit: {note}")
     for warning in diagnostics.warnings:
         _say(f"scopeaudit: warning: {warning}")
 
@@ -295,13 +297,22 @@ def _log_options(required: bool) -> Callable[[Any], Any]:
             click.option("--log-format", "log_formats", multiple=True,
                          metavar="[GLOB=]FORMAT",
                          help="jsonl, csv, nginx, 'nginx:<log_format>', envoy, "
-                              "'envoy:<format>', apigw or kong (default: from the file name: "
-                              ".jsonl/.ndjson/.json, .csv, .log). GLOB=FORMAT applies to the "
-                              "inputs matching GLOB; repeatable."),
+                              "'envoy:<format>', or a gateway preset (`scopeaudit formats` "
+                              "lists them; default: detected from the first lines, else the "
+                              "file name). GLOB=FORMAT applies to the inputs matching GLOB; "
+                              "repeatable."),
             click.option("--map", "maps", multiple=True, metavar="FIELD=SOURCE",
                          help="Where a field comes from in JSON/CSV records, e.g. "
                               "key_id=context.identity.apiKeyId (fields: time, key_id, method, "
                               "path, status, user_agent, ip, count)."),
+            click.option("--csv-delimiter", metavar="CHAR",
+                         help="The CSV inputs' delimiter: one character, or tab, semicolon, "
+                              "pipe (default: a comma)."),
+            click.option("--csv-columns", metavar="A,B,...",
+                         help="The column names of CSV inputs that have no header row."),
+            click.option("--tz", metavar="ZONE",
+                         help="The zone of times written without one: an IANA name "
+                              "(Europe/Paris) or an offset (+02:00) (default: UTC)."),
             click.option("--since", metavar="DATE|DURATION",
                          help="Window start: a date, or a duration such as 90d counted back "
                               "from --until."),
@@ -787,6 +798,7 @@ def _read_audit(params: dict[str, Any], diagnostics: Diagnostics) -> _Reading:
     from scopeaudit.remote.window import pull_window
     from scopeaudit.rules.usage_rules import UsageSettings
     from scopeaudit.usage.fields import parse_maps
+    from scopeaudit.usage.formats import read_options
     from scopeaudit.usage.jobs import default_jobs
 
     declared = _active_config().sources
@@ -800,7 +812,9 @@ def _read_audit(params: dict[str, Any], diagnostics: Diagnostics) -> _Reading:
                       engine=params.get("engine") or "auto",
                       allow_empty=params["allow_empty"], sources=declared,
                       pull=pull_window(params["since"], params["until"],
-                                       options.lint.as_of))
+                                       options.lint.as_of),
+                      read=read_options(params.get("csv_delimiter"), params.get("csv_columns"),
+                                        params.get("tz")))
     code_paths = tuple(params.get("code_paths") or ())
     if params.get("code_key") and not code_paths:
         raise InputError("--code-key needs --code, the source code the key uses")
@@ -857,6 +871,17 @@ def rules(fmt: str) -> int:
 
     text = {"table": rules_table, "json": rules_json, "markdown": rules_markdown}[fmt]()
     _write_output(_view(text) if fmt == "table" else text, None)
+    return ExitCode.CLEAN
+
+
+@cli.command()
+@click.argument("name", required=False)
+def formats(name: str | None) -> int:
+    """List the log formats and gateway presets (--log-format NAME): their fields, where the
+    key comes from, what to add to the gateway's log configuration, an example line."""
+    from scopeaudit.usage.formats_doc import formats_text
+
+    _write_output(_view(formats_text(name)), None)
     return ExitCode.CLEAN
 
 

@@ -26,6 +26,7 @@ from scopeaudit.catalog.model import Catalog
 from scopeaudit.errors import InputError
 from scopeaudit.model import Key
 from scopeaudit.usage.aggregate import Usage, merge_usage
+from scopeaudit.usage.formats import NO_OPTIONS, ReadOptions
 from scopeaudit.usage.inputs import input_label
 from scopeaudit.usage.record import InputStats
 
@@ -157,7 +158,7 @@ class ReadRequest:
     split_min_bytes: int
     engine: str = "auto"
     http: HttpSettings | None = None
-
+    options: ReadOptions = NO_OPTIONS  # --csv-delimiter, --csv-columns, --tz (streaming)
 
 
 def read_logs(request: ReadRequest, progress: Progress | None = None
@@ -196,7 +197,7 @@ def read_logs(request: ReadRequest, progress: Progress | None = None
                                    request.split_min_bytes)
         usage, stats, n, hits, said = read_units(
             units, hashes, key_list(request.keys), request.catalog, request.maps, request.strict,
-            request.jobs, progress, request.http)
+            request.jobs, progress, request.http, request.options)
         parts.append(usage)
         stats_all.extend(stats)
         warnings.extend(said)
