@@ -201,8 +201,23 @@ def read_usage(inventory: Inventory | Later[Inventory], catalog: Catalog, logs: 
     for stats in stats_list:
         stats.source = plan.source_of.get(stats.path, stats.path)
         stats.key_field = key_field.get(stats.path)
+        stats.log_format = _format_name(logs.format_for, plan.path_of.get(stats.path,
+                                                                           stats.path))
+        stats.time_zone = logs.read.zone_name
     check_read(stats_list, plan, logs.format_for, logs.maps, logs.allow_empty, diagnostics)
     return usage, stats_list, records, requests
+
+
+def _format_name(spec_for: Callable[[str], str | None], path: str) -> str | None:
+    """The format an input was read as, for the report (None: it could not be told)."""
+    from scopeaudit.usage.readers import format_kind
+
+    spec = spec_for(path)
+    try:
+        name = format_kind(spec, path)
+    except InputError:
+        return None
+    return f"{name}:<format>" if spec is not None and ":" in spec else name
 
 
 def _note_detected(paths: list[str], spec_for: Callable[[str], str | None],

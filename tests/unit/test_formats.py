@@ -337,3 +337,39 @@ def test_example_lines_of_the_table_read(tmp_path: Path) -> None:
         got = list(reader.read(io.BufferedReader(io.BytesIO(  # type: ignore[arg-type]
             entry.example.encode() + b"\n")), ctx))
         assert len(got) == 1 and stats.skipped == 0, (entry.name, stats.first_skipped)
+
+
+def test_report_states_the_format_and_the_zone(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    keys = tmp_path / "keys.yaml"
+    keys.write_text(KEYS_YAML)
+    code, out, err = _run(capsys, "--keys", str(keys), "--logs", str(DATA / "haproxy.log"),
+                          "--tz", "+01:00")
+    assert code in (0, 1), err
+    report = json.loads(out)
+    logs = [i for i in report["inputs"] if i["kind"] == "logs"]
+    assert [(i["format"], i["time_zone"]) for i in logs] == [("haproxy", "+01:00")]
+    # 14:03:51 at +01:00 is 13:03:51 UTC, still on 2026-11-27: the same verdicts
+    _check_verdicts(report)
+    with pytest.raises(SystemExit):
+        main(["audit", "--keys", str(keys), "--logs", str(DATA / "haproxy.log"), "--tz",
+              "+01:00", "--since", "2026-11-27", "--until", "2026-11-27", "--as-of",
+              "2026-11-28", "--no-timestamp", "--format", "markdown"])
+    assert "times written without a zone read as +01:00 (--tz)" in capsys.readouterr().out
+
+
+def test_csv_options_read_by_the_streaming_reader_whatever_the_engine(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # DuckDB's SQL reads CSV by commas with a header: with --csv-columns the audit reads
+    # through the streaming reader even when --engine duckdb is asked for
+    keys = tmp_path / "keys.yaml"
+    keys.write_text(KEYS_YAML)
+    bare = tmp_path / "usage.csv"
+    bare.write_text("2026-11-27T14:03:51Z|key_bi|GET|/v1/issues|200\n"
+                    "2026-11-27T14:04:00Z|key_bi|GET|/v1/issues/42|200\n"
+                    "2026-11-27T14:05:00Z|key_ops|POST|/v1/issues|201\n")
+    code, out, err = _run(capsys, "--keys", str(keys), "--logs", str(bare), "--engine",
+                          "duckdb", "--csv-delimiter", "pipe", "--csv-columns",
+                          "time,key_id,method,path,status")
+    assert code in (0, 1), err
+    _check_verdicts(json.loads(out))
