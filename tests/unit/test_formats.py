@@ -373,3 +373,22 @@ def test_csv_options_read_by_the_streaming_reader_whatever_the_engine(
                           "time,key_id,method,path,status")
     assert code in (0, 1), err
     _check_verdicts(json.loads(out))
+
+
+@pytest.mark.parametrize(("fixture", "preset", "says"), [
+    ("alb.log", "alb", "ALB logs carry no header"),
+    ("apache-common.log", "apache-common", "only key field is $remote_user"),
+    ("traefik.log", "traefik", "accesslog.fields.headers.names.X-Api-Key-Id=keep"),
+])
+def test_a_preset_without_a_key_says_what_to_add(fixture: str, preset: str, says: str,
+                                                 tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    keys = tmp_path / "keys.yaml"
+    keys.write_text(KEYS_YAML)
+    code, out, err = _run(capsys, "--keys", str(keys), "--logs", str(DATA / fixture),
+                          "--log-format", preset)
+    assert code in (0, 1)
+    warning = next(line for line in err.splitlines() if "no key field" in line
+                   or "only key field" in line)
+    assert says in warning
+    assert "log_format with $http_x_api_key" not in warning  # not nginx's advice

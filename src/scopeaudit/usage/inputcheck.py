@@ -119,9 +119,9 @@ def key_fields(plan: InputPlan, spec_for: Callable[[str], str | None],
 
 def _key_field(spec: str | None, path: str, maps: Mapping[str, str]
                ) -> tuple[bool | None, str | None]:
+    from scopeaudit.usage.formats import NGINX, find
     from scopeaudit.usage.readers import format_kind, make_reader
     from scopeaudit.usage.readers.nginx import (
-        COMBINED,
         KEY_VARIABLES,
         PatternReader,
         parse_format,
@@ -135,7 +135,13 @@ def _key_field(spec: str | None, path: str, maps: Mapping[str, str]
     if not isinstance(reader, PatternReader):
         return None, None
     kind = format_kind(spec, path)
-    if kind == "envoy":
+    own = spec is not None and ":" in spec  # a layout of the user's own
+    entry = find(kind)
+    if entry is not None and entry.listed and not own:
+        # a gateway preset: what its documentation says to add (or that nothing can be)
+        add = (f"add one: {entry.addition}" if entry.addition is not None
+               else entry.key_from.removeprefix("none: "))
+    elif kind == "envoy":
         add = ("add one: --map key_id=OPERATOR naming one in the format, or a format with "
                "%REQ(X-API-KEY-ID)% or %REQ(AUTHORIZATION)%")
     else:
@@ -144,9 +150,10 @@ def _key_field(spec: str | None, path: str, maps: Mapping[str, str]
     if not reader.layout.keys:
         return False, ("the log format has no key field, so no request in it can be "
                        f"attributed to a key and no removal can be judged from it; {add}")
-    if kind == "nginx" and "key_id" not in maps:
-        fmt = spec.partition(":")[2].strip() if spec is not None else ""
-        names = slot_names(parse_format(COMBINED if fmt in ("", "combined") else fmt)[0])
+    if entry is not None and entry.family == NGINX and not entry.tail and "key_id" not in maps:
+        fmt = spec.partition(":")[2].strip() if own and spec is not None else ""
+        layout = entry.layout if fmt in ("", "combined") else fmt
+        names = slot_names(parse_format(layout)[0])
         if [n for n in names if n in KEY_VARIABLES] == ["remote_user"]:
             return False, ("the log format's only key field is $remote_user, which names a "
                            "key only when clients use HTTP Basic authentication; without it "
