@@ -385,7 +385,7 @@ def test_a_preset_without_a_key_says_what_to_add(fixture: str, preset: str, says
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     keys = tmp_path / "keys.yaml"
     keys.write_text(KEYS_YAML)
-    code, out, err = _run(capsys, "--keys", str(keys), "--logs", str(DATA / fixture),
+    code, _out, err = _run(capsys, "--keys", str(keys), "--logs", str(DATA / fixture),
                           "--log-format", preset)
     assert code in (0, 1)
     warning = next(line for line in err.splitlines() if "no key field" in line

@@ -164,8 +164,8 @@ FORMATS: tuple[LogFormat, ...] = (
         "%u (HTTP Basic user) only",
         '192.0.2.10 - key_bi [27/Nov/2026:14:03:51 +0000] "GET /v1/issues HTTP/1.1" 200 5123',
         "https://httpd.apache.org/docs/current/logs.html#common",
-        addition='LogFormat "%h %l %u %t \\"%r\\" %>s %b \\"%{Referer}i\\" \\"%{User-agent}i\\" '
-                 '\\"%{X-Api-Key-Id}i\\"" withkey, and --log-format apache-key',
+        addition="the combined LogFormat with %{X-Api-Key-Id}i appended in quotes, read with "
+                 "--log-format apache-combined",
         layout=_APACHE_COMMON),
     LogFormat(
         "apache-combined", "Apache httpd (combined)", NGINX,
@@ -173,7 +173,7 @@ FORMATS: tuple[LogFormat, ...] = (
         '192.0.2.10 - - [27/Nov/2026:14:03:51 +0000] "GET /v1/issues HTTP/1.1" 200 5123 "-" '
         '"curl/8.10.1"',
         "https://httpd.apache.org/docs/current/logs.html#combined",
-        addition='\\"%{X-Api-Key-Id}i\\" at the end of the combined LogFormat',
+        addition="%{X-Api-Key-Id}i, in quotes, at the end of the combined LogFormat",
         layout=_APACHE_COMBINED, tail=' "$http_x_api_key_id"'),
     LogFormat(
         "apache-key", "Apache httpd (combined + %{X-API-Key}i)", NGINX,

@@ -68,6 +68,10 @@ def readme_table() -> str:
     return "\n".join(rows)
 
 
+_MARKDOWN = str.maketrans({"|": "\\|", "$": "\\$", "<": "\\<", "*": "\\*"})
+
+
 def _cell(text: str) -> str:
-    """Table-cell text: a pipe would end the cell."""
-    return text.replace("|", "\\|")
+    """Table-cell text: a pipe would end the cell, ``$`` start math, ``<`` a tag, ``*``
+    emphasis."""
+    return text.translate(_MARKDOWN)
