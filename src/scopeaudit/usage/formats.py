@@ -107,7 +107,7 @@ ENVOY_DEFAULT = ('[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PAT
 # Apache's %h %l %u %t "%r" %>s %b written as an nginx log_format; Apache escapes a quote in
 # a value as \" (nginx's escape=json reads that)
 _APACHE_COMMON = ('escape=json $remote_addr $ident $remote_user [$time_local] "$request" '
-                  '$status $body_bytes_sent')
+                  '$status $bytes_clf')
 _APACHE_COMBINED = _APACHE_COMMON + ' "$http_referer" "$http_user_agent"'
 # ingress-nginx's log-format-upstream default
 _INGRESS_NGINX = (NGINX_COMBINED + ' $request_length $request_time [$proxy_upstream_name] '

@@ -137,7 +137,7 @@ def _key_field(spec: str | None, path: str, maps: Mapping[str, str]
     kind = format_kind(spec, path)
     own = spec is not None and ":" in spec  # a layout of the user's own
     entry = find(kind)
-    if entry is not None and entry.listed and not own:
+    if entry is not None and entry.listed and not entry.takes_format:
         # a gateway preset: what its documentation says to add (or that nothing can be)
         add = (f"add one: {entry.addition}" if entry.addition is not None
                else entry.key_from.removeprefix("none: "))
@@ -189,6 +189,15 @@ def check_read(inputs: Sequence[InputStats], plan: InputPlan,
         diagnostics.warn(message + " (accepted: --allow-empty)", file=stats.path)
 
 
+def _by_content(path: str) -> bool:
+    from scopeaudit.usage.readers.detect import detect
+
+    try:
+        return detect(path).by_content
+    except InputError:
+        return False
+
+
 def nothing_read(stats: InputStats, spec: str | None, path: str,
                  maps: Mapping[str, str]) -> str:
     """One line: the records read and skipped, the top reasons, and what to try."""
@@ -220,8 +229,10 @@ def _hint(stats: InputStats, spec: str | None, path: str, maps: Mapping[str, str
     reasons = [reason for reason, _ in stats.top_reasons()]
     if _MISMATCH in reasons:
         shown = ("nginx combined" if kind == "nginx" and (spec is None or ":" not in spec)
-                 else f"the given {kind} format")
-        by_name = " (chosen from the file name)" if spec is None else ""
+                 else f"the {'given ' if spec is not None else ''}{kind} format")
+        by_name = "" if spec is not None else (
+            " (detected from the first lines)" if _by_content(path)
+            else " (chosen from the file name)")
         return (f"; the lines are not in the format they were read as, {shown}{by_name}: "
                 "pass --log-format with the input's own format")
     return ""

@@ -47,6 +47,9 @@ _NGINX_SHAPES = {
     "time_iso8601": rf"{_D}{{4}}-{_D}{{2}}-{_D}{{2}}T{_D}{{2}}:{_D}{{2}}:{_D}{{2}}"
                     rf"(?:\.{_D}{{1,9}})?(?:Z|[+-]{_D}{{2}}:?{_D}{{2}})?",
     "msec": rf"{_D}+(?:\.{_D}+)?",
+    # Apache's %b (the Apache presets name it so): a count, or "-" for none; its shape keeps
+    # a common-format line from taking whatever follows it as the count
+    "bytes_clf": f"{_D}+|-",
 }
 _VAR_RE = re.compile(r"\$(?:\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))")
 _CONFIG_RE = re.compile(r"\s*(?:log_format\s+[A-Za-z0-9_]+\s+)?(?:escape=([a-z]+)\s+)?(.*?);?\s*",
