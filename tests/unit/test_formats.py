@@ -392,3 +392,21 @@ def test_a_preset_without_a_key_says_what_to_add(fixture: str, preset: str, says
                    or "only key field" in line)
     assert says in warning
     assert "log_format with $http_x_api_key" not in warning  # not nginx's advice
+
+
+def test_glob_format_takes_a_preset_and_detection_reads_gzip(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import gzip
+
+    keys = tmp_path / "keys.yaml"
+    keys.write_text(KEYS_YAML)
+    log = tmp_path / "edge.log"
+    log.write_bytes((DATA / "traefik.log").read_bytes())
+    # GLOB=FORMAT names a preset (the glob form is told by a format name after the '=')
+    code, out, err = _run(capsys, "--keys", str(keys), "--logs", str(log), "--log-format",
+                          "*.log=traefik")
+    assert code in (0, 1), err
+    _check_verdicts(json.loads(out))
+    packed = tmp_path / "tyk-export.gz"
+    packed.write_bytes(gzip.compress((DATA / "tyk.csv").read_bytes()))
+    assert detect(str(packed)).name == "tyk-csv"

@@ -69,9 +69,9 @@ def detect(path: str) -> Detection:
         if by_name is None:
             from scopeaudit.usage.inputs import input_label
 
-            raise InputError("cannot tell the log format from the first lines or the file "
-                             f"name; pass --log-format ({usage_names()})",
-                             file=input_label(path))
+            told = "the first lines or the file name" if head else "the file name"
+            raise InputError(f"cannot tell the log format from {told}; pass --log-format "
+                             f"({usage_names()})", file=input_label(path))
         result = Detection(by_name, False, by_name)
     else:
         result = Detection(found, True, by_name)
