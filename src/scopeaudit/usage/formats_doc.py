@@ -18,8 +18,8 @@ def describe(entry: LogFormat) -> str:
     """One format in full: what reads it, its fields, the key, the addition, an example."""
     lines = [f"{entry.name}: {entry.product}"]
     if entry.aliases:
-        lines.append(_row("also named", f"{', '.join(entry.aliases)}"))
-    lines.append(_row("read as", f"{_FAMILY[entry.family]}"))
+        lines.append(_row("also named", ", ".join(entry.aliases)))
+    lines.append(_row("read as", _FAMILY[entry.family]))
     if entry.family in (JSON, CSV, W3C):
         sources = entry.field_sources()
         for name in FIELDS:
@@ -27,13 +27,13 @@ def describe(entry: LogFormat) -> str:
                 lines.append(_row(name, ", ".join(sources[name])))
     else:
         if entry.layout:
-            lines.append(_row("layout", f"{entry.layout}"))
+            lines.append(_row("layout", entry.layout))
         if entry.tail:
             lines.append(_row("optional", f"{entry.tail.strip()} (at the end of a line)"))
-    lines.append(_row("key from", f"{entry.key_from}"))
+    lines.append(_row("key from", entry.key_from))
     lines.append(_row("add", f"{entry.addition or _nothing(entry)}"))
-    lines.append(_row("example", f"{entry.example}"))
-    lines.append(_row("source", f"{entry.source}"))
+    lines.append(_row("example", entry.example))
+    lines.append(_row("source", entry.source))
     if entry.takes_format:
         lines.append(_row("your own", f"--log-format '{entry.name}:<format>'"))
     return "\n".join(lines)
