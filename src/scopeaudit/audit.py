@@ -6,6 +6,7 @@ a record again, only the ``Usage`` aggregate.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar, cast
 from scopeaudit import __version__
 from scopeaudit.catalog.model import Catalog, catalog_info
 from scopeaudit.diagnostics import Diagnostics
+from scopeaudit.errors import InputError
 from scopeaudit.evidence import build_evidence
 from scopeaudit.model import (
     Audit,
@@ -32,6 +34,7 @@ from scopeaudit.rules.usage_rules import UsageSettings, ambiguity_rules, key_rul
 from scopeaudit.scan.findings import needed_by_code
 from scopeaudit.usage.aggregate import Usage
 from scopeaudit.usage.inputcheck import check_read, key_fields, plan_inputs
+from scopeaudit.usage.inputs import input_label
 from scopeaudit.usage.options import LogOptions
 from scopeaudit.usage.record import InputStats
 from scopeaudit.window import (
@@ -132,6 +135,11 @@ def read_usage(inventory: Inventory | Later[Inventory], catalog: Catalog, logs: 
     try:
         plan = plan_inputs(logs.paths, logs.sources, logs.http, logs.pull)
         key_field, no_key_field = key_fields(plan, logs.format_for, logs.maps)
+        _note_detected(plan.paths, logs.format_for, diagnostics)
+        # the DuckDB engine's SQL reads CSV by commas with a header, and times without a
+        # zone as UTC: other options are read by the streaming reader
+        if logs.read.streaming_only:
+            logs = dataclasses.replace(logs, engine="stream")
         usage, stats_list, records, requests, warnings = read_logs(
             logs, plan.paths, keys, catalog, progress)
     except Exception:
@@ -147,8 +155,40 @@ def read_usage(inventory: Inventory | Later[Inventory], catalog: Catalog, logs: 
     for stats in stats_list:
         stats.source = plan.source_of.get(stats.path, stats.path)
         stats.key_field = key_field.get(stats.path)
+        stats.log_format = _format_name(logs.format_for, plan.path_of.get(stats.path,
+                                                                           stats.path))
+        stats.time_zone = logs.read.zone_name
     check_read(stats_list, plan, logs.format_for, logs.maps, logs.allow_empty, diagnostics)
     return usage, stats_list, records, requests
+
+
+def _format_name(spec_for: Callable[[str], str | None], path: str) -> str | None:
+    """The format an input was read as, for the report (None: it could not be told)."""
+    from scopeaudit.usage.readers import format_kind
+
+    spec = spec_for(path)
+    try:
+        name = format_kind(spec, path)
+    except InputError:
+        return None
+    return f"{name}:<format>" if spec is not None and ":" in spec else name
+
+
+def _note_detected(paths: list[str], spec_for: Callable[[str], str | None],
+                   diagnostics: Diagnostics) -> None:
+    """Say, on stderr, the format an input's first lines chose where its name would not."""
+    from scopeaudit.usage.readers.detect import detect
+
+    for path in paths:
+        if spec_for(path) is not None:
+            continue
+        try:
+            found = detect(path)
+        except InputError:
+            continue  # reading says what is wrong, in its place
+        if found.noted:
+            diagnostics.note(f"read as {found.name} (detected; --log-format to override)",
+                             file=input_label(path))
 
 
 def analyse(inventory: Inventory, catalog: Catalog, usage: Usage, inputs: list[InputStats],

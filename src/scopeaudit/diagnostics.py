@@ -25,6 +25,12 @@ class Diagnostics:
     """A collector handed explicitly to each loader; there is no global warning state."""
 
     warnings: list[InputWarning] = field(default_factory=list)
+    # what the tool chose for the user (a detected log format): said on stderr, not kept
+    notes: list[InputWarning] = field(default_factory=list)
+
+    def note(self, message: str, *, file: str | None = None) -> None:
+        self.notes.append(InputWarning(redact_known(message),
+                                       None if file is None else redact_known(file)))
 
     def warn(self, message: str, *, file: str | None = None, line: int | None = None) -> None:
         # the file too: a log or key file's name may hold a token

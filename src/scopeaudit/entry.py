@@ -104,6 +104,9 @@ class LogRequest:
     jobs: int | None = None  # None: usage.jobs.default_jobs()
     engine: Literal["auto", "stream", "duckdb"] = "auto"
     http: HttpSettings = field(default_factory=HttpSettings)
+    csv_delimiter: str | None = None  # --csv-delimiter, checked by usage.formats.read_options
+    csv_columns: str | None = None  # --csv-columns (A,B,...)
+    tz: str | None = None  # --tz: the zone of times written without one (None: UTC)
 
 
 @dataclass(frozen=True)
@@ -184,6 +187,7 @@ def read_audit(request: AuditRequest, diagnostics: Diagnostics,
     from scopeaudit.remote.window import pull_window
     from scopeaudit.rules.usage_rules import UsageSettings
     from scopeaudit.usage.fields import parse_maps
+    from scopeaudit.usage.formats import read_options
     from scopeaudit.usage.jobs import default_jobs
 
     inputs, logs = request.inputs, request.logs
@@ -200,7 +204,8 @@ def read_audit(request: AuditRequest, diagnostics: Diagnostics,
                              jobs=logs.jobs or default_jobs(), http=logs.http,
                              engine=logs.engine, allow_empty=logs.allow_empty,
                              sources=request.sources,
-                             pull=pull_window(logs.since, logs.until, inputs.settings.as_of))
+                             pull=pull_window(logs.since, logs.until, inputs.settings.as_of),
+                             read=read_options(logs.csv_delimiter, logs.csv_columns, logs.tz))
     if request.code_key and not request.code_paths:
         raise InputError("--code-key needs --code, the source code the key uses")
     if request.code_paths:

@@ -249,6 +249,10 @@ class InputFile:
     # whether the input's layout has a key field: False when its format cannot name a key,
     # None when only its records can tell (JSON, CSV)
     key_field: bool | None = None
+    # log inputs only: the format it was read as (--log-format, or detected), and the zone
+    # its times written without one were read in (--tz)
+    log_format: str | None = None
+    time_zone: str | None = None
 
 
 @dataclass(frozen=True)

@@ -274,7 +274,8 @@ def assess(usage: Usage, inputs: Sequence[InputStats], window: Window, keys: Seq
         supports_removals=not global_caps)
     rows = [InputFile(s.path, "logs", s.sha256, s.records, s.skipped,
                       tuple(line for line, _ in s.first_skipped), tuple(s.top_reasons()),
-                      a.source, a.accepted, a.unattributed, s.key_field)
+                      a.source, a.accepted, a.unattributed, s.key_field, s.log_format,
+                      s.time_zone)
             for s, a in zip(inputs, attribution, strict=True)]
     return Assessment(evidence, findings, rows)
 

@@ -275,7 +275,7 @@ def test_json_records_without_the_fields_name_them(tmp_path: Path) -> None:
     log.write_text(json.dumps({"requestId": "r1", "requestTime": "01/Nov/2026:10:00:00 +0000",
                                "httpMethod": "GET", "resourcePath": "/v1/issues",
                                "status": "200"}) + "\n")
-    code, _, err = audit(tmp_path, KEYS_AB, [log])
+    code, _, err = audit(tmp_path, KEYS_AB, [log], "--log-format", "jsonl")
     assert code == 2
     assert "0 read, 1 skipped (1 no time field)" in err
     assert "the records lack the field(s) time, path" in err
@@ -283,12 +283,15 @@ def test_json_records_without_the_fields_name_them(tmp_path: Path) -> None:
 
 
 def test_a_log_file_of_json_lines_says_pass_jsonl(tmp_path: Path) -> None:
+    # without --log-format a .log file of JSON is read as JSON (#18: detected from its first
+    # lines, and said on stderr); read as nginx, each line says what to pass
     log = jsonl(tmp_path / "gw.log", [(date(2026, 11, 1), "key_a", "GET", "/v1/issues", 200)])
-    code, _, err = audit(tmp_path, KEYS_AB, [log])
+    code, _, err = audit(tmp_path, KEYS_AB, [log], "--log-format", "nginx")
     assert code == 2 and "the line is JSON (pass --log-format jsonl)" in err
-    code, report, _ = audit(tmp_path, KEYS_AB, [log], "--log-format", "jsonl",
-                            "--fail-on", "never")
-    assert code == 0 and report["inputs"][1]["records"] == 1
+    for given in ((), ("--log-format", "jsonl")):
+        code, report, err = audit(tmp_path, KEYS_AB, [log], *given, "--fail-on", "never")
+        assert code == 0 and report["inputs"][1]["records"] == 1
+        assert ("read as jsonl (detected" in err) == (not given)
 
 
 def test_an_empty_input_is_an_error(tmp_path: Path) -> None:

@@ -145,7 +145,7 @@ def test_format_from_the_spec(spec: str, name: str) -> None:
 
 @pytest.mark.parametrize(("spec", "message"), [
     ("parquet", "unknown --log-format 'parquet'"),
-    ("alb", "unknown --log-format"),
+    ("squid", "unknown --log-format"),
     ("csv:foo", "only nginx and envoy take a format string"),
     ("nginx:", "log_format after the colon is empty"),
     ("envoy:  ", "format after the colon is empty"),

@@ -53,6 +53,8 @@ def view(text: str) -> str:
 
 
 def show_warnings(diagnostics: Diagnostics) -> None:
+    for note in diagnostics.notes:
+        say(f"scopeaudit: {note}")
     for warning in diagnostics.warnings:
         say(f"scopeaudit: warning: {warning}")
 

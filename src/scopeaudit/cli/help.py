@@ -88,6 +88,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
                 "scopeaudit catalog --catalog openapi.yaml --format catalog -o catalog.yaml"),
     "rules": ("scopeaudit rules", "scopeaudit rules --format markdown"),
     "explain": ("scopeaudit explain SA102", "scopeaudit explain unknown-scope"),
+    "formats": ("scopeaudit formats", "scopeaudit formats caddy"),
     "history": ("scopeaudit history audits.sqlite",
                 "scopeaudit history --format html -o trend.html"),
     "sql": ("scopeaudit sql --dialect duckdb --table requests --since 90d --until 2026-11-30",

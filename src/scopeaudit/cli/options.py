@@ -126,13 +126,22 @@ def logs(required: bool) -> Decorator:
                     "for several." + needed),
         option(LOGS, "--log-format", "log_formats", multiple=True, metavar="[GLOB=]FORMAT",
                help="jsonl, csv, nginx, 'nginx:<log_format>', envoy, "
-                    "'envoy:<format>', apigw or kong (default: from the file name: "
-                    ".jsonl/.ndjson/.json, .csv, .log). GLOB=FORMAT applies to the "
-                    "inputs matching GLOB; repeatable."),
+                    "'envoy:<format>', or a gateway preset (`scopeaudit formats` "
+                    "lists them; default: detected from the first lines, else the "
+                    "file name). GLOB=FORMAT applies to the inputs matching GLOB; "
+                    "repeatable."),
         option(LOGS, "--map", "maps", multiple=True, metavar="FIELD=SOURCE",
                help="Where a field comes from in JSON/CSV records, e.g. "
                     "key_id=context.identity.apiKeyId (fields: time, key_id, method, "
                     "path, status, user_agent, ip, count)."),
+        option(LOGS, "--csv-delimiter", metavar="CHAR",
+               help="The CSV inputs' delimiter: one character, or tab, semicolon, "
+                    "pipe (default: a comma)."),
+        option(LOGS, "--csv-columns", metavar="A,B,...",
+               help="The column names of CSV inputs that have no header row."),
+        option(LOGS, "--tz", metavar="ZONE",
+               help="The zone of times written without one: an IANA name "
+                    "(Europe/Paris) or an offset (+02:00) (default: UTC)."),
         option(LOGS, "--since", metavar="DATE|DURATION",
                help="Window start: a date, or a duration such as 90d counted back "
                     "from --until."),

@@ -80,7 +80,9 @@ def log_request(params: Params) -> LogRequest:
         strict=params["strict"], allow_empty=params["allow_empty"],
         max_unattributed=params["max_unattributed"],
         shared_key_clients=params["shared_key_clients"], jobs=params["jobs"],
-        engine=_engine(engine), http=settings_from(params))
+        engine=_engine(engine), http=settings_from(params),
+        csv_delimiter=params.get("csv_delimiter"), csv_columns=params.get("csv_columns"),
+        tz=params.get("tz"))
 
 
 def _engine(value: str) -> Literal["auto", "stream", "duckdb"]:

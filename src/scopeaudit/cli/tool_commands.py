@@ -137,6 +137,17 @@ def rules(fmt: str) -> int:
     return ExitCode.CLEAN
 
 
+@cli.command(short_help="List the log formats and gateway presets.")
+@click.argument("name", required=False)
+def formats(name: str | None) -> int:
+    """List the log formats and gateway presets (--log-format NAME): their fields, where the
+    key comes from, what to add to the gateway's log configuration, an example line."""
+    from scopeaudit.usage.formats_doc import formats_text
+
+    write_output(view(formats_text(name)), None)
+    return ExitCode.CLEAN
+
+
 @cli.command(short_help="Explain one rule in full (by id or name).")
 @click.argument("rule")
 def explain(rule: str) -> int:

@@ -202,7 +202,7 @@ def read_logs(logs: LogOptions, paths: Sequence[str], keys: Keys, catalog: Catal
                                    logs.split_min_bytes)
         usage, stats, n, hits, said = read_units(
             units, hashes, key_list(keys), catalog, logs.maps, logs.strict,
-            logs.jobs, progress, logs.http)
+            logs.jobs, progress, logs.http, logs.read)
         parts.append(usage)
         stats_all.extend(stats)
         warnings.extend(said)

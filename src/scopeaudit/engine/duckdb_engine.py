@@ -50,6 +50,7 @@ from scopeaudit.engine.plain import (
 )
 from scopeaudit.errors import InputError
 from scopeaudit.model import Key
+from scopeaudit.secrets import TOKEN_MARK
 from scopeaudit.usage.aggregate import Usage, note_token
 from scopeaudit.usage.fields import FieldMap
 from scopeaudit.usage.identity import KeyResolver
@@ -283,7 +284,7 @@ src AS ({source_sql}),
 raw AS (
   SELECT n, line,
          n >= {first} AND line IS NOT NULL AND strlen(line) <= {longest}
-           AND NOT contains(line, 'sk_') AND NOT contains(line, ':59:59.9999')
+           AND NOT contains(line, {sql_literal(TOKEN_MARK)}) AND NOT contains(line, ':59:59.9999')
            AND regexp_full_match(line, {sql_literal(layout.regex())}) AS shaped
   -- an empty line (NULL) is no record: dropped at once, counted by the pre-scan (a small
   -- gzip can hold a billion of them)

@@ -23,6 +23,7 @@ from scopeaudit.engine.plain import (
     quote_ident,
     sql_literal,
 )
+from scopeaudit.secrets import TOKEN_MARK
 from scopeaudit.usage.fields import FieldMap
 from scopeaudit.usage.inputs import MAX_LINE
 from scopeaudit.usage.semantics import UA_CHARS
@@ -81,7 +82,7 @@ def typed_rows(path: str, columns: Sequence[Column], fields: FieldMap) -> str | 
     writes every row as JSON text instead)."""
     names = [name for name, _ in columns]
     types = dict(columns)
-    if not columns or any("sk_" in name for name in names) or \
+    if not columns or any(TOKEN_MARK in name for name in names) or \
             not all(_scalar(t) for t in types.values()):
         return None
     roles = field_columns(fields, types)
@@ -116,7 +117,7 @@ def typed_rows(path: str, columns: Sequence[Column], fields: FieldMap) -> str | 
     for name, kind in columns:
         col = quote_ident(name)
         if kind == "VARCHAR":
-            checks.append(f"coalesce(NOT contains({col}, 'sk_'), true)")
+            checks.append(f"coalesce(NOT contains({col}, {sql_literal(TOKEN_MARK)}), true)")
         elif kind in ("DOUBLE", "FLOAT"):
             checks.append(f"coalesce(isfinite({col}), true)")
     # The JSON text of a plain row must be a line the reader reads whole: at most twelve

@@ -69,3 +69,16 @@ def before_window_texts(v: KeyVerdict) -> tuple[str, ...]:
     texts += [f"{scope}: {prior_use_text(use)}"
               for scope, use in sorted(v.scopes_before_window.items())]
     return tuple(texts)
+
+
+def reading_line(audit: Audit) -> str | None:
+    """How the log inputs were read, for the method section: each format and the zone of
+    times written without one (--tz). None for a report without log inputs."""
+    logs = [i for i in audit.inputs if i.kind == "logs"]
+    if not logs:
+        return None
+    formats = sorted({i.log_format for i in logs if i.log_format})
+    zones = sorted({i.time_zone for i in logs if i.time_zone}) or ["UTC"]
+    read = f"Logs read as {', '.join(formats)}; t" if formats else "T"
+    return (f"{read}imes written without a zone read as {', '.join(zones)} (--tz); a time "
+            "with its own zone or offset keeps it.")

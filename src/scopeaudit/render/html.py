@@ -43,6 +43,7 @@ from scopeaudit.render.evidence_line import (
     attributed_text,
     before_window_texts,
     evidence_line,
+    reading_line,
     source_text,
 )
 from scopeaudit.render.markdown import DriftView, drift_view
@@ -437,6 +438,7 @@ class ReportView:
     script_data: Mapping[str, Any]  # the findings script's data: the JSON island
     drift: DriftView | None = None  # "since last run" (--history only)
     evidence: str = ""  # audit mode: the summary's first line (render.evidence_line)
+    reading: str = ""  # how the log inputs were read: formats, --tz (render.evidence_line)
     evidence_ok: bool = True  # False: the evidence cannot support removals
     actions: tuple[ActionView, ...] = ()  # revoke and remove, riskiest first
     watch: tuple[ActionView, ...] = ()  # deferred removals, riskiest first
@@ -725,6 +727,7 @@ def build_view(audit: Audit) -> ReportView:
                                if i.kind == "logs" and is_audit else "")
                      for i in audit.inputs),
         evidence=visible(line) if (line := evidence_line(audit)) is not None else "",
+        reading=visible(read) if (read := reading_line(audit)) is not None else "",
         evidence_ok=audit.evidence is None or audit.evidence.supports_removals,
         actions=tuple(_action_view(a, key_anchor) for a in actions.actions) if actions else (),
         status=status_text(audit.findings) if suppressed else "",

@@ -142,7 +142,7 @@ def input_document(i: InputFile) -> dict[str, Any]:
         doc.update({
             "skip_reasons": [{"reason": r, "count": n} for r, n in i.skip_reasons],
             "source": i.source, "accepted": i.accepted, "unattributed": i.unattributed,
-            "key_field": i.key_field,
+            "key_field": i.key_field, "format": i.log_format, "time_zone": i.time_zone,
         })
     return doc
 

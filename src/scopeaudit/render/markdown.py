@@ -39,6 +39,7 @@ from scopeaudit.render.evidence_line import (
     attributed_text,
     before_window_texts,
     evidence_line,
+    reading_line,
     source_text,
 )
 from scopeaudit.render.text import new_first, show_invisible, status_text
@@ -319,6 +320,7 @@ class MarkdownView:
     truncation: Truncation | None
     drift: DriftView | None = None  # --history only
     evidence: str | None = None  # audit mode: the summary's first line (evidence_line)
+    reading: str | None = None  # how the log inputs were read: formats, --tz (reading_line)
     code: str | None = None  # audit --code: what was scanned, in words (code_text)
     actions: tuple[Action, ...] = ()  # audit mode: revoke and remove, riskiest first
     watch: tuple[Action, ...] = ()  # audit mode: deferred removals, riskiest first
@@ -512,6 +514,7 @@ def build_view(audit: Audit) -> MarkdownView:
         truncation=None,
         drift=drift_view(audit.drift),
         evidence=evidence_line(audit) if usage is not None else None,
+        reading=reading_line(audit) if usage is not None else None,
         code=code_text(audit.code) if audit.code is not None else None,
         actions=actions.actions[:ACTION_LIMIT] if actions else (),
         watch=actions.watch[:ACTION_LIMIT] if actions else (),

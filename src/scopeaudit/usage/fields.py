@@ -4,7 +4,7 @@ Defaults try common names in order; ``--map FIELD=SOURCE`` replaces a field's ca
 with one source, a dotted path into nested JSON (``context.identity.apiKeyId``); a key that
 holds dots itself is written in brackets (``request.headers["X-Api-Key"]``,
 ``["url.path"]``). A list value (Caddy logs each header as a list) gives its first element.
-Presets for known formats (API Gateway, Kong, ...) are just mappings.
+Presets for known formats (API Gateway, Kong, ...) are just mappings (usage.formats).
 """
 
 from __future__ import annotations
@@ -13,73 +13,17 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
+from datetime import UTC, tzinfo
 from operator import itemgetter
 from typing import Any
 
 from scopeaudit.errors import InputError
 from scopeaudit.secrets import TOKEN_BYTES_RE, TOKEN_MARK, TOKEN_MARK_BYTES, TOKEN_RE
+from scopeaudit.usage.formats import DEFAULTS as DEFAULTS  # re-exported: the readers' defaults
 from scopeaudit.usage.record import ReadContext, Record
 from scopeaudit.usage.timeparse import iso_utc_fast, parse_time
 
 FIELDS = ("time", "key_id", "method", "path", "status", "user_agent", "ip", "count")
-
-# OpenTelemetry's HTTP server attributes (the current semantic conventions, then the older
-# ones), as flat keys: what an OTLP span or log record unwraps to (readers.envelopes), and
-# the rows of exporters that flatten attributes. In brackets: one key, dots and all.
-OTEL: dict[str, tuple[str, ...]] = {
-    "time": ("startTimeUnixNano", "timeUnixNano"),
-    "key_id": ('["enduser.id"]', '["user.id"]'),
-    "method": ('["http.request.method"]', '["http.method"]'),
-    "path": ('["url.path"]', '["http.target"]', '["http.route"]', '["url.full"]',
-             '["http.url"]'),
-    "status": ('["http.response.status_code"]', '["http.status_code"]'),
-    "user_agent": ('["user_agent.original"]', '["http.user_agent"]'),
-    "ip": ('["client.address"]', '["http.client_ip"]', '["net.sock.peer.addr"]',
-           '["net.peer.ip"]'),
-    "count": (),
-}
-
-DEFAULTS: dict[str, tuple[str, ...]] = {
-    "time": ("time", "ts", "timestamp", "@timestamp", "datetime", "date", *OTEL["time"]),
-    "key_id": ("key_id", "key", "api_key_id", "apiKeyId", "key_name", "api_key", "token",
-               "authorization", *OTEL["key_id"]),
-    "method": ("method", "http_method", "httpMethod", "verb", *OTEL["method"]),
-    "path": ("path", "url", "uri", "request", "target", "request_uri", *OTEL["path"]),
-    "status": ("status", "status_code", "statusCode", "response_status", "code",
-               *OTEL["status"]),
-    "user_agent": ("user_agent", "ua", "userAgent", "http_user_agent", "agent",
-                   *OTEL["user_agent"]),
-    "ip": ("ip", "client_ip", "clientIp", "remote_addr", "source_ip", "sourceIp", *OTEL["ip"]),
-    "count": ("count", "requests", "hits"),
-}
-
-PRESETS: dict[str, dict[str, tuple[str, ...]]] = {
-    # AWS API Gateway access logs in the docs' JSON form (REST and HTTP APIs)
-    "apigw": {
-        "time": ("requestTimeEpoch", "requestTime"),
-        "key_id": ("apiKeyId", "identity.apiKeyId", "principalId", "principal", "clientId"),
-        "method": ("httpMethod",),
-        "path": ("resourcePath", "routeKey", "path"),
-        "status": ("status",),
-        "user_agent": ("userAgent", "identity.userAgent"),
-        "ip": ("ip", "sourceIp", "identity.sourceIp"),
-        "count": ("count",),
-    },
-    # Kong's log plugins (kong.log.serialize())
-    "kong": {
-        "time": ("started_at",),
-        # The consumer's name is what an organisation names its keys by; the credential's
-        # UUID (authenticated_entity.id) only when the consumer has none.
-        "key_id": ("consumer.username", "consumer.custom_id", "authenticated_entity.id",
-                   "consumer.id"),
-        "method": ("request.method",),
-        "path": ("request.uri",),
-        "status": ("response.status",),
-        "user_agent": ("request.headers.user-agent",),
-        "ip": ("client_ip",),
-        "count": ("count",),
-    },
-}
 
 # FIELDS' indexes of the text fields: a list value there is its first element
 _TEXT_FIELDS = frozenset(FIELDS.index(f) for f in ("key_id", "method", "path", "user_agent",
@@ -191,19 +135,23 @@ class FieldMap:
 
     getters: Mapping[str, tuple[Getter, ...]]
     sources: Mapping[str, tuple[str, ...]]
+    zone: tzinfo = UTC  # the zone of a time written without one (--tz)
     # Plans per record shape (see _extractor): a memo, not configuration.
     _plans: dict[tuple[str, ...], Callable[[Mapping[str, Any]], list[Any]]] = dataclass_field(
         default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
-    def build(cls, overrides: Mapping[str, str], preset: str | None = None) -> FieldMap:
-        base = PRESETS[preset] if preset else DEFAULTS
+    def build(cls, overrides: Mapping[str, str],
+              preset: Mapping[str, tuple[str, ...]] | None = None,
+              zone: tzinfo = UTC) -> FieldMap:
+        """``preset``: a format's field sources (usage.formats); None: the DEFAULTS."""
+        base = DEFAULTS if preset is None else preset
         sources = {f: ((overrides[f],) if f in overrides else base.get(f, ())) for f in FIELDS}
         getters = {f: tuple(_getter(s) for s in srcs) for f, srcs in sources.items()}
         # A bracketed flat key (["url.path"]) is that key: the engine finds columns by name
         return cls(getters, {f: tuple(g if isinstance(g, str) else s
                                       for g, s in zip(getters[f], srcs, strict=True))
-                             for f, srcs in sources.items()})
+                             for f, srcs in sources.items()}, zone)
 
     def _extractor(self, obj: Mapping[str, Any]) -> Callable[[Mapping[str, Any]], list[Any]]:
         """A function giving the eight raw field values (FIELDS order) of records with the
@@ -281,7 +229,7 @@ class FieldMap:
         when = iso_utc_fast(raw_time) if raw_time.__class__ is str else None
         if when is None:
             try:
-                when = parse_time(raw_time)
+                when = parse_time(raw_time, self.zone)
             except (ValueError, OverflowError, OSError):
                 raise BadRecord("unreadable time") from None
         # A full request line ("GET /x HTTP/1.1", or a routeKey "GET /orders") holds the

@@ -106,9 +106,9 @@ def key_fields(plan: InputPlan, spec_for: Callable[[str], str | None],
 
 def _key_field(spec: str | None, path: str, maps: Mapping[str, str]
                ) -> tuple[bool | None, str | None]:
+    from scopeaudit.usage.formats import NGINX, find
     from scopeaudit.usage.readers import format_kind, make_reader
     from scopeaudit.usage.readers.nginx import (
-        COMBINED,
         KEY_VARIABLES,
         PatternReader,
         parse_format,
@@ -122,7 +122,13 @@ def _key_field(spec: str | None, path: str, maps: Mapping[str, str]
     if not isinstance(reader, PatternReader):
         return None, None
     kind = format_kind(spec, path)
-    if kind == "envoy":
+    own = spec is not None and ":" in spec  # a layout of the user's own
+    entry = find(kind)
+    if entry is not None and entry.listed and not entry.takes_format:
+        # a gateway preset: what its documentation says to add (or that nothing can be)
+        add = (f"add one: {entry.addition}" if entry.addition is not None
+               else entry.key_from.removeprefix("none: "))
+    elif kind == "envoy":
         add = ("add one: --map key_id=OPERATOR naming one in the format, or a format with "
                "%REQ(X-API-KEY-ID)% or %REQ(AUTHORIZATION)%")
     else:
@@ -131,9 +137,10 @@ def _key_field(spec: str | None, path: str, maps: Mapping[str, str]
     if not reader.layout.keys:
         return False, ("the log format has no key field, so no request in it can be "
                        f"attributed to a key and no removal can be judged from it; {add}")
-    if kind == "nginx" and "key_id" not in maps:
-        fmt = spec.partition(":")[2].strip() if spec is not None else ""
-        names = slot_names(parse_format(COMBINED if fmt in ("", "combined") else fmt)[0])
+    if entry is not None and entry.family == NGINX and not entry.tail and "key_id" not in maps:
+        fmt = spec.partition(":")[2].strip() if own and spec is not None else ""
+        layout = entry.layout if fmt in ("", "combined") else fmt
+        names = slot_names(parse_format(layout)[0])
         if [n for n in names if n in KEY_VARIABLES] == ["remote_user"]:
             return False, ("the log format's only key field is $remote_user, which names a "
                            "key only when clients use HTTP Basic authentication; without it "
@@ -169,6 +176,15 @@ def check_read(inputs: Sequence[InputStats], plan: InputPlan,
         diagnostics.warn(message + " (accepted: --allow-empty)", file=stats.path)
 
 
+def _by_content(path: str) -> bool:
+    from scopeaudit.usage.readers.detect import detect
+
+    try:
+        return detect(path).by_content
+    except InputError:
+        return False
+
+
 def nothing_read(stats: InputStats, spec: str | None, path: str,
                  maps: Mapping[str, str]) -> str:
     """One line: the records read and skipped, the top reasons, and what to try."""
@@ -200,8 +216,10 @@ def _hint(stats: InputStats, spec: str | None, path: str, maps: Mapping[str, str
     reasons = [reason for reason, _ in stats.top_reasons()]
     if _MISMATCH in reasons:
         shown = ("nginx combined" if kind == "nginx" and (spec is None or ":" not in spec)
-                 else f"the given {kind} format")
-        by_name = " (chosen from the file name)" if spec is None else ""
+                 else f"the {'given ' if spec is not None else ''}{kind} format")
+        by_name = "" if spec is not None else (
+            " (detected from the first lines)" if _by_content(path)
+            else " (chosen from the file name)")
         return (f"; the lines are not in the format they were read as, {shown}{by_name}: "
                 "pass --log-format with the input's own format")
     return ""

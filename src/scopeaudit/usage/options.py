@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from scopeaudit.usage.formats import NAMES, NO_OPTIONS, ReadOptions
 from scopeaudit.usage.jobs import SPLIT_MIN_BYTES
 
 if TYPE_CHECKING:
@@ -48,6 +49,7 @@ class LogOptions:
     sources: tuple[DeclaredSource, ...] = ()  # [[source]]: sources the audit must have
     # the days remote inputs (s3://, cloudwatch://) are pulled for (None: everything)
     pull: PullWindow | None = None
+    read: ReadOptions = NO_OPTIONS  # --csv-delimiter, --csv-columns, --tz
 
     def format_for(self, path: str) -> str | None:
         default: str | None = None
@@ -60,8 +62,7 @@ class LogOptions:
         return default
 
 
-_FORMAT_NAMES = ("jsonl", "ndjson", "json", "csv", "nginx", "envoy", "apigw", "kong",
-                 "parquet")
+_FORMAT_NAMES = (*NAMES, "parquet")
 
 
 def split_format_option(value: str) -> tuple[str | None, str]:

@@ -23,6 +23,7 @@ from scopeaudit.catalog.model import Catalog
 from scopeaudit.compression import GZIP_MAGIC
 from scopeaudit.model import Key
 from scopeaudit.usage.aggregate import Aggregator, Usage, merge_usage, note_token
+from scopeaudit.usage.formats import NO_OPTIONS, ReadOptions
 from scopeaudit.usage.identity import KeyResolver
 from scopeaudit.usage.inputs import (
     TruncatedInput,
@@ -38,8 +39,6 @@ if TYPE_CHECKING:
     from scopeaudit.http.settings import HttpSettings
 
 _SCAN_BLOCK = 8 << 20
-# Formats whose records never span lines (CSV's quoted cells can).
-_LINE_FORMATS = ("jsonl", "ndjson", "json", "nginx", "envoy", "apigw", "kong", "haproxy")
 
 Progress = Callable[[str, int], None]
 
@@ -63,8 +62,11 @@ class UnitResult:
 
 def _splittable(path: str, kind: str, split_min: int) -> bool:
     from scopeaudit.http.policy import is_url
+    from scopeaudit.usage.formats import JSON, find
 
-    if path == "-" or is_url(path) or kind not in _LINE_FORMATS:
+    entry = find(kind)
+    # only formats whose records never span lines (CSV's quoted cells can)
+    if path == "-" or is_url(path) or entry is None or not entry.line_oriented:
         return False
     try:
         if not Path(path).is_file() or Path(path).stat().st_size < split_min:
@@ -76,7 +78,7 @@ def _splittable(path: str, kind: str, split_min: int) -> bool:
     if head[:2] == GZIP_MAGIC:
         return False
     # A JSON document (a pretty-printed array, say) is parsed whole, never split in lines
-    return kind in ("nginx", "envoy", "haproxy") or not sniff(head)
+    return entry.family != JSON or not sniff(head)
 
 
 def _scan(path: str, parts: int) -> tuple[str, list[tuple[int, int, int]]]:
@@ -134,12 +136,13 @@ class _Job:
     maps: Mapping[str, str]
     strict: bool
     http: HttpSettings | None = None
+    options: ReadOptions = NO_OPTIONS
 
 
 def run_unit(unit: Unit, job: _Job, progress: Progress | None = None) -> UnitResult:
     from scopeaudit.usage.readers import make_reader
 
-    reader = make_reader(unit.spec, unit.path, job.maps)
+    reader = make_reader(unit.spec, unit.path, job.maps, job.options)
     label = input_label(unit.path)  # a URL's credentials stay out of stats and warnings
     stats = InputStats(label, strict=job.strict)
     aggregator = Aggregator(job.catalog)
@@ -197,11 +200,12 @@ def _run_in_worker(unit: Unit) -> UnitResult:
 
 def read_units(units: list[Unit], hashes: Mapping[str, str], keys: tuple[Key, ...],
                catalog: Catalog, maps: Mapping[str, str], strict: bool, jobs: int,
-               progress: Progress | None = None, http: HttpSettings | None = None
+               progress: Progress | None = None, http: HttpSettings | None = None,
+               options: ReadOptions = NO_OPTIONS
                ) -> tuple[Usage, list[InputStats], int, int, list[str]]:
     """Read every unit (in worker processes when jobs > 1 and there are several units) and
     merge. Returns (usage, one InputStats per input in order, records, requests, warnings)."""
-    job = _Job(keys, catalog, maps, strict, http)
+    job = _Job(keys, catalog, maps, strict, http, options)
     results: list[UnitResult]
     if jobs > 1 and len(units) > 1:
         context = get_context("fork") if "fork" in _methods() else get_context("spawn")

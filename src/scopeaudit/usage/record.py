@@ -55,6 +55,9 @@ class InputStats:
     # whether its format has a key field (None: only its records can tell)
     source: str | None = None
     key_field: bool | None = None
+    # and the format it was read as, and the zone of its times written without one (--tz)
+    log_format: str | None = None
+    time_zone: str | None = None
 
     MAX_SHOWN = 10
     MAX_REASONS = 50

@@ -19,7 +19,7 @@ every supported SQL dialect reads alike (sql/regex.py), and each says exactly wh
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 # Epoch values above this are milliseconds (in seconds it would be the year 5138).
 MS_THRESHOLD = 100_000_000_000
@@ -92,8 +92,9 @@ _FAST_MINUTE_RE = re.compile(rf"{ISO_DATE}T{_HOUR}:{_SIXTY}")
 _EPOCH_RE = re.compile(EPOCH_TEXT)
 
 
-def parse_time(value: object) -> float:
-    """Raise ValueError for anything that is not a recognisable timestamp."""
+def parse_time(value: object, zone: tzinfo = UTC) -> float:
+    """Raise ValueError for anything that is not a recognisable timestamp. ``zone``: the
+    zone of a time written without one (``--tz``; UTC by default)."""
     if isinstance(value, bool):
         raise ValueError("a boolean is not a timestamp")
     if isinstance(value, int | float):
@@ -111,7 +112,7 @@ def parse_time(value: object) -> float:
     if text[0] == "[":
         text = text.strip("[]")
     if len(text) >= 20 and text[2] == "/" and text[6] == "/":
-        return _in_range(_clf(text))
+        return _in_range(_clf(text, zone))
     go = _GO_RE.fullmatch(text)
     if go is not None:
         text = f"{go.group(1)}T{go.group(2)}{go.group(3)}"
@@ -121,7 +122,7 @@ def parse_time(value: object) -> float:
         text = text[:-1] + "+00:00"
     parsed = datetime.fromisoformat(text)
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
+        parsed = parsed.replace(tzinfo=zone)
     return _in_range(parsed.timestamp())
 
 
@@ -193,17 +194,19 @@ def _in_range(value: float) -> float:
     return value
 
 
-def _clf(text: str) -> float:
+def _clf(text: str, zone: tzinfo = UTC) -> float:
     """``dd/Mon/yyyy:HH:MM:SS[.fff] [±hhmm]`` (the brackets already removed); no zone means
-    UTC. HAProxy writes the fraction (milliseconds) and no zone."""
+    ``zone``. HAProxy writes the fraction (milliseconds) and no zone."""
     found = _CLF_RE.fullmatch(text)
     if found is None:
         raise ValueError(f"not a Common Log Format time: {text[:40]!r}")
-    date, hour, minute, second, fraction, sign, zone = found.groups()
+    date, hour, minute, second, fraction, sign, digits = found.groups()
     day, month, year = date.split("/")
-    offset = timedelta(hours=int(zone[:2]), minutes=int(zone[2:])) if sign else timedelta(0)
+    if sign:
+        offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        zone = timezone(-offset if sign == "-" else offset)
     return datetime(int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second),
-                    tzinfo=timezone(-offset if sign == "-" else offset)).timestamp() \
+                    tzinfo=zone).timestamp() \
         + (float(fraction) if fraction else 0.0)
 
 

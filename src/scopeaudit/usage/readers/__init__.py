@@ -1,94 +1,102 @@
 """Log readers, one module per format family, and the table that names them.
 
-``make_reader(spec, path, maps)`` turns the user's ``--log-format`` value (or, without one, the
-file name) into a :class:`~scopeaudit.usage.record.LogReader`. The two JSON presets live here:
-API Gateway (a FieldMap whose path and method know about stages, route keys and greedy
-resources) and Kong (JSON Lines whose line may also be an http-log batch, a JSON array).
+``make_reader(spec, path, maps)`` turns the user's ``--log-format`` value (or, without one, what
+the input's first lines or its file name say: readers.detect) into a
+:class:`~scopeaudit.usage.record.LogReader`, from the table of formats (usage.formats).
+Two JSON presets compute fields here: API Gateway (a FieldMap whose path and method know
+about stages, route keys and greedy resources) and Kong (JSON Lines whose line may also be
+an http-log batch, a JSON array).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
 from typing import Any
-from urllib.parse import urlsplit
 
 from scopeaudit.errors import InputError
 from scopeaudit.secrets import redact
 from scopeaudit.usage.fields import FieldMap, Getter
+from scopeaudit.usage.formats import (
+    CSV,
+    ENVOY,
+    FORMATS,
+    HAPROXY,
+    JSON,
+    NGINX,
+    NGINX_COMBINED,
+    NO_OPTIONS,
+    W3C,
+    ReadOptions,
+    lookup,
+    usage_names,
+)
 from scopeaudit.usage.readers.csv_reader import CsvReader
-from scopeaudit.usage.readers.envoy import DEFAULT as ENVOY_DEFAULT
+from scopeaudit.usage.readers.detect import detect
 from scopeaudit.usage.readers.envoy import envoy_reader
 from scopeaudit.usage.readers.haproxy import haproxy_reader
 from scopeaudit.usage.readers.jsonl import JsonLinesReader
-from scopeaudit.usage.readers.nginx import COMBINED, nginx_reader
+from scopeaudit.usage.readers.nginx import nginx_reader
+from scopeaudit.usage.readers.w3c import W3cReader
 from scopeaudit.usage.record import LogReader
 
-__all__ = ["FORMATS", "CsvReader", "JsonLinesReader", "KongReader", "apigw_fields",
-           "format_kind", "make_reader"]
+__all__ = ["CsvReader", "JsonLinesReader", "KongReader", "apigw_fields", "format_kind",
+           "make_reader"]
 
-FORMATS = ("jsonl", "csv", "nginx", "nginx:<log_format>", "envoy", "envoy:<format>", "apigw",
-           "kong", "haproxy")
-_BY_SUFFIX = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv",
-              ".log": "nginx"}
-# Rotated copies keep their format: access.log.1, access.log.2.gz, access.log-20261127.gz
-_ROTATION_RE = re.compile(r"(?:\.[0-9]{1,4}|-[0-9]{8,10})$")
-
-
-def make_reader(spec: str | None, path: str, maps: Mapping[str, str]) -> LogReader:
-    """The reader for one input. ``spec`` is ``--log-format``; None picks by file name."""
+def make_reader(spec: str | None, path: str, maps: Mapping[str, str],
+                options: ReadOptions = NO_OPTIONS) -> LogReader:
+    """The reader for one input. ``spec`` is ``--log-format``; None: the format is detected
+    from the input's first lines, else told by its file name (readers.detect)."""
     if spec is None:
-        return make_reader(_by_name(path), path, maps)
-    kind, sep, fmt = spec.partition(":")
-    kind = kind.strip().lower()
-    if kind == "nginx":
-        if sep and fmt.strip() and fmt.strip() != "combined":
-            return nginx_reader(fmt, maps)
-        if sep and not fmt.strip():
-            raise InputError("--log-format nginx: the log_format after the colon is empty")
-        return nginx_reader(COMBINED, maps)
-    if kind == "envoy":
-        if sep and not fmt.strip():
-            raise InputError("--log-format envoy: the format after the colon is empty")
-        return envoy_reader(fmt if sep else ENVOY_DEFAULT, maps)
-    if sep:
-        raise InputError(f"--log-format {redact(spec)!r}: only nginx and envoy take a format "
-                         f"string (formats: {', '.join(FORMATS)})")
-    if kind in ("jsonl", "ndjson", "json"):
-        return JsonLinesReader(FieldMap.build(maps))
-    if kind == "csv":
-        return CsvReader(FieldMap.build(maps))
-    if kind == "apigw":
-        return JsonLinesReader(apigw_fields(maps), name="apigw")
-    if kind == "kong":
-        return KongReader(FieldMap.build(maps, preset="kong"))
-    if kind == "haproxy":
+        spec = detect(path).name
+    name, sep, fmt = spec.partition(":")
+    entry = lookup(name)
+    if sep and not entry.takes_format:
+        takes = " and ".join(e.name for e in FORMATS if e.takes_format)
+        raise InputError(f"--log-format {redact(spec)!r}: only {takes} take a format string "
+                         f"(formats: {usage_names()})")
+    if sep and not fmt.strip():
+        raise InputError(f"--log-format {entry.name}: the "
+                         f"{'log_format' if entry.family == NGINX else 'format'} after the "
+                         "colon is empty")
+    zone = options.zone
+    family = entry.family
+    if family == NGINX:
+        layout = fmt if sep and fmt.strip() != "combined" else (
+            NGINX_COMBINED if sep else entry.layout)
+        return nginx_reader(layout, maps, entry.name, "" if sep else entry.tail, zone)
+    if family == ENVOY:
+        return envoy_reader(fmt if sep else entry.layout, maps)
+    if family == HAPROXY:
         if maps:
             raise InputError("--log-format haproxy takes no --map: its fields are fixed (the key "
                              "is the first captured request header)")
-        return haproxy_reader()
-    raise InputError(f"unknown --log-format {redact(spec)!r} (formats: {', '.join(FORMATS)})")
+        return haproxy_reader(zone)
+    fields = FieldMap.build(maps, entry.fields, zone)
+    if family == W3C:
+        return W3cReader(fields, entry.name, entry.delimiter)
+    if family == CSV:
+        return CsvReader(fields, entry.name, options.csv_delimiter or entry.delimiter,
+                         options.csv_columns)
+    assert family == JSON
+    if entry.name == "apigw":
+        return JsonLinesReader(apigw_fields(maps, zone), name="apigw")
+    if entry.name == "kong":
+        return KongReader(fields)
+    return JsonLinesReader(fields, name=entry.name)
 
 
 def format_kind(spec: str | None, path: str) -> str:
-    """The format family (``jsonl``, ``nginx``, ...) that ``make_reader`` would use."""
-    return (spec if spec is not None else _by_name(path)).partition(":")[0].strip().lower()
-
-
-def _by_name(path: str) -> str:
-    from scopeaudit.http.policy import is_url
-    from scopeaudit.usage.inputs import input_label
-
-    name = urlsplit(path).path if is_url(path) else path
-    name = name.replace("\\", "/").rsplit("/", 1)[-1].lower()
-    name = name.removesuffix(".gz")
-    name = _ROTATION_RE.sub("", name)
-    for suffix, kind in _BY_SUFFIX.items():
-        if name.endswith(suffix):
-            return kind
-    raise InputError("cannot tell the log format from the file name; pass --log-format "
-                     f"({', '.join(FORMATS)})", file=input_label(path))
+    """The format's name (``jsonl``, ``nginx``, ``caddy``, ...) that ``make_reader`` would
+    read the input as (an alias as the name it stands for)."""
+    if spec is None:
+        return detect(path).name
+    name = spec.partition(":")[0].strip().lower()
+    try:
+        return lookup(name).name
+    except InputError:
+        return name  # make_reader says what is wrong, in its place
 
 
 # --- AWS API Gateway -----------------------------------------------------------------------
@@ -150,11 +158,11 @@ def _apigw_method(obj: Mapping[str, Any]) -> Any:
     return _route_key(obj)[0]
 
 
-def apigw_fields(maps: Mapping[str, str]) -> FieldMap:
+def apigw_fields(maps: Mapping[str, str], zone: tzinfo = UTC) -> FieldMap:
     """The ``apigw`` preset, with a path (resourcePath, else the routeKey's path, else the
     actual path without its stage; a greedy ``{proxy+}`` template falls back to the actual
     path) and a method (httpMethod, else the routeKey's) unless ``--map`` names them."""
-    base = FieldMap.build(maps, preset="apigw")
+    base = FieldMap.build(maps, lookup("apigw").fields, zone)
     getters: dict[str, tuple[Getter, ...]] = dict(base.getters)
     sources = dict(base.sources)
     if "path" not in maps:
@@ -163,7 +171,7 @@ def apigw_fields(maps: Mapping[str, str]) -> FieldMap:
     if "method" not in maps:
         getters["method"] = (_apigw_method,)
         sources["method"] = ("httpMethod", "routeKey")
-    return FieldMap(getters, sources)
+    return FieldMap(getters, sources, zone)
 
 
 # --- Kong ----------------------------------------------------------------------------------

@@ -1,4 +1,6 @@
-"""CSV with a header row, mapped with :class:`~scopeaudit.usage.fields.FieldMap`.
+"""CSV with a header row (or the column names ``--csv-columns`` gives a headerless file),
+any one-character delimiter (``--csv-delimiter``), mapped with
+:class:`~scopeaudit.usage.fields.FieldMap`.
 
 The header's column names are the sources (``--map key_id=API Key ID`` picks a column). The csv
 module parses text that this reader decodes line by line from the bounded byte lines of
@@ -17,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from scopeaudit.errors import InputError
-from scopeaudit.secrets import redact
+from scopeaudit.secrets import TOKEN_MARK_BYTES, redact
 from scopeaudit.usage.fields import BadRecord, FieldMap, line_has_token
 from scopeaudit.usage.inputs import iter_line_blocks
 from scopeaudit.usage.record import ReadContext, Record
@@ -67,7 +69,7 @@ def _text_lines(stream: io.BufferedIOBase, marks: _LineMarks) -> Iterator[str]:
                 if marks.bad is None:
                     marks.bad = "invalid UTF-8"
                 text = raw.decode("utf-8", "replace")  # keeps the quoting, so rows stay in step
-            if marks.token is None and b"sk_" in raw and line_has_token(raw):
+            if marks.token is None and TOKEN_MARK_BYTES in raw and line_has_token(raw):
                 marks.token = raw
             yield text + "\n"  # the line end taken off: a quoted cell may span lines
 
@@ -76,14 +78,20 @@ def _text_lines(stream: io.BufferedIOBase, marks: _LineMarks) -> Iterator[str]:
 class CsvReader:
     fields: FieldMap
     name: str = "csv"
+    delimiter: str = ","
+    columns: tuple[str, ...] | None = None  # a headerless file's column names
 
     def read(self, stream: io.BufferedIOBase, ctx: ReadContext) -> Iterator[Record]:
         skip = ctx.skip  # with the row's line holding a token, if one does: it is reported
         to_record = self.fields.record
         marks = _LineMarks()
-        rows = csv.reader(_text_lines(stream, marks), strict=True)
+        rows = csv.reader(_text_lines(stream, marks), strict=True, delimiter=self.delimiter)
         header: list[str] | None = None
         width = 0
+        if self.columns is not None:
+            header = list(self.columns)
+            width = len(header)
+            self._check_header(header, ctx.stats.path, 0)
         while True:
             marks.between_rows = True
             try:
@@ -117,7 +125,8 @@ class CsvReader:
                     ctx.leaked(start, token)  # no record, but a line that leaked one
                 continue
             if len(row) != width:
-                skip(start, f"{len(row)} cells where the header has {width}", token)
+                where = "--csv-columns names" if self.columns is not None else "the header has"
+                skip(start, f"{len(row)} cells where {where} {width}", token)
                 continue
             try:
                 yield to_record(dict(zip(header, row, strict=True)), start, ctx,
@@ -132,7 +141,8 @@ class CsvReader:
             sources = self.fields.sources[field]
             if not any(source in columns for source in sources):
                 shown = ", ".join(redact(h) for h in header[:12])
+                what = "--csv-columns" if self.columns is not None else "the CSV header"
                 raise InputError(
-                    f"the CSV header has no column for {field} (looked for: "
+                    f"{what} has no column for {field} (looked for: "
                     f"{', '.join(sources)}; columns: {shown}); name it with --map {field}=COLUMN",
-                    file=path, line=line)
+                    file=path, line=line or None)

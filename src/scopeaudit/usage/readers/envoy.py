@@ -14,13 +14,11 @@ from datetime import UTC, datetime
 
 from scopeaudit.errors import InputError
 from scopeaudit.secrets import redact
+from scopeaudit.usage.formats import ENVOY_DEFAULT
 from scopeaudit.usage.readers.nginx import LineLayout, PatternReader, Segment, Slot, compile_layout
 from scopeaudit.usage.timeparse import parse_time
 
-DEFAULT = ('[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" '
-           '%RESPONSE_CODE% %RESPONSE_FLAGS% %BYTES_RECEIVED% %BYTES_SENT% %DURATION% '
-           '%RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)% "%REQ(X-FORWARDED-FOR)%" '
-           '"%REQ(USER-AGENT)%" "%REQ(X-REQUEST-ID)%" "%REQ(:AUTHORITY)%" "%UPSTREAM_HOST%"')
+DEFAULT = ENVOY_DEFAULT
 
 # Where the key identity comes from when --map key_id names nothing: those in the format, in
 # this order (any %DYNAMIC_METADATA(...)% where shown); the first with a value wins.

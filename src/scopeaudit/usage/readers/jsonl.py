@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 
 from scopeaudit.errors import InputError
+from scopeaudit.secrets import TOKEN_MARK_BYTES
 from scopeaudit.usage.fields import BadRecord, FieldMap, line_has_token
 from scopeaudit.usage.inputs import TruncatedInput, iter_line_blocks
 from scopeaudit.usage.readers.envelopes import (
@@ -120,7 +121,8 @@ class JsonLinesReader:
                     yield from self.other(obj, raw, lineno, ctx)
                     continue
                 try:
-                    yield to_record(obj, lineno, ctx, b"sk_" in raw and line_has_token(raw))
+                    yield to_record(obj, lineno, ctx,
+                                    TOKEN_MARK_BYTES in raw and line_has_token(raw))
                 except BadRecord as exc:
                     if is_envelope(obj):  # looked at only once a line is no record
                         yield from self._items(unwrap(obj), raw, lineno, ctx)

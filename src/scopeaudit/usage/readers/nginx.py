@@ -15,19 +15,21 @@ import io
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
+from functools import partial
 
 import orjson
 
 from scopeaudit.errors import InputError
-from scopeaudit.secrets import redact
+from scopeaudit.secrets import TOKEN_MARK, redact
 from scopeaudit.usage.clients import without_port
 from scopeaudit.usage.fields import line_has_token, scrub_text
+from scopeaudit.usage.formats import NGINX_COMBINED
 from scopeaudit.usage.inputs import iter_lines
 from scopeaudit.usage.record import ReadContext, Record
 from scopeaudit.usage.timeparse import parse_time
 
-COMBINED = ('$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent '
-            '"$http_referer" "$http_user_agent"')
+COMBINED = NGINX_COMBINED
 
 # Where the key identity comes from when --map key_id names nothing: those in the format, in
 # this order; the first with a value wins.
@@ -45,6 +47,9 @@ _NGINX_SHAPES = {
     "time_iso8601": rf"{_D}{{4}}-{_D}{{2}}-{_D}{{2}}T{_D}{{2}}:{_D}{{2}}:{_D}{{2}}"
                     rf"(?:\.{_D}{{1,9}})?(?:Z|[+-]{_D}{{2}}:?{_D}{{2}})?",
     "msec": rf"{_D}+(?:\.{_D}+)?",
+    # Apache's %b (the Apache presets name it so): a count, or "-" for none; its shape keeps
+    # a common-format line from taking whatever follows it as the count
+    "bytes_clf": f"{_D}+|-",
 }
 _VAR_RE = re.compile(r"\$(?:\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))")
 _CONFIG_RE = re.compile(r"\s*(?:log_format\s+[A-Za-z0-9_]+\s+)?(?:escape=([a-z]+)\s+)?(.*?);?\s*",
@@ -76,24 +81,29 @@ class Slot:
 Segment = str | Slot
 
 
-def compile_layout(segments: Sequence[Segment], quoted: str) -> tuple[re.Pattern[str],
-                                                                       dict[str, int]]:
+def compile_layout(segments: Sequence[Segment], quoted: str, tail: Sequence[Segment] = ()
+                   ) -> tuple[re.Pattern[str], dict[str, int]]:
     """One regex for a line, and the 0-based group of each slot name.
 
     A slot without a shape of its own matches up to the first character of the literal that
     follows it (``quoted`` when that is a quote), anything when it ends the line, and as little
     as possible when another slot follows at once. A name seen twice must repeat its value.
+    ``tail``: segments the line may end with or not (a preset's documented addition); a slot
+    of it that is absent reads as empty.
     """
     parts: list[str] = []
     groups: dict[str, str] = {}  # slot name -> regex group name
-    for i, seg in enumerate(segments):
+    every = [*segments, *tail]
+    for i, seg in enumerate(every):
+        if tail and i == len(segments):
+            parts.append("(?:")
         if isinstance(seg, str):
             parts.append(re.escape(seg))
             continue
         if seg.name in groups:
             parts.append(f"(?P={groups[seg.name]})")
             continue
-        following = segments[i + 1] if i + 1 < len(segments) else None
+        following = every[i + 1] if i + 1 < len(every) else None
         if seg.shape is not None:
             body = seg.shape
         elif following is None:
@@ -111,6 +121,8 @@ def compile_layout(segments: Sequence[Segment], quoted: str) -> tuple[re.Pattern
             group += "_"
         groups[seg.name] = group
         parts.append(f"(?P<{group}>{body})")
+    if tail:
+        parts.append(")?")
     regex = re.compile("".join(parts))
     order = {name: index - 1 for name, index in regex.groupindex.items()}
     return regex, {slot: order[group] for slot, group in groups.items()}
@@ -172,7 +184,7 @@ class PatternReader:
                     skip(lineno, _MISMATCH_JSON if text.lstrip()[:1] == "{"
                          and text.endswith("}") else _MISMATCH, raw)
                 continue
-            values = found.groups()
+            values = found.groups("")  # a slot of an optional tail that is absent: empty
 
             stamp = values[lay.time]
             if stamp != last_time:  # consecutive lines mostly share their second
@@ -245,7 +257,7 @@ class PatternReader:
 
             ua = _optional(values, lay.user_agent, unescape)
             ip = _address(_optional(values, lay.ip, unescape))
-            if (ua is not None and "sk_" in ua) or (ip is not None and "sk_" in ip):
+            if (ua is not None and TOKEN_MARK in ua) or (ip is not None and TOKEN_MARK in ip):
                 clean_ua, clean_ip = scrub_text(ua), scrub_text(ip)
                 token = token or clean_ua != ua or clean_ip != ip
                 ua, ip = clean_ua, clean_ip
@@ -344,6 +356,11 @@ def parse_format(log_format: str) -> tuple[list[Segment], str]:
                            for piece in _QUOTED_PIECE_RE.findall(body))
         elif config.group(1) is None:
             body = log_format.strip()  # a bare format: exactly, but for blanks around it
+    return split_variables(body), escape
+
+
+def split_variables(body: str) -> list[Segment]:
+    """A format's text as literals and ``$variable`` slots, exactly as written."""
     segments: list[Segment] = []
     pos = 0
     for var in _VAR_RE.finditer(body):
@@ -354,7 +371,7 @@ def parse_format(log_format: str) -> tuple[list[Segment], str]:
         pos = var.end()
     if pos < len(body):
         segments.append(body[pos:])
-    return segments, escape
+    return segments
 
 
 def _variable(source: str) -> str:
@@ -365,13 +382,16 @@ def _variable(source: str) -> str:
     return name
 
 
-def nginx_layout(log_format: str, maps: Mapping[str, str]) -> LineLayout:
-    """Compile a ``log_format`` into a layout; InputError names what the format lacks."""
+def nginx_layout(log_format: str, maps: Mapping[str, str], tail: str = "",
+                 zone: tzinfo = UTC) -> LineLayout:
+    """Compile a ``log_format`` into a layout; InputError names what the format lacks.
+    ``tail``: text the lines may end with or not (a preset's documented addition);
+    ``zone``: the zone of a time written without one."""
     segments, escape = parse_format(log_format)
     present = slot_names(segments)
     if not present:
         raise InputError(f"nginx log format has no variables: {redact(log_format)[:80]!r}")
-    regex, groups = compile_layout(segments, _QUOTED[escape])
+    regex, groups = compile_layout(segments, _QUOTED[escape], split_variables(tail))
 
     def mapped(field: str) -> int | None:
         if field not in maps:
@@ -431,9 +451,10 @@ def nginx_layout(log_format: str, maps: Mapping[str, str]) -> LineLayout:
     return LineLayout(regex=regex, time=time, status=status, request=request, method=method,
                       targets=() if target is None else (target,), args=args, keys=keys,
                       user_agent=ua, ip=ip, count=mapped("count"),
+                      parse_time=parse_time if zone is UTC else partial(parse_time, zone=zone),
                       clf_time=time == groups.get("time_local"), unescape=_UNESCAPE[escape])
 
 
-def nginx_reader(log_format: str = COMBINED, maps: Mapping[str, str] | None = None
-                 ) -> PatternReader:
-    return PatternReader(nginx_layout(log_format, maps or {}), "nginx")
+def nginx_reader(log_format: str = COMBINED, maps: Mapping[str, str] | None = None,
+                 name: str = "nginx", tail: str = "", zone: tzinfo = UTC) -> PatternReader:
+    return PatternReader(nginx_layout(log_format, maps or {}, tail, zone), name)
