@@ -55,6 +55,3 @@ def renderer_for(fmt: OutputFormat) -> Renderer:
     module, name = _RENDERERS[fmt]
     renderer: Renderer = getattr(import_module(module), name)
     return renderer
-
-
-FORMAT_NAMES = tuple(f.value for f in OutputFormat)

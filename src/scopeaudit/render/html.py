@@ -39,13 +39,13 @@ from scopeaudit.model import (
 from scopeaudit.render import RenderOptions
 from scopeaudit.render.actions import Action, build_actions
 from scopeaudit.render.code_text import code_text, needed_by_code_texts
+from scopeaudit.render.drift_view import DriftView, drift_view
 from scopeaudit.render.evidence_line import (
     attributed_text,
     before_window_texts,
     evidence_line,
     source_text,
 )
-from scopeaudit.render.markdown import DriftView, drift_view
 from scopeaudit.render.templates import render_template
 from scopeaudit.render.text import percent, show_invisible, status_text
 

@@ -25,7 +25,6 @@ from scopeaudit.evidence import NEEDED_BY_CODE
 from scopeaudit.model import (
     Audit,
     ClientCount,
-    Drift,
     Finding,
     Key,
     KeyVerdict,
@@ -35,13 +34,20 @@ from scopeaudit.model import (
 from scopeaudit.render import RenderOptions
 from scopeaudit.render.actions import Action, build_actions
 from scopeaudit.render.code_text import code_text, needed_by_code_texts
+from scopeaudit.render.drift_view import DriftView, drift_view
 from scopeaudit.render.evidence_line import (
     attributed_text,
     before_window_texts,
     evidence_line,
     source_text,
 )
-from scopeaudit.render.text import new_first, show_invisible, status_text
+from scopeaudit.render.text import (
+    LIST_LIMIT,
+    first,
+    new_first,
+    show_invisible,
+    status_text,
+)
 
 TEMPLATE = "report.md.j2"
 BUDGET_BYTES = 1_000_000  # GitHub's step-summary limit is 1 MiB; stay clear of it
@@ -49,7 +55,6 @@ KEY_SECTIONS_WHEN_TRUNCATED = 25
 CELL_LIMIT = 200  # characters of one input string shown, by default
 TEXT_LIMIT = 500  # for messages, bases and warnings, which are sentences
 ACTION_LIMIT = 50  # actions (and watch items) listed before "N more": a comment stays short
-LIST_LIMIT = 10  # skipped lines, clients, request shapes and gaps shown before "N more"
 
 # ---------------------------------------------------------------------------------------------
 # The md filter
@@ -262,37 +267,6 @@ class Truncation:
 
 
 @dataclass(frozen=True)
-class DriftRow:
-    state: str  # new | regressed | resolved
-    severity: str
-    rule: str
-    key: str | None
-    scope: str | None
-    first_seen: str | None
-
-
-@dataclass(frozen=True)
-class DriftView:
-    """"Since last run" (--history): counts, the changed findings, keys and scopes."""
-
-    previous: str | None  # the previous run's time, None on a history's first run
-    new: int
-    persisting: int
-    resolved: int
-    regressed: int
-    rows: tuple[DriftRow, ...]  # new, regressed and resolved findings, at most LIST_LIMIT
-    more_rows: int
-    keys_added: tuple[str, ...]
-    keys_removed: tuple[str, ...]
-    scopes_granted: tuple[str, ...]  # "key: scope"
-    scopes_revoked: tuple[str, ...]
-    over_privilege: int
-    previous_over_privilege: int | None
-    unused_scopes: int
-    previous_unused_scopes: int | None
-
-
-@dataclass(frozen=True)
 class MarkdownView:
     mode: str  # "audit" | "lint"
     tool_version: str
@@ -328,10 +302,6 @@ class MarkdownView:
     status: str = ""  # "1 new, 11 baselined"; "" when every finding is new
 
 
-def _first(items: tuple[str, ...] | list[str], limit: int = LIST_LIMIT) -> tuple[str, ...]:
-    return tuple(items[:limit])
-
-
 def _usage_view(audit: Audit) -> UsageView | None:
     if audit.mode != "audit" or audit.window is None or audit.coverage is None \
             or audit.usage is None or audit.replay is None:
@@ -344,7 +314,7 @@ def _usage_view(audit: Audit) -> UsageView | None:
         since=audit.window.since.isoformat(), until=audit.window.until.isoformat(),
         days=audit.window.days, days_with_data=cov.days_with_data,
         days_in_window=cov.days_in_window, coverage_percent=f"{cov.ratio:.0%}",
-        gaps=_first(gaps), more_gaps=max(len(gaps) - LIST_LIMIT, 0),
+        gaps=first(gaps), more_gaps=max(len(gaps) - LIST_LIMIT, 0),
         records=usage.records, requests=usage.requests, in_window=usage.in_window,
         outside_window=usage.outside_window, unattributed=usage.unattributed,
         preflight=usage.preflight, unknown_keys=usage.unknown_keys,
@@ -420,36 +390,6 @@ def _verdict(audit: Audit) -> Verdict:
     high = sum(1 for f in active if f.severity is Severity.HIGH)
     level = "action" if critical or high else "review" if active else "clean"
     return Verdict(level, critical, high, len(active), removals, removal_keys, deferred)
-
-
-def drift_view(drift: Drift | None,
-               text: Callable[[str], str] = lambda value: value) -> DriftView | None:
-    """The "since last run" view (Markdown and HTML); ``text`` cleans strings from inputs
-    (the HTML report makes invisible characters visible)."""
-    if drift is None:
-        return None
-
-    def opt(value: str | None) -> str | None:
-        return text(value) if value is not None else None
-
-    rows = [DriftRow(state, d.severity, text(d.rule), opt(d.key), opt(d.scope), d.first_seen)
-            for state, group in (("new", drift.new), ("regressed", drift.regressed),
-                                 ("resolved", drift.resolved))
-            for d in group]
-    return DriftView(
-        previous=drift.previous_run.run_at if drift.previous_run else None,
-        new=len(drift.new), persisting=len(drift.persisting), resolved=len(drift.resolved),
-        regressed=len(drift.regressed), rows=tuple(rows[:LIST_LIMIT]),
-        more_rows=max(len(rows) - LIST_LIMIT, 0),
-        keys_added=_first([text(k) for k in drift.keys_added]) if drift.previous_run else (),
-        keys_removed=_first([text(k) for k in drift.keys_removed]),
-        scopes_granted=_first([text(f"{k}: {s}") for k, s in drift.scopes_granted]),
-        scopes_revoked=_first([text(f"{k}: {s}") for k, s in drift.scopes_revoked]),
-        over_privilege=drift.over_privilege,
-        previous_over_privilege=drift.previous_over_privilege,
-        unused_scopes=drift.unused_scopes,
-        previous_unused_scopes=drift.previous_unused_scopes,
-    )
 
 
 def build_view(audit: Audit) -> MarkdownView:

@@ -15,6 +15,13 @@ from scopeaudit.model import Finding
 
 F = TypeVar("F", bound=Finding)
 
+LIST_LIMIT = 10  # skipped lines, clients, request shapes and gaps shown before "N more"
+
+
+def first(items: Sequence[str], limit: int = LIST_LIMIT) -> tuple[str, ...]:
+    """The first ``limit`` items of a list a report shows in part ("... and N more")."""
+    return tuple(items[:limit])
+
 # Control characters (C0, DEL, C1), line and paragraph separators, bidi marks, embeddings,
 # overrides and isolates, zero-width and invisible formatting characters: each can break a
 # line or a table row, move a terminal's cursor, or make one string look like another.
