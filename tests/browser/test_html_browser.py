@@ -75,6 +75,8 @@ class Page:
         return count
 
     def column(self, index: int) -> list[str]:
+        # the table is rendered lazily (content-visibility): a reader looks at it first
+        self.page.locator("#findings-table").scroll_into_view_if_needed()
         texts: list[str] = self.page.locator(f"{ROWS}:visible td:nth-child({index})") \
             .all_inner_texts()
         return [t.strip() for t in texts]
@@ -100,13 +102,18 @@ def test_script_runs_under_the_policy_without_errors(page: Page, example_audit: 
     assert page.page.locator("#findings-filter").is_visible()
     options = page.page.locator("#filter-key option").all_inner_texts()
     assert options[0] == "all"
-    assert options[1:] == sorted({f.key for f in example_audit.findings if f.key})
+    # keys by name, as the chart and matrix name them, the id beside it
+    names = {k.id: k.name or k.id for k in example_audit.keys}
+    ids = {f.key for f in example_audit.findings if f.key}
+    assert options[1:] == [names[i] + f" ({i})" if names.get(i, i) != i else i
+                           for i in sorted(ids, key=lambda i: (names.get(i, i), i))]
+    assert "BI export (Looker) (key_bi_export)" in options  # by hand: examples/keys.yaml
     status = page.page.locator("#findings-count").inner_text()
     assert status == f"Showing all {len(example_audit.findings)} findings."
     page.assert_clean()
 
 
-def test_severity_filter_hides_other_severities(page: Page, example_audit: Audit) -> None:
+def test_severity_filter_is_a_threshold(page: Page, example_audit: Audit) -> None:
     total = len(example_audit.findings)
     assert page.visible_rows() == total
     page.page.select_option("#filter-severity", "critical")
@@ -116,11 +123,21 @@ def test_severity_filter_hides_other_severities(page: Page, example_audit: Audit
     assert page.column(1) == ["critical"] * critical
     assert page.page.locator("#findings-count").inner_text() == \
         f"Showing {critical} of {total} findings."
+    # "high and above" keeps the critical ones: a threshold, not an exact match
+    page.page.select_option("#filter-severity", "high")
+    high = sum(1 for f in example_audit.findings if f.severity.value in ("critical", "high"))
+    assert high == 9 and page.visible_rows() == high
+    assert set(page.column(1)) == {"critical", "high"}
+    labels = page.page.locator("#filter-severity option").all_inner_texts()
+    assert labels == ["all", "critical", "high and above", "medium and above", "low and above",
+                      "info and above"]
     # a rule on top of it narrows further; the reset button shows everything again
     page.page.select_option("#filter-severity", "medium")
     page.page.select_option("#filter-rule", "SA102")
     expected = sum(1 for f in example_audit.findings
-                   if f.severity.value == "medium" and f.rule == "SA102")
+                   if f.severity.value in ("critical", "high", "medium") and f.rule == "SA102")
+    assert expected > sum(1 for f in example_audit.findings
+                          if f.severity.value == "medium" and f.rule == "SA102")
     assert 0 < page.visible_rows() == expected
     page.page.click("#filter-reset")
     assert page.visible_rows() == total
