@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 
 from markupsafe import Markup
@@ -95,7 +96,13 @@ def md(value: object, limit: int = CELL_LIMIT) -> Markup:
     """
     if isinstance(value, Markup):
         return value
-    text = "" if value is None else str(value)
+    return _md_text("" if value is None else str(value), limit)
+
+
+@lru_cache(maxsize=1 << 16)
+def _md_text(text: str, limit: int) -> Markup:
+    """:func:`md` of a string; cached, as a report cut to its budget is rendered several
+    times and repeats its key ids, scopes and paths on every row."""
     if len(text) > limit:
         text = text[: max(limit - 1, 0)] + "…"
     text = show_invisible(text)  # before the ZWJs below are put in
@@ -521,6 +528,54 @@ def _largest(upper: int, fits: Callable[[int], bool], guess: int) -> int:
     return low
 
 
+SAMPLE_ROWS = 64  # rows rendered to learn a list's bytes per row
+
+
+def _over(full: MarkdownView, render: Callable[[MarkdownView], str], budget: int) -> bool:
+    """Whether ``full`` is surely over ``budget``: a sample of its findings and key sections
+    is, extrapolated with some margin (a report far over budget is never rendered whole)."""
+    keys, rows = len(full.key_sections), len(full.findings) + len(full.marked_findings)
+    inputs, warnings = len(full.inputs), len(full.warnings)
+    k, n = min(keys, SAMPLE_ROWS), min(rows, SAMPLE_ROWS)
+    base = _size(render(_cut(full, 0, 0, inputs, warnings)))
+    sample = _size(render(_cut(full, k, n, inputs, warnings)))
+    if sample > budget:
+        return True
+    with_keys = _size(render(_cut(full, k, 0, inputs, warnings)))
+    per_key = (with_keys - base) / max(k, 1)
+    per_row = (sample - with_keys) / max(n, 1)
+    return base + per_key * keys + per_row * rows > 1.2 * budget
+
+
+def _largest_by_size(upper: int, size: Callable[[int], int], budget: int, guess: int) -> int:
+    """The largest n in 0..upper with size(n) <= budget, given size(0) <= budget and a size
+    that grows with n: each probe is placed where the sizes measured so far say the budget
+    falls (rows are alike, so two or three renders find it), halving the interval when that
+    stalls."""
+    lo, lo_size = 0, size(0)
+    hi, hi_size = upper + 1, -1  # hi: the smallest n known not to fit (upper + 1: none yet)
+    n = min(max(guess, 0), upper)
+    while hi - lo > 1:
+        if n <= lo or n >= hi:
+            n = (lo + hi) // 2
+        measured = size(n)
+        if measured <= budget:
+            lo, lo_size = n, measured
+        else:
+            hi, hi_size = n, measured
+        if hi - lo <= 1:
+            break
+        if hi_size > lo_size:  # between two measures: where the line between them meets it
+            n = lo + int((budget - lo_size) * (hi - lo) / (hi_size - lo_size))
+        elif lo:  # only fitting measures yet: extrapolate from the average row
+            n = int(budget * lo / max(lo_size, 1))
+        else:
+            n = (lo + hi) // 2
+        if hi - lo > 2 and n == lo:  # the estimate sits on a bound: probe just past it
+            n = lo + 1
+    return lo
+
+
 def fit_to_budget(full: MarkdownView, render: Callable[[MarkdownView], str],
                   budget: int = BUDGET_BYTES, template: str = TEMPLATE) -> str:
     """``render(full)`` if it is within ``budget`` bytes, else the largest summary that is.
@@ -528,9 +583,11 @@ def fit_to_budget(full: MarkdownView, render: Callable[[MarkdownView], str],
     Cuts, in order: per-key sections beyond the first KEY_SECTIONS_WHEN_TRUNCATED, findings
     rows from the least severe end, the remaining key sections, then input rows and warnings.
     """
-    text = render(full)
-    if _size(text) <= budget:
-        return text
+    rows = len(full.findings) + len(full.marked_findings)
+    if rows + len(full.key_sections) <= SAMPLE_ROWS * 4 or not _over(full, render, budget):
+        text = render(full)
+        if _size(text) <= budget:
+            return text
     sizes: dict[Shape, int] = {}
     texts: dict[Shape, str] = {}
 
@@ -544,9 +601,12 @@ def fit_to_budget(full: MarkdownView, render: Callable[[MarkdownView], str],
         """The shape keeping most of one list (0..upper) that fits; None if none does."""
         if size(shape(0)) > budget:
             return None
-        empty, whole = size(shape(0)), size(shape(upper))
-        guess = upper if whole <= budget else (budget - empty) * upper // (whole - empty)
-        return shape(_largest(upper, lambda n: size(shape(n)) <= budget, guess))
+        # the guess from a sample of the list, not from rendering all of it (at 20,000
+        # findings that render alone took seconds); _largest corrects a wrong guess
+        empty, sample = size(shape(0)), min(upper, SAMPLE_ROWS)
+        per_row = max(size(shape(sample)) - empty, 1) / max(sample, 1)
+        guess = min(upper, int((budget - empty) / per_row))
+        return shape(_largest_by_size(upper, lambda n: size(shape(n)), budget, guess))
 
     keys = min(len(full.key_sections), KEY_SECTIONS_WHEN_TRUNCATED)
     findings = len(full.findings) + len(full.marked_findings)
