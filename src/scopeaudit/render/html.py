@@ -46,6 +46,7 @@ from scopeaudit.render.evidence_line import (
     evidence_line,
     source_text,
 )
+from scopeaudit.render.palette import PALETTE, SeverityColour
 from scopeaudit.render.templates import render_template
 from scopeaudit.render.text import percent, show_invisible, status_text
 
@@ -489,6 +490,7 @@ class ReportView:
     max_unattributed: str = "1%"  # SA304's threshold, for the method section
     code: str = ""  # audit --code: what was scanned, in words ("" without --code)
     rules_without_findings: int = 0  # left out of the appendix
+    palette: tuple[SeverityColour, ...] = PALETTE  # the severity colours, most severe first
 
 
 # --------------------------------------------------------------------------- building
