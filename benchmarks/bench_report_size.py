@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import random
 import sys
 import tempfile
@@ -158,7 +159,10 @@ def main() -> None:
     from scopeaudit.render import OutputFormat, RenderOptions, renderer_for
 
     key_file, log_file = write_inputs(args.keys, DATA)
-    seconds, audit = best(1, lambda: run_audit(key_file, log_file))
+    # paths as a user types them (relative), as they are repeated on every row and card
+    os.chdir(DATA)
+    seconds, audit = best(1, lambda: run_audit(key_file.relative_to(DATA),
+                                               log_file.relative_to(DATA)))
     print(f"{args.keys:,} keys x 26 scopes, {DAYS} days: {audit.usage.records:,} records, "
           f"{len(audit.findings):,} findings (audit {seconds:.1f} s)")
     options = RenderOptions()
