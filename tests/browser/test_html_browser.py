@@ -13,6 +13,7 @@ Never a downloaded browser: the test skips, saying why, unless /usr/bin/chromium
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -75,10 +76,10 @@ class Page:
         return count
 
     def column(self, index: int) -> list[str]:
-        # the table is rendered lazily (content-visibility): a reader looks at it first
-        self.page.locator("#findings-table").scroll_into_view_if_needed()
+        # textContent, not innerText: the table is laid out lazily (content-visibility),
+        # and a cell's innerText is empty until it has been
         texts: list[str] = self.page.locator(f"{ROWS}:visible td:nth-child({index})") \
-            .all_inner_texts()
+            .all_text_contents()
         return [t.strip() for t in texts]
 
     def assert_clean(self) -> None:
@@ -239,4 +240,20 @@ def test_actions_on_the_first_screen_and_deferred_removals_marked_apart(page: Pa
     ARTIFACTS.mkdir(exist_ok=True)
     p.screenshot(path=str(ARTIFACTS / "actions.png"))
     p.locator("#matrix").screenshot(path=str(ARTIFACTS / "matrix.png"))
+    page.assert_clean()
+
+
+def test_the_printed_review_is_packed(page: Page, example_audit: Audit) -> None:
+    """The example's review PDF (A4) was 25 pages: a card alone on a page, the findings as
+    evidence dumps, every rule explained. Whole cards, packed; the rules with findings."""
+    page.page.emulate_media(media="print")
+    pdf = page.page.pdf(format="A4", print_background=True)
+    pages = len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf))
+    assert 8 <= pages <= 14, pages
+    # a card is never split across pages (whole, not cut), and the appendix explains only
+    # the rules that found something
+    assert page.page.evaluate(
+        "getComputedStyle(document.querySelector('article.card')).breakInside") == "avoid"
+    rules = page.page.locator("#method dl.rules dt").count()
+    assert rules == len({f.rule for f in example_audit.findings})
     page.assert_clean()
