@@ -161,7 +161,8 @@ def _input(d: dict[str, Any]) -> InputFile:
         skipped=d["skipped"], skipped_lines=tuple(d["skipped_lines"]),
         skip_reasons=tuple((r["reason"], r["count"]) for r in d.get("skip_reasons", ())),
         source=d.get("source"), accepted=d.get("accepted", 0),
-        unattributed=d.get("unattributed", 0), key_field=d.get("key_field"))
+        unattributed=d.get("unattributed", 0), key_field=d.get("key_field"),
+        log_format=d.get("format"), time_zone=d.get("time_zone"))
 
 
 def _evidence(d: dict[str, Any] | None) -> EvidenceQuality | None:

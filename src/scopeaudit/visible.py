@@ -29,6 +29,8 @@ def show_invisible(text: str, keep: str = "") -> str:
     """``text`` with every invisible or direction-changing character written as an escape
     (``\\x1b``, ``\\u202e``); the characters in ``keep`` (e.g. a CSV cell's tab and newline,
     which its quoting carries) stay as they are."""
+    if _INVISIBLE.search(text) is None:  # the common case, and the fast one
+        return text
     if not keep:
         return _INVISIBLE.sub(_escape, text)
     return _INVISIBLE.sub(lambda m: m.group(0) if m.group(0) in keep else _escape(m), text)

@@ -13,6 +13,7 @@ Never a downloaded browser: the test skips, saying why, unless /usr/bin/chromium
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -75,8 +76,10 @@ class Page:
         return count
 
     def column(self, index: int) -> list[str]:
+        # textContent, not innerText: the table is laid out lazily (content-visibility),
+        # and a cell's innerText is empty until it has been
         texts: list[str] = self.page.locator(f"{ROWS}:visible td:nth-child({index})") \
-            .all_inner_texts()
+            .all_text_contents()
         return [t.strip() for t in texts]
 
     def assert_clean(self) -> None:
@@ -100,13 +103,18 @@ def test_script_runs_under_the_policy_without_errors(page: Page, example_audit: 
     assert page.page.locator("#findings-filter").is_visible()
     options = page.page.locator("#filter-key option").all_inner_texts()
     assert options[0] == "all"
-    assert options[1:] == sorted({f.key for f in example_audit.findings if f.key})
+    # keys by name, as the chart and matrix name them, the id beside it
+    names = {k.id: k.name or k.id for k in example_audit.keys}
+    ids = {f.key for f in example_audit.findings if f.key}
+    assert options[1:] == [names[i] + f" ({i})" if names.get(i, i) != i else i
+                           for i in sorted(ids, key=lambda i: (names.get(i, i), i))]
+    assert "BI export (Looker) (key_bi_export)" in options  # by hand: examples/keys.yaml
     status = page.page.locator("#findings-count").inner_text()
     assert status == f"Showing all {len(example_audit.findings)} findings."
     page.assert_clean()
 
 
-def test_severity_filter_hides_other_severities(page: Page, example_audit: Audit) -> None:
+def test_severity_filter_is_a_threshold(page: Page, example_audit: Audit) -> None:
     total = len(example_audit.findings)
     assert page.visible_rows() == total
     page.page.select_option("#filter-severity", "critical")
@@ -116,11 +124,21 @@ def test_severity_filter_hides_other_severities(page: Page, example_audit: Audit
     assert page.column(1) == ["critical"] * critical
     assert page.page.locator("#findings-count").inner_text() == \
         f"Showing {critical} of {total} findings."
+    # "high and above" keeps the critical ones: a threshold, not an exact match
+    page.page.select_option("#filter-severity", "high")
+    high = sum(1 for f in example_audit.findings if f.severity.value in ("critical", "high"))
+    assert high == 9 and page.visible_rows() == high
+    assert set(page.column(1)) == {"critical", "high"}
+    labels = page.page.locator("#filter-severity option").all_inner_texts()
+    assert labels == ["all", "critical", "high and above", "medium and above", "low and above",
+                      "info and above"]
     # a rule on top of it narrows further; the reset button shows everything again
     page.page.select_option("#filter-severity", "medium")
     page.page.select_option("#filter-rule", "SA102")
     expected = sum(1 for f in example_audit.findings
-                   if f.severity.value == "medium" and f.rule == "SA102")
+                   if f.severity.value in ("critical", "high", "medium") and f.rule == "SA102")
+    assert expected > sum(1 for f in example_audit.findings
+                          if f.severity.value == "medium" and f.rule == "SA102")
     assert 0 < page.visible_rows() == expected
     page.page.click("#filter-reset")
     assert page.visible_rows() == total
@@ -222,4 +240,20 @@ def test_actions_on_the_first_screen_and_deferred_removals_marked_apart(page: Pa
     ARTIFACTS.mkdir(exist_ok=True)
     p.screenshot(path=str(ARTIFACTS / "actions.png"))
     p.locator("#matrix").screenshot(path=str(ARTIFACTS / "matrix.png"))
+    page.assert_clean()
+
+
+def test_the_printed_review_is_packed(page: Page, example_audit: Audit) -> None:
+    """The example's review PDF (A4) was 25 pages: a card alone on a page, the findings as
+    evidence dumps, every rule explained. Whole cards, packed; the rules with findings."""
+    page.page.emulate_media(media="print")
+    pdf = page.page.pdf(format="A4", print_background=True)
+    pages = len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf))
+    assert 8 <= pages <= 14, pages
+    # a card is never split across pages (whole, not cut), and the appendix explains only
+    # the rules that found something
+    assert page.page.evaluate(
+        "getComputedStyle(document.querySelector('article.card')).breakInside") == "avoid"
+    rules = page.page.locator("#method dl.rules dt").count()
+    assert rules == len({f.rule for f in example_audit.findings})
     page.assert_clean()

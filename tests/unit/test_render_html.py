@@ -62,7 +62,7 @@ ALLOWED_TAGS = {
     "html", "head", "meta", "title", "style", "body", "header", "nav", "ol", "ul", "li", "a",
     "main", "section", "h1", "h2", "h3", "h4", "div", "span", "p", "br", "wbr", "code", "pre",
     "strong", "em", "small", "table", "thead", "tbody", "tr", "th", "td", "figure", "article", "dl",
-    "dt", "dd", "label", "select", "option", "input", "button", "script",
+    "dt", "dd", "label", "select", "option", "input", "button", "script", "details", "summary",
     # inline SVG
     "svg", "defs", "pattern", "rect", "line", "circle", "path", "g", "text",
 }
@@ -287,6 +287,13 @@ def test_findings_table_has_every_finding_in_order(example_doc: Node,
         text = row.text()
         assert f.severity.value in text and f.rule in text and f.message in text
         assert f"{f.location.file}:{f.location.line}" in text and f.fingerprint in text
+        # the evidence and the 32-hex fingerprint are one click away, not in the main view
+        details = row.find_all("details")
+        assert len(details) == 1 and f.fingerprint in details[0].text()
+        main = text.replace(details[0].text(), "")
+        assert f.fingerprint not in main and not re.search(r"[0-9a-f]{32}", main)
+        for k in (f.evidence or {}):
+            assert f"{k}: " not in main
     sortable = [th.attrs["data-sort"] for th in table.find_all("th") if "data-sort" in th.attrs]
     assert sortable == ["severity", "rule", "key", "scope", "location", "confidence"]
     # the filters stay hidden until the script fills them: with JavaScript off all rows show
@@ -298,13 +305,61 @@ def test_json_island_carries_what_the_script_sorts_and_filters_on(
         example_doc: Node, example_audit: Audit) -> None:
     data = island(example_doc)
     assert data["severities"] == ["critical", "high", "medium", "low", "info"]
-    assert data["columns"] == ["severity", "rule", "name", "key", "scope", "file", "line",
-                               "confidence"]
+    assert data["columns"] == ["severity", "rule", "name", "key", "key_name", "scope", "file",
+                               "line", "confidence", "count"]
+    names = {k.id: k.name or k.id for k in example_audit.keys}
+    # 29 findings: under the grouping threshold, one row (and one entry) per finding
     assert data["findings"] == [
-        [f.severity.value, f.rule, f.name, f.key, f.scope, f.location.file, f.location.line,
-         f.confidence]
+        [f.severity.value, f.rule, f.name, f.key, names.get(f.key, f.key) if f.key else None,
+         f.scope, f.location.file, f.location.line, f.confidence, 1]
         for f in example_audit.findings
     ]
+
+
+def test_findings_table_names_keys_as_the_chart_and_matrix_do(example_doc: Node,
+                                                              example_audit: Audit) -> None:
+    rows = example_doc.by_id("findings-table").find_all("tbody")[0].find_all("tr")
+    matrix = {th.find_all("a")[0].attrs["href"]: th.text()
+              for th in example_doc.by_id("matrix-table").find_all("th")
+              if th.attrs.get("scope") == "row"}
+    checked = 0
+    for row, f in zip(rows, example_audit.findings, strict=True):
+        cell = row.find_all("td")[2]
+        links = cell.find_all("a")
+        if not links:  # a key only the logs name: its id, as the chart has no bar for it
+            assert cell.text() in (f.key, "–")
+            continue
+        link = links[0]
+        # by hand: key_bi_export is "BI export (Looker)" in examples/keys.yaml
+        # the id one click away, with the evidence (data never goes into an attribute)
+        assert f"key id {f.key} · " in row.find_all("details")[0].text()
+        assert link.text() == matrix[link.attrs["href"]]
+        checked += 1
+    assert checked > 20
+    first_bi = next(r for r, f in zip(rows, example_audit.findings, strict=True)
+                    if f.key == "key_bi_export")
+    assert first_bi.find_all("td")[2].text() == "BI export (Looker)"
+
+
+def test_dates_and_timestamps_never_break_mid_value(example_doc: Node) -> None:
+    date_ = re.compile(r"\d{4}-\d{2}-\d{2}")
+    for section in ("findings", "keys", "actions"):
+        for node in example_doc.by_id(section).iter():
+            if node.tag in ("script", "code", "pre") or "nw" in node.classes:
+                continue
+            for child in node.children:
+                # a date in running text sits in its own unbreakable span
+                if isinstance(child, str) and date_.search(child):
+                    up: Node | None = node
+                    while up is not None and not {"nw"} & set(up.classes) \
+                            and up.tag not in ("code", "details", "script"):
+                        up = up.parent
+                    assert up is not None, (section, child)
+    for card in example_doc.by_id("keys").find_all("article", "card"):
+        assert any(re.fullmatch(r"first \S+, last \S+; active on \d+ day\(s\)",
+                                " ".join(dd.text().split())) is None for dd in card.find_all("dd"))
+    spans = [n.text() for n in example_doc.by_id("findings").find_all("span", "nw")]
+    assert "2025-06-01" in spans  # key_mobile_backend's creation, in SA208's message
 
 
 def test_method_section(example_doc: Node, example_audit: Audit) -> None:
@@ -316,9 +371,18 @@ def test_method_section(example_doc: Node, example_audit: Audit) -> None:
     assert f"scopeaudit {example_audit.tool_version}" in text
     assert "high needs ≥ 60 observed days, ≥ 90% coverage and ≥ 14 active days" in text
     assert len(example_audit.rules) >= 20  # the registry as of the run, however it grows
+    fired = {f.rule for f in example_audit.findings}
+    assert 10 < len(fired) < len(example_audit.rules)
+    ids = {n.attrs.get("id") for n in example_doc.iter()}
     for rule in example_audit.rules:
-        assert example_doc.by_id(f"rule-{rule.id}")
-        assert rule.summary in text and " ".join(rule.remediation.split()) in text
+        # the appendix explains the rules that found something; `scopeaudit rules` the rest
+        assert (f"rule-{rule.id}" in ids) == (rule.id in fired), rule.id
+        if rule.id in fired:
+            assert rule.summary in text and " ".join(rule.remediation.split()) in text
+        else:
+            assert f"{rule.id} " not in text
+    left_out = len(example_audit.rules) - len(fired)
+    assert f"{left_out} other rules found nothing and are left out" in text
 
 
 def test_internal_links_all_resolve(example_doc: Node) -> None:
@@ -586,6 +650,30 @@ def test_thousand_keys_stay_under_five_megabytes(example_audit: Audit) -> None:
     doc = parse(html).root
     assert len(doc.find_all("article", "card")) == 1000
     assert len(doc.by_id("matrix-table").find_all("tbody")[0].find_all("tr")) == 1000
+
+
+def test_a_large_report_gives_a_rules_findings_on_one_key_one_row(
+        example_audit: Audit) -> None:
+    big = many_keys(example_audit, 1000)
+    findings = big.findings
+    assert len(findings) > 1000  # above GROUP_ABOVE
+    doc = parse(render_html(big, RenderOptions())).root
+    rows = doc.by_id("findings-table").find_all("tbody")[0].find_all("tr")
+    data = island(doc)["findings"]
+    assert len(rows) == len(data) < len(findings)
+    assert sum(entry[-1] for entry in data) == len(findings)  # every finding in some row
+    # by hand: the example's key_mobile_backend has three medium SA102 findings, on
+    # assets:read, checkins:read and logs:read (examples/keys.yaml lines 57, 58, 62)
+    copy = "key_mobile_backend_0003"
+    row = next(r for r, entry in zip(rows, data, strict=True)
+               if entry[1] == "SA102" and entry[3] == copy and entry[0] == "medium")
+    cells = [" ".join(td.text().split()) for td in row.find_all("td")]
+    assert cells[3] == "assets:read, checkins:read, logs:read"
+    assert cells[4] == "examples/keys.yaml:57, lines 58, 62"
+    assert "The same for 2 more scopes." in cells[5]
+    assert not row.find_all("details")  # evidence and fingerprints: in the JSON report
+    text = " ".join(doc.by_id("findings-count").text().split())
+    assert text.startswith(f"{len(findings):,} findings, most severe first; a rule's")
 
 
 

@@ -558,3 +558,36 @@ def test_every_input_string_in_the_template_goes_through_md() -> None:
                 checked += 1
     assert checked > 30
     assert unicodedata.name(ZWJ) == "ZERO WIDTH JOINER"
+
+
+def test_largest_by_size_finds_the_last_row_that_fits() -> None:
+    # sizes by hand: 100 bytes of frame, then rows of 10, 10, 50, 10, 10 bytes
+    sizes = [100, 110, 120, 170, 180, 190]
+    for budget, want in ((100, 0), (119, 1), (120, 2), (169, 2), (170, 3), (189, 4),
+                         (190, 5), (10_000, 5)):
+        for guess in range(-1, 8):
+            got = markdown._largest_by_size(5, sizes.__getitem__, budget, guess)
+            assert got == want, (budget, guess)
+    # rows that are alike: a good guess and the measured sizes find it in a few renders
+    probes: list[int] = []
+    alike = [300 + 190 * n + n % 7 for n in range(20_001)]
+    got = markdown._largest_by_size(20_000, lambda n: probes.append(n) or alike[n],
+                                    1_000_000, 5_000)
+    assert alike[got] <= 1_000_000 < alike[got + 1]
+    assert len(probes) <= 5
+
+
+def test_a_report_far_over_budget_is_never_rendered_whole(example_audit: Audit) -> None:
+    view = markdown.build_view(_huge_audit(example_audit))
+    rendered: list[int] = []
+
+    def show(v: markdown.MarkdownView) -> str:
+        text = markdown.render_view(v, None)
+        rendered.append(len(text.encode()))
+        return text
+
+    text = markdown.fit_to_budget(view, show)
+    assert len(text.encode()) <= markdown.BUDGET_BYTES
+    # every render was of a sample or near the budget, and there were few of them
+    assert max(rendered) < 1.2 * markdown.BUDGET_BYTES
+    assert len(rendered) <= 10

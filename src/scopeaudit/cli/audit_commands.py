@@ -96,7 +96,9 @@ def _finish(audit: Audit, report: ReportParams, diagnostics: Diagnostics) -> int
 
     options = RenderOptions(template_dir=Path(report.template_dir) if report.template_dir
                             else None, show_baselined=report.show_baselined,
-                            color=for_report(report.color, report.output))
+                            color=for_report(report.color, report.output),
+                            # a file written from a terminal is not laid out for that terminal
+                            width=0 if report.output else None)
     render = renderer_for(OutputFormat(report.fmt))
     # The run is recorded only after its report is written and closed: a report that failed,
     # or that a reader cut short, leaves the history as it was (scopeaudit.history)
@@ -106,9 +108,8 @@ def _finish(audit: Audit, report: ReportParams, diagnostics: Diagnostics) -> int
             audit = replace(audit, drift=run.drift)
         show_warnings(diagnostics)
         text = render(audit, options)
-        # view() shows every escape sequence as text, the renderer's own colours too: a
-        # table renderer that colours (options.color) must escape values itself, and this
-        # then pass its text through as it is
+        # view() shows every escape sequence as text but the palette's colour marks
+        # (render.text.for_terminal), which a value cannot spell: its escapes were shown
         if write_output(view(text) if report.fmt == "table" else text,
                         report.output) and run is not None:
             run.record()

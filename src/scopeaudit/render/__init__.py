@@ -31,7 +31,10 @@ class RenderOptions:
 
     template_dir: Path | None = None  # an organisation's own templates (HTML, Markdown)
     show_baselined: bool = False  # the table: list baselined and suppressed findings too
-    color: bool = False
+    color: bool = False  # the table: severities in colour (a terminal that shows it)
+    # the table's width in columns: None, the terminal's when stdout is one (else no limit);
+    # 0, no limit
+    width: int | None = None
 
 
 Renderer = Callable[[Audit, RenderOptions], str]

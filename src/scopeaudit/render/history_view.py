@@ -17,6 +17,7 @@ from markupsafe import Markup
 
 from scopeaudit.errors import InputError
 from scopeaudit.model import Severity
+from scopeaudit.render.palette import PALETTE
 
 if TYPE_CHECKING:
     from scopeaudit.history import RunSummary
@@ -154,7 +155,7 @@ def render_history_html(runs: tuple[RunSummary, ...], database: str) -> str:
     doc = history_document(runs)
     return render_template("history.html.j2",
                            {"database": database, "runs": doc["runs"], "trend": doc["trend"],
-                            "charts": charts(runs)},
+                            "charts": charts(runs), "palette": PALETTE},
                            None, filters={"csp_hash": _csp_hash})
 
 

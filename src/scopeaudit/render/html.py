@@ -39,6 +39,7 @@ from scopeaudit.model import (
 from scopeaudit.render import RenderOptions
 from scopeaudit.render.actions import Action, build_actions
 from scopeaudit.render.code_text import code_text, needed_by_code_texts
+from scopeaudit.render.drift_view import DriftView, drift_view
 from scopeaudit.render.evidence_line import (
     attributed_text,
     before_window_texts,
@@ -46,13 +47,17 @@ from scopeaudit.render.evidence_line import (
     reading_line,
     source_text,
 )
-from scopeaudit.render.markdown import DriftView, drift_view
+from scopeaudit.render.palette import PALETTE, SeverityColour
 from scopeaudit.render.templates import render_template
 from scopeaudit.render.text import percent, show_invisible, status_text
 
 TEMPLATE = "report.html.j2"
 
 _JOINTS = re.compile(r"(?<=[/_.:@])")
+# a date or timestamp in running text ("created 2025-06-01", "first 2026-08-29T00:00:00Z"):
+# kept on one line, never split at its hyphens
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}"
+                   r"(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?)?")
 
 # Chart geometry, in SVG user units (the SVG scales to the page width through its viewBox).
 _CHART_LABEL_W = 210
@@ -85,6 +90,18 @@ def _breakable(text: str) -> Markup:
     ``.``, ``:`` and ``@``, so paths, ids and scopes wrap at their joints, not mid-word."""
     parts = [part for part in _JOINTS.split(str(text)) if part]
     return Markup("<wbr>").join(parts)  # join escapes every part
+
+
+def _unbroken_dates(text: str) -> Markup:
+    """``text`` escaped, each date or timestamp in it wrapped so a line never breaks inside
+    it (``<span class="nw">``)."""
+    out, last = [], 0
+    for match in _DATE.finditer(str(text)):
+        out.append(Markup.escape(text[last:match.start()]))
+        out.append(Markup('<span class="nw">{}</span>').format(match.group(0)))
+        last = match.end()
+    out.append(Markup.escape(text[last:]))
+    return Markup("").join(out)
 
 
 def _csp_hash(source: str) -> Markup:
@@ -359,7 +376,8 @@ class FindingRow:
     severity: str
     rule: str
     name: str
-    key: str
+    key: str  # the key's id (the cell's title, the filter's value)
+    key_label: str  # what the cell shows: the key's name as the chart and matrix show it
     key_anchor: str  # the key's card, or "" for a key only seen in the logs
     scope: str
     location: str
@@ -368,6 +386,15 @@ class FindingRow:
     confidence: str
     fingerprint: str
     status: str  # "", "suppressed" or "baselined"
+    # a large report's row stands for one rule's findings on one key (see GROUP_ABOVE): the
+    # others' scopes and lines, after this, the first one's
+    more_scopes: tuple[str, ...] = ()
+    more_lines: tuple[int, ...] = ()
+    first: int = 0  # the index in the Audit's findings of the row's first finding
+
+    @property
+    def count(self) -> int:
+        return 1 + len(self.more_scopes)
 
 
 @dataclass(frozen=True)
@@ -431,7 +458,7 @@ class ReportView:
     cards: tuple[CardView, ...]
     findings: tuple[FindingRow, ...]  # every finding, in the Audit's order
     severities: tuple[str, ...]
-    rules: tuple[RuleView, ...]
+    rules: tuple[RuleView, ...]  # the rules with a finding in this report: the appendix
     catalog: CatalogView
     policy: PolicyView
     warnings: tuple[str, ...]
@@ -450,11 +477,22 @@ class ReportView:
         return tuple(f for f in self.findings if not f.status)
 
     @property
+    def new_count(self) -> int:
+        """How many findings the new rows stand for."""
+        return sum(f.count for f in self.new_findings)
+
+    @property
+    def grouped(self) -> bool:
+        return any(f.more_scopes for f in self.findings)
+
+    @property
     def marked_findings(self) -> tuple[FindingRow, ...]:
         """Baselined or suppressed: collapsed behind a toggle."""
         return tuple(f for f in self.findings if f.status)
     max_unattributed: str = "1%"  # SA304's threshold, for the method section
     code: str = ""  # audit --code: what was scanned, in words ("" without --code)
+    rules_without_findings: int = 0  # left out of the appendix
+    palette: tuple[SeverityColour, ...] = PALETTE  # the severity colours, most severe first
 
 
 # --------------------------------------------------------------------------- building
@@ -609,35 +647,87 @@ def _matrix(labels: Sequence[tuple[str, str]], keys: Sequence[Key],
     return MatrixView(tuple(visible(s) for s in scopes), tuple(rows))
 
 
+def key_names(audit: Audit) -> dict[str, str]:
+    """Each key id's name as every view of the report shows it (the id where a definition
+    gives no name; a duplicated id: its first definition's)."""
+    names: dict[str, str] = {}
+    for k in audit.keys:
+        names.setdefault(k.id, k.name or k.id)
+    return names
+
+
+# Above this many findings, a rule's findings on one key that differ only in their scope
+# (SA102 on twenty scopes of a key) share one row: at 1,000 keys of 26 scopes a row per
+# finding made the table 20 MB and the page unusable. Below it, one row per finding.
+GROUP_ABOVE = 1000
+
+
+def _group_key(f: Finding) -> tuple[object, ...] | None:
+    """What findings must share to be one row: all but the scope and the line."""
+    if f.key is None or f.scope is None:
+        return None
+    return (f.rule, f.severity, f.key, f.confidence, f.status, f.location.file)
+
+
+def _grouped(findings: Sequence[Finding]) -> list[list[int]]:
+    """The findings' indexes in rows: runs of consecutive findings with one group key (the
+    Audit's order puts a rule's findings on a key together), or one finding a row."""
+    rows: list[list[int]] = []
+    group_by = len(findings) > GROUP_ABOVE
+    last: tuple[object, ...] | None = None
+    for i, f in enumerate(findings):
+        key = _group_key(f) if group_by else None
+        if key is not None and key == last:
+            rows[-1].append(i)
+        else:
+            rows.append([i])
+        last = key
+    return rows
+
+
 def _finding_rows(audit: Audit, key_anchor: Mapping[str, str]) -> tuple[FindingRow, ...]:
+    names = key_names(audit)
+    found = audit.findings
+    # a grouped table (a large report) leaves each finding's evidence and fingerprint to the
+    # JSON report: the cards state each removal's basis, and the rows stay small
+    brief = len(found) > GROUP_ABOVE
     return tuple(
         FindingRow(
             index=i, anchor=f"finding-{i}", severity=f.severity.value, rule=f.rule,
             name=visible(f.name), key=visible(f.key or ""),
+            key_label=visible(names.get(f.key, f.key) if f.key else ""),
             key_anchor=key_anchor.get(f.key or "", "") if f.key else "",
             scope=visible(f.scope or ""), location=visible(str(f.location)),
-            message=visible(f.message), evidence=_evidence(f),
-            confidence=f.confidence or "", fingerprint=f.fingerprint, status=f.status,
+            message=visible(f.message), evidence=() if brief else _evidence(f),
+            confidence=f.confidence or "", fingerprint="" if brief else f.fingerprint,
+            status=f.status,
+            more_scopes=tuple(visible(found[j].scope or "") for j in group[1:]),
+            more_lines=tuple(found[j].location.line for j in group[1:]), first=i,
         )
-        for i, f in enumerate(audit.findings)
+        for group in _grouped(found)
+        for i, f in ((group[0], found[group[0]]),)
     )
 
 
-ISLAND_COLUMNS = ("severity", "rule", "name", "key", "scope", "file", "line", "confidence")
+ISLAND_COLUMNS = ("severity", "rule", "name", "key", "key_name", "scope", "file", "line",
+                  "confidence", "count")
 
 
-def _script_data(audit: Audit) -> dict[str, Any]:
+def _script_data(audit: Audit, rows: Sequence[FindingRow]) -> dict[str, Any]:
     """What the findings script sorts and filters on: the original strings, untouched (the
-    island is JSON, not HTML; ``script_json`` makes it safe there). One array per finding,
-    in table order, its fields named once by ``columns``: at thousands of findings, names
-    repeated in every row would be a good part of the file."""
+    island is JSON, not HTML; ``script_json`` makes it safe there). One array per row of the
+    findings table, in its order (a row's first finding, and how many it stands for), its
+    fields named once by ``columns``: at thousands of findings, names repeated in every row
+    would be a good part of the file."""
+    names = key_names(audit)
     return {
         "severities": [s.value for s in Severity.descending()],
         "columns": list(ISLAND_COLUMNS),
         "findings": [
-            [f.severity.value, f.rule, f.name, f.key, f.scope, f.location.file,
-             f.location.line, f.confidence]
-            for f in audit.findings
+            [f.severity.value, f.rule, f.name, f.key, names.get(f.key, f.key) if f.key else None,
+             f.scope, f.location.file, f.location.line, f.confidence, row.count]
+            for row in rows if not row.status
+            for f in (audit.findings[row.first],)
         ],
     }
 
@@ -664,10 +754,12 @@ def build_view(audit: Audit) -> ReportView:
         key_anchor.setdefault(k.id, anchor)  # a duplicated id links to its first card
     findings = _finding_rows(audit, key_anchor)
     refs: dict[str, list[FindingRef]] = {}
-    for row, f in zip(findings, audit.findings, strict=True):
+    for row in findings:
+        f = audit.findings[row.first]
         if f.key is not None:
+            scope = row.scope + (f" +{len(row.more_scopes)}" if row.more_scopes else "")
             refs.setdefault(f.key, []).append(FindingRef(row.anchor, row.severity, row.rule,
-                                                         row.name, row.scope, row.message))
+                                                         row.name, scope, row.message))
     verdicts = _pair_verdicts(audit)
     # a report that read code shows its state apart from used; one that did not never names it
     states = (STATES[0], NEEDED_BY_CODE, *STATES[1:]) if audit.code is not None else STATES
@@ -738,15 +830,17 @@ def build_view(audit: Audit) -> ReportView:
         states=states, not_granted=NOT_GRANTED, chart=chart, matrix=matrix,
         cards=cards, findings=findings,
         severities=tuple(s.value for s in Severity.descending()),
+        # a printed review explains what it found; `scopeaudit rules` lists every rule
         rules=tuple(RuleView(r.id, r.name, r.severity.value, r.summary, r.what, r.why,
-                             r.example, r.remediation, fired.get(r.id, 0))
-                    for r in audit.rules),
+                             r.example, r.remediation, fired[r.id])
+                    for r in audit.rules if r.id in fired),
+        rules_without_findings=sum(1 for r in audit.rules if r.id not in fired),
         catalog=CatalogView(visible(cat.name), visible(cat.version), visible(cat.source),
                             cat.operations, cat.scopes,
                             tuple((visible(k), n) for k, n in cat.provenance.items())),
         policy=_policy(audit),
         warnings=tuple(visible(w) for w in audit.warnings),
-        script_data=_script_data(audit),
+        script_data=_script_data(audit, findings),
         drift=drift_view(audit.drift, visible),
         code=visible(code_text(audit.code)) if audit.code is not None else "",
     )
@@ -756,4 +850,4 @@ def render_html(audit: Audit, options: RenderOptions) -> str:
     """The report as one HTML document (no external resource of any kind)."""
     return render_template(TEMPLATE, {"report": build_view(audit)}, options.template_dir,
                            filters={"num": _num, "csp_hash": _csp_hash,
-                                    "breakable": _breakable})
+                                    "breakable": _breakable, "dates": _unbroken_dates})

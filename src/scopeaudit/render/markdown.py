@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 
 from markupsafe import Markup
@@ -25,7 +26,6 @@ from scopeaudit.model import (
     NEEDED_BY_CODE,
     Audit,
     ClientCount,
-    Drift,
     Finding,
     Key,
     KeyVerdict,
@@ -35,6 +35,7 @@ from scopeaudit.model import (
 from scopeaudit.render import RenderOptions
 from scopeaudit.render.actions import Action, build_actions
 from scopeaudit.render.code_text import code_text, needed_by_code_texts
+from scopeaudit.render.drift_view import DriftView, drift_view
 from scopeaudit.render.evidence_line import (
     attributed_text,
     before_window_texts,
@@ -42,7 +43,13 @@ from scopeaudit.render.evidence_line import (
     reading_line,
     source_text,
 )
-from scopeaudit.render.text import new_first, show_invisible, status_text
+from scopeaudit.render.text import (
+    LIST_LIMIT,
+    first,
+    new_first,
+    show_invisible,
+    status_text,
+)
 
 TEMPLATE = "report.md.j2"
 BUDGET_BYTES = 1_000_000  # GitHub's step-summary limit is 1 MiB; stay clear of it
@@ -50,7 +57,6 @@ KEY_SECTIONS_WHEN_TRUNCATED = 25
 CELL_LIMIT = 200  # characters of one input string shown, by default
 TEXT_LIMIT = 500  # for messages, bases and warnings, which are sentences
 ACTION_LIMIT = 50  # actions (and watch items) listed before "N more": a comment stays short
-LIST_LIMIT = 10  # skipped lines, clients, request shapes and gaps shown before "N more"
 
 # ---------------------------------------------------------------------------------------------
 # The md filter
@@ -91,7 +97,13 @@ def md(value: object, limit: int = CELL_LIMIT) -> Markup:
     """
     if isinstance(value, Markup):
         return value
-    text = "" if value is None else str(value)
+    return _md_text("" if value is None else str(value), limit)
+
+
+@lru_cache(maxsize=1 << 16)
+def _md_text(text: str, limit: int) -> Markup:
+    """:func:`md` of a string; cached, as a report cut to its budget is rendered several
+    times and repeats its key ids, scopes and paths on every row."""
     if len(text) > limit:
         text = text[: max(limit - 1, 0)] + "…"
     text = show_invisible(text)  # before the ZWJs below are put in
@@ -263,37 +275,6 @@ class Truncation:
 
 
 @dataclass(frozen=True)
-class DriftRow:
-    state: str  # new | regressed | resolved
-    severity: str
-    rule: str
-    key: str | None
-    scope: str | None
-    first_seen: str | None
-
-
-@dataclass(frozen=True)
-class DriftView:
-    """"Since last run" (--history): counts, the changed findings, keys and scopes."""
-
-    previous: str | None  # the previous run's time, None on a history's first run
-    new: int
-    persisting: int
-    resolved: int
-    regressed: int
-    rows: tuple[DriftRow, ...]  # new, regressed and resolved findings, at most LIST_LIMIT
-    more_rows: int
-    keys_added: tuple[str, ...]
-    keys_removed: tuple[str, ...]
-    scopes_granted: tuple[str, ...]  # "key: scope"
-    scopes_revoked: tuple[str, ...]
-    over_privilege: int
-    previous_over_privilege: int | None
-    unused_scopes: int
-    previous_unused_scopes: int | None
-
-
-@dataclass(frozen=True)
 class MarkdownView:
     mode: str  # "audit" | "lint"
     tool_version: str
@@ -330,10 +311,6 @@ class MarkdownView:
     status: str = ""  # "1 new, 11 baselined"; "" when every finding is new
 
 
-def _first(items: tuple[str, ...] | list[str], limit: int = LIST_LIMIT) -> tuple[str, ...]:
-    return tuple(items[:limit])
-
-
 def _usage_view(audit: Audit) -> UsageView | None:
     if audit.mode != "audit" or audit.window is None or audit.coverage is None \
             or audit.usage is None or audit.replay is None:
@@ -346,7 +323,7 @@ def _usage_view(audit: Audit) -> UsageView | None:
         since=audit.window.since.isoformat(), until=audit.window.until.isoformat(),
         days=audit.window.days, days_with_data=cov.days_with_data,
         days_in_window=cov.days_in_window, coverage_percent=f"{cov.ratio:.0%}",
-        gaps=_first(gaps), more_gaps=max(len(gaps) - LIST_LIMIT, 0),
+        gaps=first(gaps), more_gaps=max(len(gaps) - LIST_LIMIT, 0),
         records=usage.records, requests=usage.requests, in_window=usage.in_window,
         outside_window=usage.outside_window, unattributed=usage.unattributed,
         preflight=usage.preflight, unknown_keys=usage.unknown_keys,
@@ -422,36 +399,6 @@ def _verdict(audit: Audit) -> Verdict:
     high = sum(1 for f in active if f.severity is Severity.HIGH)
     level = "action" if audit.alarming else "review" if active else "clean"
     return Verdict(level, critical, high, len(active), removals, removal_keys, deferred)
-
-
-def drift_view(drift: Drift | None,
-               text: Callable[[str], str] = lambda value: value) -> DriftView | None:
-    """The "since last run" view (Markdown and HTML); ``text`` cleans strings from inputs
-    (the HTML report makes invisible characters visible)."""
-    if drift is None:
-        return None
-
-    def opt(value: str | None) -> str | None:
-        return text(value) if value is not None else None
-
-    rows = [DriftRow(state, d.severity, text(d.rule), opt(d.key), opt(d.scope), d.first_seen)
-            for state, group in (("new", drift.new), ("regressed", drift.regressed),
-                                 ("resolved", drift.resolved))
-            for d in group]
-    return DriftView(
-        previous=drift.previous_run.run_at if drift.previous_run else None,
-        new=len(drift.new), persisting=len(drift.persisting), resolved=len(drift.resolved),
-        regressed=len(drift.regressed), rows=tuple(rows[:LIST_LIMIT]),
-        more_rows=max(len(rows) - LIST_LIMIT, 0),
-        keys_added=_first([text(k) for k in drift.keys_added]) if drift.previous_run else (),
-        keys_removed=_first([text(k) for k in drift.keys_removed]),
-        scopes_granted=_first([text(f"{k}: {s}") for k, s in drift.scopes_granted]),
-        scopes_revoked=_first([text(f"{k}: {s}") for k, s in drift.scopes_revoked]),
-        over_privilege=drift.over_privilege,
-        previous_over_privilege=drift.previous_over_privilege,
-        unused_scopes=drift.unused_scopes,
-        previous_unused_scopes=drift.previous_unused_scopes,
-    )
 
 
 def build_view(audit: Audit) -> MarkdownView:
@@ -584,6 +531,54 @@ def _largest(upper: int, fits: Callable[[int], bool], guess: int) -> int:
     return low
 
 
+SAMPLE_ROWS = 64  # rows rendered to learn a list's bytes per row
+
+
+def _over(full: MarkdownView, render: Callable[[MarkdownView], str], budget: int) -> bool:
+    """Whether ``full`` is surely over ``budget``: a sample of its findings and key sections
+    is, extrapolated with some margin (a report far over budget is never rendered whole)."""
+    keys, rows = len(full.key_sections), len(full.findings) + len(full.marked_findings)
+    inputs, warnings = len(full.inputs), len(full.warnings)
+    k, n = min(keys, SAMPLE_ROWS), min(rows, SAMPLE_ROWS)
+    base = _size(render(_cut(full, 0, 0, inputs, warnings)))
+    sample = _size(render(_cut(full, k, n, inputs, warnings)))
+    if sample > budget:
+        return True
+    with_keys = _size(render(_cut(full, k, 0, inputs, warnings)))
+    per_key = (with_keys - base) / max(k, 1)
+    per_row = (sample - with_keys) / max(n, 1)
+    return base + per_key * keys + per_row * rows > 1.2 * budget
+
+
+def _largest_by_size(upper: int, size: Callable[[int], int], budget: int, guess: int) -> int:
+    """The largest n in 0..upper with size(n) <= budget, given size(0) <= budget and a size
+    that grows with n: each probe is placed where the sizes measured so far say the budget
+    falls (rows are alike, so two or three renders find it), halving the interval when that
+    stalls."""
+    lo, lo_size = 0, size(0)
+    hi, hi_size = upper + 1, -1  # hi: the smallest n known not to fit (upper + 1: none yet)
+    n = min(max(guess, 0), upper)
+    while hi - lo > 1:
+        if n <= lo or n >= hi:
+            n = (lo + hi) // 2
+        measured = size(n)
+        if measured <= budget:
+            lo, lo_size = n, measured
+        else:
+            hi, hi_size = n, measured
+        if hi - lo <= 1:
+            break
+        if hi_size > lo_size:  # between two measures: where the line between them meets it
+            n = lo + int((budget - lo_size) * (hi - lo) / (hi_size - lo_size))
+        elif lo:  # only fitting measures yet: extrapolate from the average row
+            n = int(budget * lo / max(lo_size, 1))
+        else:
+            n = (lo + hi) // 2
+        if hi - lo > 2 and n == lo:  # the estimate sits on a bound: probe just past it
+            n = lo + 1
+    return lo
+
+
 def fit_to_budget(full: MarkdownView, render: Callable[[MarkdownView], str],
                   budget: int = BUDGET_BYTES, template: str = TEMPLATE) -> str:
     """``render(full)`` if it is within ``budget`` bytes, else the largest summary that is.
@@ -591,9 +586,11 @@ def fit_to_budget(full: MarkdownView, render: Callable[[MarkdownView], str],
     Cuts, in order: per-key sections beyond the first KEY_SECTIONS_WHEN_TRUNCATED, findings
     rows from the least severe end, the remaining key sections, then input rows and warnings.
     """
-    text = render(full)
-    if _size(text) <= budget:
-        return text
+    rows = len(full.findings) + len(full.marked_findings)
+    if rows + len(full.key_sections) <= SAMPLE_ROWS * 4 or not _over(full, render, budget):
+        text = render(full)
+        if _size(text) <= budget:
+            return text
     sizes: dict[Shape, int] = {}
     texts: dict[Shape, str] = {}
 
@@ -607,9 +604,12 @@ def fit_to_budget(full: MarkdownView, render: Callable[[MarkdownView], str],
         """The shape keeping most of one list (0..upper) that fits; None if none does."""
         if size(shape(0)) > budget:
             return None
-        empty, whole = size(shape(0)), size(shape(upper))
-        guess = upper if whole <= budget else (budget - empty) * upper // (whole - empty)
-        return shape(_largest(upper, lambda n: size(shape(n)) <= budget, guess))
+        # the guess from a sample of the list, not from rendering all of it (at 20,000
+        # findings that render alone took seconds); _largest corrects a wrong guess
+        empty, sample = size(shape(0)), min(upper, SAMPLE_ROWS)
+        per_row = max(size(shape(sample)) - empty, 1) / max(sample, 1)
+        guess = min(upper, int((budget - empty) / per_row))
+        return shape(_largest_by_size(upper, lambda n: size(shape(n)), budget, guess))
 
     keys = min(len(full.key_sections), KEY_SECTIONS_WHEN_TRUNCATED)
     findings = len(full.findings) + len(full.marked_findings)

@@ -1,15 +1,109 @@
-"""The terminal view: window and coverage, a row per key, the findings, a summary."""
+"""The terminal view: window and coverage, a row per key, the findings, a summary.
+
+It fits the terminal: a table wider than the width given (RenderOptions.width, else the
+terminal's when stdout is one) wraps its long text columns (scopes, messages, locations) at
+spaces, and any line still too long is cut with an ellipsis. On a terminal that shows colour
+(RenderOptions.color), each finding's severity is in its colour from the one palette.
+"""
 
 from __future__ import annotations
 
+import shutil
+import sys
+from collections.abc import Sequence
+
 from tabulate import tabulate
 
-from scopeaudit.model import NEEDED_BY_CODE, Audit, Drift, count_by_severity
+from scopeaudit.model import NEEDED_BY_CODE, Audit, Drift, Finding, count_by_severity
 from scopeaudit.render import RenderOptions
 from scopeaudit.render.actions import Actions, build_actions
 from scopeaudit.render.code_text import code_text, needed_by_code_texts
 from scopeaudit.render.evidence_line import evidence_line
-from scopeaudit.render.text import new_first, one_line, show_invisible, status_text
+from scopeaudit.render.palette import PALETTE, paint
+from scopeaudit.render.text import (
+    fit_width,
+    new_first,
+    one_line,
+    show_invisible,
+    status_text,
+    wrap_width,
+)
+
+MIN_COLUMN = 10  # a wrapped column keeps at least this many characters (or its header's)
+MAX_WORD = 24  # ... and its longest word, up to this many
+_SEVERITIES = tuple(c.severity for c in PALETTE)
+# the key table's headers where the width is short
+_NARROW = {"accepted": "requests", "unknown": "unkn.", "needed by code": "code"}
+
+
+def terminal_width(options: RenderOptions) -> int:
+    """The width to fit: the one asked for, else the terminal's if stdout is one; 0, none
+    (a report written to a file or a pipe keeps its lines whole)."""
+    if options.width is not None:
+        return max(options.width, 0)
+    if not sys.stdout.isatty():
+        return 0
+    return shutil.get_terminal_size(fallback=(0, 0)).columns
+
+
+def fit_table(rows: Sequence[Sequence[object]], headers: Sequence[str], width: int,
+              shrink: Sequence[int]) -> str:
+    """``tabulate`` of the rows, its ``shrink`` columns wrapped (widest first, none below
+    MIN_COLUMN) until the table fits ``width``; a line that still does not is cut."""
+    text: str = tabulate(rows, headers=headers)
+    widest = max(map(len, text.split("\n")))
+    if not width or widest <= width:
+        return text
+    widths = [max([len(str(h))] + [len(str(r[i])) for r in rows])
+              for i, h in enumerate(headers)]
+    # a wrapped column keeps its longest word whole (a scope, a key id), up to a limit
+    floor = {i: max(len(headers[i]), MIN_COLUMN,
+                    min(max((len(w) for r in rows for w in str(r[i]).split()), default=0),
+                        MAX_WORD)) for i in shrink}
+    widest = max(map(len, _compact(rows, headers, None).split("\n")))
+    while widest > width:  # measure, shrink, measure again
+        over = widest - width
+        while over > 0:
+            wide = [i for i in shrink if widths[i] > floor[i]]
+            if not wide:
+                break
+            i = max(wide, key=lambda j: widths[j] - floor[j])
+            widths[i] -= 1
+            over -= 1
+        limits = [widths[i] if i in shrink else None for i in range(len(headers))]
+        text = _compact(rows, headers, limits)
+        narrower = max(map(len, text.split("\n")))
+        if over > 0 or narrower >= widest:  # nothing left to wrap: cut what is still over
+            break
+        widest = narrower
+    return "\n".join(fit_width(text.split("\n"), width))
+
+
+def _compact(rows: Sequence[Sequence[object]], headers: Sequence[str],
+             limits: list[int | None] | None) -> str:
+    """``tabulate`` without the two columns of padding it gives numbers and their headers
+    (its module setting, put back at once), wrapping each column to ``limits``."""
+    import tabulate as module
+
+    padding = module.MIN_PADDING
+    module.MIN_PADDING = 0
+    try:
+        return str(tabulate(rows, headers=headers, maxcolwidths=limits))
+    finally:
+        module.MIN_PADDING = padding
+
+
+def _paint_severities(table: str, color: bool) -> str:
+    """The severity that starts each findings row, in its colour (after fitting: the
+    widths are the text's own)."""
+    if not color:
+        return table
+    out = []
+    for line in table.split("\n"):
+        word = line.split(" ", 1)[0]
+        out.append(paint(word, word, True) + line[len(word):] if word in _SEVERITIES
+                   else line)
+    return "\n".join(out)
 
 
 def _states(states: dict[str, str], wanted: str) -> int:
@@ -30,6 +124,7 @@ def code_lines(audit: Audit) -> list[str]:
 
 
 def render_table(audit: Audit, options: RenderOptions) -> str:
+    width = terminal_width(options)
     lines: list[str] = []
     evidence = evidence_line(audit)
     if evidence is not None:
@@ -62,10 +157,21 @@ def render_table(audit: Audit, options: RenderOptions) -> str:
                 one_line(", ".join(watch) or "-", 40),
             ) + ((one_line(", ".join(u.source for u in v.sources) or "-", 40),)
                  if several else ()))
-        lines.append(tabulate(rows, headers=("key", "accepted", "used")
-                              + (("needed by code",) if code else ())
-                              + ("unused", "unknown", "denied", "remove", "confidence", "watch")
-                              + (("sources",) if several else ())))
+        headers = (("key", "accepted", "used") + (("needed by code",) if code else ())
+                   + ("unused", "unknown", "denied", "remove", "confidence", "watch")
+                   + (("sources",) if several else ()))
+        text = tabulate(rows, headers=headers)
+        if width and max(map(len, text.split("\n"))) > width:
+            # too wide: the confidence joins its removals, the columns narrow, lists wrap
+            at = headers.index("confidence")
+            rows = [(*r[:at - 1], f"{r[at - 1]}" + (f" ({r[at]})" if r[at] != "-" else ""),
+                     *r[at + 1:]) for r in rows]
+            headers = headers[:at] + headers[at + 1:]
+            headers = tuple(_NARROW.get(h, h) for h in headers)
+            text = fit_table(rows, headers, width,
+                             [headers.index(h) for h in ("remove", "watch", "sources")
+                              if h in headers])
+        lines.append(text)
         lines.append("")
         if audit.code is not None:
             lines.extend(code_lines(audit))
@@ -79,8 +185,12 @@ def render_table(audit: Audit, options: RenderOptions) -> str:
              one_line(f.message, 110) + (f" [{f.status}]" if f.status else ""))
             for f in listed
         ]
-        lines.append(tabulate(rows_f, headers=("severity", "rule", "key", "scope", "location",
-                                               "message"), tablefmt="simple"))
+        headers_f = ("severity", "rule", "key", "scope", "location", "message")
+        table = tabulate(rows_f, headers=headers_f)
+        if width and max(map(len, table.split("\n"))) > width:
+            # too wide for a table: a finding is a line of facts and its message below it
+            table = "\n".join(finding_blocks(listed, width))
+        lines.append(_paint_severities(table, options.color))
     else:
         lines.append("No new findings." if marked else "No findings.")
     if marked:
@@ -108,7 +218,23 @@ def render_table(audit: Audit, options: RenderOptions) -> str:
         lines.append(one_line(f"{i.path}: {i.skipped} malformed record(s) skipped (lines "
                               f"{', '.join(map(str, i.skipped_lines))})"
                               + (f": {reasons}" if reasons else "") + ".", 2000))
-    return "\n".join(lines) + "\n"
+    # the tables fit already: what is still too long is a sentence, and wraps
+    return "\n".join(wrap_width("\n".join(lines).split("\n"), width)) + "\n"
+
+
+def finding_blocks(findings: Sequence[Finding], width: int) -> list[str]:
+    """The findings for a narrow terminal: "severity rule name key scope file:line" on one
+    line, the whole message below it, indented and wrapped to ``width``."""
+    out: list[str] = []
+    for f in findings:
+        facts = "  ".join(v for v in (
+            f.severity.value, f"{f.rule} {f.name}", one_line(f.key or "", 64),
+            one_line(f.scope or "", 64),
+            f"{show_invisible(f.location.file)}:{f.location.line}") if v)
+        out.extend(wrap_width([facts], width))
+        out.extend(wrap_width(["    " + one_line(f.message, 2000)
+                               + (f" [{f.status}]" if f.status else "")], width))
+    return out
 
 
 def action_lines(actions: Actions) -> list[str]:

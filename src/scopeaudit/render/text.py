@@ -9,20 +9,30 @@ from __future__ import annotations
 
 import json
 import re
+import textwrap
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from scopeaudit.model import Finding
+from scopeaudit.render.palette import SGR
 from scopeaudit.visible import INVISIBLE_SET, has_invisible, one_line, show_invisible
 
 # defined in scopeaudit/visible.py, below the views; imported from here by the views
-__all__ = ["for_terminal", "has_invisible", "json_text", "new_first", "one_line", "percent",
-           "share_text", "show_invisible", "status_text"]
+__all__ = ["LIST_LIMIT", "first", "fit_width", "for_terminal", "has_invisible", "json_text",
+           "new_first", "one_line", "percent", "share_text", "show_invisible", "status_text",
+           "wrap_width"]
 
 # in a JSON document, all but the line breaks json.dumps lays it out with
 _INVISIBLE_IN_JSON = re.compile(f"(?!\\n)[{INVISIBLE_SET}]")
 
 F = TypeVar("F", bound=Finding)
+
+LIST_LIMIT = 10  # skipped lines, clients, request shapes and gaps shown before "N more"
+
+
+def first(items: Sequence[str], limit: int = LIST_LIMIT) -> tuple[str, ...]:
+    """The first ``limit`` items of a list a report shows in part ("... and N more")."""
+    return tuple(items[:limit])
 
 
 def new_first(findings: Sequence[F]) -> tuple[tuple[F, ...], tuple[F, ...]]:
@@ -63,8 +73,46 @@ def for_terminal(text: str) -> str:
     """A text view (a table, a list) as a terminal is given it: every invisible character but
     the line breaks that lay the view out, shown as in the reports. A value's own line
     breaks are the view's to show (:func:`one_line`, :func:`show_invisible`), or a value
-    could forge a line."""
-    return show_invisible(text, keep="\n")
+    could forge a line.
+
+    The severity colours of :mod:`scopeaudit.render.palette` pass, exactly those SGR
+    sequences and nothing else: they set a colour or boldness and cannot move the cursor,
+    change the title or hide text, and a value's own escape characters were shown as
+    ``\x1b`` by the view long before (so no value can spell one)."""
+    parts = SGR.split(text)
+    marks = SGR.findall(text)
+    out = [show_invisible(parts[0], keep="\n")]
+    for mark, part in zip(marks, parts[1:], strict=True):
+        out += [mark, show_invisible(part, keep="\n")]
+    return "".join(out)
+
+
+def fit_width(lines: list[str], width: int) -> list[str]:
+    """Each line cut to ``width`` columns with an ellipsis (0: as they are); colour marks
+    take no column."""
+    if not width:
+        return lines
+    out = []
+    for line in lines:
+        marks = len(line) - len(SGR.sub("", line))
+        out.append(line if len(line) - marks <= width else line[: width - 1 + marks] + "…")
+    return out
+
+
+def wrap_width(lines: list[str], width: int) -> list[str]:
+    """Each line longer than ``width`` columns wrapped at spaces, its continuation indented
+    two more than the line (0: as they are): sentences, not tables, which fit their own."""
+    if not width:
+        return lines
+    out = []
+    for line in lines:
+        if len(line) - (len(line) - len(SGR.sub("", line))) <= width:
+            out.append(line)
+            continue
+        indent = " " * (len(line) - len(line.lstrip(" ")) + 2)
+        out.extend(fit_width(textwrap.wrap(line, width, subsequent_indent=indent,
+                                           break_on_hyphens=False), width))
+    return out
 
 
 def json_text(document: Any) -> str:
