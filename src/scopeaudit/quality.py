@@ -351,7 +351,14 @@ UNATTRIBUTED_REQUESTS = Rule(
 
 
 def _sa304(a: InputAttribution, threshold: str) -> Finding:
-    if a.keyless:
+    if a.key_field is False and a.unattributed < a.accepted:
+        # a format without a key field: only a token in the query string names a key, so
+        # the rest could be any key's
+        message = (f"{a.unattributed} of the {a.accepted} accepted requests in the window in "
+                   f"{a.label} can be attributed to no key (its log format has no key field; "
+                   f"only the {a.accepted - a.unattributed} with a token in the query string "
+                   "name one): no removal can be judged from it, so every removal is deferred")
+    elif a.keyless:
         why = ("its log format has no key field" if a.key_field is False
                else "not one of its records names a key")
         message = (f"none of the {a.accepted} accepted requests in the window in {a.label} can "

@@ -156,6 +156,32 @@ def test_every_format_leads_with_the_evidence(tmp_path: Path, combined_log: Path
         assert "no removal is above low confidence" in line
 
 
+def test_a_keyless_format_with_a_query_token_counts_what_it_attributed(tmp_path: Path
+                                                                      ) -> None:
+    # nginx combined has no key field; one of the three requests carries a token in its
+    # query string (key_a's prefix), the other two name no key: "2 of the 3", not "none"
+    token = "sk_live_aaaa" + "Q" * 24
+    log = tmp_path / "access.log"
+    log.write_text("".join(combined_line(date(2026, 10, 30), target, h) + "\n"
+                           for h, target in enumerate([f"/v1/issues?api_key={token}",
+                                                        "/v1/issues", "/v1/sites"])))
+    keys = KEYS_AB.replace("owner: o, expires: 2027-12-31,\n     scopes: [issues:read",
+                           "owner: o, expires: 2027-12-31, prefix: sk_live_aaaa,\n"
+                           "     scopes: [issues:read")
+    code, report, err = audit(tmp_path, keys, [log])
+    assert code == 1  # SA304 is high
+    assert token not in err and token not in json.dumps(report)
+    log_input = report["inputs"][1]
+    assert (log_input["accepted"], log_input["unattributed"], log_input["key_field"]) == (
+        3, 2, False)
+    sa304 = [f for f in report["findings"] if f["rule"] == "SA304"]
+    assert len(sa304) == 1 and sa304[0]["severity"] == "high"
+    assert sa304[0]["message"].startswith(
+        f"2 of the 3 accepted requests in the window in {log} can be attributed to no key")
+    assert "only the 1 with a token in the query string" in sa304[0]["message"]
+    assert report["evidence"]["supports_removals"] is False
+
+
 def test_a_format_with_a_key_field_gets_no_warning(tmp_path: Path) -> None:
     log = tmp_path / "edge.log"
     log.write_text('203.0.113.5 key_a [01/Nov/2026:10:00:00 +0000] "GET /v1/issues '
