@@ -377,6 +377,9 @@ def test_csv_options_read_by_the_streaming_reader_whatever_the_engine(
 
 @pytest.mark.parametrize(("fixture", "preset", "says"), [
     ("alb.log", "alb", "ALB logs carry no header"),
+    # read by the W3C and JSON readers, not a line layout: warned all the same
+    ("cloudfront.log", "cloudfront", "standard logs carry no header"),
+    ("gcp-lb.json", "gcp-lb", "the load balancer's log carries no header"),
     ("apache-common.log", "apache-common", "only key field is $remote_user"),
     ("traefik.log", "traefik", "accesslog.fields.headers.names.X-Api-Key-Id=keep"),
 ])

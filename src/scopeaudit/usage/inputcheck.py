@@ -119,11 +119,18 @@ def _key_field(spec: str | None, path: str, maps: Mapping[str, str]
         reader = make_reader(spec, path, maps)
     except InputError:
         return None, None  # reading raises it, in its place
+    kind = format_kind(spec, path)
+    entry = find(kind)
+    if entry is not None and entry.listed and entry.key_from.startswith("none: ") \
+            and "key_id" not in maps:
+        # a product whose logs cannot carry a key header (ALB, CloudFront, ...), whatever
+        # its reader: said before reading, as for a line layout without a key field
+        return False, ("the log format has no key field, so no request in it can be "
+                       "attributed to a key and no removal can be judged from it; "
+                       f"{entry.key_from.removeprefix('none: ')}")
     if not isinstance(reader, PatternReader):
         return None, None
-    kind = format_kind(spec, path)
     own = spec is not None and ":" in spec  # a layout of the user's own
-    entry = find(kind)
     if entry is not None and entry.listed and not entry.takes_format:
         # a gateway preset: what its documentation says to add (or that nothing can be)
         add = (f"add one: {entry.addition}" if entry.addition is not None
