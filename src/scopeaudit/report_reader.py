@@ -68,12 +68,21 @@ def read_audit_report(path: str) -> Audit:
         text = Path(path).read_text(encoding="utf-8") if path != "-" else _stdin()
     except FileNotFoundError:
         raise InputError("no such report", file=path) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except IsADirectoryError:
+        raise InputError("a folder, not a report (a --format json file)", file=path) from None
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8 text, so no JSON report", file=path) from None
+    except OSError as exc:
         raise InputError(f"cannot read the report: {exc}", file=path) from None
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"invalid JSON: {exc.msg}", file=path, line=exc.lineno) from None
+        # json's messages can stop short ("Unterminated string starting at"): the column
+        # finishes the sentence
+        where = (f" column {exc.colno}" if exc.msg.endswith(" at")
+                 else f" (column {exc.colno})")
+        raise InputError(f"invalid JSON: {exc.msg}{where}", file=path,
+                         line=exc.lineno) from None
     except RecursionError:
         raise InputError("invalid JSON: nested too deeply", file=path) from None
     schema = doc.get("schema") if isinstance(doc, dict) else None

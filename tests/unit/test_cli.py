@@ -86,6 +86,14 @@ def test_bad_as_of_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert "--as-of expects a date" in err
 
 
+@pytest.mark.parametrize("name", ["nope", "nope.yaml"])
+def test_a_missing_key_file_says_so_with_or_without_an_extension(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str) -> None:
+    # without an extension it used to say the format could not be told from it
+    code, _, err = run(capsys, "lint", "--keys", str(tmp_path / name), "--no-config")
+    assert code == 2 and err == f"scopeaudit: error: {tmp_path / name}: no such file\n"
+
+
 def test_json_output_shape_and_determinism(capsys: pytest.CaptureFixture[str]) -> None:
     args = ("lint", "--keys", EXAMPLE_KEYS, "--as-of", "2026-11-27", "--format", "json",
             "--no-timestamp", "--fail-on", "never")

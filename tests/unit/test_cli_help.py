@@ -98,6 +98,14 @@ def test_completion_script(capsys: pytest.CaptureFixture[str], shell: str) -> No
     assert code == 0 and "_SCOPEAUDIT_COMPLETE" in out
 
 
+def test_a_usage_error_click_lays_out_over_lines_is_one_line(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "completion")
+    assert code == 2
+    assert err == ("scopeaudit: error: Missing argument '{bash|zsh|fish}'. Choose from: bash, "
+                   "zsh, fish (see 'scopeaudit completion --help')\n")
+
+
 def test_completion_completes_commands_and_options() -> None:
     env = {**os.environ, "_SCOPEAUDIT_COMPLETE": "bash_complete",
            "COMP_WORDS": "scopeaudit au", "COMP_CWORD": "1"}

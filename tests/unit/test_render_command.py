@@ -87,6 +87,9 @@ def test_lint_json_renders_as_lint(capsys: pytest.CaptureFixture[str],
     ('{"schema": "scopeaudit/audit/v1", "mode": "lint"}',
      "not a valid scopeaudit/audit/v1 report: missing 'keys'"),
     ('{\n  "schema": ', "2: invalid JSON"),
+    # json's own message stops at "starting at": the column ends the sentence
+    ('{\n  "schema": "scopeaudit/au', "2: invalid JSON: Unterminated string starting at "
+     "column 13"),
 ])
 def test_a_wrong_file_is_one_line_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path,
                                          content: str, expected: str) -> None:
@@ -96,6 +99,12 @@ def test_a_wrong_file_is_one_line_exit_2(capsys: pytest.CaptureFixture[str], tmp
     assert code == 2 and out == "" and err.count("\n") == 1
     assert err.startswith(f"scopeaudit: error: {path}:"), err
     assert expected in err, err
+
+
+def test_a_folder_is_no_report(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run(capsys, "render", str(tmp_path))
+    assert code == 2 and err == f"scopeaudit: error: {tmp_path}: a folder, not a report " \
+        "(a --format json file)\n"
 
 
 def test_missing_report(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -67,7 +67,8 @@ def _main(args: list[str], scrub: Callable[[str], str]) -> NoReturn:
         from scopeaudit.render.text import show_invisible
 
         command = exc.ctx.command_path if exc.ctx is not None else "scopeaudit"
-        message = show_invisible(scrub(exc.format_message()))
+        # click lays some messages out over lines ("Choose from:\n\tbash,\n\tzsh"): one line
+        message = show_invisible(" ".join(scrub(exc.format_message()).split()))
         stderr_line(f"scopeaudit: error: {message} (see '{command} --help')")
         sys.exit(ExitCode.ERROR)
     except click.ClickException as exc:

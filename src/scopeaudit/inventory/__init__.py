@@ -148,6 +148,8 @@ def load_inventory(path: str, fmt: KeysFormat | None, diagnostics: Diagnostics,
     directory = "is a directory, expected a key file"
     if Path(path).is_dir():  # before the extension check, which would only confuse
         raise InputError(directory, file=path)
+    if not Path(path).exists():  # likewise: a mistyped path, not a missing extension
+        raise InputError("no such file", file=path)
     fmt = fmt or detect_format(path)
     data = read_bounded(path, what="key file", directory=directory)
     return parse_inventory(data, path, fmt, diagnostics)
