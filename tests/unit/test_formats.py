@@ -23,6 +23,7 @@ from scopeaudit.model import Key, Location
 from scopeaudit.usage.formats import FORMATS, lookup, read_options
 from scopeaudit.usage.formats_doc import README_END, README_START, formats_text, readme_table
 from scopeaudit.usage.identity import KeyResolver
+from scopeaudit.usage.options import LogOptions
 from scopeaudit.usage.readers import make_reader
 from scopeaudit.usage.readers.detect import detect, from_content
 from scopeaudit.usage.record import InputStats, ReadContext, Record
@@ -212,6 +213,21 @@ def test_csv_delimiter_and_headerless_columns(tmp_path: Path) -> None:
         read_options("ab", None, None)
 
 
+def test_csv_options_say_an_undetected_input_is_csv(tmp_path: Path) -> None:
+    # a .tsv/.txt that neither its first lines nor its name tell: --csv-delimiter or
+    # --csv-columns say it is CSV; a JSON file beside it is still read as JSON
+    tsv = tmp_path / "usage.tsv"
+    tsv.write_text("2026-11-27T14:03:51Z\tkey_bi\tGET\t/v1/issues\t200\n")
+    jsonl = tmp_path / "more.jsonl"
+    jsonl.write_text('{"ts": "2026-11-27T14:03:51Z", "key_id": "key_bi", "method": "GET", '
+                     '"path": "/v1/issues", "status": 200}\n')
+    with_csv = LogOptions(paths=(), read=read_options("tab", "time,key_id,method,path,status",
+                                                      None))
+    assert with_csv.format_for(str(tsv)) == "csv"
+    assert with_csv.format_for(str(jsonl)) is None  # detected as JSON when read
+    assert LogOptions(paths=()).format_for(str(tsv)) is None  # no CSV options: detection
+
+
 def test_a_log_file_of_json_is_read_as_json(tmp_path: Path) -> None:
     log = tmp_path / "access.log"
     log.write_text('{"time": "2026-11-27T14:03:51Z", "key_id": "key_bi", "method": "GET", '
@@ -316,6 +332,17 @@ def test_formats_command_lists_every_format(capsys: pytest.CaptureFixture[str]) 
     with pytest.raises(SystemExit) as exc:
         main(["formats", "no-such"])
     assert exc.value.code == 2
+
+
+def test_formats_shows_an_example_line_as_it_is_written(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # CloudFront's example is tab-separated: copied from the terminal it must still read
+    with pytest.raises(SystemExit) as exc:
+        main(["formats", "cloudfront"])
+    out = capsys.readouterr().out
+    assert exc.value.code in (0, None)
+    example = next(line for line in out.splitlines() if "FRA56-P1" in line)
+    assert "\t" in example and "\\x09" not in example
 
 
 def test_readme_table_is_the_formats_table() -> None:

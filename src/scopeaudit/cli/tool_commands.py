@@ -142,9 +142,11 @@ def rules(fmt: str) -> int:
 def formats(name: str | None) -> int:
     """List the log formats and gateway presets (--log-format NAME): their fields, where the
     key comes from, what to add to the gateway's log configuration, an example line."""
+    from scopeaudit.render.text import show_invisible
     from scopeaudit.usage.formats_doc import formats_text
 
-    write_output(view(formats_text(name)), None)
+    # the example lines keep their tabs (CloudFront's, Tyk's CSV), to be copied as they are
+    write_output(show_invisible(formats_text(name), keep="\n\t"), None)
     return ExitCode.CLEAN
 
 

@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from scopeaudit.errors import InputError
 from scopeaudit.usage.formats import NAMES, NO_OPTIONS, ReadOptions
 from scopeaudit.usage.jobs import SPLIT_MIN_BYTES
+from scopeaudit.usage.readers.detect import detect
 
 if TYPE_CHECKING:
     from scopeaudit.http.settings import HttpSettings
@@ -59,6 +61,14 @@ class LogOptions:
                 default = spec
             elif fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(Path(path).name, pattern):
                 return spec
+        if default is None and (self.read.csv_delimiter is not None
+                                or self.read.csv_columns is not None):
+            # --csv-delimiter or --csv-columns say the inputs whose format neither their
+            # first lines nor their name tell are CSV
+            try:
+                detect(path)
+            except InputError:
+                return "csv"
         return default
 
 
