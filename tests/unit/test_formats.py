@@ -108,9 +108,9 @@ CASES: list[tuple[str, str, str, list[Row]]] = [
     # keys of EnvoyJSONLogFormatIstio in istio/istio pilot/pkg/model/telemetry_logging.go) +
     # "api_key_id": "%REQ(X-API-KEY-ID)%"
     ("istio.json", "istio", "istio", three()),
-    # https://gateway.envoyproxy.io/docs/tasks/observability/proxy-observability/ (the
-    # default JSON access log: DefaultJSONAccessLogFormat... keys in envoyproxy/gateway
-    # internal/xds/translator/accesslog.go, x-envoy-origin-path, user-agent) + "x-api-key-id"
+    # https://gateway.envoyproxy.io/docs/tasks/observability/proxy-accesslog/#default-access-log
+    # (the keys of EnvoyJSONLogFields in envoyproxy/gateway internal/xds/translator/
+    # accesslog.go: x-envoy-origin-path, user-agent, :authority) + "x-api-key-id"
     ("envoy-gateway.json", "envoy-gateway", "istio", three()),
     # https://opentelemetry.io/docs/specs/semconv/http/http-spans/ flattened: the current
     # conventions with a captured header, the older ones with enduser.id
