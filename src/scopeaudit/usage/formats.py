@@ -252,8 +252,9 @@ FORMATS: tuple[LogFormat, ...] = (
         '"/v1/issues", "EdgeResponseStatus": 200, "EdgeStartTimestamp": 1795788231000000000, '
         '"RequestHeaders": {"x-api-key-id": "key_bi"}}',
         "https://developers.cloudflare.com/logs/reference/log-fields/zone/http_requests/",
-        addition="a Logpush custom field for the request header X-Api-Key-Id (and the "
-                 "RequestHeaders field in the job)",
+        addition="a Logpush custom field for the request header x-api-key-id (a "
+                 "log_custom_field rule in the zone's http_log_custom_fields phase; header "
+                 "names in lower case) and RequestHeaders in the job's fields",
         fields=_f(("EdgeStartTimestamp",), ("RequestHeaders.x-api-key-id",),
                   ("ClientRequestMethod",), ("ClientRequestURI", "ClientRequestPath"),
                   ("EdgeResponseStatus",), ("ClientRequestUserAgent",), ("ClientIP",))),
