@@ -421,8 +421,8 @@ def test_glob_format_takes_a_preset_and_detection_reads_gzip(
 
 def test_tyk_path_is_the_path_the_client_sent(tmp_path: Path) -> None:
     # Tyk records raw_path after strip_listen_path has cut the listen path off and path as
-    # the tracked endpoint: original_path (Tyk 5.13 on) first; raw_path when a gateway before
-    # 5.13 leaves original_path empty or absent (here without strip_listen_path); the
+    # the tracked endpoint: original_path (tyk #7791, June 2026) first; raw_path when an older
+    # gateway leaves original_path empty or absent (here without strip_listen_path); the
     # tracked endpoint's path last
     base = {"method": "GET", "response_code": 200, "alias": "key_bi",
             "timestamp": "2026-11-27T14:03:51Z"}

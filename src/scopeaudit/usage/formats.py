@@ -303,8 +303,9 @@ FORMATS: tuple[LogFormat, ...] = (
         "https://github.com/TykTechnologies/tyk-pump/blob/master/analytics/analytics.go",
         # The gateway records raw_path as r.URL.Path after strip_listen_path has cut the
         # listen path off, and path as the tracked endpoint or that same path; only
-        # original_path (Tyk 5.13 on) is the path the client sent (gateway/handler_success.go,
-        # RecordHit; gateway/proxy_muxer.go). raw_path is the fallback for older gateways.
+        # original_path (added in June 2026, tyk #7791) is the path the client sent
+        # (gateway/handler_success.go RecordHit, gateway/proxy_muxer.go). raw_path is the
+        # fallback for older gateways.
         fields=_f(("timestamp", "TimeStamp"), ("alias", "api_key", "oauth_id"),
                   ("method",), ("original_path", "raw_path", "path"), ("response_code",),
                   ("user_agent",), ("ip_address",))),
