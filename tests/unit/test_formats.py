@@ -73,7 +73,9 @@ CASES: list[tuple[str, str, str, list[Row]]] = [
     # https://caddyserver.com/docs/caddyfile/directives/log#structured-logs
     ("caddy.json", "caddy", "caddy", three(times=(T0, T1 + 0.5, T2))),
     # https://developers.cloudflare.com/logs/reference/log-fields/zone/http_requests/
-    # (EdgeStartTimestamp in nanoseconds, the default), a custom field RequestHeaders
+    # (EdgeStartTimestamp in nanoseconds, the default), RequestHeaders: an object of string
+    # pairs keyed by the lower-case header names of the zone's custom fields rule
+    # (https://developers.cloudflare.com/logs/reference/custom-fields/)
     ("cloudflare.json", "cloudflare", "cloudflare", three()),
     # https://cloud.google.com/load-balancing/docs/https/https-logging-monitoring#log-entries,
     # as `gcloud logging read --format json` prints it: one array over many lines
@@ -89,10 +91,13 @@ CASES: list[tuple[str, str, str, list[Row]]] = [
     # https://learn.microsoft.com/en-us/azure/frontdoor/monitor-front-door#access-log
     ("azure-frontdoor.json", "azure-frontdoor", "azure-frontdoor",
      three(ALB_URL, ALB_URL + "/42", keys=False)),
-    # https://github.com/TykTechnologies/tyk-pump/blob/master/analytics/analytics.go (json)
+    # https://github.com/TykTechnologies/tyk-pump/blob/master/analytics/analytics.go (json
+    # tags); an API on listen path /v1/ with strip_listen_path, so path and raw_path are
+    # /issues... and only original_path is what the client sent (tyk's
+    # gateway/handler_success.go RecordHit: RawPath is r.URL.Path after SanitizeProxyPaths)
     ("tyk.json", "tyk", "tyk", three(times=(T0, T1 + 0.25, T2))),
     # the same file's GetFieldNames/GetLineValues (the CSV pump; times as Go's
-    # time.String(), one with a monotonic reading, one in CET)
+    # time.String(), one with a monotonic reading, one in CET; OriginalPath as above)
     ("tyk.csv", "tyk-csv", "tyk-csv", three(times=(T0, T1 + 0.25, T2))),
     # https://cloud.google.com/apigee/docs/api-platform/reference/policies/message-logging-policy
     # with the payload the preset documents
@@ -100,11 +105,13 @@ CASES: list[tuple[str, str, str, list[Row]]] = [
     # https://kubernetes.github.io/ingress-nginx/user-guide/nginx-configuration/log-format/
     # + "$http_x_api_key_id" on the first two lines
     ("ingress-nginx.log", "ingress-nginx", "ingress-nginx", three()),
-    # https://istio.io/latest/docs/tasks/observability/logs/access-log/ (JSON encoding) +
+    # https://istio.io/latest/docs/tasks/observability/logs/access-log/ (JSON encoding: the
+    # keys of EnvoyJSONLogFormatIstio in istio/istio pilot/pkg/model/telemetry_logging.go) +
     # "api_key_id": "%REQ(X-API-KEY-ID)%"
     ("istio.json", "istio", "istio", three()),
-    # https://gateway.envoyproxy.io/docs/tasks/observability/proxy-observability/ (the
-    # default JSON access log) + "x-api-key-id"
+    # https://gateway.envoyproxy.io/docs/tasks/observability/proxy-accesslog/#default-access-log
+    # (the keys of EnvoyJSONLogFields in envoyproxy/gateway internal/xds/translator/
+    # accesslog.go: x-envoy-origin-path, user-agent, :authority) + "x-api-key-id"
     ("envoy-gateway.json", "envoy-gateway", "istio", three()),
     # https://opentelemetry.io/docs/specs/semconv/http/http-spans/ flattened: the current
     # conventions with a captured header, the older ones with enduser.id
@@ -440,3 +447,19 @@ def test_glob_format_takes_a_preset_and_detection_reads_gzip(
     packed = tmp_path / "tyk-export.gz"
     packed.write_bytes(gzip.compress((DATA / "tyk.csv").read_bytes()))
     assert detect(str(packed)).name == "tyk-csv"
+
+
+def test_tyk_path_is_the_path_the_client_sent(tmp_path: Path) -> None:
+    # Tyk records raw_path after strip_listen_path has cut the listen path off and path as
+    # the tracked endpoint: original_path (tyk #7791, June 2026) first; raw_path when an older
+    # gateway leaves original_path empty or absent (here without strip_listen_path); the
+    # tracked endpoint's path last
+    base = {"method": "GET", "response_code": 200, "alias": "key_bi",
+            "timestamp": "2026-11-27T14:03:51Z"}
+    paths = [{"path": "/issues", "raw_path": "/issues", "original_path": "/v1/issues"},
+             {"path": "/v1/issues/{id}", "raw_path": "/v1/issues/42", "original_path": ""},
+             {"path": "/v1/issues", "raw_path": "/v1/issues"}]
+    log = tmp_path / "tyk.json"
+    log.write_text("".join(json.dumps(base | p) + "\n" for p in paths))
+    records, _ = read("tyk", log)
+    assert [r.target for r in records] == ["/v1/issues", "/v1/issues/42", "/v1/issues"]

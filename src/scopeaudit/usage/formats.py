@@ -252,8 +252,9 @@ FORMATS: tuple[LogFormat, ...] = (
         '"/v1/issues", "EdgeResponseStatus": 200, "EdgeStartTimestamp": 1795788231000000000, '
         '"RequestHeaders": {"x-api-key-id": "key_bi"}}',
         "https://developers.cloudflare.com/logs/reference/log-fields/zone/http_requests/",
-        addition="a Logpush custom field for the request header X-Api-Key-Id (and the "
-                 "RequestHeaders field in the job)",
+        addition="a Logpush custom field for the request header x-api-key-id (a "
+                 "log_custom_field rule in the zone's http_log_custom_fields phase; header "
+                 "names in lower case) and RequestHeaders in the job's fields",
         fields=_f(("EdgeStartTimestamp",), ("RequestHeaders.x-api-key-id",),
                   ("ClientRequestMethod",), ("ClientRequestURI", "ClientRequestPath"),
                   ("EdgeResponseStatus",), ("ClientRequestUserAgent",), ("ClientIP",))),
@@ -296,20 +297,27 @@ FORMATS: tuple[LogFormat, ...] = (
     LogFormat(
         "tyk", "Tyk (analytics records, JSON)", JSON,
         "alias (the key's alias), else api_key (Tyk's hash of the key), oauth_id",
-        '{"method": "GET", "path": "/v1/issues", "response_code": 200, "alias": "key_bi", '
+        '{"method": "GET", "path": "/issues", "raw_path": "/issues", "original_path": '
+        '"/v1/issues", "listen_path": "/v1/", "response_code": 200, "alias": "key_bi", '
         '"timestamp": "2026-11-27T14:03:51.512Z", "ip_address": "192.0.2.10"}',
         "https://github.com/TykTechnologies/tyk-pump/blob/master/analytics/analytics.go",
+        # The gateway records raw_path as r.URL.Path after strip_listen_path has cut the
+        # listen path off, and path as the tracked endpoint or that same path; only
+        # original_path (added in June 2026, tyk #7791) is the path the client sent
+        # (gateway/handler_success.go RecordHit, gateway/proxy_muxer.go). raw_path is the
+        # fallback for older gateways.
         fields=_f(("timestamp", "TimeStamp"), ("alias", "api_key", "oauth_id"),
-                  ("method",), ("raw_path", "path"), ("response_code",), ("user_agent",),
-                  ("ip_address",))),
+                  ("method",), ("original_path", "raw_path", "path"), ("response_code",),
+                  ("user_agent",), ("ip_address",))),
     LogFormat(
         "tyk-csv", "Tyk (CSV pump)", CSV,
         "Alias (the key's alias), else APIKey (Tyk's hash of the key), OauthID",
-        "GET,api.example.com,/v1/issues,/v1/issues,0,curl/8.10.1,27,November,2026,14,200,"
-        "0a1b2c,2026-11-27 14:03:51.512 +0000 UTC,...,key_bi,...",
+        "GET,api.example.com,/issues,/issues,0,curl/8.10.1,27,November,2026,14,200,"
+        "0a1b2c,2026-11-27 14:03:51.512 +0000 UTC,...,key_bi,...,/v1/issues,/v1/",
         "https://github.com/TykTechnologies/tyk-pump/blob/master/pumps/csv.go",
         fields=_f(("TimeStamp",), ("Alias", "APIKey", "OauthID"), ("Method",),
-                  ("RawPath", "Path"), ("ResponseCode",), ("UserAgent",), ("IPAddress",))),
+                  ("OriginalPath", "RawPath", "Path"), ("ResponseCode",), ("UserAgent",),
+                  ("IPAddress",))),
     LogFormat(
         "apigee", "Apigee (MessageLogging policy, JSON)", JSON,
         "developer.app.name (the app the key belongs to), else client_id",
