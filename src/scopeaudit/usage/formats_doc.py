@@ -10,7 +10,8 @@ _FAMILY = {JSON: "JSON (a line, an array, or an envelope: CloudWatch, {\"records
            CSV: "CSV", W3C: "W3C extended log (#Fields header, tab-separated)",
            "nginx": "text lines (an nginx-style layout)", "envoy": "text lines (Envoy format)",
            "haproxy": "text lines (HAProxy httplog)"}
-README_START = "<!-- formats table: scopeaudit formats --readme -->"
+README_START = ("<!-- formats table: made from src/scopeaudit/usage/formats.py by "
+                "usage.formats_doc.readme_table; tests/unit/test_formats.py holds them equal -->")
 README_END = "<!-- end of formats table -->"
 
 
