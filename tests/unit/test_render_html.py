@@ -105,6 +105,9 @@ class Node:
 
 VOID = {"meta", "br", "wbr", "input", "link", "img", "hr", "source", "col", "area", "base",
         "embed", "param", "track"}
+# end tags HTML lets a document leave out (the report does, in its largest tables): a start
+# tag closes the open elements whose end it implies, as a browser's parser does
+IMPLIED_END = {"td": {"td", "th"}, "th": {"td", "th"}, "tr": {"tr", "td", "th"}}
 
 
 class TreeBuilder(HTMLParser):
@@ -116,6 +119,8 @@ class TreeBuilder(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.append((tag, attrs))
+        while self.current.tag in IMPLIED_END.get(tag, ()) and self.current.parent is not None:
+            self.current = self.current.parent
         node = Node(tag, dict(attrs), parent=self.current)
         self.current.children.append(node)
         if tag not in VOID:

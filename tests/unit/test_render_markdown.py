@@ -10,6 +10,7 @@ import subprocess
 import sys
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -591,3 +592,49 @@ def test_a_report_far_over_budget_is_never_rendered_whole(example_audit: Audit) 
     # every render was of a sample or near the budget, and there were few of them
     assert max(rendered) < 1.2 * markdown.BUDGET_BYTES
     assert len(rendered) <= 10
+
+
+def test_a_cut_report_builds_only_the_rows_it_can_show(example_audit: Audit,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 5,000 keys and findings the budget shows 25 key sections and a part of the findings:
+    the rows past the cut are never built (building them all was most of build_view's time
+    at 1,000 keys), and the text is what the eager build gave."""
+    audit = _huge_audit(example_audit)
+    built = {"finding": 0, "key": 0}
+    finding_row, key_section = markdown._finding_row, markdown._key_section
+
+    def count_finding(f: Any) -> Any:
+        built["finding"] += 1
+        return finding_row(f)
+
+    def count_key(v: Any, k: Any) -> Any:
+        built["key"] += 1
+        return key_section(v, k)
+
+    monkeypatch.setattr(markdown, "_finding_row", count_finding)
+    monkeypatch.setattr(markdown, "_key_section", count_key)
+    text = render(audit)
+    shown = sum(1 for line in text.split("\n") if "SA108 insufficient-evidence" in line
+                and line.startswith("| "))
+    assert 0 < shown < 5_000
+    # the search for the cut may probe a little past the rows kept, never far
+    assert shown <= built["finding"] < shown * 1.2
+    assert built["key"] <= markdown.SAMPLE_ROWS < 5_000
+    eager = markdown.build_view(audit)
+    eager = dataclasses.replace(eager, findings=tuple(eager.findings),
+                                marked_findings=tuple(eager.marked_findings),
+                                key_sections=tuple(eager.key_sections))
+    assert markdown.fit_to_budget(eager, lambda v: markdown.render_view(v, None)) == text
+
+
+def test_lazy_rows_build_in_order_once() -> None:
+    from scopeaudit.render.lazy_rows import LazyRows
+
+    calls: list[int] = []
+    rows = LazyRows(range(10), lambda n: calls.append(n) or n * n)
+    assert len(rows) == 10 and rows.built == 0 and bool(rows)
+    assert rows[:3] == (0, 1, 4) and calls == [0, 1, 2]
+    assert rows[2] == 4 and rows[-1] == 81 and calls == list(range(10))
+    assert list(rows) == [n * n for n in range(10)] and len(calls) == 10
+    with pytest.raises(IndexError):
+        rows[10]

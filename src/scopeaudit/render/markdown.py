@@ -14,7 +14,7 @@ only when that is over :data:`BUDGET_BYTES`, summarised: per-key sections beyond
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -43,6 +43,7 @@ from scopeaudit.render.evidence_line import (
     reading_line,
     source_text,
 )
+from scopeaudit.render.lazy_rows import LazyRows
 from scopeaudit.render.text import (
     LIST_LIMIT,
     first,
@@ -293,9 +294,10 @@ class MarkdownView:
     usage: UsageView | None  # None in lint mode: usage sections are left out
     inputs: tuple[InputRow, ...]
     skipped_total: int
-    key_sections: tuple[KeySection, ...]  # audit mode: keys with something to do
+    # the rows' lists are built lazily (LazyRows) by build_view: a cut builds only its rows
+    key_sections: Sequence[KeySection]  # audit mode: keys with something to do
     quiet_keys: tuple[str, ...]  # audit mode: keys with nothing to do
-    findings: tuple[FindingRow, ...]  # new: neither baselined nor suppressed
+    findings: Sequence[FindingRow]  # new: neither baselined nor suppressed
     rules: tuple[RuleRow, ...]  # the rules of this report's findings
     warnings: tuple[str, ...]
     truncation: Truncation | None
@@ -307,7 +309,7 @@ class MarkdownView:
     watch: tuple[Action, ...] = ()  # audit mode: deferred removals, riskiest first
     more_actions: int = 0  # past ACTION_LIMIT
     more_watch: int = 0
-    marked_findings: tuple[FindingRow, ...] = ()  # baselined or suppressed: collapsed
+    marked_findings: Sequence[FindingRow] = ()  # baselined or suppressed: collapsed
     status: str = ""  # "1 new, 11 baselined"; "" when every finding is new
 
 
@@ -407,14 +409,14 @@ def build_view(audit: Audit) -> MarkdownView:
     keys: dict[str, Key] = {}
     for k in audit.keys:
         keys.setdefault(k.id, k)  # a duplicated id (SA209): the first definition
-    sections: list[KeySection] = []
+    with_sections: list[KeyVerdict] = []
     quiet: list[str] = []
     if usage is not None:
         noted = {f.key for f in audit.findings
                  if f.key is not None and f.counts and f.severity > Severity.INFO}
         for v in audit.verdicts:
             if _has_something_to_do(v, noted):
-                sections.append(_key_section(v, keys.get(v.key_id)))
+                with_sections.append(v)
             else:
                 quiet.append(v.key_id)
     days = audit.coverage.by_input if usage is not None and audit.coverage else {}
@@ -451,10 +453,10 @@ def build_view(audit: Audit) -> MarkdownView:
         usage=usage,
         inputs=inputs,
         skipped_total=sum(i.skipped for i in audit.inputs),
-        key_sections=tuple(sections),
+        key_sections=LazyRows(with_sections, lambda v: _key_section(v, keys.get(v.key_id))),
         quiet_keys=tuple(quiet),
-        findings=tuple(_finding_row(f) for f in new),
-        marked_findings=tuple(_finding_row(f) for f in marked),
+        findings=LazyRows(new, _finding_row),
+        marked_findings=LazyRows(marked, _finding_row),
         status=status_text(audit.findings) if marked else "",
         rules=tuple(RuleRow(r.id, r.name, r.summary) for r in audit.rules if r.id in fired),
         warnings=audit.warnings,
