@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_engine_parity import both_engines, flat, good, write_keys
 
 from scopeaudit.engine import duckdb_available
+from support import both_engines, flat, good, write_keys
 
 pytestmark = pytest.mark.skipif(not duckdb_available(), reason="DuckDB is not installed")
 

@@ -33,7 +33,6 @@ from scopeaudit.catalog.openapi import (
     import_openapi,
     load_overrides,
 )
-from scopeaudit.cli import main
 from scopeaudit.diagnostics import Diagnostics
 from scopeaudit.errors import InputError
 from scopeaudit.inventory import KeysFormat, parse_inventory
@@ -41,6 +40,7 @@ from scopeaudit.model import Audit, KeyVerdict
 from scopeaudit.rules.inventory_rules import LintSettings
 from scopeaudit.usage.aggregate import Aggregator, family_of
 from scopeaudit.usage.record import InputStats, Record
+from support import run as run_cli
 
 REALDATA = Path(__file__).parents[2].parent / "shared" / "realdata" / "openapi"
 PETSTORE = "swagger-petstore-openapi.yaml"
@@ -54,15 +54,6 @@ EMPTY: frozenset[str] = frozenset()
 
 def fs(*names: str) -> frozenset[str]:
     return frozenset(names)
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = exc.value.code
-    assert isinstance(code, int)
-    return code, out, err
 
 
 # --- small hand-written specs ------------------------------------------------------------------

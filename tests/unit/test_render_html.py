@@ -3,14 +3,11 @@ back with html.parser, the Content-Security-Policy, lint mode, and the size budg
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import hashlib
 import json
 import os
 import re
 from datetime import date
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +36,7 @@ from scopeaudit.model import (
 )
 from scopeaudit.render import RenderOptions
 from scopeaudit.render.html import render_html, visible
+from support import Node, TreeBuilder, csp_hash, parse
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden" / "example.html"
@@ -72,86 +70,10 @@ ALLOWED_TAGS = {
 # a small DOM: html.parser events kept as a tree, enough to query by id, tag and class
 
 
-@dataclasses.dataclass
-class Node:
-    tag: str
-    attrs: dict[str, str | None]
-    children: list[Node | str] = dataclasses.field(default_factory=list)
-    parent: Node | None = None
-
-    @property
-    def classes(self) -> list[str]:
-        return (self.attrs.get("class") or "").split()
-
-    def text(self) -> str:
-        return "".join(c if isinstance(c, str) else c.text() for c in self.children)
-
-    def iter(self) -> list[Node]:
-        out = [self]
-        for c in self.children:
-            if isinstance(c, Node):
-                out.extend(c.iter())
-        return out
-
-    def find_all(self, tag: str | None = None, cls: str | None = None) -> list[Node]:
-        return [n for n in self.iter()[1:]
-                if (tag is None or n.tag == tag) and (cls is None or cls in n.classes)]
-
-    def by_id(self, ident: str) -> Node:
-        found = [n for n in self.iter() if n.attrs.get("id") == ident]
-        assert len(found) == 1, f"{len(found)} elements with id {ident!r}"
-        return found[0]
-
-
-VOID = {"meta", "br", "wbr", "input", "link", "img", "hr", "source", "col", "area", "base",
-        "embed", "param", "track"}
-
-
-class TreeBuilder(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.root = Node("#document", {})
-        self.current = self.root
-        self.tags: list[tuple[str, list[tuple[str, str | None]]]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, attrs))
-        node = Node(tag, dict(attrs), parent=self.current)
-        self.current.children.append(node)
-        if tag not in VOID:
-            self.current = node
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, attrs))
-        self.current.children.append(Node(tag, dict(attrs), parent=self.current))
-
-    def handle_endtag(self, tag: str) -> None:
-        node: Node | None = self.current
-        while node is not None and node.tag != tag:
-            node = node.parent
-        assert node is not None and node.parent is not None, f"stray </{tag}>"
-        self.current = node.parent
-
-    def handle_data(self, data: str) -> None:
-        self.current.children.append(data)
-
-
-def parse(html: str) -> TreeBuilder:
-    builder = TreeBuilder()
-    builder.feed(html)
-    builder.close()
-    assert builder.current is builder.root, f"unclosed <{builder.current.tag}>"
-    return builder
-
-
 def island(doc: Node) -> Any:
     node = doc.by_id("findings-data")
     assert node.tag == "script" and node.attrs.get("type") == "application/json"
     return json.loads(node.text())
-
-
-def csp_hash(text: str) -> str:
-    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
 
 
 @pytest.fixture(scope="module")
@@ -586,7 +508,6 @@ def test_thousand_keys_stay_under_five_megabytes(example_audit: Audit) -> None:
     doc = parse(html).root
     assert len(doc.find_all("article", "card")) == 1000
     assert len(doc.by_id("matrix-table").find_all("tbody")[0].find_all("tr")) == 1000
-
 
 
 def test_summary_leads_with_what_to_remove(example_audit: Audit) -> None:
