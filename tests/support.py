@@ -12,6 +12,7 @@ import dataclasses
 import hashlib
 import io
 import json
+import os
 import random
 import uuid
 from collections.abc import Callable
@@ -282,3 +283,20 @@ def flat(n: int, seed: int) -> bytes:
         out.append(json.dumps(record, separators=(",", ":") if r < 0.5 else (", ", ": "),
                               ensure_ascii=r < 0.7))
     return ("\n".join(out) + "\n").encode()
+
+
+# --- golden files ------------------------------------------------------------------------------
+
+UPDATE_GOLDEN = os.environ.get("SCOPEAUDIT_UPDATE_GOLDEN") == "1"
+
+
+def check_golden(path: Path, text: str) -> None:
+    """``text`` equals the golden file ``path``; SCOPEAUDIT_UPDATE_GOLDEN=1 rewrites it first
+    (then review the diff by eye before committing)."""
+    if UPDATE_GOLDEN:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8", newline="\n")
+    assert path.is_file(), f"{path} is missing: write it with SCOPEAUDIT_UPDATE_GOLDEN=1, read it"
+    assert text == path.read_text(encoding="utf-8"), (
+        f"{path.name} differs; if the change is meant, rerun with SCOPEAUDIT_UPDATE_GOLDEN=1 "
+        "and review the diff")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import re
 from datetime import date
 from pathlib import Path
@@ -36,11 +35,10 @@ from scopeaudit.model import (
 )
 from scopeaudit.render import RenderOptions
 from scopeaudit.render.html import render_html, visible
-from support import Node, TreeBuilder, csp_hash, parse
+from support import Node, TreeBuilder, check_golden, csp_hash, parse
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden" / "example.html"
-UPDATE = os.environ.get("SCOPEAUDIT_UPDATE_GOLDEN") == "1"
 SYMBOLS = {"used": "✓", "unused": "✗", "watch": "◇", "unknown": "?", "denied": "⊘"}
 CODES = {"used": "s-u", "unused": "s-x", "watch": "s-w", "unknown": "s-q",
          "denied": "s-d"}  # CSS classes
@@ -294,13 +292,7 @@ def test_nothing_token_shaped(example_html: str, example_lint: Audit) -> None:
 def test_golden(example_html: str) -> None:
     """The whole report, byte for byte. Review the diff by eye before updating."""
     text = normalise(example_html)
-    if UPDATE:
-        GOLDEN.parent.mkdir(parents=True, exist_ok=True)
-        GOLDEN.write_text(text, encoding="utf-8", newline="\n")
-    assert GOLDEN.exists(), f"{GOLDEN} is missing: run with SCOPEAUDIT_UPDATE_GOLDEN=1, read it"
-    assert text == GOLDEN.read_text(encoding="utf-8"), (
-        "tests/golden/example.html differs; if the change is meant, rerun with "
-        "SCOPEAUDIT_UPDATE_GOLDEN=1 and review the diff")
+    check_golden(GOLDEN, text)
 
 
 # ---------------------------------------------------------------------------------------------
