@@ -176,11 +176,11 @@ KEYS = f"""keys:
 """
 
 
-def run_quiet(args: list[str]) -> tuple[int, str]:
+def run_quiet(*args: str) -> tuple[int, str]:
     """scopeaudit in this process: (exit code, stderr)."""
     err = io.StringIO()
     with contextlib.redirect_stderr(err), pytest.raises(SystemExit) as exc:
-        main(args)
+        main(list(args))
     code = exc.value.code
     return (code if isinstance(code, int) else 0), err.getvalue()
 
@@ -199,7 +199,7 @@ def both_engines(keys: Path, logs: list[Path], out_dir: Path, *extra: str,
                 "-o", str(out), "--jobs", "1", *extra]
         for log in logs:
             args += ["--logs", str(log)]
-        code, err = run_quiet(args)
+        code, err = run_quiet(*args)
         results.append((code, err, out.read_bytes() if out.exists() else b""))
         out.unlink(missing_ok=True)
     (code_s, err_s, doc_s), (code_d, err_d, doc_d) = results

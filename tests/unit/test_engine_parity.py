@@ -909,9 +909,10 @@ def every_run(keys: Path, log: Path, out_dir: Path,
     docs = []
     for engine, jobs in (("stream", "1"), ("stream", "2"), ("duckdb", "1"), ("duckdb", "2")):
         out = out_dir / f"report-{engine}-{jobs}.json"
-        code, err = run_quiet(["audit", "--keys", str(keys), "--logs", str(log), "--format", "json",
-                         "--no-timestamp", "--as-of", "2026-12-01", "--fail-on", "never",
-                         "--engine", engine, "--jobs", jobs, "-o", str(out)])
+        code, err = run_quiet(*["audit", "--keys", str(keys), "--logs", str(log),
+                               "--format", "json", "--no-timestamp", "--as-of", "2026-12-01",
+                               "--fail-on", "never", "--engine", engine, "--jobs", jobs,
+                               "-o", str(out)])
         assert code == 0, err
         docs.append(out.read_bytes())
     assert docs[1] == docs[0]
