@@ -85,6 +85,7 @@ def same_aggregates(keys: Path, log: Path) -> None:
 # --- the example organisation ----------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_example_organisation(example_logs: Path, tmp_path: Path) -> None:
     doc, _ = both_engines(
         ROOT / "examples" / "keys.yaml",

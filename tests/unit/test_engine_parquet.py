@@ -300,6 +300,7 @@ def folder() -> Iterator[Path]:
 
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@pytest.mark.slow
 @given(rows=_ROWS)
 def test_random_rows(rows: list[tuple[Any, ...]], monkeypatch: pytest.MonkeyPatch) -> None:
     with folder() as tmp:
@@ -332,6 +333,7 @@ _TEXT_ROWS = st.lists(st.tuples(
 
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@pytest.mark.slow
 @given(rows=_TEXT_ROWS)
 def test_random_rows_with_text_times(rows: list[tuple[Any, ...]],
                                      monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1314,6 +1314,7 @@ def test_jira_audit_end_to_end(capsys: pytest.CaptureFixture[str], tmp_path: Pat
     assert report["replay"]["would_be_denied"] == 0
 
 
+@pytest.mark.slow
 def test_xero_audit_end_to_end(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     reports = ["accounting.settings", "accounting.settings.read", "accounting.transactions",
                "accounting.transactions.read", "accounting.reports.read",
