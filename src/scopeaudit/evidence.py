@@ -22,6 +22,9 @@ The rules of evidence (DESIGN.md) live here and only here:
   agrees (``code_basis``);
 * the replay checks each accepted request against the recommendation as the key would hold
   it (``still_allowed``).
+
+Longer than 500 lines on purpose: the rules of evidence are kept in one module so that they
+are read, and changed, in one place.
 """
 
 from __future__ import annotations
@@ -86,7 +89,9 @@ class GroupFacts:
 
 
 @dataclass
-class _Tally:
+class Tally:
+    """One key label's requests in the window: counts by outcome, first/last times, days, ops."""
+
     accepted: int = 0
     denied: int = 0
     unauthorized: int = 0
@@ -159,7 +164,7 @@ def still_allowed(op: Operation, granted: frozenset[str], recommended: frozenset
     return op.scopes & granted <= held
 
 
-def unmatched_unknown(t: _Tally, usage: Usage, granted: frozenset[str]) -> set[str]:
+def unmatched_unknown(t: Tally, usage: Usage, granted: frozenset[str]) -> set[str]:
     """The granted scopes a key's accepted unmatched requests may have needed: those of the
     resource each request's path falls under; every scope where it falls under none, unless
     every such request was answered 404 or 405 (it reached no handler, so exercised no
@@ -294,7 +299,7 @@ def code_basis(calls: KeyCalls) -> str:
 def build_evidence(keys: tuple[Key, ...], catalog: Catalog, usage: Usage, window: Window,
                    covered: frozenset[int], policy: ConfidencePolicy,
                    code: Mapping[str, KeyCalls] | None = None
-                   ) -> tuple[list[KeyFacts], Replay, dict[str, _Tally], list[GroupFacts]]:
+                   ) -> tuple[list[KeyFacts], Replay, dict[str, Tally], list[GroupFacts]]:
     """Evidence for every defined key, the replay, tallies for keys no definition names, and
     the requests of matcher values several definitions share. ``code`` (audit --code) is the
     scanned code of the keys some file belongs to.
@@ -306,7 +311,7 @@ def build_evidence(keys: tuple[Key, ...], catalog: Catalog, usage: Usage, window
     ops = {op.id: op for op in catalog.operations}
     shared = _Shared(key_matchers(keys).groups)
     groups = shared.groups
-    tallies: dict[str, _Tally] = defaultdict(_Tally)
+    tallies: dict[str, Tally] = defaultdict(Tally)
     first_ever: dict[str, float] = {}
     # accepted requests per (key, operation, day) for the replay and scope days
     accepted_by_op_day: dict[str, dict[str, dict[int, int]]] = defaultdict(
@@ -356,7 +361,7 @@ def build_evidence(keys: tuple[Key, ...], catalog: Catalog, usage: Usage, window
     denied_shapes: list[tuple[str, str, int]] = []
     held: dict[str, tuple[frozenset[str], frozenset[str]]] = {}  # key -> (granted, recommended)
     for key in keys:
-        t = tallies.get(key.id, _Tally())
+        t = tallies.get(key.id, Tally())
         granted = frozenset(key.granted)
         used: set[str] = set()
         maybe: set[str] = set()
@@ -482,7 +487,7 @@ class _Shared:
 
     groups: dict[str, MatcherGroup]  # label -> group
     facts: dict[str, GroupFacts] = field(default_factory=dict)
-    tallies: dict[str, _Tally] = field(default_factory=lambda: defaultdict(_Tally))
+    tallies: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     requests: dict[tuple[str, tuple[str, ...]], int] = field(default_factory=dict)
     unmatched: int = 0
     # key id -> the other keys that may have made its shared requests, and their groups

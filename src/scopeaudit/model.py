@@ -1,8 +1,10 @@
 """The values that flow through scopeaudit: frozen, typed, free of I/O.
 
 Severity order, locations, key definitions and findings live here, once. Renderers and the
-JSON contract read these values; nothing here knows about a file format. Longer than 500
-lines on purpose: it is the Audit value and every value inside it, which are read together.
+JSON contract read these values; nothing here knows about a file format.
+
+Longer than 500 lines on purpose: it is the Audit value and every value inside it, which are
+read together.
 """
 
 from __future__ import annotations

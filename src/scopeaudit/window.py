@@ -67,7 +67,7 @@ def duration_days(digits: str) -> int:
     return int(digits) if len(digits) <= 7 else 10_000_000
 
 
-def _parse(value: str, option: str) -> date | int:
+def parse_bound(value: str, option: str) -> date | int:
     """A date, or a duration in days."""
     text = value.strip().lower()
     duration = _DURATION.match(text)
@@ -130,7 +130,7 @@ def resolve_window(since: str | None, until: str | None, newest: date | None,
     if until is None:
         end = newest if newest is not None else as_of
     else:
-        parsed = _parse(until, "--until")
+        parsed = parse_bound(until, "--until")
         if isinstance(parsed, int):
             raise InputError("--until takes a date, not a duration")
         end = parsed
@@ -145,7 +145,7 @@ def resolve_window(since: str | None, until: str | None, newest: date | None,
         start = date.min if end < date.min + timedelta(days=DEFAULT_DAYS - 1) else \
             end - timedelta(days=DEFAULT_DAYS - 1)
     else:
-        parsed_since = _parse(since, "--since")
+        parsed_since = parse_bound(since, "--since")
         start = (days_back(end, parsed_since, f"--since {since}")
                  if isinstance(parsed_since, int)
                  else parsed_since)

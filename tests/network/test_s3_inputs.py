@@ -19,6 +19,7 @@ from network.support import audit_logs as audit
 from network.support import days, error_line, log_inputs, record
 
 
+@pytest.mark.slow
 def test_a_glob_lists_across_pages_and_reads_only_what_it_matches(cli, aws: AwsLocal,
                                                                   keys: Path) -> None:
     aws.admin.create_bucket(Bucket="logs")

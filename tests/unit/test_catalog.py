@@ -18,8 +18,8 @@ import pytest
 
 from scopeaudit.catalog import Catalog, MatchKind, Provenance, load_builtin
 from scopeaudit.catalog.loader import CATALOG_FORMAT, catalog_document, load_catalog_file
-from scopeaudit.cli import main
 from scopeaudit.errors import InputError
+from support import run
 
 DOC = Provenance.DOCUMENTED
 IMP = Provenance.IMPLIED
@@ -154,14 +154,6 @@ FALLBACK_ROUTES: list[tuple[str, str, str | None]] = [
 def builtin() -> Catalog:
     return load_builtin()
 
-
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(args)
-    out, err = capsys.readouterr()
-    code = exc.value.code
-    assert isinstance(code, int)
-    return code, out, err
 
 
 # --- scopes --------------------------------------------------------------------------------
@@ -343,7 +335,7 @@ def test_builtin_data_file_is_a_valid_catalog_document() -> None:
 
 
 def test_catalog_table(capsys: pytest.CaptureFixture[str], builtin: Catalog) -> None:
-    code, out, err = run_cli(["catalog"], capsys)
+    code, out, err = run(capsys, "catalog")
     assert code == 0
     assert err == ""
     first = out.splitlines()[0]
@@ -361,7 +353,7 @@ def test_catalog_table(capsys: pytest.CaptureFixture[str], builtin: Catalog) -> 
 
 
 def test_catalog_json_shape(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run_cli(["catalog", "--format", "json"], capsys)
+    code, out, err = run(capsys, "catalog", "--format", "json")
     assert code == 0
     assert err == ""
     doc = json.loads(out)
@@ -388,7 +380,7 @@ def test_catalog_json_shape(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_catalog_json_loads_back_to_the_same_catalog(
         capsys: pytest.CaptureFixture[str], tmp_path: Path, builtin: Catalog) -> None:
-    code, out, _ = run_cli(["catalog", "--format", "json"], capsys)
+    code, out, _ = run(capsys, "catalog", "--format", "json")
     assert code == 0
     saved = tmp_path / "catalog.json"
     saved.write_text(out, encoding="utf-8")
@@ -397,20 +389,20 @@ def test_catalog_json_loads_back_to_the_same_catalog(
     assert loaded.source == str(saved)
     assert dataclasses.replace(loaded, source=builtin.source) == builtin
 
-    code, again, err = run_cli(["catalog", "--format", "json", "--catalog", str(saved)], capsys)
+    code, again, err = run(capsys, "catalog", "--format", "json", "--catalog", str(saved))
     assert (code, err) == (0, "")
     assert again == out
 
-    code, table, _ = run_cli(["catalog", "--catalog", str(saved)], capsys)
+    code, table, _ = run(capsys, "catalog", "--catalog", str(saved))
     assert code == 0
-    code, builtin_table, _ = run_cli(["catalog"], capsys)
+    code, builtin_table, _ = run(capsys, "catalog")
     assert table.splitlines()[1:] == builtin_table.splitlines()[1:]
 
 
 def test_catalog_json_to_output_file(capsys: pytest.CaptureFixture[str], tmp_path: Path,
                                      builtin: Catalog) -> None:
     target = tmp_path / "out.json"
-    code, out, _ = run_cli(["catalog", "--format", "json", "-o", str(target)], capsys)
+    code, out, _ = run(capsys, "catalog", "--format", "json", "-o", str(target))
     assert (code, out) == (0, "")
     loaded = load_catalog_file(str(target))
     assert dataclasses.replace(loaded, source=builtin.source) == builtin
@@ -418,7 +410,7 @@ def test_catalog_json_to_output_file(capsys: pytest.CaptureFixture[str], tmp_pat
 
 def test_catalog_json_also_loads_as_yaml(capsys: pytest.CaptureFixture[str], tmp_path: Path,
                                          builtin: Catalog) -> None:
-    _, out, _ = run_cli(["catalog", "--format", "json"], capsys)
+    _, out, _ = run(capsys, "catalog", "--format", "json")
     saved = tmp_path / "catalog.yaml"
     saved.write_text(out, encoding="utf-8")
     assert dataclasses.replace(load_catalog_file(str(saved)), source="built-in") == builtin
@@ -490,7 +482,7 @@ def test_invalid_json_catalog_is_exit_2(capsys: pytest.CaptureFixture[str], tmp_
                                         fmt: str) -> None:
     bad = tmp_path / "broken.json"
     bad.write_text('{"format": "scopeaudit/catalog/v1",\n  "scopes": [,]}', encoding="utf-8")
-    code, out, err = run_cli(["catalog", "--format", fmt, "--catalog", str(bad)], capsys)
+    code, out, err = run(capsys, "catalog", "--format", fmt, "--catalog", str(bad))
     assert code == 2
     assert out == ""
     _assert_one_line_error(err, bad, "invalid JSON", f"{bad}:2:")
@@ -501,7 +493,7 @@ def test_undeclared_scope_is_exit_2(capsys: pytest.CaptureFixture[str], tmp_path
     doc = _doc()
     doc["operations"][0]["scopes"] = [["a:read", "nope:read"]]
     bad.write_text(json.dumps(doc), encoding="utf-8")
-    code, out, err = run_cli(["catalog", "--catalog", str(bad)], capsys)
+    code, out, err = run(capsys, "catalog", "--catalog", str(bad))
     assert code == 2
     assert out == ""
     _assert_one_line_error(err, bad, "nope:read", "a.get", "not declared")
@@ -549,7 +541,7 @@ def test_broken_catalog_document_is_exit_2(capsys: pytest.CaptureFixture[str], t
     bad.write_text(json.dumps(doc), encoding="utf-8")
     with pytest.raises(InputError):
         load_catalog_file(str(bad))
-    code, out, err = run_cli(["catalog", "--catalog", str(bad)], capsys)
+    code, out, err = run(capsys, "catalog", "--catalog", str(bad))
     assert code == 2
     assert out == ""
     _assert_one_line_error(err, bad, word)
@@ -569,7 +561,7 @@ def test_unreadable_catalog_file_is_exit_2(capsys: pytest.CaptureFixture[str], t
         bad.write_bytes(content)
     else:
         bad.write_text(content, encoding="utf-8")
-    code, out, err = run_cli(["catalog", "--catalog", str(bad)], capsys)
+    code, out, err = run(capsys, "catalog", "--catalog", str(bad))
     assert code == 2
     assert out == ""
     _assert_one_line_error(err, bad)
@@ -579,6 +571,6 @@ def test_unreadable_catalog_file_is_exit_2(capsys: pytest.CaptureFixture[str], t
 def test_missing_catalog_file_is_exit_2(capsys: pytest.CaptureFixture[str],
                                         tmp_path: Path) -> None:
     missing = tmp_path / "nope.json"
-    code, out, err = run_cli(["catalog", "--catalog", str(missing)], capsys)
+    code, out, err = run(capsys, "catalog", "--catalog", str(missing))
     assert (code, out) == (2, "")
     _assert_one_line_error(err, missing, "no such file")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from scopeaudit.cli import main
 from scopeaudit.cli.color import for_report, wanted
+from support import run
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_KEYS = str(ROOT / "examples" / "keys.yaml")
@@ -17,14 +17,6 @@ EXAMPLE_KEYS = str(ROOT / "examples" / "keys.yaml")
 class Tty(io.StringIO):
     def isatty(self) -> bool:
         return True
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = exc.value.code
-    return (code if isinstance(code, int) else 0), out, err
 
 
 def test_auto_is_a_terminal_without_no_color(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,18 +11,10 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from scopeaudit.cli import main
+from support import run
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_KEYS = ROOT / "examples" / "keys.yaml"
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = exc.value.code
-    return (code if isinstance(code, int) else 0), out, err
 
 
 @pytest.fixture

@@ -11,15 +11,8 @@ from pathlib import Path
 import click
 import pytest
 
-from scopeaudit.cli import cli, main
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = exc.value.code
-    return (code if isinstance(code, int) else 0), out, err
+from scopeaudit.cli import cli
+from support import run
 
 
 def _commands() -> list[tuple[str, click.Command]]:

@@ -6,8 +6,6 @@ address rule are held to the Python one here and in test_engine_parity / test_sq
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -19,7 +17,6 @@ from hypothesis import strategies as st
 
 from scopeaudit.audit import AuditOptions, analyse
 from scopeaudit.catalog import load_builtin
-from scopeaudit.cli import main
 from scopeaudit.diagnostics import Diagnostics
 from scopeaudit.engine import duckdb_available
 from scopeaudit.inventory import KeysFormat, parse_inventory
@@ -30,6 +27,7 @@ from scopeaudit.usage.aggregate import Aggregator, merge_usage
 from scopeaudit.usage.clients import client_id, network_of, without_port
 from scopeaudit.usage.record import InputStats, Record
 from scopeaudit.usage.semantics import MAX_CLIENTS_PER_KEY
+from support import run_quiet
 
 CATALOG = load_builtin()
 
@@ -244,11 +242,6 @@ def test_clients_past_the_bound_merge_as_one_pass_counts_them() -> None:
     assert overflow.ops == {"issues.list": 3, "sites.list": 1}
 
 
-def run(args: list[str]) -> int:
-    with contextlib.redirect_stderr(io.StringIO()), pytest.raises(SystemExit) as exc:
-        main(args)
-    return int(exc.value.code or 0)
-
 
 def report(tmp_path: Path, fmt: str, clients: int) -> str:
     """The report of one key used from ``clients`` distinct IPv6 networks."""
@@ -260,7 +253,7 @@ def report(tmp_path: Path, fmt: str, clients: int) -> str:
         "path": "/v1/issues", "status": 200, "user_agent": "app/1",
         "ip": f"[2001:db8:{i}::1]:443"}) + "\n" for i in range(clients)))
     out = tmp_path / f"report.{fmt}"
-    run(["audit", "--keys", str(keys), "--logs", str(logs), "--format", fmt,
+    run_quiet(*["audit", "--keys", str(keys), "--logs", str(logs), "--format", fmt,
          "--no-timestamp", "--as-of", "2026-11-27", "--fail-on", "never", "-o", str(out)])
     return out.read_text("utf-8")
 
@@ -298,7 +291,7 @@ def test_nginx_dual_stack_addresses_are_ipv4_clients(tmp_path: Path) -> None:
     out = tmp_path / "report.json"
     fmt = ('nginx:$remote_addr $http_x_key_id [$time_local] "$request" $status '
            '$body_bytes_sent "$http_user_agent"')
-    run(["audit", "--keys", str(keys), "--logs", str(logs), "--log-format", fmt, "--format",
+    run_quiet(*["audit", "--keys", str(keys), "--logs", str(logs), "--log-format", fmt, "--format",
          "json", "--no-timestamp", "--as-of", "2026-11-27", "--fail-on", "never", "-o",
          str(out)])
     (key,) = json.loads(out.read_text("utf-8"))["keys"]

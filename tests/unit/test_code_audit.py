@@ -30,8 +30,6 @@ from typing import Any
 
 import jsonschema
 import pytest
-from test_evidence import day, rec
-from test_render_html import csp_hash, parse
 
 from scopeaudit.audit import AuditOptions, LogOptions, analyse, read_usage
 from scopeaudit.catalog import load_builtin
@@ -49,6 +47,8 @@ from scopeaudit.rules.inventory_rules import LintSettings
 from scopeaudit.scan.keyed import scan_for_audit
 from scopeaudit.usage.aggregate import Aggregator
 from scopeaudit.usage.record import InputStats, Record
+from support import csp_hash, day, parse, rec
+from support import run as _run
 
 ROOT = Path(__file__).resolve().parents[2]
 MOBILE = "tests/data/scan/mobile"
@@ -375,14 +375,6 @@ def test_code_globs_give_each_file_to_its_key(tmp_path: Path) -> None:
                for w in warnings)
     assert any(w.startswith("1 API call(s) in 1 file(s) no key's `code:` globs name (")
                and "other/x.py" in w for w in warnings)
-
-
-def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = exc.value.code
-    return (code if isinstance(code, int) else 0), out, err
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import gzip
-import io
 import json
 import random
 import tempfile
@@ -26,9 +25,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scopeaudit.cli import main
 from scopeaudit.engine import duckdb_available
 from scopeaudit.secrets import fingerprint
+from support import (
+    TOKEN_BI,
+    TOKEN_GW,
+    TOKEN_UNKNOWN,
+    both_engines,
+    flat,
+    good,
+    run_quiet,
+    write_keys,
+)
 
 pytestmark = pytest.mark.skipif(not duckdb_available(),
                                 reason="DuckDB is not installed (scopeaudit[duckdb]): the "
@@ -39,68 +47,6 @@ NGINX_FORMAT = ('$remote_addr $http_x_key_id [$time_local] "$request" $status '
                 '$body_bytes_sent "$http_user_agent"')
 
 # Made-up tokens, built at run time (no token-shaped literal in the repository).
-TOKEN_BI = "sk_" + "live_BIx9f8e7d6c5b4a3210Q"
-TOKEN_GW = "sk_" + "live_GWa1b2c3d4e5f6g7h8i9"
-TOKEN_UNKNOWN = "sk_" + "test_ZZZZyyyyXXXXwwwwVVVV"
-
-KEYS = f"""keys:
-  - id: key_bi
-    name: bi-export
-    sha256: {fingerprint(TOKEN_BI)}
-    created: 2026-01-01
-    owner: o
-    expires: 2027-12-31
-    scopes: [issues:read, works:write]
-  - id: key_gw
-    name: sensor-gateway
-    prefix: sk_live_GWa1
-    created: 2026-01-01
-    owner: o
-    expires: 2027-12-31
-    scopes: [sites:read, sites:write, assets:read]
-  - id: key_tk
-    name: ticket-sync
-    last4: Q7r2
-    created: 2026-01-01
-    owner: o
-    expires: 2027-12-31
-    scopes: [issues:read, issues:write]
-  - {{id: k1, created: 2026-01-01, owner: o, expires: 2027-12-31,
-      scopes: [issues:read, issues:write]}}
-  - {{id: k2, created: 2026-01-01, owner: o, expires: 2027-12-31, scopes: [sites:read]}}
-"""
-
-
-def run(args: list[str]) -> tuple[int, str]:
-    """scopeaudit in this process: (exit code, stderr)."""
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err), pytest.raises(SystemExit) as exc:
-        main(args)
-    code = exc.value.code
-    return (code if isinstance(code, int) else 0), err.getvalue()
-
-
-def both_engines(keys: Path, logs: list[Path], out_dir: Path, *extra: str,
-                 before: Callable[[], object] | None = None) -> tuple[bytes, str]:
-    """Audit with each engine; assert the same exit code, stderr and report bytes.
-    ``before`` runs before each engine's audit (to refill a named pipe, say)."""
-    results = []
-    for engine in ("stream", "duckdb"):
-        if before is not None:
-            before()
-        out = out_dir / f"report-{engine}.json"
-        args = ["audit", "--keys", str(keys), "--format", "json", "--no-timestamp",
-                "--as-of", "2026-12-01", "--fail-on", "never", "--engine", engine,
-                "-o", str(out), "--jobs", "1", *extra]
-        for log in logs:
-            args += ["--logs", str(log)]
-        code, err = run(args)
-        results.append((code, err, out.read_bytes() if out.exists() else b""))
-        out.unlink(missing_ok=True)
-    (code_s, err_s, doc_s), (code_d, err_d, doc_d) = results
-    assert (code_d, err_d) == (code_s, err_s)
-    assert doc_d == doc_s
-    return doc_s, err_s
 
 
 def aggregates(keys: Path, log: Path, engine_name: str) -> tuple[object, ...]:
@@ -136,15 +82,10 @@ def same_aggregates(keys: Path, log: Path) -> None:
     assert aggregates(keys, log, "duckdb") == aggregates(keys, log, "stream")
 
 
-def write_keys(folder: Path) -> Path:
-    keys = folder / "keys.yaml"
-    keys.write_text(KEYS)
-    return keys
-
-
 # --- the example organisation ----------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_example_organisation(example_logs: Path, tmp_path: Path) -> None:
     doc, _ = both_engines(
         ROOT / "examples" / "keys.yaml",
@@ -174,12 +115,6 @@ def test_the_duckdb_engine_really_aggregates_in_sql(example_logs: Path, tmp_path
 # --- the log fixtures of the reader tests ------------------------------------------------------
 
 GOOD = '{"time":1795788231,"key_id":"key_bi","method":"GET","path":"/v1/issues","status":200}'
-
-
-def good(n: int) -> bytes:
-    return b"".join(json.dumps({"ts": f"2026-11-{1 + i % 28:02d}T10:00:00Z", "key_id": "k1",
-                                "method": "GET", "path": "/v1/issues", "status": 200}
-                               ).encode() + b"\n" for i in range(n))
 
 
 def stamps() -> bytes:
@@ -309,71 +244,6 @@ def many_empty_lines() -> bytes:
     (DuckDB drops them in SQL: the pre-scan counts them)."""
     return (b"\n" * 3 + good(20) + b"\n" * 200_000 + b"{oops\n" + b"\n" + good(3)
             + b"\n\n" + good(1) + b"\n" * 70_000)
-
-
-def flat(n: int, seed: int) -> bytes:
-    """Mostly one flat layout (the SQL path) with every kind of line mixed in."""
-    rng = random.Random(seed)
-    out = []
-    for i in range(n):
-        r = rng.random()
-        day = 1 + i * 28 // n
-        key = rng.choice(["k1", "k2", "key_bi", "bi-export", "Q7r2", "ghost", "-", "", "k 1",
-                          f"sha256:{'ab' * 32}", "sk_live_GWa1zz"])
-        target = rng.choice([
-            "/v1/issues", f"/v1/issues/{i}", f"/v1/issues/{i}/", "/v1/sites?page=2",
-            f"/v1/unknown/{i % 7}", "/v1/issues/x/y", f"/v1/works/{i}/tasks/{i % 3}",
-            "/v1/assets/3f2b8c1e-1111-2222-3333-444455556666", f"/v1/exports/ab{i % 5}cd9",
-            "https://api.insp.ac/v1/sites/12?x=1", "*", "/v1/issues;key=1/7", "/v1/is%2Fsues/3",
-            "/v1/sites/12?api_key=abc", f"/rest/api/{i % 4}", "/", "/v1/issues/007",
-            "/v1/issues/12a/34", "/v1/12/34",
-            # every id style the route key folds (and a digit-free slug it keeps)
-            f"/v1/issues/{uuid.UUID(int=i * 7919)}", f"/v1/issues/{i * 7919:024x}",
-            f"/v1/issues/obj_{i}", f"/v1/issues/01HZX3T2V9K8M7N6P5Q4R{i % 97:05d}",
-            f"/v1/works/iss_8fK2x{i % 9}/tasks/{i:08x}ab",
-            f"/v1/exports/amber-falcon-{'ab'[i % 2]}",
-            f"/v1/issues/{'ABCDEFAB-CDEF-ABCD-ABCD-ABCDEFABCDE' + 'ABCDEF'[i % 6]}",
-        ])
-        stamp = rng.choice([
-            f"2026-11-{day:02d}T{rng.randrange(24):02d}:{rng.randrange(60):02d}:"
-            f"{rng.randrange(60):02d}Z",
-            f"2026-11-{day:02d}T23:59:59.{rng.choice(['9', '999', '999999999', '5'])}Z",
-            1795788231 + i, 1795788231500 + i, f"{1795788231 + i}", 1795788231.25,
-            f"2026-11-{day:02d}T10:00:00+01:00",
-        ])
-        record: dict[str, object] = {
-            "ts": stamp, "key_id": key,
-            "method": rng.choice(["GET", "get", "PATCH", "POST", "OPTIONS", "HEAD", "DELETE",
-                                  "PUT", "G3T"]),
-            "path": target,
-            "status": rng.choice([200, 201, 204, 403, 401, 404, 429, 500, "200", 0, 99]),
-            "ua": rng.choice(["a/1", "b/2", "c/3", "x" * 130, None, 5, "-", "Mözilla — 5",
-                              "é" * 125]),
-            "ip": rng.choice([f"192.0.2.{rng.randrange(5)}", "2001:db8::1", "010.1.1.1",
-                              "fe80::1%eth0", "garbage", f"198.51.{i % 300}.7",
-                              f"::ffff:198.51.{i % 300}.7", f"192.0.2.{i % 7}:{i}",
-                              f"[2001:db8::{i % 50:x}]:443"]),
-        }
-        if r < 0.05:
-            record["count"] = rng.choice([1, 3, "4", 0, -1, "x"])
-        if r < 0.02:
-            out.append("{not json")
-            continue
-        if r < 0.03:
-            out.append("")
-            continue
-        if r < 0.04:
-            out.append(json.dumps(record).replace('"status"', '"status": 1, "status"', 1))
-            continue
-        if r < 0.045:
-            out.append(json.dumps(record)[:-1] + ', "lat": NaN}')
-            continue
-        if r < 0.05:
-            out.append(json.dumps(record)[:-1] + ",}")
-            continue
-        out.append(json.dumps(record, separators=(",", ":") if r < 0.5 else (", ", ": "),
-                              ensure_ascii=r < 0.7))
-    return ("\n".join(out) + "\n").encode()
 
 
 def many_clients() -> bytes:
@@ -1040,9 +910,10 @@ def every_run(keys: Path, log: Path, out_dir: Path,
     docs = []
     for engine, jobs in (("stream", "1"), ("stream", "2"), ("duckdb", "1"), ("duckdb", "2")):
         out = out_dir / f"report-{engine}-{jobs}.json"
-        code, err = run(["audit", "--keys", str(keys), "--logs", str(log), "--format", "json",
-                         "--no-timestamp", "--as-of", "2026-12-01", "--fail-on", "never",
-                         "--engine", engine, "--jobs", jobs, "-o", str(out)])
+        code, err = run_quiet(*["audit", "--keys", str(keys), "--logs", str(log),
+                               "--format", "json", "--no-timestamp", "--as-of", "2026-12-01",
+                               "--fail-on", "never", "--engine", engine, "--jobs", jobs,
+                               "-o", str(out)])
         assert code == 0, err
         docs.append(out.read_bytes())
     assert docs[1] == docs[0]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import io
 import json
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -24,8 +23,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scopeaudit.cli import main
 from scopeaudit.engine import duckdb_available
+from support import run_quiet
 
 pytestmark = pytest.mark.skipif(not duckdb_available(),
                                 reason="DuckDB is not installed (scopeaudit[duckdb])")
@@ -39,13 +38,6 @@ keys:
 # Made-up token, built at run time (no token-shaped literal in the repository)
 TOKEN = "sk" + "_live_" + "Zq4" * 8
 
-
-def run(args: list[str]) -> tuple[int, str]:
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err), pytest.raises(SystemExit) as exc:
-        main(args)
-    code = exc.value.code
-    return (code if isinstance(code, int) else 0), err.getvalue()
 
 
 def write_parquet(path: Path, columns: Sequence[tuple[str, str]],
@@ -85,7 +77,7 @@ def both_paths(folder: Path, parquet: Path, monkeypatch: pytest.MonkeyPatch,
             patch.setattr(parquet_rows, "typed_rows",
                           spy if typed else (lambda *args: None))
             out = folder / f"report-{typed}.json"
-            code, err = run(["audit", "--keys", str(keys), "--logs", str(parquet),
+            code, err = run_quiet(*["audit", "--keys", str(keys), "--logs", str(parquet),
                              "--format", "json", "--no-timestamp", "--as-of", "2026-12-01",
                              "--fail-on", "never", "--engine", "duckdb", "-o", str(out)])
             results.append((code, err, out.read_bytes() if out.exists() else b""))
@@ -308,6 +300,7 @@ def folder() -> Iterator[Path]:
 
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@pytest.mark.slow
 @given(rows=_ROWS)
 def test_random_rows(rows: list[tuple[Any, ...]], monkeypatch: pytest.MonkeyPatch) -> None:
     with folder() as tmp:
@@ -340,6 +333,7 @@ _TEXT_ROWS = st.lists(st.tuples(
 
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@pytest.mark.slow
 @given(rows=_TEXT_ROWS)
 def test_random_rows_with_text_times(rows: list[tuple[Any, ...]],
                                      monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_engine_parity import both_engines, flat, good, write_keys
 
 from scopeaudit.engine import duckdb_available
+from support import both_engines, flat, good, write_keys
 
 pytestmark = pytest.mark.skipif(not duckdb_available(), reason="DuckDB is not installed")
 
@@ -55,16 +55,27 @@ def test_ctrl_c_is_not_replaced_by_a_fallback(tmp_path: Path,
 def test_a_prescan_fallback_still_falls_back(tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """The pre-scan's Fallback, read after the queries, still sends the input to the
-    streaming reader (same report)."""
+    streaming reader (same report), and that reader really read it: parity alone would also
+    hold if both engines dropped the input."""
     from scopeaudit.engine import duckdb_engine
 
-    def failing_prescan(*_: object) -> duckdb_engine.Prescan:
+    calls: list[object] = []
+
+    def failing_prescan(*args: object) -> duckdb_engine.Prescan:
+        calls.append(args)
         raise duckdb_engine.Fallback("a NUL or \\x01 byte")
 
     monkeypatch.setattr(duckdb_engine, "prescan", failing_prescan)
-    log = tmp_path / "a.jsonl"
-    log.write_bytes(flat(200, 3))
-    both_engines(write_keys(tmp_path), [log], tmp_path)
+    mixed, plain = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    mixed.write_bytes(flat(200, 3))
+    plain.write_bytes(good(7))  # 7 accepted GETs of key k1, one record each
+    doc, _ = both_engines(write_keys(tmp_path), [mixed, plain], tmp_path)
+    assert len(calls) == 2  # the DuckDB run fell back for each input
+    inputs = {Path(i["path"]).name: i for i in json.loads(doc)["inputs"] if i["kind"] != "keys"}
+    assert (inputs["b.jsonl"]["records"], inputs["b.jsonl"]["skipped"]) == (7, 0)
+    assert inputs["a.jsonl"]["records"] > 100  # most of flat()'s 200 lines are records
+    key = next(k for k in json.loads(doc)["keys"] if k["id"] == "k1")
+    assert key["requests"]["accepted"] >= 7
 
 
 def test_duckdb_spills_to_a_directory_of_its_own_removed_afterwards(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import sys
 from pathlib import Path
@@ -11,21 +9,14 @@ from pathlib import Path
 import pytest
 
 from scopeaudit import engine
-from scopeaudit.cli import main
 from scopeaudit.errors import InputError
+from support import run_quiet
 
 KEYS = ("keys:\n  - {id: k1, created: 2026-01-01, owner: o, expires: 2027-12-31, "
         "scopes: [issues:read, sites:read]}\n")
 needs_duckdb = pytest.mark.skipif(not engine.duckdb_available(),
                                   reason="DuckDB is not installed")
 
-
-def run(*args: str) -> tuple[int, str]:
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err), pytest.raises(SystemExit) as exc:
-        main(list(args))
-    code = exc.value.code
-    return (code if isinstance(code, int) else 0), err.getvalue()
 
 
 def lines(n: int) -> str:
@@ -49,7 +40,7 @@ def no_duckdb(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def audit(keys: Path, *extra: str) -> tuple[int, str]:
-    return run("audit", "--keys", str(keys), "--format", "json", "--no-timestamp",
+    return run_quiet("audit", "--keys", str(keys), "--format", "json", "--no-timestamp",
                "--fail-on", "never", "-o", str(keys.parent / "out.json"), *extra)
 
 
@@ -166,9 +157,9 @@ def test_parquet_rows_are_numbered_like_lines(tmp_path: Path) -> None:
     reports = []
     for source in (log, parquet):
         out = tmp_path / f"{source.suffix}.json"
-        code, err = run("audit", "--keys", str(keys), "--logs", str(source), "--format", "json",
-                        "--no-timestamp", "--as-of", "2026-12-01", "--fail-on", "never",
-                        "-o", str(out))
+        code, err = run_quiet("audit", "--keys", str(keys), "--logs", str(source),
+                              "--format", "json", "--no-timestamp", "--as-of", "2026-12-01",
+                              "--fail-on", "never", "-o", str(out))
         assert code == 0, err
         reports.append(json.loads(out.read_text()))
     from_jsonl, from_parquet = reports
@@ -196,7 +187,7 @@ def test_parquet_timestamps_are_read_as_utc(tmp_path: Path) -> None:
                 f"(FORMAT parquet)")
     con.close()
     out = tmp_path / "out.json"
-    code, err = run("audit", "--keys", str(keys), "--logs", str(parquet), "--format", "json",
+    code, err = run_quiet("audit", "--keys", str(keys), "--logs", str(parquet), "--format", "json",
                     "--no-timestamp", "--as-of", "2026-12-01", "--fail-on", "never",
                     "-o", str(out))
     assert code == 0, err
@@ -226,9 +217,9 @@ def test_parquet_with_nested_columns_and_with_no_rows(tmp_path: Path) -> None:
             "--map", "key_id=identity.id", "--format", "json", "--no-timestamp",
             "--as-of", "2026-12-01", "--fail-on", "never", "-o", str(out)]
     # an input with no row is an error unless accepted
-    code, err = run(*args)
+    code, err = run_quiet(*args)
     assert code == 2 and f"{empty}: no record read: the input is empty" in err, err
-    code, err = run(*args, "--allow-empty")
+    code, err = run_quiet(*args, "--allow-empty")
     assert code == 0, err
     report = json.loads(out.read_text())
     assert [(i["records"], i["skipped_lines"]) for i in report["inputs"][1:]] == [
@@ -246,7 +237,7 @@ def test_a_bad_key_file_is_reported_before_the_logs(tmp_path: Path, log_exists: 
     log = tmp_path / "usage.jsonl"
     if log_exists:
         log.write_text(lines(50))
-    code, err = run("audit", "--keys", str(keys), "--logs", str(log), "--engine", "duckdb",
+    code, err = run_quiet("audit", "--keys", str(keys), "--logs", str(log), "--engine", "duckdb",
                     "--format", "json", "-o", str(tmp_path / "out.json"))
     assert code == 2
     assert err.count("error:") == 1 and f"{keys}:2: invalid YAML" in err
@@ -260,7 +251,7 @@ def test_a_bad_key_file_comes_before_a_log_duckdb_cannot_read(tmp_path: Path) ->
     keys.write_text("keys:\n  - id: [unclosed\n")
     broken = tmp_path / "usage.parquet"
     broken.write_bytes(b"PAR1" + b"\x00" * 64 + b"PAR1")
-    code, err = run("audit", "--keys", str(keys), "--logs", str(broken), "--format", "json",
+    code, err = run_quiet("audit", "--keys", str(keys), "--logs", str(broken), "--format", "json",
                     "-o", str(tmp_path / "out.json"))
     assert code == 2
     assert err.count("error:") == 1 and f"{keys}:2: invalid YAML" in err

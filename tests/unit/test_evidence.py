@@ -21,22 +21,9 @@ from scopeaudit.rules.usage_rules import UsageSettings
 from scopeaudit.usage.aggregate import Aggregator
 from scopeaudit.usage.record import InputStats, Record
 from scopeaudit.window import resolve_window
+from support import SINCE, UNTIL, day, rec
 
 CATALOG = load_builtin()
-UNTIL = date(2026, 11, 26)  # the newest record in most tests is on this day
-SINCE = UNTIL - timedelta(days=89)
-
-
-def day(n: int, hour: int = 12) -> float:
-    """Epoch seconds for day n of the default window (0 = SINCE), at ``hour``."""
-    d = SINCE + timedelta(days=n)
-    return datetime(d.year, d.month, d.day, hour, tzinfo=UTC).timestamp()
-
-
-def rec(t: float, key: str | None, method: str, target: str, status: int = 200, *,
-        ua: str = "ua/1", ip: str = "192.0.2.1", hits: int = 1, line: int = 1,
-        token: bool = False) -> Record:
-    return Record(t, key, method, target, status, ua, ip, hits, line, token)
 
 
 def daily(key: str, method: str, target: str, days: range = range(90), status: int = 200,

@@ -9,8 +9,6 @@ from the program's output.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import re
 import sqlite3
@@ -21,7 +19,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from scopeaudit.cli import main
+from support import run_quiet
 
 SCHEMA = jsonschema.Draft202012Validator(json.loads(
     (Path(__file__).resolve().parents[2] / "docs" / "schema" / "audit-v1.schema.json")
@@ -29,14 +27,6 @@ SCHEMA = jsonschema.Draft202012Validator(json.loads(
 EDGE_FORMAT = ('$remote_addr $http_x_key_id [$time_local] "$request" $status '
                '$body_bytes_sent "$http_user_agent"')
 
-
-def run(*args: str) -> tuple[int, str]:
-    """scopeaudit in this process: (exit code, stderr)."""
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err), pytest.raises(SystemExit) as exc:
-        main(list(args))
-    code = exc.value.code
-    return (code if isinstance(code, int) else 0), err.getvalue()
 
 
 def audit(tmp: Path, keys: str, logs: list[Path], *extra: str, fmt: str = "json"
@@ -49,7 +39,7 @@ def audit(tmp: Path, keys: str, logs: list[Path], *extra: str, fmt: str = "json"
             "--as-of", "2026-12-01", "-o", str(out), "--jobs", "1", "--no-config"]
     for log in logs:
         args += ["--logs", str(log)]
-    code, err = run(*args, *extra)
+    code, err = run_quiet(*args, *extra)
     assert "Traceback" not in err
     if not out.exists():
         return code, None, err
@@ -439,14 +429,14 @@ def test_a_declared_source_must_have_an_input(tmp_path: Path, two_sources: tuple
     (tmp_path / "keys.yaml").write_text(KEYS_TWO_SOURCES)
     base = ["audit", "--keys", "keys.yaml", "--format", "json", "--no-timestamp", "--as-of",
             "2026-12-01", "--fail-on", "never", "--log-format", f"*.log=nginx:{EDGE_FORMAT}"]
-    code, err = run(*base, "--logs", str(gateway))
+    code, err = run_quiet(*base, "--logs", str(gateway))
     assert code == 2
     assert err.strip() == (
         "scopeaudit: error: scopeaudit.toml:4: the configuration declares the "
         "source 'edge' (pattern '*/edge.log') and no --logs input matches it: an audit without "
         "it cannot see the traffic it carries")
     out = tmp_path / "r.json"
-    code, err = run(*base, "--logs", str(gateway), "--logs", str(edge), "-o", str(out))
+    code, err = run_quiet(*base, "--logs", str(gateway), "--logs", str(edge), "-o", str(out))
     assert code == 0, err
     report = json.loads(out.read_text())
     assert [(s["name"], s["declared"]) for s in report["evidence"]["sources"]] == [

@@ -134,6 +134,7 @@ def test_no_token_anywhere_in_the_report(report: dict[str, Any], example_logs: P
     assert all(f["location"]["line"] >= 1 for f in secret_lines)
 
 
+@pytest.mark.slow
 def test_same_inputs_same_bytes(example_logs: Path, report: dict[str, Any]) -> None:
     proc = subprocess.run(audit_args(example_logs, "--format", "json", "--no-timestamp"),
                           capture_output=True, text=True)

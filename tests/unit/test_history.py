@@ -486,6 +486,7 @@ def test_two_runs_at_once_are_serialised(workdir: Path) -> None:
     assert integrity(workdir / "h.sqlite") == "ok"
 
 
+@pytest.mark.slow
 def test_a_second_run_gives_up_after_the_timeout(workdir: Path) -> None:
     audit_json(workdir, "--history", "h.sqlite")
     flag = workdir / "paused"

@@ -33,7 +33,6 @@ from scopeaudit.catalog.openapi import (
     import_openapi,
     load_overrides,
 )
-from scopeaudit.cli import main
 from scopeaudit.diagnostics import Diagnostics
 from scopeaudit.errors import InputError
 from scopeaudit.inventory import KeysFormat, parse_inventory
@@ -41,6 +40,7 @@ from scopeaudit.model import Audit, KeyVerdict
 from scopeaudit.rules.inventory_rules import LintSettings
 from scopeaudit.usage.aggregate import Aggregator, family_of
 from scopeaudit.usage.record import InputStats, Record
+from support import run as run_cli
 
 REALDATA = Path(__file__).parents[2].parent / "shared" / "realdata" / "openapi"
 PETSTORE = "swagger-petstore-openapi.yaml"
@@ -54,15 +54,6 @@ EMPTY: frozenset[str] = frozenset()
 
 def fs(*names: str) -> frozenset[str]:
     return frozenset(names)
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = exc.value.code
-    assert isinstance(code, int)
-    return code, out, err
 
 
 # --- small hand-written specs ------------------------------------------------------------------
@@ -1323,6 +1314,7 @@ def test_jira_audit_end_to_end(capsys: pytest.CaptureFixture[str], tmp_path: Pat
     assert report["replay"]["would_be_denied"] == 0
 
 
+@pytest.mark.slow
 def test_xero_audit_end_to_end(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     reports = ["accounting.settings", "accounting.settings.read", "accounting.transactions",
                "accounting.transactions.read", "accounting.reports.read",

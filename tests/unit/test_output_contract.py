@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from scopeaudit.cli import main
+from support import run as run_in
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_KEYS = str(ROOT / "examples" / "keys.yaml")
@@ -35,14 +35,6 @@ def env() -> dict[str, str]:
 
 def command(*args: str) -> list[str]:
     return [sys.executable, "-m", "scopeaudit", *args]
-
-
-def run_in(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = exc.value.code
-    return (code if isinstance(code, int) else 0), out, err
 
 
 def many_keys(folder: Path, n: int = 1000) -> Path:

@@ -23,7 +23,10 @@ def test_readme_setup_commands_match_ci() -> None:
     text = README.read_text(encoding="utf-8")
     ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
     assert "pip install -e '.[test]'" in text and "pip install -e '.[test]'" in ci
-    assert ".venv/bin/python -m pytest" in text and ".venv/bin/python -m pytest" in ci
+    pytest = re.compile(r"\.venv/bin/python -m pytest[^\n]*")
+    readme_runs, ci_runs = pytest.findall(text), pytest.findall(ci)
+    assert readme_runs and readme_runs == ci_runs  # CI runs the README's pytest, options too
+    assert "--durations=20" in ci_runs[0]  # every run shows where the suite's time goes
 
 
 def test_readme_html_example_reads_every_source() -> None:

@@ -14,9 +14,9 @@ from types import MappingProxyType
 
 import pytest
 
-from scopeaudit.cli import main
 from scopeaudit.model import Severity
 from scopeaudit.redaction import redacted
+from support import run
 
 KEYS = "keys:\n  - {id: key_a, owner: o, expires: 2030-01-01, scopes: [issues:read]}\n"
 RECORD = ('{"ts": "2026-10-01T10:00:00Z", "key_id": "key_a", "method": "GET", '
@@ -31,14 +31,6 @@ def token() -> str:
 def shown(value: str) -> str:
     """How scopeaudit.secrets.redact writes a token: kind and short fingerprint."""
     return "sk_live_…[sha256:" + hashlib.sha256(value.encode()).hexdigest()[:12] + "]"
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = exc.value.code
-    return (code if isinstance(code, int) else 0), out, err
 
 
 @pytest.fixture

@@ -10,21 +10,13 @@ import pytest
 
 from conftest import normalise
 from scopeaudit import __version__
-from scopeaudit.cli import main
 from scopeaudit.render.json_render import SCHEMA_ID
 from scopeaudit.report_reader import SCHEMA_ID as READ_SCHEMA_ID
+from support import run
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden"
 EXAMPLE_KEYS = str(ROOT / "examples" / "keys.yaml")
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = exc.value.code
-    return (code if isinstance(code, int) else 0), out, err
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
-import os
 import re
 from pathlib import Path
 
@@ -26,10 +25,10 @@ from scopeaudit.model import Audit, Finding, Location, Severity
 from scopeaudit.render import RenderOptions
 from scopeaudit.render.csv_render import render_csv
 from scopeaudit.rules.inventory_rules import LintSettings
+from support import check_golden
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden" / "example.csv"
-UPDATE_GOLDEN = os.environ.get("SCOPEAUDIT_UPDATE_GOLDEN") == "1"
 
 HEADER = ["severity", "rule", "name", "key", "scope", "confidence", "file", "line", "message",
           "fingerprint", "suppressed", "baselined"]
@@ -93,12 +92,7 @@ def hostile_audit() -> Audit:
 
 def test_example_golden_file(example_audit: Audit) -> None:
     text = normalise(render_csv(example_audit, RenderOptions()))
-    if UPDATE_GOLDEN:
-        GOLDEN.parent.mkdir(exist_ok=True)
-        GOLDEN.write_text(text, encoding="utf-8", newline="\n")
-    assert GOLDEN.is_file(), f"{GOLDEN} is missing; write it with SCOPEAUDIT_UPDATE_GOLDEN=1"
-    assert text == GOLDEN.read_text(encoding="utf-8"), \
-        "CSV output changed; if on purpose, rerun with SCOPEAUDIT_UPDATE_GOLDEN=1 and review"
+    check_golden(GOLDEN, text)
 
 
 def test_example_rows(example_audit: Audit) -> None:

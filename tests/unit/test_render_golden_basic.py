@@ -4,7 +4,6 @@ diff by hand before committing it."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from scopeaudit.model import Audit
 from scopeaudit.render import RenderOptions
 from scopeaudit.render.json_render import render_json
 from scopeaudit.render.table import render_table
+from support import check_golden
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 
@@ -22,8 +22,4 @@ GOLDEN = Path(__file__).resolve().parents[1] / "golden"
                                              ("example.txt", render_table)])
 def test_example_golden(example_audit: Audit, name: str, render: object) -> None:
     text = normalise(render(example_audit, RenderOptions()))  # type: ignore[operator]
-    path = GOLDEN / name
-    if os.environ.get("SCOPEAUDIT_UPDATE_GOLDEN") == "1":
-        path.write_text(text, encoding="utf-8")
-    assert path.is_file(), f"{path} is missing; write it with SCOPEAUDIT_UPDATE_GOLDEN=1"
-    assert text == path.read_text(encoding="utf-8"), f"{name} changed; review, then update"
+    check_golden(GOLDEN / name, text)

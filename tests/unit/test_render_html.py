@@ -3,14 +3,10 @@ back with html.parser, the Content-Security-Policy, lint mode, and the size budg
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import hashlib
 import json
-import os
 import re
 from datetime import date
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -39,10 +35,10 @@ from scopeaudit.model import (
 )
 from scopeaudit.render import RenderOptions
 from scopeaudit.render.html import render_html, visible
+from support import Node, TreeBuilder, check_golden, csp_hash, parse
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden" / "example.html"
-UPDATE = os.environ.get("SCOPEAUDIT_UPDATE_GOLDEN") == "1"
 SYMBOLS = {"used": "✓", "unused": "✗", "watch": "◇", "unknown": "?", "denied": "⊘"}
 CODES = {"used": "s-u", "unused": "s-x", "watch": "s-w", "unknown": "s-q",
          "denied": "s-d"}  # CSS classes
@@ -72,91 +68,10 @@ ALLOWED_TAGS = {
 # a small DOM: html.parser events kept as a tree, enough to query by id, tag and class
 
 
-@dataclasses.dataclass
-class Node:
-    tag: str
-    attrs: dict[str, str | None]
-    children: list[Node | str] = dataclasses.field(default_factory=list)
-    parent: Node | None = None
-
-    @property
-    def classes(self) -> list[str]:
-        return (self.attrs.get("class") or "").split()
-
-    def text(self) -> str:
-        return "".join(c if isinstance(c, str) else c.text() for c in self.children)
-
-    def iter(self) -> list[Node]:
-        out = [self]
-        for c in self.children:
-            if isinstance(c, Node):
-                out.extend(c.iter())
-        return out
-
-    def find_all(self, tag: str | None = None, cls: str | None = None) -> list[Node]:
-        return [n for n in self.iter()[1:]
-                if (tag is None or n.tag == tag) and (cls is None or cls in n.classes)]
-
-    def by_id(self, ident: str) -> Node:
-        found = [n for n in self.iter() if n.attrs.get("id") == ident]
-        assert len(found) == 1, f"{len(found)} elements with id {ident!r}"
-        return found[0]
-
-
-VOID = {"meta", "br", "wbr", "input", "link", "img", "hr", "source", "col", "area", "base",
-        "embed", "param", "track"}
-# end tags HTML lets a document leave out (the report does, in its largest tables): a start
-# tag closes the open elements whose end it implies, as a browser's parser does
-IMPLIED_END = {"td": {"td", "th"}, "th": {"td", "th"}, "tr": {"tr", "td", "th"}}
-
-
-class TreeBuilder(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.root = Node("#document", {})
-        self.current = self.root
-        self.tags: list[tuple[str, list[tuple[str, str | None]]]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, attrs))
-        while self.current.tag in IMPLIED_END.get(tag, ()) and self.current.parent is not None:
-            self.current = self.current.parent
-        node = Node(tag, dict(attrs), parent=self.current)
-        self.current.children.append(node)
-        if tag not in VOID:
-            self.current = node
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, attrs))
-        self.current.children.append(Node(tag, dict(attrs), parent=self.current))
-
-    def handle_endtag(self, tag: str) -> None:
-        node: Node | None = self.current
-        while node is not None and node.tag != tag:
-            node = node.parent
-        assert node is not None and node.parent is not None, f"stray </{tag}>"
-        self.current = node.parent
-
-    def handle_data(self, data: str) -> None:
-        self.current.children.append(data)
-
-
-def parse(html: str) -> TreeBuilder:
-    builder = TreeBuilder()
-    builder.feed(html)
-    builder.close()
-    assert builder.current is builder.root, f"unclosed <{builder.current.tag}>"
-    return builder
-
-
 def island(doc: Node) -> Any:
     node = doc.by_id("findings-data")
     assert node.tag == "script" and node.attrs.get("type") == "application/json"
     return json.loads(node.text())
-
-
-def csp_hash(text: str) -> str:
-    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
 
 
 @pytest.fixture(scope="module")
@@ -441,13 +356,7 @@ def test_nothing_token_shaped(example_html: str, example_lint: Audit) -> None:
 def test_golden(example_html: str) -> None:
     """The whole report, byte for byte. Review the diff by eye before updating."""
     text = normalise(example_html)
-    if UPDATE:
-        GOLDEN.parent.mkdir(parents=True, exist_ok=True)
-        GOLDEN.write_text(text, encoding="utf-8", newline="\n")
-    assert GOLDEN.exists(), f"{GOLDEN} is missing: run with SCOPEAUDIT_UPDATE_GOLDEN=1, read it"
-    assert text == GOLDEN.read_text(encoding="utf-8"), (
-        "tests/golden/example.html differs; if the change is meant, rerun with "
-        "SCOPEAUDIT_UPDATE_GOLDEN=1 and review the diff")
+    check_golden(GOLDEN, text)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -679,7 +588,6 @@ def test_a_large_report_gives_a_rules_findings_on_one_key_one_row(
     assert not row.find_all("details")  # evidence and fingerprints: in the JSON report
     text = " ".join(doc.by_id("findings-count").text().split())
     assert text.startswith(f"{len(findings):,} findings, most severe first; a rule's")
-
 
 
 def test_summary_leads_with_what_to_remove(example_audit: Audit) -> None:

@@ -4,7 +4,6 @@ custom templates through the command line."""
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 import subprocess
 import sys
@@ -32,10 +31,10 @@ from scopeaudit.model import (
 )
 from scopeaudit.render import RenderOptions, markdown
 from scopeaudit.render.markdown import ZWJ, md, render_markdown
+from support import check_golden as check_golden_file
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden"
-UPDATE = os.environ.get("SCOPEAUDIT_UPDATE_GOLDEN") == "1"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -43,13 +42,7 @@ UPDATE = os.environ.get("SCOPEAUDIT_UPDATE_GOLDEN") == "1"
 
 
 def check_golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if UPDATE:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8", newline="\n")
-    assert path.exists(), f"{path} is missing: run with SCOPEAUDIT_UPDATE_GOLDEN=1 and read it"
-    assert text == path.read_text(encoding="utf-8"), \
-        f"{name} differs; if the change is meant, SCOPEAUDIT_UPDATE_GOLDEN=1 and review the diff"
+    check_golden_file(GOLDEN / name, text)
 
 
 def cells(row: str) -> int:

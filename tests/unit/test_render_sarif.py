@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import re
 import subprocess
 import sys
@@ -29,11 +28,11 @@ from scopeaudit.model import Audit, Finding, Location, Severity
 from scopeaudit.render import RenderOptions
 from scopeaudit.render.sarif import render_sarif
 from scopeaudit.rules.inventory_rules import LintSettings
+from support import check_golden
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_PATH = ROOT.parent / "shared" / "realdata" / "sarif" / "sarif-schema-2.1.0.json"
 GOLDEN = ROOT / "tests" / "golden" / "example.sarif"
-UPDATE_GOLDEN = os.environ.get("SCOPEAUDIT_UPDATE_GOLDEN") == "1"
 
 # The README's rules table (id -> default severity), copied by hand.
 README_RULES = {
@@ -321,12 +320,7 @@ def test_same_audit_same_bytes(example_audit: Audit) -> None:
 
 def test_golden_file(example_audit: Audit) -> None:
     text = normalise(render_sarif(example_audit, RenderOptions()))
-    if UPDATE_GOLDEN:
-        GOLDEN.parent.mkdir(exist_ok=True)
-        GOLDEN.write_text(text, encoding="utf-8", newline="\n")
-    assert GOLDEN.is_file(), f"{GOLDEN} is missing; write it with SCOPEAUDIT_UPDATE_GOLDEN=1"
-    assert text == GOLDEN.read_text(encoding="utf-8"), \
-        "SARIF output changed; if on purpose, rerun with SCOPEAUDIT_UPDATE_GOLDEN=1 and review"
+    check_golden(GOLDEN, text)
 
 
 def test_cli_writes_the_same_sarif(example_lint: Audit) -> None:

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from scopeaudit.catalog import load_builtin
-from scopeaudit.cli import main
 from scopeaudit.scan import scan_code, scan_paths
 from scopeaudit.scan.model import CallStatus, ScanReport
+from support import run
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "data" / "scan"
@@ -184,14 +184,6 @@ def test_large_files_are_skipped_and_reported(tmp_path: Path) -> None:
         "GET /v1/sites"]
     assert [(Path(s.path).name, s.reason) for s in report.skipped] == [
         ("big.py", "larger than 100 bytes")]
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = exc.value.code
-    return (code if isinstance(code, int) else 0), out, err
 
 
 def test_missing_extra_is_one_line_exit_2(capsys: pytest.CaptureFixture[str],

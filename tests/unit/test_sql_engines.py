@@ -416,6 +416,7 @@ def _all_queries(dialect: str, tmp: Path) -> list[str]:
     return [query(dialect, ts_type, keys) for ts_type in ("iso", "epoch", "timestamp")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dialect", ["trino", "bigquery"])
 def test_functions_are_the_documented_ones(dialect: str, tmp_path: Path) -> None:
     queries = _all_queries(dialect, tmp_path)
@@ -430,6 +431,7 @@ def test_functions_are_the_documented_ones(dialect: str, tmp_path: Path) -> None
                        "PARSE_TIMESTAMP", "DATE_PARSE"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dialect", ["trino", "bigquery"])
 def test_regexes_are_those_an_engine_of_the_same_flavour_ran(dialect: str,
                                                              tmp_path: Path) -> None:

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from scopeaudit.cli import main
 from scopeaudit.model import CatalogInfo
 from scopeaudit.probe.model import ProbeReport, Result, ScopeResult
 from scopeaudit.render.probe_view import render_probe_table
 from scopeaudit.render.text import for_terminal, json_text
+from support import run
 
 # The payload: an OSC sequence setting the terminal's title (ESC ] 0 ; ... BEL) and
 # a right-to-left override; and a line break that would start a forged line (a GitHub
@@ -26,14 +26,6 @@ FORGED = "\n::error::forged"
 # Every character the reports escape (render/text.py), but the line break a view lays out
 RAW = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e"
                  "\u2060-\u2064\u2066-\u2069\ufeff]")
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = exc.value.code
-    return (code if isinstance(code, int) else 0), out, err
 
 
 def assert_no_raw(text: str) -> None:

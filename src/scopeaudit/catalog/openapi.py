@@ -750,7 +750,7 @@ class _Importer:
                 self.warn(f"{where}[{i}].variables should be a mapping; ignored", at)
                 variables = {}
             for expanded in _expand_url(url, variables):
-                path = _server_path(expanded)
+                path = server_path(expanded)
                 if _VARIABLE_RE.search(path):
                     self.warn(f"{where}[{i}]: url {url!r:.80} has a variable in its path "
                               "without a default; ignored", at)
@@ -781,7 +781,7 @@ def _expand_url(url: str, variables: Mapping[Any, Any]) -> list[str]:
     return out
 
 
-def _server_path(url: str) -> str:
+def server_path(url: str) -> str:
     """The path part of a server URL, as a base path: ``https://h/api/v3/`` -> ``/api/v3``;
     a relative ``/api`` -> ``/api``; no path -> ``""``."""
     rest = url.strip()

@@ -11,6 +11,10 @@ in first-line order into one Usage, by the rules of usage/semantics.py. Beside t
 pass in Python hashes the input and counts its lines; where DuckDB could read the lines
 differently (the counts differ, a NUL, invalid UTF-8, a line over 2 MB), the input goes to the
 streaming reader instead (``Fallback``): the same result, only slower.
+
+Longer than 500 lines on purpose: the queries, the check pass that decides the fallback and
+the replay that feeds them are one engine whose parts must change together to stay
+byte-identical to the streaming reader.
 """
 
 from __future__ import annotations

@@ -110,15 +110,15 @@ def _lines(text: str, name: str) -> list[Call]:
 
 
 def _openapi_calls(doc: dict[str, object], name: str) -> list[Call]:
-    from scopeaudit.catalog.openapi import _server_path
+    from scopeaudit.catalog.openapi import server_path
 
     bases: list[str] = []
     servers = doc.get("servers")
     if isinstance(servers, list):
-        bases += [_server_path(s["url"]) for s in servers
+        bases += [server_path(s["url"]) for s in servers
                   if isinstance(s, dict) and isinstance(s.get("url"), str)]
     if isinstance(doc.get("basePath"), str):
-        bases.append(_server_path(str(doc["basePath"])))
+        bases.append(server_path(str(doc["basePath"])))
     bases = sorted({b for b in bases if b})
     paths = doc.get("paths")
     if not isinstance(paths, dict):

@@ -69,17 +69,17 @@ class PullWindow:
 
 def pull_window(since: str | None, until: str | None, as_of: date) -> PullWindow:
     """The pull window of an audit's --since/--until (as scopeaudit.window resolves them)."""
-    from scopeaudit.window import _parse, days_back, last_present_day
+    from scopeaudit.window import days_back, last_present_day, parse_bound
 
     present = last_present_day(as_of)
     end = present
     if until is not None:
-        parsed = _parse(until, "--until")
+        parsed = parse_bound(until, "--until")
         if isinstance(parsed, date):
             end = min(parsed, present)
     start: date | None = None
     if since is not None:
-        parsed_since = _parse(since, "--since")
+        parsed_since = parse_bound(since, "--since")
         if isinstance(parsed_since, date):
             start = parsed_since
         elif until is not None:

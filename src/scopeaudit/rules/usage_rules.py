@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from scopeaudit.catalog.model import Catalog
-from scopeaudit.evidence import GroupFacts, KeyFacts, _Tally
+from scopeaudit.evidence import GroupFacts, KeyFacts, Tally
 from scopeaudit.model import (
     NEEDED_BY_CODE,
     UNUSED,
@@ -296,7 +296,7 @@ UNKNOWN_KEY = Rule(
 )
 
 
-def log_rules(usage: Usage, unknown: dict[str, _Tally], keys_source: str) -> Iterator[Finding]:
+def log_rules(usage: Usage, unknown: dict[str, Tally], keys_source: str) -> Iterator[Finding]:
     # SA301: tokens in logs, one finding per input and key, lines named, token never
     for (source, key), (count, lines) in sorted(usage.tokens.items()):
         yield SECRET_IN_LOGS.finding(

@@ -5,6 +5,9 @@ the ``Usage`` it produces is all the analysis ever sees. Memory grows with the d
 (key, operation, status class, day) cells and the bounded client and shape tables, never with
 the number of records. An embedded SQL engine or a warehouse query can produce the same
 ``Usage`` from the same cells.
+
+Longer than 500 lines on purpose: the cells, the Aggregator that fills them and the bounds and
+merges over them are one data structure; every engine writes through these functions.
 """
 
 from __future__ import annotations
