@@ -15,6 +15,10 @@ Safety, in layers:
 * a Content-Security-Policy allows nothing but this file's own inline style and script,
   pinned by their SHA-256 hashes (``csp_hash``), so even an escaping mistake could not run an
   injected script.
+
+Longer than 500 lines on purpose: the view model of every section of one report (summary,
+actions, chart, matrix, key cards, findings, method) is one reading of the Audit, and split
+across modules its sections would each re-derive the shared key names and states.
 """
 
 from __future__ import annotations
