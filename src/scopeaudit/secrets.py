@@ -20,6 +20,9 @@ TOKEN_BYTES_RE = re.compile(TOKEN_RE.pattern.encode())  # the same, in a raw log
 # before TOKEN_RE (``TOKEN_MARK in text``), written here once for every reader and engine.
 TOKEN_MARK = "sk_"  # noqa: S105 (no secret: the start every token shares)
 TOKEN_MARK_BYTES = TOKEN_MARK.encode()
+# What stands where a secret without a fingerprint was (a credential query parameter's
+# value, a password the run knows): one word in every report, error and URL shown.
+REDACTED = "[redacted]"
 BEARER_RE = re.compile(r"(?i)\bbearer\s+([A-Za-z0-9._~+/=-]{8,})")
 
 

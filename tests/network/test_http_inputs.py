@@ -97,7 +97,7 @@ def test_failure_after_retries_names_url_and_last_status(cli, served: FakeServer
     result = audit(cli, served, target, "--http-retries", "2")
     assert result.code == 2
     assert result.out == ""
-    shown = served.url("/logs.jsonl?day=1&X-Amz-Signature=REDACTED")
+    shown = served.url("/logs.jsonl?day=1&X-Amz-Signature=[redacted]")
     assert result.err.strip().splitlines()[-1] == (
         f"scopeaudit: error: {shown}: gave up after 3 tries; last status: "
         "HTTP 503 Service Unavailable")
@@ -297,7 +297,7 @@ def test_a_redirect_to_plain_http_elsewhere_is_refused_before_connecting(
     assert result.code == 2
     assert result.err.strip().endswith(
         f"{served.url('/logs.jsonl')}: redirected to "
-        "http://logs.example.invalid/dump.jsonl?token=REDACTED, which is refused: refusing "
+        "http://logs.example.invalid/dump.jsonl?token=[redacted], which is refused: refusing "
         "plain http to a non-loopback host (credentials and data would cross the network "
         "unencrypted); use https, or pass --allow-insecure-http")
     assert len(served.seen) == 2

@@ -46,7 +46,7 @@ def test_an_unknown_log_format_of_a_url_hides_its_credentials(cli, served: FakeS
                  *FAST)
     assert result.code == 2
     assert result.err.strip() == (
-        f"scopeaudit: error: {served.url('/logs?token=REDACTED')}: cannot tell the log "
+        f"scopeaudit: error: {served.url('/logs?token=[redacted]')}: cannot tell the log "
         "format from the file name; pass --log-format (" + result.err.split("(", 1)[1].strip())
     result.assert_clean("supersecretpw", "abcsecret123")
 
@@ -72,8 +72,8 @@ def test_the_last_resort_error_line_hides_urls_and_known_secrets() -> None:
         exc = InputError("fetched HTTPS://u:pw9999@h.example.test/a?sig=AAA1, and hunter2-secret",
                          file="http://u:pw8888@h.example.test/x?token=T0K3N&page=2", line=3)
         shown = _shown_error(exc, known.redact_text)
-    assert shown == ("http://h.example.test/x?token=REDACTED&page=2:3: fetched "
-                     "https://h.example.test/a?sig=REDACTED, and [REDACTED]")
+    assert shown == ("http://h.example.test/x?token=[redacted]&page=2:3: fetched "
+                     "https://h.example.test/a?sig=[redacted], and [redacted]")
 
 
 # --- 2: a configuration file cannot say where credentials go -------------------------------
@@ -309,7 +309,7 @@ def test_urls_differing_only_in_a_secret_are_two_inputs(cli, served: FakeServer)
                  "--logs", served.url("/logs.jsonl?sig=BBB2"), "--as-of", "2026-11-27",
                  "--jobs", "1", "--format", "json", "--fail-on", "never", *FAST)
     assert result.code == 0, result.err
-    shown = served.url("/logs.jsonl?sig=REDACTED")
+    shown = served.url("/logs.jsonl?sig=[redacted]")
     assert [(i["path"], i["records"]) for i in inputs_of(result)[1:]] == \
         [(shown, 5), (shown, 7)]
     result.assert_clean("AAA1", "BBB2")
@@ -356,13 +356,21 @@ def test_userinfo_and_a_token_for_the_same_url_is_an_error(cli, served: FakeServ
 
 @pytest.mark.parametrize(("url", "shown"), [
     ("https://h.example.test/x?q=a+b&flag&n=%20&sig=s3&b=1",
-     "https://h.example.test/x?q=a+b&flag&n=%20&sig=REDACTED&b=1"),
+     "https://h.example.test/x?q=a+b&flag&n=%20&sig=[redacted]&b=1"),
     ("https://h.example.test/x?refresh_token=r1&X-Amz-Security-Token=t2",
-     "https://h.example.test/x?refresh_token=REDACTED&X-Amz-Security-Token=REDACTED"),
+     "https://h.example.test/x?refresh_token=[redacted]&X-Amz-Security-Token=[redacted]"),
 ])
 def test_display_url_keeps_what_is_not_secret_as_given(url: str, shown: str) -> None:
     assert display_url(url) == shown
     assert redact_urls(f"at {url}: failed") == f"at {shown}: failed"
+
+
+@pytest.mark.parametrize("tail", ["", ":", "]:", ").", ": failed"])
+def test_a_url_shown_redacted_is_shown_the_same_again(tail: str) -> None:
+    # every message passes redact_urls once more: "[redacted]" must not become "[redacted]]"
+    shown = display_url("https://h.example.test/x?page=2&sig=s3cr3t")
+    assert shown == "https://h.example.test/x?page=2&sig=[redacted]"
+    assert redact_urls(f"at {shown}{tail}") == f"at {shown}{tail}"
 
 
 # --- 15: one list of secret parameter names --------------------------------------------------
@@ -374,7 +382,7 @@ def test_the_readers_and_url_display_hide_the_same_parameters() -> None:
         target, _, _ = resolver.scrub_target(f"/v1/issues?page=2&{name}=s3cr3t")
         assert target == f"/v1/issues?page=2&{name}=[redacted]", name
         assert display_url(f"https://h.example.test/v1/issues?page=2&{name}=s3cr3t") == \
-            f"https://h.example.test/v1/issues?page=2&{name}=REDACTED"
+            f"https://h.example.test/v1/issues?page=2&{name}=[redacted]"
 
 
 # --- 7: what the probe copies from the server ------------------------------------------------

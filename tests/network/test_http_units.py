@@ -27,14 +27,14 @@ from scopeaudit.http.settings import HttpSettings
     ("https://u:p@logs.example.test/a.jsonl", "https://logs.example.test/a.jsonl"),
     ("https://b.s3.example.test/k.jsonl.gz?X-Amz-Credential=AK%2F1&X-Amz-Date=20261127"
      "&X-Amz-Signature=abc",
-     "https://b.s3.example.test/k.jsonl.gz?X-Amz-Credential=REDACTED&X-Amz-Date=20261127"
-     "&X-Amz-Signature=REDACTED"),
+     "https://b.s3.example.test/k.jsonl.gz?X-Amz-Credential=[redacted]&X-Amz-Date=20261127"
+     "&X-Amz-Signature=[redacted]"),
     ("https://x.example.test/e?sv=2022&sig=s3cr3t&se=2026",
-     "https://x.example.test/e?sv=2022&sig=REDACTED&se=2026"),
+     "https://x.example.test/e?sv=2022&sig=[redacted]&se=2026"),
     ("https://acct.blob.core.windows.net/logs/a.gz?sv=2024-11-04&sp=r&se=2027-01-01&sig=s3",
      "https://acct.blob.core.windows.net/logs/a.gz"),  # an Azure SAS: the query goes whole
     ("https://x.example.test/e?api_key=1&page=2#frag",
-     "https://x.example.test/e?api_key=REDACTED&page=2"),
+     "https://x.example.test/e?api_key=[redacted]&page=2"),
     ("http://[::1]:8080/x", "http://[::1]:8080/x"),
 ])
 def test_display_url(url: str, shown: str) -> None:
@@ -113,9 +113,9 @@ def test_redaction_of_log_records() -> None:
         RedactingFilter(known).filter(record)
         message = record.getMessage()
         assert secret not in message and "abc" not in message
-        assert "https://h.example.test/x?token=REDACTED&page=2" in message
+        assert "https://h.example.test/x?token=[redacted]&page=2" in message
         assert redact_text(f"Bearer {fake_token()}").startswith("Bearer …[sha256:")
-        assert redact_text(secret) == "[REDACTED]"
+        assert redact_text(secret) == "[redacted]"
         # the filter is on httpx's loggers for the scope's lifetime only
         assert any(isinstance(f, RedactingFilter) for f in logging.getLogger("httpx").filters)
     assert not any(isinstance(f, RedactingFilter) for f in logging.getLogger("httpx").filters)

@@ -362,8 +362,8 @@ def test_a_reason_phrase_echoing_the_key_is_redacted(cli, server: FakeServer, ap
     if fmt == "json":
         scopes = by_scope(result)
         # the key is INSPAC_API_KEY, a known secret of the run
-        assert scopes["sites:read"]["reason"] == "HTTP 418 Bearer [REDACTED]"
-        assert scopes["users:read"]["reason"] == "HTTP 418 " + "x" * 40 + "[REDACTED]"
+        assert scopes["sites:read"]["reason"] == "HTTP 418 Bearer [redacted]"
+        assert scopes["users:read"]["reason"] == "HTTP 418 " + "x" * 40 + "[redacted]"
     result.assert_clean(key, key[:len("sk_live_") + 6])
 
 
@@ -376,5 +376,5 @@ def test_a_reason_phrase_echoing_a_key_of_any_shape_is_redacted(
     fake.overrides["/v1/sites"] = [Reply(418, reason=f"key {odd_key} refused")]
     server.handle("/v1/*", fake)
     result = probe(cli, server, "--format", "json")
-    assert by_scope(result)["sites:read"]["reason"] == "HTTP 418 key [REDACTED] refused"
+    assert by_scope(result)["sites:read"]["reason"] == "HTTP 418 key [redacted] refused"
     result.assert_clean(odd_key)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from scopeaudit.errors import InputError
 from scopeaudit.http.policy import origin
-from scopeaudit.secrets import SECRET_PARAM_NAME, TOKEN_RE, redact
+from scopeaudit.secrets import REDACTED, SECRET_PARAM_NAME, TOKEN_RE, redact
 
 TOKEN_ENV = "SCOPEAUDIT_HTTP_TOKEN"  # noqa: S105 - the variable's name, not its value
 PROBE_KEY_ENV = "INSPAC_API_KEY"
@@ -34,9 +34,9 @@ _SCOPED = re.compile(r"(?i)^(https?://[^/=\s]+)/?=(.*)$", re.DOTALL)
 _CREDENTIAL_HEADER = re.compile(
     r"(?i)^(authorization|proxy-authorization|cookie)$|token|key|secret|auth|signature|"
     r"session|password")
-# (a value already REDACTED, with the text after it, stays as it is)
+# (a value already redacted, with the text after it, stays as it is)
 _URL_SECRETS = re.compile(
-    rf"(?i)((?<![A-Za-z0-9_.-]){SECRET_PARAM_NAME}=)(?!REDACTED\b)[^&\s\"'#]+")
+    rf"(?i)((?<![A-Za-z0-9_.-]){SECRET_PARAM_NAME}=)(?!{re.escape(REDACTED)})[^&\s\"'#]+")
 _USERINFO = re.compile(r"(?i)(\bhttps?://)[^/\s@]+@")
 
 Origin = tuple[str, str, int]
@@ -63,11 +63,11 @@ class SecretSet:
         """:meth:`redact_known`, and userinfo and secret query values too: for error lines,
         which may quote a URL raw (in a report, ``key=…`` is as likely prose)."""
         text = _USERINFO.sub(r"\1", self._replace_known(text))
-        return redact(_URL_SECRETS.sub(r"\1REDACTED", text))
+        return redact(_URL_SECRETS.sub(lambda m: m.group(1) + REDACTED, text))
 
     def _replace_known(self, text: str) -> str:
         for secret in sorted(self._values, key=len, reverse=True):
-            text = text.replace(secret, "[REDACTED]")
+            text = text.replace(secret, REDACTED)
         return text
 
 

@@ -12,9 +12,8 @@ import re
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from scopeaudit.errors import InputError
-from scopeaudit.secrets import TOKEN_RE, is_secret_param_name
+from scopeaudit.secrets import REDACTED, TOKEN_RE, is_secret_param_name
 
-REDACTED = "REDACTED"
 _AZURE_STORAGE = ".core.windows.net"  # account URLs: ACCOUNT.blob.core.windows.net, ...
 _URL_IN_TEXT = re.compile(r"(?i)\bhttps?://[^\s'\"<>]+")
 
@@ -84,7 +83,7 @@ def is_secret_param(name: str, value: str) -> bool:
 
 def display_url(url: str) -> str:
     """The URL as outputs may show it: no userinfo, no fragment, secret query values
-    replaced by REDACTED (an Azure Storage account URL's SAS query removed whole).
+    replaced by ``secrets.REDACTED`` (an Azure Storage account URL's SAS query removed whole).
     Everything else is kept exactly as given (``a+b`` stays ``a+b``, a bare ``?flag`` stays
     ``flag``), so the URL shown is the URL the user wrote."""
     try:
@@ -112,5 +111,7 @@ def redact_urls(text: str) -> str:
         url = match.group(0)
         # "…/x?sig=abc: no such file": the colon ends the message's field, not the URL
         stripped = url.rstrip(".,:;)]")
+        if url[len(stripped):].startswith("]") and (stripped + "]").endswith(REDACTED):
+            stripped += "]"  # a value shown redacted already keeps its closing bracket
         return display_url(stripped) + url[len(stripped):]
     return _URL_IN_TEXT.sub(shown, text)

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from sqlglot import exp
 
 from scopeaudit.model import Key
-from scopeaudit.secrets import SECRET_PARAM_NAME, TOKEN_RE
+from scopeaudit.secrets import REDACTED, SECRET_PARAM_NAME, TOKEN_RE
 from scopeaudit.sql.regex import Flavour
 from scopeaudit.sql.routing import case, concat, lit, regex_like, regex_replace
 from scopeaudit.usage.identity import OTHER_SCHEMES, key_matchers
@@ -38,7 +38,7 @@ def scrub_target_expr(target: exp.Expr, dialect: str = "duckdb") -> exp.Expr:
     fl = Flavour(dialect)
     no_tokens = regex_replace(target, TOKEN, "[token]", dialect)
     return regex_replace(no_tokens, rf"(?i)([?&;]{_PARAM_NAMES}=)[^&;#]+",
-                         fl.group(1) + "[redacted]", dialect)
+                         fl.group(1) + REDACTED, dialect)
 
 
 def has_token_expr(value: exp.Expr) -> exp.Expr:

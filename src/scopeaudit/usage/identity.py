@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from scopeaudit.model import Key
 from scopeaudit.secrets import (
+    REDACTED,
     SECRET_PARAM_NAME,
     SECRET_PARAM_WORDS,
     TOKEN_BYTES_RE,
@@ -170,7 +171,7 @@ class KeyResolver:
             target = TOKEN_RE.sub("[token]", target)
         if "=" in target and _may_hold_secret_param(target) and _SECRET_PARAM_RE.search(target):
             def _drop(m: re.Match[str]) -> str:
-                return m.group(1) + ("[redacted]" if m.group(2) else "")
+                return m.group(1) + (REDACTED if m.group(2) else "")
 
             target = _SECRET_PARAM_RE.sub(_drop, target)
         return target, identity, found
