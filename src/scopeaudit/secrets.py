@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import Any
 
 # "sk_live_" or "sk_test_" followed by 16 or more secret characters. A shorter tail is a
 # prefix matcher (e.g. ``prefix: sk_live_7Hq2``), which identifies a key without granting it.
@@ -53,6 +54,17 @@ def redact(text: str) -> str:
         lambda m: f"sk_{token_kind(m.group(0))}_…[{short_fingerprint(m.group(0))}]", text
     )
 
+
+
+def redact_json(value: Any) -> Any:
+    """Every string in a JSON value (keys included) through :func:`redact`."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {redact(k): redact_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact_json(v) for v in value]
+    return value
 
 # Query parameters whose value is a credential: a parameter is secret when its name contains
 # one of these words, case-insensitively (``api_key``, ``access_token``, ``X-Amz-Signature``,

@@ -21,7 +21,7 @@ from urllib.parse import quote
 from scopeaudit.model import Audit, Drift, Finding, Location, Rule, Severity
 from scopeaudit.render import RenderOptions
 from scopeaudit.render.text import json_text
-from scopeaudit.secrets import redact
+from scopeaudit.secrets import redact, redact_json
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -297,16 +297,5 @@ def sarif_document(audit: Audit) -> dict[str, Any]:
     return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
 
 
-def _redacted(value: Any) -> Any:
-    """Every string in a JSON value (keys included) with tokens replaced by fingerprints."""
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, dict):
-        return {redact(k): _redacted(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_redacted(v) for v in value]
-    return value
-
-
 def render_sarif(audit: Audit, options: RenderOptions) -> str:
-    return json_text(_redacted(sarif_document(audit)))
+    return json_text(redact_json(sarif_document(audit)))

@@ -16,13 +16,12 @@ from scopeaudit.render.sarif import (
     SARIF_SCHEMA,
     SARIF_VERSION,
     TOOL_NAME,
-    _redacted,
     result_document,
     rule_descriptor,
 )
 from scopeaudit.scan.findings import CODE_NEEDS_MISSING_SCOPE, UNRESOLVED_CALL
 from scopeaudit.scan.model import SCAN_SCHEMA, CallStatus, ScannedCall, ScanReport
-from scopeaudit.secrets import redact
+from scopeaudit.secrets import redact, redact_json
 
 FORMATS = ("table", "json", "sarif")
 
@@ -107,7 +106,7 @@ def scan_document(report: ScanReport) -> dict[str, Any]:
 
 
 def render_json(report: ScanReport) -> str:
-    return json.dumps(_redacted(scan_document(report)), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(redact_json(scan_document(report)), indent=2, ensure_ascii=False) + "\n"
 
 
 def render_sarif(report: ScanReport) -> str:
@@ -121,7 +120,7 @@ def render_sarif(report: ScanReport) -> str:
         "results": [result_document(f, index[f.rule]) for f in report.findings],
     }
     document = {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
-    return json.dumps(_redacted(document), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(redact_json(document), indent=2, ensure_ascii=False) + "\n"
 
 
 def render_scan(report: ScanReport, fmt: str) -> str:
