@@ -38,6 +38,7 @@ from scopeaudit.model import (
     Key,
     KeyVerdict,
     Severity,
+    UsageSummary,
     count_by_severity,
 )
 from scopeaudit.render import RenderOptions
@@ -204,17 +205,6 @@ class CoverageView:
 
 
 @dataclass(frozen=True)
-class UsageView:
-    records: int
-    requests: int
-    in_window: int
-    outside_window: int
-    unattributed: int
-    preflight: int
-    unknown_keys: int
-
-
-@dataclass(frozen=True)
 class ReplayView:
     requests: int
     would_be_denied: int
@@ -335,7 +325,7 @@ class FindingRef:
 
 
 @dataclass(frozen=True)
-class UsageFacts:
+class KeyTrafficFacts:
     accepted: int
     denied: int
     unauthorized: int
@@ -369,7 +359,7 @@ class CardView:
     location: str
     granted: int
     granted_groups: tuple[ScopeGroup, ...]
-    usage: UsageFacts | None  # None in lint mode
+    usage: KeyTrafficFacts | None  # None in lint mode
     findings: tuple[FindingRef, ...]
 
 
@@ -453,7 +443,7 @@ class ReportView:
     summary: SummaryView
     inputs: tuple[InputView, ...]
     coverage: CoverageView | None
-    usage: UsageView | None
+    usage: UsageSummary | None
     replay: ReplayView | None
     states: tuple[StateView, ...]
     not_granted: StateView
@@ -553,9 +543,9 @@ def _removals(verdict: KeyVerdict, deferred: bool) -> tuple[RemovalGroup, ...]:
                  if conf.deferred is deferred)
 
 
-def _usage_facts(key: Key, v: KeyVerdict) -> UsageFacts:
+def _usage_facts(key: Key, v: KeyVerdict) -> KeyTrafficFacts:
     granted = set(key.granted)
-    return UsageFacts(
+    return KeyTrafficFacts(
         accepted=v.accepted, denied=v.denied, unauthorized=v.unauthorized,
         active_days=v.active_days,
         first_seen=visible(v.first_seen or ""), last_seen=visible(v.last_seen or ""),
@@ -782,10 +772,8 @@ def build_view(audit: Audit) -> ReportView:
             tuple(a.isoformat() if a == b else f"{a.isoformat()} – {b.isoformat()}"
                   for a, b in cov.gaps),
             tuple((visible(p), n) for p, n in sorted(cov.by_input.items())))
-    if is_audit and audit.usage is not None:
-        u = audit.usage
-        usage = UsageView(u.records, u.requests, u.in_window, u.outside_window,
-                          u.unattributed, u.preflight, u.unknown_keys)
+    if is_audit:
+        usage = audit.usage  # its counts as they stand: numbers, nothing to escape
     if is_audit and audit.replay is not None:
         r = audit.replay
         replay = ReplayView(r.requests, r.would_be_denied, r.unverifiable,

@@ -157,7 +157,7 @@ class ReplayRefusal:
 
 
 @dataclass(frozen=True)
-class UsageView:
+class WindowView:
     """What only an audit with logs has: window, coverage, requests read, replay."""
 
     since: str
@@ -295,7 +295,7 @@ class MarkdownView:
     catalog_source: str
     catalog_operations: int
     catalog_scopes: int
-    usage: UsageView | None  # None in lint mode: usage sections are left out
+    usage: WindowView | None  # None in lint mode: usage sections are left out
     inputs: tuple[InputRow, ...]
     skipped_total: int
     # the rows' lists are built lazily (LazyRows) by build_view: a cut builds only its rows
@@ -317,7 +317,7 @@ class MarkdownView:
     status: str = ""  # "1 new, 11 baselined"; "" when every finding is new
 
 
-def _usage_view(audit: Audit) -> UsageView | None:
+def _usage_view(audit: Audit) -> WindowView | None:
     if audit.mode != "audit" or audit.window is None or audit.coverage is None \
             or audit.usage is None or audit.replay is None:
         return None
@@ -325,7 +325,7 @@ def _usage_view(audit: Audit) -> UsageView | None:
     gaps = [a.isoformat() if a == b else f"{a.isoformat()} to {b.isoformat()}"
             for a, b in cov.gaps]
     refusals = [ReplayRefusal(k, op, n) for k, op, n in replay.denied_shapes]
-    return UsageView(
+    return WindowView(
         since=audit.window.since.isoformat(), until=audit.window.until.isoformat(),
         days=audit.window.days, days_with_data=cov.days_with_data,
         days_in_window=cov.days_in_window, coverage_percent=f"{cov.ratio:.0%}",
