@@ -373,6 +373,16 @@ def test_a_url_shown_redacted_is_shown_the_same_again(tail: str) -> None:
     assert redact_urls(f"at {shown}{tail}") == f"at {shown}{tail}"
 
 
+@pytest.mark.parametrize(("text", "shown"), [
+    ("fetch http://[::1]: refused", "fetch http://[::1]: refused"),
+    ("(see http://[::1]/x?sig=s3).", "(see http://[::1]/x?sig=[redacted])."),
+    ("[at http://h.example.test/x]", "[at http://h.example.test/x]"),
+])
+def test_a_bracket_of_the_url_is_the_urls_own(text: str, shown: str) -> None:
+    # an IPv6 host's "]" used to be cut as punctuation: "<unparseable URL>]"
+    assert redact_urls(text) == shown
+
+
 # --- 15: one list of secret parameter names --------------------------------------------------
 
 def test_the_readers_and_url_display_hide_the_same_parameters() -> None:

@@ -110,8 +110,12 @@ def redact_urls(text: str) -> str:
     def shown(match: re.Match[str]) -> str:
         url = match.group(0)
         # "…/x?sig=abc: no such file": the colon ends the message's field, not the URL
-        stripped = url.rstrip(".,:;)]")
-        if url[len(stripped):].startswith("]") and (stripped + "]").endswith(REDACTED):
-            stripped += "]"  # a value shown redacted already keeps its closing bracket
-        return display_url(stripped) + url[len(stripped):]
+        end = len(url)
+        while end and url[end - 1] in ".,:;)]":
+            # a "]" that closes a "[" of the URL is its own (an IPv6 host, a value shown
+            # redacted already), not the message's
+            if url[end - 1] == "]" and url.count("[", 0, end) >= url.count("]", 0, end):
+                break
+            end -= 1
+        return display_url(url[:end]) + url[end:]
     return _URL_IN_TEXT.sub(shown, text)
