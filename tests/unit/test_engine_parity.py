@@ -902,7 +902,7 @@ def every_run(keys: Path, log: Path, out_dir: Path,
               monkeypatch: pytest.MonkeyPatch) -> bytes:
     """The report of ``--engine stream --jobs 1``, asserted byte-identical to that of
     ``--engine stream --jobs 2`` (the file read in two work units) and ``--engine duckdb``."""
-    from scopeaudit.usage import parallel
+    from scopeaudit.engine import stream as parallel
 
     splittable = parallel._splittable
     monkeypatch.setattr(parallel, "_splittable",

@@ -107,7 +107,7 @@ def test_no_connection_is_open_when_streaming_workers_fork(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """read_units may fork worker processes: the DuckDB connection is closed first (and
     another opened for the next DuckDB input)."""
-    import scopeaudit.usage.parallel as parallel
+    import scopeaudit.engine.stream as parallel
     from scopeaudit.engine import duckdb_engine
 
     open_cons: list[Any] = []

@@ -53,7 +53,7 @@ LAZY_IMPORTS: dict[str, str] = {
     "scopeaudit.scan": "each language's scanner loads when a file of that language is read",
     "scopeaudit.usage.inputcheck": "the readers and the engine load only when inputs are checked",
     "scopeaudit.usage.inputs": "httpx and remote stores load only for a URL or remote input",
-    "scopeaudit.usage.parallel": "the URL policy loads only in a worker that reads a URL",
+    "scopeaudit.engine.stream": "the URL policy loads only in a worker that reads a URL",
     "scopeaudit.usage.readers.detect": "the URL policy, remote stores and each layout's "
                                        "reader load only when such an input is looked at",
 }

@@ -12,11 +12,11 @@ import pytest
 from scopeaudit.audit import AuditOptions, LogOptions, analyse, read_usage
 from scopeaudit.catalog import load_builtin
 from scopeaudit.diagnostics import Diagnostics
+from scopeaudit.engine.stream import _scan
 from scopeaudit.inventory import KeysFormat, parse_inventory
 from scopeaudit.render import RenderOptions
 from scopeaudit.render.json_render import render_json
 from scopeaudit.rules.inventory_rules import LintSettings
-from scopeaudit.usage.parallel import _scan
 
 KEYS = b"keys:\n  - {id: k1, created: 2026-01-01, scopes: [issues:read, issues:write]}\n" \
        b"  - {id: k2, created: 2026-01-01, scopes: [sites:read]}\n"

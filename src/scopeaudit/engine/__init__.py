@@ -1,6 +1,8 @@
 """Which engine reads each log input, and reading them all in input order.
 
-``stream`` is the streaming reader (every format, stdin, URLs; ``--jobs`` processes).
+The two engines live here: ``stream`` (:mod:`scopeaudit.engine.stream`) is the streaming
+reader (every format, stdin, URLs; ``--jobs`` processes), built on usage/'s readers and
+aggregator.
 ``duckdb`` (a dependency of scopeaudit) aggregates JSON Lines, CSV and Parquet files in
 DuckDB on ``--jobs`` threads, with the same result byte for byte
 (:mod:`scopeaudit.engine.duckdb_engine`); every other input (nginx, Envoy, API Gateway,
@@ -196,7 +198,7 @@ def read_logs(logs: LogOptions, paths: Sequence[str], keys: Keys, catalog: Catal
             # (its threads and locks would be copied half-way); the next input opens another
             con.close()
             con = None
-        from scopeaudit.usage.parallel import plan_units, read_units
+        from scopeaudit.engine.stream import plan_units, read_units
 
         units, hashes = plan_units(pending, logs.format_for, logs.jobs,
                                    logs.split_min_bytes)

@@ -102,7 +102,7 @@ class Usage:
     # each input, not with their days
     key_days_by_input: dict[str, dict[str, frozenset[int]]] = field(default_factory=dict)
 
-    # A work unit's aggregate crosses a process boundary (usage/parallel.py). Pickling a
+    # A work unit's aggregate crosses a process boundary (engine/stream.py). Pickling a
     # quarter of a million Cell objects one by one cost more than a second each way; the
     # cells travel as four flat columns instead.
     def __getstate__(self) -> dict[str, Any]:

@@ -1,5 +1,5 @@
 """How reading is divided: the default number of workers, and the size below which a file
-is read whole. Kept apart from usage/parallel.py so that a run which reads nothing with the
+is read whole. Kept apart from engine/stream.py so that a run which reads nothing with the
 streaming engine's worker processes does not import them."""
 
 from __future__ import annotations

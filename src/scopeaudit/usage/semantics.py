@@ -1,11 +1,11 @@
 """What a request counts as: the aggregation rules, defined once.
 
 Every engine is built from these names: the streaming aggregator (usage/aggregate.py, on
-``--jobs`` processes: usage/parallel.py), the DuckDB engine (engine/: its query and the
-Builder that replays its groups) and the warehouse SQL (sql/). A rule changes here (or in the
-module a name comes from) and every engine follows; the parity and differential tests
-(tests/unit/test_engine_parity.py, test_engine_routekey.py, test_sql_routing.py) hold them
-to one another.
+``--jobs`` processes: engine/stream.py), the DuckDB engine (engine/duckdb_engine.py: its
+query and the Builder that replays its groups) and the warehouse SQL (sql/). A rule changes
+here (or in the module a name comes from) and every engine follows; the parity and
+differential tests (tests/unit/test_engine_parity.py, test_engine_routekey.py,
+test_sql_routing.py) hold them to one another.
 
 * **operation**: the catalog's Router decides. The *route key* (``RouteKey``,
   usage/routekey.py) says which paths share its decision, so an engine routes once per key,

@@ -1,4 +1,5 @@
-"""Reading inputs on every core: work units, one aggregator each, merged in input order.
+"""The streaming engine: inputs read on every core, in work units of one aggregator each,
+merged in input order (usage/ holds the readers and the aggregator it runs).
 
 A work unit is a whole input, or — for a large uncompressed file in a line-based format —
 a newline-aligned byte range of it that knows the line number it starts at. Each unit is read
