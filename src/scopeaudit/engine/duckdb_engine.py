@@ -349,7 +349,8 @@ keyed AS (
     -- named in Python
     CASE WHEN st IN ({_OWN_CLASSES}) THEN st ELSE st // 100 END AS cls,
     CAST(floor(w / {DAY_SECONDS}) AS BIGINT) AS d0,
-    -- the route key: paths that route alike, their ids folded (usage/routekey.py)
+    -- the route key: paths that route alike, most of their ids folded (usage/routekey.py;
+    -- _assemble folds the rest)
     {route_key.sql('pth')} AS rk
   -- the client's network: an IPv4 address's /24 prefix here ('192.0.2.'), any other
   -- address raw for Python to judge (few: a key's clients are bounded)
@@ -704,6 +705,8 @@ def _assemble(cursors: list[duckdb.DuckDBPyConnection], ranges: list[tuple[int, 
     cell, client = builder.cell, builder.client
     leaked = partial(note_token, builder.usage, label)  # tokens on lines that are no record
     labels: dict[str | None, str | None] = {}
+    route_keys: dict[str, str] = {}  # the query's route key (a refinement) -> the key
+    finish_key = catalog.route_key.key
     clients: dict[tuple[str, str | None, str | None], str] = {}
     classes: dict[int, str] = {}
     csv = isinstance(reader, CsvReader)
@@ -716,6 +719,13 @@ def _assemble(cursors: list[duckdb.DuckDBPyConnection], ranges: list[tuple[int, 
         if m is not None:
             if hits is None:
                 hits = big
+            sql_key = rk
+            rk = route_keys.get(sql_key)
+            if rk is None:
+                rk = finish_key(sql_key)
+                if len(route_keys) >= ROUTE_CACHE_LIMIT:
+                    route_keys.clear()
+                route_keys[sql_key] = rk
             key = labels.get(k, _UNSEEN)
             if key is _UNSEEN:
                 # a plain key holds no space and no token: resolve() is a pure lookup

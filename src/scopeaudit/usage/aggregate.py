@@ -134,6 +134,10 @@ class Aggregator:
         self._route_key = catalog.route_key.key
         self._families = catalog.path_families
         self._route_cache: dict[tuple[str, str], Decision] = {}
+        # (method, route class) -> the operation every path of the class is routed to (see
+        # RouteKey.route_class): routing once per route, not once per slug
+        self._route_class = catalog.route_key.route_class
+        self._matched: dict[tuple[str, str], Decision] = {}
         # (user agent, ip) -> client id, and (key, client id) -> its use record
         self._client_ids: dict[tuple[str | None, str | None], str] = {}
         self._client_uses: dict[tuple[str, str], ClientUse] = {}
@@ -163,9 +167,17 @@ class Aggregator:
     def route(self, method: str, path: str) -> Decision:
         """The decision for a path (its query cut): the operation, else the unmatched shape
         with its flags and family, else (a preflight) None."""
+        route_class = (method, self._route_class(path))
+        found = self._matched.get(route_class)
+        if found is not None:
+            return found
         match = self._router.match(method, path)
         if match.kind is MatchKind.MATCHED and match.operation is not None:
-            return match.operation.id, 0, None
+            found = match.operation.id, 0, None
+            if len(self._matched) >= ROUTE_CACHE_LIMIT:
+                self._matched.clear()
+            self._matched[route_class] = found
+            return found
         if match.kind is MatchKind.PREFLIGHT:
             return None, 0, None
         flags = UNMATCHED | (INVALID if match.kind is MatchKind.INVALID else 0)

@@ -1,6 +1,7 @@
 """The route key: which request paths share one routing decision, defined once for every
-engine (the streaming aggregator keys its route cache by it, the DuckDB engine groups rows by
-its SQL form, ``route_key_sql``; tests/unit/test_engine_routekey.py holds the two equal).
+engine (the streaming aggregator keys its route cache by it; the DuckDB engine groups rows by
+a SQL refinement of it, ``RouteKey.sql``, and keys each group by ``key`` of that;
+tests/unit/test_engine_routekey.py holds the two to each other).
 
 A segment is *folded* to ``0`` when it looks like an identifier (``looks_like_id``: digits,
 a UUID, a Mongo ObjectId, a prefixed id such as ``obj_48213``, a ULID) and is written in
@@ -61,6 +62,24 @@ _FOLDABLE_RE = re.compile(
     rf"|(?=[{_UNRESERVED}]{{16}})(?:[A-Za-z._~-]*[0-9]){{4}}[{_UNRESERVED}]*"
     rf"|(?=[{_UNRESERVED}]{{6}})(?=[A-Za-z._~-]*[0-9])(?=[0-9._~-]*[A-Za-z])[{_UNRESERVED}]+")
 
+# What the SQL key folds, in RE2 (no look-ahead): digits, UUIDs, and "at least six characters
+# with a digit and a letter", written as a digit and a letter (either first) with four more
+# characters shared out before, between and after them in every way. The same language as
+# _FOLDABLE_RE but for its rarest part (sixteen characters and four digits, no letter), left
+# to ``key``.
+_A, _D, _L = f"[{_UNRESERVED}]", "[0-9]", "[A-Za-z]"
+
+
+def _at_least(n: int) -> str:
+    return f"{_A}{{{n},}}" if n else f"{_A}*"
+
+
+_SQL_FOLD = "|".join(("[0-9]+", UUID, *(
+    f"{_at_least(before)}{first}{_at_least(between)}{second}{_at_least(4 - before - between)}"
+    for first, second in ((_D, _L), (_L, _D))
+    for before in range(5) for between in range(5 - before))))
+_SQL_FOLD_RE = re.compile(_SQL_FOLD)
+
 
 class RouteKey:
     """The route key of a catalog: ``key(path)`` in Python, ``sql(column)`` in DuckDB."""
@@ -75,6 +94,8 @@ class RouteKey:
             mixed_re is not None and mixed_re.fullmatch(PLACEHOLDER))
         self.key: Callable[[str], str] = _key_function(self.literals, mixed_re) \
             if self.folds else _same
+        self.route_class: Callable[[str], str] = _class_function(self.literals, mixed_re) \
+            if self.folds else _same
 
     @classmethod
     def of(cls, router: Routes, path_families: Iterable[tuple[str, object]]) -> RouteKey:
@@ -83,31 +104,30 @@ class RouteKey:
         return cls((*router.literal_segments(), *family_segments), router.mixed_patterns())
 
     def sql(self, column: str) -> str:
-        """DuckDB SQL: the key of the (query-less) path in ``column``, as ``key`` gives it."""
+        """DuckDB SQL: a *refinement* of ``key`` for the (query-less) path in ``column``.
+
+        It folds the segments of the common id styles (digits, UUIDs, and identifiers of at
+        least six characters with a digit and a letter: ObjectIds, ULIDs, ``iss_8fK2xQ``) in
+        one ``regexp_replace``, and only segments ``key`` folds too; a segment ``key`` would
+        fold that it leaves stays as it is. So paths with one
+        SQL key have one ``key`` (``key`` of the SQL key, which callers apply once per
+        group), and the groups are as few as ``key``'s for those id styles. Judging every
+        segment as ``key`` does (split, then each segment's tests) cost three times as much
+        per row. A path with a segment the catalog knows that the fold pattern matches (a
+        literal ``3`` or ``oauth2``, a mixed segment ``{id}.json``) is not folded at all."""
         if not self.folds:
             return column
-        literals = ", ".join(_sql_string(s) for s in sorted(self.literals))
-        s = "s__"
-        conditions = [f"regexp_full_match({s}, '[{_UNRESERVED}]+')"]
-        if literals:
-            conditions.append(f"{s} NOT IN ({literals})")
-        if self.mixed:
-            mixed = "|".join(f"(?:{p})" for p in self.mixed)
-            conditions.append(f"NOT regexp_full_match({s}, {_sql_string(mixed)})")
-        # looks_like_id in RE2 (no look-ahead): its lengths by strlen
-        u = f"[{_UNRESERVED}]*"
-        digit_and_letter = f"{u}(?:[0-9]{u}[A-Za-z]|[A-Za-z]{u}[0-9]){u}"
-        conditions.append(
-            f"(regexp_full_match({s}, '[0-9]+|{UUID}')"
-            f" OR (strlen({s}) >= 6 AND regexp_full_match({s}, '{digit_and_letter}'))"
-            f" OR (strlen({s}) >= 16 AND regexp_full_match({s}, "
-            f"'(?:[A-Za-z._~-]*[0-9]){{4}}[{_UNRESERVED}]*')))")
-        fold = " AND ".join(conditions)
-        # Most paths have no segment of identifier characters with a digit in it: kept as
-        # they are without splitting them (a UUID of letters only is the one digit-free id).
-        return (f"CASE WHEN NOT regexp_matches({column}, '[0-9]|[a-fA-F]{{8}}-') "
-                f"THEN {column} ELSE array_to_string(list_transform(string_split({column}, "
-                f"'/'), lambda {s}: CASE WHEN {fold} THEN '{PLACEHOLDER}' ELSE {s} END), '/') END")
+        guard = [re.escape(s) for s in sorted(self.literals) if _SQL_FOLD_RE.fullmatch(s)]
+        guard += [f"(?:{p})" for p in self.mixed]
+        # Every '/' doubled, so that a match's closing '/' is not the next segment's opening
+        # one (RE2 has no look-ahead), and one more at the end, so the last segment is closed
+        doubled = f"replace({column}, '/', '//') || '/'"
+        folded = (f"left(replace(regexp_replace({doubled}, '/(?:{_SQL_FOLD})/', "
+                  f"'/{PLACEHOLDER}/', 'g'), '//', '/'), -1)")
+        if not guard:
+            return folded
+        known = _sql_string("(?:^|/)(?:" + "|".join(guard) + ")(?:/|$)")
+        return f"CASE WHEN regexp_matches({column}, {known}) THEN {column} ELSE {folded} END"
 
 
 def _same(path: str) -> str:
@@ -137,6 +157,36 @@ def _key_function(literals: frozenset[str], mixed: re.Pattern[str] | None
         return "/".join(segs) if changed else path
 
     return key
+
+
+# A segment of unreserved characters only (folded by route_class unless the catalog knows it).
+_UNRESERVED_RE = re.compile(f"[{_UNRESERVED}]+")
+
+
+def _class_function(literals: frozenset[str], mixed: re.Pattern[str] | None
+                    ) -> Callable[[str], str]:
+    """``route_class``: every segment folded that the catalog could not tell from ``0``,
+    identifier or not (a digit-free slug too).
+
+    By the argument in the module's text such a segment meets only a parameter or a ``**``,
+    as ``0`` does, so a path *routes* as its class does: the class may key a cache of
+    routing decisions that name an operation (a matched path's decision holds nothing of
+    its own path). An unmatched path's decision holds its shape, which keeps a slug as it is:
+    those are keyed by ``key``. This is what makes routing cost blind to slugs too."""
+    kept = set(literals)
+    kept.add("")
+    unreserved = _UNRESERVED_RE.fullmatch
+    mixed_match = mixed.fullmatch if mixed is not None else None
+
+    def route_class(path: str) -> str:
+        segs = path.split("/")
+        for i, seg in enumerate(segs):
+            if seg not in kept and unreserved(seg) and (
+                    mixed_match is None or not mixed_match(seg)):
+                segs[i] = PLACEHOLDER
+        return "/".join(segs)
+
+    return route_class
 
 
 def _sql_string(text: str) -> str:
