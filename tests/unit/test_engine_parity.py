@@ -505,9 +505,22 @@ def test_a_file_read_in_line_ranges_side_by_side(tmp_path: Path, minimum: int,
     log.write_bytes(flat(3000, 11) + b'{"ts":"2026-11-02T10:00:00Z","key_id":"k1","method":"GET",'
                     b'"path":"/v1/issues/9","status":200,"ua":"' + b"u" * 5000 + b'"}\n')
     both_engines(write_keys(tmp_path), [log], tmp_path, "--jobs", "2")
+    gz = tmp_path / "big.jsonl.gz"  # each range inflates the file from its start
+    gz.write_bytes(gzip.compress(log.read_bytes()))
+    both_engines(write_keys(tmp_path), [gz], tmp_path, "--jobs", "2")
     csv = tmp_path / "big.csv"
     csv.write_bytes(csv_flat(3000, 12))
     both_engines(write_keys(tmp_path), [csv], tmp_path, "--jobs", "2")
+
+
+def test_a_gzip_file_is_cut_into_ranges_by_its_inflated_size() -> None:
+    from scopeaudit.engine.duckdb_engine import chunks
+
+    sample = (b"x" * 99,) * 10  # lines of 100 bytes
+    plain, packed = chunks(100_000_000, sample, False, 2), chunks(100_000_000, sample, True, 2)
+    assert len(plain) == len(packed) == 2 and plain[1][1] is None
+    # a gzip range skips at a higher cost (inflating), so the first range is the longer
+    assert 500_000 < plain[0][1] < packed[0][1] < 600_000  # type: ignore[operator]
 
 
 def test_several_inputs_mixed_with_a_streaming_one(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ the id style.
 
 from __future__ import annotations
 
+import itertools
 import string
 
 import pytest
@@ -195,14 +196,31 @@ def test_the_fold_regex_is_looks_like_id_on_unreserved_segments(seg: str) -> Non
 
 
 @given(st.text("0123456789abcxyzABQZ._~-", max_size=40) | _IDS)
-def test_the_sql_fold_pattern_is_looks_like_id_but_its_rarest_part(seg: str) -> None:
-    """What SQL folds is an id (so the SQL key refines the key), and every id but those of
-    sixteen characters or more with four digits and no letter (left to the Python key)."""
-    letter = any(c.isascii() and c.isalpha() for c in seg)
-    expected = looks_like_id(seg) and (seg.isdigit() or letter)
-    if not set(seg) <= _UNRESERVED:
-        expected = False  # the fold keeps to unreserved characters
-    assert (_SQL_FOLD_RE.fullmatch(seg) is not None) == expected
+def test_what_the_sql_fold_pattern_folds_is_an_id(seg: str) -> None:
+    """What SQL folds is an id (so the SQL key refines the key)."""
+    if _SQL_FOLD_RE.fullmatch(seg):
+        assert looks_like_id(seg) and set(seg) <= _UNRESERVED, seg
+
+
+def test_the_sql_fold_pattern_is_sound_on_every_short_segment() -> None:
+    """Every segment of up to seven characters over digits, letters and the punctuation
+    that matters: folded in SQL only if it is an id."""
+    for length in range(1, 8):
+        for chars in itertools.product("0a_-.", repeat=length):
+            seg = "".join(chars)
+            assert not _SQL_FOLD_RE.fullmatch(seg) or looks_like_id(seg), seg
+
+
+@given(st.one_of(
+    st.integers(0, 10**12).map(str), st.uuids().map(str),
+    st.text(string.ascii_letters + string.digits, min_size=6, max_size=40),
+    st.tuples(st.text(string.ascii_letters, min_size=1, max_size=6), st.sampled_from("_-"),
+              st.text(string.ascii_letters + string.digits, min_size=1, max_size=20)
+              ).map("".join)))
+def test_the_sql_fold_pattern_holds_the_common_id_styles(seg: str) -> None:
+    """Numbers, UUIDs, letter-and-digit runs (ObjectIds, ULIDs) and prefixed ids: every one
+    of them that is an id is folded in SQL (so a route's traffic is one group)."""
+    assert (_SQL_FOLD_RE.fullmatch(seg) is not None) == looks_like_id(seg), seg
 
 
 @pytest.mark.parametrize("ident", ["48213", "3f2b8c1e-1111-2222-3333-444455556666",
@@ -241,10 +259,11 @@ def test_examples() -> None:
     got = sql_keys(paths, key)
     for path, sql_key in zip(paths, got, strict=True):
         assert_refines(path, sql_key, key)
-    assert got[:2] == ["/v1/issues/0", "/v1/0/0"]
+    assert got[:2] == ["/v1/issues/0", "/v1/0/34"]  # ids side by side: the first
     assert got[16:] == ["/v1/issues/0"] * 3 + ["/v1/issues/amber-falcon",
                                                "/v1/issues/2026-12-08_10.30.15",
                                                "/v1/issues/0/", "/v1/issues//0//"]
+    assert key.key("/v1/0/34") == "/v1/0/0"
     # sixteen characters with four digits but no letter: left to the Python key
     assert key.key("/v1/issues/2026-12-08_10.30.15") == "/v1/issues/0"
 

@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from scopeaudit.catalog.model import Catalog
+from scopeaudit.compression import lines_size
 from scopeaudit.engine.keys import Keys, key_list
 from scopeaudit.errors import InputError
 from scopeaudit.usage.aggregate import Usage, merge_usage
@@ -116,19 +117,6 @@ def choose(path: str, spec: str | None, engine: str, have_duckdb: bool) -> str:
         return "duckdb" if lines_size(path) >= AUTO_MIN_BYTES else "stream"
     except OSError:
         return "stream"
-
-
-def lines_size(path: str) -> int:
-    """About how many bytes of lines a file holds: its size, or for a gzip file the larger of
-    that and the size its (last member's) trailer gives, modulo 4 GiB as gzip keeps it."""
-    from scopeaudit.compression import GZIP_MAGIC
-
-    with open(path, "rb") as handle:
-        size = os.fstat(handle.fileno()).st_size
-        if size < 18 or handle.read(2) != GZIP_MAGIC:
-            return size
-        handle.seek(size - 4)
-        return max(size, int.from_bytes(handle.read(4), "little"))
 
 
 def routes_repeat(path: str, spec: str | None, maps: Mapping[str, str],
