@@ -26,9 +26,9 @@ from scopeaudit.http.policy import is_url
 from scopeaudit.model import Location, Severity
 from scopeaudit.redaction import redacted
 from scopeaudit.rules.inventory_rules import BROAD_KEY, ROTATION_OVERDUE
-from scopeaudit.rules.registry import get_rule
+from scopeaudit.rules.registry import get_rule, rule_suggestion
 from scopeaudit.rules.usage_rules import SHARED_KEY
-from scopeaudit.suggest import did_you_mean, rule_suggestion
+from scopeaudit.suggest import did_you_mean
 from scopeaudit.usage.options import DeclaredSource
 from scopeaudit.window import written_date
 

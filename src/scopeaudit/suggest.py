@@ -1,12 +1,11 @@
-"""'Did you mean' for a mistyped name (a configuration key, a rule id): difflib's closest
-match, or nothing when none is close."""
+"""'Did you mean' for a mistyped name (a configuration key, a rule id, a log format):
+difflib's closest match, or nothing when none is close. A leaf module, so that any layer may
+ask it (the rules' own suggestion is ``rules.registry.rule_suggestion``)."""
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
-
-from scopeaudit.rules.registry import all_rules
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:
@@ -16,8 +15,3 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str:
                                       cutoff=0.6)
     return f"; did you mean {pool[close[0]]!r}?" if close else ""
 
-
-def rule_suggestion(word: str) -> str:
-    """'Did you mean' over every rule's id and name (code rules too)."""
-    rules = all_rules(include_code=True)
-    return did_you_mean(word, [*(r.id for r in rules), *(r.name for r in rules)])

@@ -145,7 +145,9 @@ def test_format_from_the_spec(spec: str, name: str) -> None:
 
 @pytest.mark.parametrize(("spec", "message"), [
     ("parquet", "unknown --log-format 'parquet'"),
-    ("squid", "unknown --log-format"),
+    ("squid", "unknown --log-format 'squid' \\(formats"),  # nothing close: no guess
+    ("ngnix", "unknown --log-format 'ngnix'; did you mean 'nginx'\\?"),
+    ("Apache-Comon:x", "did you mean 'apache-common'\\?"),
     ("csv:foo", "only nginx and envoy take a format string"),
     ("nginx:", "log_format after the colon is empty"),
     ("envoy:  ", "format after the colon is empty"),

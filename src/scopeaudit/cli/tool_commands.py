@@ -154,8 +154,7 @@ def formats(name: str | None) -> int:
 @click.argument("rule")
 def explain(rule: str) -> int:
     """Explain one rule in full, by id (SA201) or by name (unknown-scope)."""
-    from scopeaudit.rules.registry import get_rule
-    from scopeaudit.suggest import rule_suggestion
+    from scopeaudit.rules.registry import get_rule, rule_suggestion
 
     try:
         found = get_rule(rule)

@@ -17,6 +17,7 @@ from scopeaudit.probe import findings as probe_rules
 from scopeaudit.remediate import against
 from scopeaudit.rules import inventory_rules, usage_rules
 from scopeaudit.scan import findings as code_rules
+from scopeaudit.suggest import did_you_mean
 
 
 def _declared(*modules: object) -> tuple[Rule, ...]:
@@ -48,3 +49,9 @@ def all_rules(include_code: bool = False) -> tuple[Rule, ...]:
     a report that read no code does not describe them."""
     shown = (r for r in REGISTRY.values() if include_code or r.family != code_rules.CODE)
     return tuple(sorted(shown, key=lambda r: r.id))
+
+
+def rule_suggestion(word: str) -> str:
+    """'Did you mean' over every rule's id and name (code rules too)."""
+    rules = all_rules(include_code=True)
+    return did_you_mean(word, [*(r.id for r in rules), *(r.name for r in rules)])

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from scopeaudit.errors import InputError
 from scopeaudit.secrets import redact
+from scopeaudit.suggest import did_you_mean
 
 # Reader families: what reads a format's bytes
 JSON, CSV, NGINX, ENVOY, HAPROXY, W3C = "json", "csv", "nginx", "envoy", "haproxy", "w3c"
@@ -414,8 +415,9 @@ def lookup(name: str) -> LogFormat:
     """The format a ``--log-format`` name (or alias) stands for."""
     entry = _BY_NAME.get(name.strip().lower())
     if entry is None:
-        raise InputError(f"unknown --log-format {redact(name)!r} (formats: {usage_names()}; "
-                         "`scopeaudit formats` describes them)")
+        hint = did_you_mean(name.strip().split(":", 1)[0], NAMES)
+        raise InputError(f"unknown --log-format {redact(name)!r}{redact(hint)} (formats: "
+                         f"{usage_names()}; `scopeaudit formats` describes them)")
     return entry
 
 
