@@ -166,3 +166,13 @@ def test_init_writes_a_working_starter(tmp_path: Path) -> None:
     again = subprocess.run([sys.executable, "-m", "scopeaudit", "init"], cwd=tmp_path,
                            capture_output=True, text=True)
     assert "exists, left as it is" in again.stderr
+
+
+def test_the_starter_config_names_every_output_format() -> None:
+    from importlib.resources import files
+
+    from scopeaudit.cli.options import FORMATS
+
+    text = files("scopeaudit.starter").joinpath("scopeaudit.toml").read_text()
+    line = next(line for line in text.splitlines() if line.startswith("# format = "))
+    assert sorted(line.split("#")[2].strip().split("|")) == sorted(FORMATS)

@@ -463,3 +463,14 @@ def test_tyk_path_is_the_path_the_client_sent(tmp_path: Path) -> None:
     log.write_text("".join(json.dumps(base | p) + "\n" for p in paths))
     records, _ = read("tyk", log)
     assert [r.target for r in records] == ["/v1/issues", "/v1/issues/42", "/v1/issues"]
+
+
+def test_an_apache_layout_is_shown_as_apache_users_know_it() -> None:
+    """Apache's layouts are read as nginx layouts with nginx's escape=json; `formats` shows
+    them without that nginx parameter (nginx's own formats keep what they have)."""
+    from scopeaudit.usage.formats_doc import describe
+
+    for name in ("apache-common", "apache-combined", "apache-key"):
+        shown = describe(lookup(name))
+        assert "escape=json" not in shown and "$remote_addr $ident" in shown, name
+    assert "$remote_addr - $remote_user" in describe(lookup("nginx"))

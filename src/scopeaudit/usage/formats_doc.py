@@ -28,7 +28,7 @@ def describe(entry: LogFormat) -> str:
                 lines.append(_row(name, ", ".join(sources[name])))
     else:
         if entry.layout:
-            lines.append(_row("layout", entry.layout))
+            lines.append(_row("layout", _shown_layout(entry)))
         if entry.tail:
             lines.append(_row("optional", f"{entry.tail.strip()} (at the end of a line)"))
     lines.append(_row("key from", entry.key_from))
@@ -38,6 +38,16 @@ def describe(entry: LogFormat) -> str:
     if entry.takes_format:
         lines.append(_row("your own", f"--log-format '{entry.name}:<format>'"))
     return "\n".join(lines)
+
+
+def _shown_layout(entry: LogFormat) -> str:
+    """The layout as the user's own product writes it: Apache's, read as an nginx layout
+    with nginx's ``escape=json`` (how Apache escapes a quote), is shown without that nginx
+    parameter, which an Apache user would never write."""
+    layout = entry.layout or ""
+    if entry.name.startswith("apache-") and layout.startswith("escape=json "):
+        return layout.removeprefix("escape=json ") + ' (a quote in a value escaped as \\")'
+    return layout
 
 
 def _row(label: str, text: str) -> str:
