@@ -277,10 +277,11 @@ def test_every_skip_reason_is_counted(tmp_path: Path) -> None:
     assert report["inputs"][1]["skip_reasons"] == [
         {"reason": "unreadable time", "count": 94},
         {"reason": "does not match the log format", "count": 40}]
-    assert "134 malformed record(s) skipped (first at line(s) 2, 3, 4" in err
-    assert "): 94 unreadable time; 40 does not match the log format" in err
+    assert "134 malformed records skipped (first at lines 2, 3, 4" in err
+    assert ("): unreadable time (94 records); does not match the log format (40 records)"
+            in err)
     _, table, _ = audit(tmp_path, KEYS_AB, [log], "--fail-on", "never", fmt="table")
-    assert "94 unreadable time; 40 does not match the log format" in table
+    assert "unreadable time (94 records); does not match the log format (40 records)" in table
     _, markdown, _ = audit(tmp_path, KEYS_AB, [log], "--fail-on", "never", fmt="markdown")
     assert "94 unreadable time; 40 does not match the log format" in markdown
 

@@ -220,6 +220,22 @@ def test_csv_delimiter_and_headerless_columns(tmp_path: Path) -> None:
         read_options("ab", None, None)
 
 
+def test_csv_columns_given_for_a_file_with_a_header_say_so(tmp_path: Path) -> None:
+    """--csv-columns on a file whose first row is a header: that row is skipped with a
+    reason that says what to do, not as a row of the wrong width."""
+    log = tmp_path / "usage.csv"
+    log.write_text("time,key_id,method,path,status\n"
+                   "2026-11-27T14:03:51Z,key_bi,GET,/v1/issues,200\n")
+    records, stats = read("csv", log, columns="time,key_id,method,path,status")
+    assert rows(records) == [(T0, "key_bi", "GET", "/v1/issues", 200)]
+    assert stats.skipped == 1 and stats.first_skipped[0][0] == 1
+    assert "a header row, where --csv-columns names the columns" in stats.first_skipped[0][1]
+    # a first data row is data, whatever --csv-columns names
+    log.write_text("2026-11-27T14:03:51Z,key_bi,GET,/v1/issues,200\n")
+    records, stats = read("csv", log, columns="time,key_id,method,path,status")
+    assert len(records) == 1 and stats.skipped == 0
+
+
 def test_csv_options_say_an_undetected_input_is_csv(tmp_path: Path) -> None:
     # a .tsv/.txt that neither its first lines nor its name tell: --csv-delimiter or
     # --csv-columns say it is CSV; a JSON file beside it is still read as JSON

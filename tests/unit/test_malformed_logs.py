@@ -64,7 +64,7 @@ def test_malformed_records_are_counted_with_lines(tmp_path: Path, name: str, pay
     assert entry["skipped"] >= 1  # type: ignore[operator]
     if bad_lines is not None:
         assert entry["skipped_lines"] == bad_lines
-    assert "malformed record(s) skipped" in err and f"{log}" in err
+    assert "skipped (first at line" in err and f"{log}" in err
 
 
 def _line(ts: object = "2026-11-02T10:00:00Z", status: object = 200, **more: object) -> bytes:

@@ -64,7 +64,7 @@ def test_a_token_in_a_file_name_reaches_no_report(capsys: pytest.CaptureFixture[
     for value in (keys_token, log_token):
         assert value not in out and value not in err
         assert value[len("sk_live_"):] not in out + err  # nor its secret part
-    assert f"logs/{shown(log_token)}.jsonl: 1 malformed record(s) skipped" in err
+    assert f"logs/{shown(log_token)}.jsonl: 1 malformed record skipped" in err
 
 
 def test_the_json_report_names_the_inputs_redacted(capsys: pytest.CaptureFixture[str],
@@ -75,7 +75,7 @@ def test_the_json_report_names_the_inputs_redacted(capsys: pytest.CaptureFixture
     assert [i["path"] for i in doc["inputs"]] == [f"{shown(keys_token)}.yaml",
                                                  f"logs/{shown(log_token)}.jsonl"]
     assert doc["warnings"][0].startswith(f"logs/{shown(log_token)}.jsonl: 1 malformed "
-                                         "record(s) skipped (first at line(s) 2)")
+                                         "record skipped (first at line 2)")
 
 
 def test_history_and_baseline_hold_no_token(capsys: pytest.CaptureFixture[str],

@@ -28,6 +28,7 @@ from scopeaudit.render.text import (
     status_text,
     wrap_width,
 )
+from scopeaudit.skips import skipped_sentence
 
 MIN_COLUMN = 10  # a wrapped column keeps at least this many characters (or its header's)
 MAX_WORD = 24  # ... and its longest word, up to this many
@@ -214,10 +215,10 @@ def render_table(audit: Audit, options: RenderOptions) -> str:
         lines.extend(drift_lines(audit.drift))
     skipped = [i for i in audit.inputs if i.skipped]
     for i in skipped:
-        reasons = "; ".join(f"{n} {reason}" for reason, n in i.skip_reasons)
-        lines.append(one_line(f"{i.path}: {i.skipped} malformed record(s) skipped (lines "
-                              f"{', '.join(map(str, i.skipped_lines))})"
-                              + (f": {reasons}" if reasons else "") + ".", 2000))
+        lines.append(one_line(f"{i.path}: "
+                              + skipped_sentence(i.skipped, i.skipped_lines, i.skip_reasons,
+                                                 first=len(i.skipped_lines) < i.skipped)
+                              + ".", 2000))
     # the tables fit already: what is still too long is a sentence, and wraps
     return "\n".join(wrap_width("\n".join(lines).split("\n"), width)) + "\n"
 

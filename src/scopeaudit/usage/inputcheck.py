@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from scopeaudit.diagnostics import Diagnostics
 from scopeaudit.errors import InputError
 from scopeaudit.secrets import redact
+from scopeaudit.skips import skipped_sentence
 from scopeaudit.usage.options import DeclaredSource
 from scopeaudit.usage.record import InputStats
 
@@ -159,10 +160,8 @@ def _key_field(spec: str | None, path: str, maps: Mapping[str, str]
 def skip_warning(stats: InputStats) -> str:
     """The warning for an input with skipped records: the first lines, and every reason
     with its count (not only the first reason: an input can fail in several ways)."""
-    shown = ", ".join(str(line) for line, _ in stats.first_skipped)
-    reasons = "; ".join(f"{count} {reason}" for reason, count in stats.top_reasons())
-    return (f"{stats.skipped} malformed record(s) skipped (first at line(s) {shown}): "
-            f"{reasons}")
+    return skipped_sentence(stats.skipped, (line for line, _ in stats.first_skipped),
+                            stats.top_reasons())
 
 
 def check_read(inputs: Sequence[InputStats], plan: InputPlan,

@@ -88,6 +88,7 @@ class CsvReader:
         rows = csv.reader(_text_lines(stream, marks), strict=True, delimiter=self.delimiter)
         header: list[str] | None = None
         width = 0
+        first_row = True
         if self.columns is not None:
             header = list(self.columns)
             width = len(header)
@@ -124,6 +125,12 @@ class CsvReader:
                 if token is not None:
                     ctx.leaked(start, token)  # no record, but a line that leaked one
                 continue
+            if first_row and self.columns is not None and self._names_columns(row):
+                first_row = False
+                skip(start, "a header row, where --csv-columns names the columns (leave "
+                     "--csv-columns out and the header names them)", token)
+                continue
+            first_row = False
             if len(row) != width:
                 where = "--csv-columns names" if self.columns is not None else "the header has"
                 skip(start, f"{len(row)} cells where {where} {width}", token)
@@ -133,6 +140,14 @@ class CsvReader:
                                 token is not None)
             except BadRecord as exc:
                 skip(start, str(exc), token)
+
+    def _names_columns(self, row: list[str]) -> bool:
+        """Whether a row is a header: every cell a column name --csv-columns or the field
+        map knows (no data row is only names)."""
+        known = {name.lower() for names in self.fields.sources.values() for name in names}
+        known.update(name.lower() for name in self.columns or ())
+        cells = [cell.strip().lower() for cell in row]
+        return bool(cells) and all(cell in known for cell in cells)
 
     def _check_header(self, header: list[str], path: str, line: int) -> None:
         """A header without any column for a needed field would skip every row: say so once."""

@@ -1,0 +1,24 @@
+"""How skipped records are told: the one sentence the warning on stderr and the table report
+both say. A leaf, so that the readers' checks (usage/inputcheck.py) and the views
+(render/table.py) share it without one importing the other."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 record``, ``2 records``."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def skipped_sentence(skipped: int, lines: Iterable[int], reasons: Iterable[tuple[str, int]],
+                     first: bool = True) -> str:
+    """``2 malformed records skipped (first at lines 1, 2): bad JSON (1 record); ...``:
+    the count, the first lines (``first``: the lines are the first of more), every reason
+    with its count."""
+    numbers = [str(line) for line in lines]
+    where = ("first at " if first else "") + ("line " if len(numbers) == 1 else "lines ")
+    told = "; ".join(f"{reason} ({plural(count, 'record')})" for reason, count in reasons)
+    return (f"{plural(skipped, 'malformed record')} skipped ({where}{', '.join(numbers)})"
+            + (f": {told}" if told else ""))
