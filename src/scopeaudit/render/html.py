@@ -703,26 +703,38 @@ def _finding_rows(audit: Audit, key_anchor: Mapping[str, str]) -> tuple[FindingR
     )
 
 
-ISLAND_COLUMNS = ("severity", "rule", "name", "key", "key_name", "scope", "file", "line",
-                  "confidence", "count")
+ISLAND_COLUMNS = ("severity", "rule", "key", "scope", "file", "line", "confidence", "count")
 
 
 def _script_data(audit: Audit, rows: Sequence[FindingRow]) -> dict[str, Any]:
     """What the findings script sorts and filters on: the original strings, untouched (the
     island is JSON, not HTML; ``script_json`` makes it safe there). One array per row of the
     findings table, in its order (a row's first finding, and how many it stands for), its
-    fields named once by ``columns``: at thousands of findings, names repeated in every row
-    would be a good part of the file."""
+    fields named once by ``columns``. What repeats from row to row is written once: a row's
+    ``key`` and ``file`` are indexes into ``keys`` (``[id, name]`` pairs) and ``files``, and
+    ``rules`` gives each rule id's name; at 1,000 keys the repeats were a third of a
+    megabyte. The script reads these back (``report.html.j2``): change both together."""
     names = key_names(audit)
+    keys: dict[str, int] = {}
+    files: dict[str, int] = {}
+    rules: dict[str, str] = {}
+    entries = []
+    for row in rows:
+        if row.status:
+            continue
+        f = audit.findings[row.first]
+        rules.setdefault(f.rule, f.name)
+        key = keys.setdefault(f.key, len(keys)) if f.key is not None else None
+        entries.append([f.severity.value, f.rule, key, f.scope,
+                        files.setdefault(f.location.file, len(files)), f.location.line,
+                        f.confidence, row.count])
     return {
         "severities": [s.value for s in Severity.descending()],
         "columns": list(ISLAND_COLUMNS),
-        "findings": [
-            [f.severity.value, f.rule, f.name, f.key, names.get(f.key, f.key) if f.key else None,
-             f.scope, f.location.file, f.location.line, f.confidence, row.count]
-            for row in rows if not row.status
-            for f in (audit.findings[row.first],)
-        ],
+        "rules": [[rule, name] for rule, name in rules.items()],
+        "keys": [[key, names.get(key, key)] for key in keys],
+        "files": list(files),
+        "findings": entries,
     }
 
 
