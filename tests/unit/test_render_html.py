@@ -57,7 +57,7 @@ SIZE_BUDGET = 5 * 1024 * 1024
 ALLOWED_TAGS = {
     "html", "head", "meta", "title", "style", "body", "header", "nav", "ol", "ul", "li", "a",
     "main", "section", "h1", "h2", "h3", "h4", "div", "span", "p", "br", "wbr", "code", "pre",
-    "strong", "em", "small", "table", "thead", "tbody", "tr", "th", "td", "figure", "article", "dl",
+    "strong", "em", "b", "small", "time", "table", "thead", "tbody", "tr", "th", "td", "figure", "article", "dl",
     "dt", "dd", "label", "select", "option", "input", "button", "script", "details", "summary",
     # inline SVG
     "svg", "defs", "pattern", "rect", "line", "circle", "path", "g", "text",
@@ -285,20 +285,20 @@ def test_dates_and_timestamps_never_break_mid_value(example_doc: Node) -> None:
     date_ = re.compile(r"\d{4}-\d{2}-\d{2}")
     for section in ("findings", "keys", "actions"):
         for node in example_doc.by_id(section).iter():
-            if node.tag in ("script", "code", "pre") or "nw" in node.classes:
+            if node.tag in ("script", "code", "pre", "time") or "nw" in node.classes:
                 continue
             for child in node.children:
-                # a date in running text sits in its own unbreakable span
+                # a date in running text sits in its own unbreakable element (<time>)
                 if isinstance(child, str) and date_.search(child):
                     up: Node | None = node
                     while up is not None and not {"nw"} & set(up.classes) \
-                            and up.tag not in ("code", "details", "script"):
+                            and up.tag not in ("code", "details", "script", "time"):
                         up = up.parent
                     assert up is not None, (section, child)
     for card in example_doc.by_id("keys").find_all("article", "card"):
         assert any(re.fullmatch(r"first \S+, last \S+; active on \d+ day\(s\)",
                                 " ".join(dd.text().split())) is None for dd in card.find_all("dd"))
-    spans = [n.text() for n in example_doc.by_id("findings").find_all("span", "nw")]
+    spans = [n.text() for n in example_doc.by_id("findings").find_all("time")]
     assert "2025-06-01" in spans  # key_mobile_backend's creation, in SA208's message
 
 
