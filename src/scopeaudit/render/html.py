@@ -264,6 +264,9 @@ class MatrixRow:
     key_id: str
     anchor: str
     cells: tuple[MatrixCell, ...]
+    # the css of the row's most common cell ("s-x"): the template writes those cells bare and
+    # gives the row the class that colours them ("d-x"); "" when most are not granted
+    plain: str = ""
 
 
 @dataclass(frozen=True)
@@ -662,7 +665,9 @@ def _matrix(labels: Sequence[tuple[str, str]], keys: Sequence[Key],
             outside = state is not NOT_GRANTED and scope not in granted
             css = "" if state is NOT_GRANTED else f"s-{state.code}" + (" out" if outside else "")
             cells.append(MatrixCell(state.name, state.symbol, outside, css))
-        rows.append(MatrixRow(label, visible(key.id), anchor, tuple(cells)))
+        plain = Counter(c.css for c in cells).most_common(1)[0][0] if cells else ""
+        rows.append(MatrixRow(label, visible(key.id), anchor, tuple(cells),
+                              plain if " " not in plain else ""))
     return MatrixView(tuple(visible(s) for s in scopes), tuple(rows))
 
 
