@@ -77,15 +77,18 @@ def island(doc: Node) -> Any:
 
 def island_rows(data: Any) -> list[dict[str, Any]]:
     """The island's rows read back as the report's script reads them: each array's fields
-    named by ``columns``, its key and file looked up in ``keys`` and ``files``, its rule's
-    name in ``rules``."""
+    named by ``columns``, its severity, key, file and confidence looked up in ``severities``,
+    ``keys``, ``files`` and ``confidences``, its rule's name in ``rules``."""
     rules = dict(data["rules"])
     rows = []
     for values in data["findings"]:
         row = dict(zip(data["columns"], values, strict=True))
         key, key_name = data["keys"][row["key"]] if row["key"] is not None else (None, None)
-        rows.append({**row, "key": key, "key_name": key_name, "file": data["files"][row["file"]],
-                     "name": rules[row["rule"]]})
+        confidence = row["confidence"]
+        rows.append({**row, "severity": data["severities"][row["severity"]], "key": key,
+                     "key_name": key_name, "file": data["files"][row["file"]],
+                     "name": rules[row["rule"]],
+                     "confidence": None if confidence is None else data["confidences"][confidence]})
     return rows
 
 
@@ -653,5 +656,8 @@ def test_a_deferred_removal_is_watched_on_its_card(example_doc: Node) -> None:
     headings = [" ".join(h.text().split()) for h in card.find_all("h4")]
     assert "Remove (0)" in headings and "Watch (2)" in headings
     deferred = card.find_all("div", "deferred")
-    assert len(deferred) == 1 and deferred[0].text().startswith("◇ assets:read, sites:read")
+    # named, not repeated: the granted list above shows them in their watch group
+    assert len(deferred) == 1 and deferred[0].text().startswith("◇ the 2 watch scopes above")
+    groups = [" ".join(p.text().split()) for p in card.find_all("p", "scopes")]
+    assert "◇ watch (2) assets:read, sites:read" in groups
     assert not [d for d in card.find_all("div", "removal") if "deferred" not in d.classes]
