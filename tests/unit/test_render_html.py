@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from scopeaudit.model import (
     sorted_findings,
 )
 from scopeaudit.render import RenderOptions
+from scopeaudit.render.actions import build_actions
 from scopeaudit.render.html import render_html, visible
 from support import Node, TreeBuilder, check_golden, csp_hash, parse
 
@@ -661,3 +663,56 @@ def test_a_deferred_removal_is_watched_on_its_card(example_doc: Node) -> None:
     groups = [" ".join(p.text().split()) for p in card.find_all("p", "scopes")]
     assert "◇ watch (2) assets:read, sites:read" in groups
     assert not [d for d in card.find_all("div", "removal") if "deferred" not in d.classes]
+
+
+def test_a_generated_organisation_costs_under_five_megabytes_per_thousand_keys(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The benchmark's organisation (benchmarks/bench_report_size.py: every key holds all 26
+    scopes and uses a few, 90 days of logs, ~21 findings a key), at 150 and 300 keys through
+    the real pipeline: each key the report holds adds at most what 1,000 keys may cost
+    within 5 MiB beside the report's fixed part (its style, script and method, ~40 kB). Bytes,
+    not time; before the cuts of issue 19 a key added 6,470 bytes and 1,000 keys were 6.2 MB.
+    """
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import bench_report_size as bench  # the benchmark's generator and audit
+
+    monkeypatch.chdir(tmp_path)  # paths as a user types them, as the benchmark has them
+    sizes = {}
+    for keys in (150, 300):
+        key_file, log_file = bench.write_inputs(keys, tmp_path)
+        audit = bench.run_audit(key_file.relative_to(tmp_path), log_file.relative_to(tmp_path))
+        assert len(audit.findings) > 20 * keys  # grouped: above GROUP_ABOVE
+        sizes[keys] = len(render_html(audit, RenderOptions()).encode("utf-8"))
+    per_key = (sizes[300] - sizes[150]) / 150
+    fixed = sizes[150] - 150 * per_key
+    print(f"{per_key:,.0f} bytes a key, {fixed:,.0f} fixed")
+    assert fixed < 60_000
+    assert per_key < (SIZE_BUDGET - 60_000) / 1000  # 5,183 bytes
+
+
+def test_a_long_list_of_removals_states_the_basis_they_share_once(
+        example_audit: Audit) -> None:
+    """1,000 keys (the example's eleven, again and again): the start most removals' bases
+    share is stated once above the actions and the cards, and each such basis continues it
+    ("…; key active on …"); put back together, every basis reads as the audit has it."""
+    big = many_keys(example_audit, 1000)
+    doc = parse(render_html(big, RenderOptions())).root
+    # by hand: the example's logs cover 89 of the window's 90 days; most keys are older
+    shared = ("key existed for the whole window (90 days); logs cover 89 of those 90 days "
+              "(99%)")
+    note = f"A basis that starts with “…” begins as most do here: {shared}."
+    for section in ("actions", "keys"):
+        notes = [" ".join(p.text().split()) for p in doc.by_id(section).find_all("p", "small")]
+        assert notes.count(note) == 1, section
+    bases = {conf.basis for v in big.verdicts for conf, _ in v.removals_by_confidence()}
+    shown = [" ".join(li.find_all("small")[0].text().split())
+             for li in doc.by_id("actions").find_all("li") if li.find_all("small")]
+    actions = build_actions(big)
+    assert len(shown) == len(actions.actions) + len(actions.watch) > 700
+    assert sum(s.startswith("…; ") for s in shown) > 500
+    for text in shown:
+        whole = shared + text[1:] if text.startswith("…; ") else text[:1].lower() + text[1:]
+        assert whole.removesuffix(".") in bases, text
+    # the example's own report lists a handful: each basis whole, nothing stated apart
+    small = render_html(example_audit, RenderOptions())
+    assert "begins as most do here" not in small and "…; key active" not in small
