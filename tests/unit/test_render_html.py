@@ -79,17 +79,17 @@ def island(doc: Node) -> Any:
 
 def island_rows(data: Any) -> list[dict[str, Any]]:
     """The island's rows read back as the report's script reads them: each array's fields
-    named by ``columns``, its severity, key, file and confidence looked up in ``severities``,
-    ``keys``, ``files`` and ``confidences``, its rule's name in ``rules``."""
-    rules = dict(data["rules"])
+    named by ``columns``, its severity, rule (id and name), key (id and name), file and
+    confidence looked up in ``severities``, ``rules``, ``keys``, ``files`` and ``confidences``."""
     rows = []
     for values in data["findings"]:
         row = dict(zip(data["columns"], values, strict=True))
         key, key_name = data["keys"][row["key"]] if row["key"] is not None else (None, None)
         confidence = row["confidence"]
+        rule, name = data["rules"][row["rule"]]
         rows.append({**row, "severity": data["severities"][row["severity"]], "key": key,
                      "key_name": key_name, "file": data["files"][row["file"]],
-                     "name": rules[row["rule"]],
+                     "rule": rule, "name": name,
                      "confidence": None if confidence is None else data["confidences"][confidence]})
     return rows
 

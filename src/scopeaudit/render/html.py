@@ -741,32 +741,32 @@ def _script_data(audit: Audit, rows: Sequence[FindingRow]) -> dict[str, Any]:
     island is JSON, not HTML; ``script_json`` makes it safe there). One array per row of the
     findings table, in its order (a row's first finding, and how many it stands for), its
     fields named once by ``columns``. What repeats from row to row is written once: a row's
-    ``severity``, ``key``, ``file`` and ``confidence`` are indexes into ``severities``,
-    ``keys`` (``[id, name]`` pairs), ``files`` and ``confidences``, and ``rules`` gives each
-    rule id's name; at 1,000 keys the repeats were a third of a megabyte. The script reads
+    ``severity``, ``rule``, ``key``, ``file`` and ``confidence`` are indexes into
+    ``severities``, ``rules`` and ``keys`` (``[id, name]`` pairs), ``files`` and
+    ``confidences``; at 1,000 keys the repeats were a third of a megabyte. The script reads
     these back (``report.html.j2``): change both together."""
     names = key_names(audit)
     severities = [s.value for s in Severity.descending()]
     keys: dict[str, int] = {}
     files: dict[str, int] = {}
     confidences: dict[str, int] = {}
-    rules: dict[str, str] = {}
+    rules: dict[str, tuple[int, str]] = {}  # id: (index, name)
     entries = []
     for row in rows:
         if row.status:
             continue
         f = audit.findings[row.first]
-        rules.setdefault(f.rule, f.name)
+        rule = rules.setdefault(f.rule, (len(rules), f.name))[0]
         key = keys.setdefault(f.key, len(keys)) if f.key is not None else None
         confidence = (confidences.setdefault(f.confidence, len(confidences))
                       if f.confidence is not None else None)
-        entries.append([severities.index(f.severity.value), f.rule, key, f.scope,
+        entries.append([severities.index(f.severity.value), rule, key, f.scope,
                         files.setdefault(f.location.file, len(files)), f.location.line,
                         confidence, row.count])
     return {
         "severities": severities,
         "columns": list(ISLAND_COLUMNS),
-        "rules": [[rule, name] for rule, name in rules.items()],
+        "rules": [[rule, name] for rule, (_, name) in rules.items()],
         "keys": [[key, names.get(key, key)] for key in keys],
         "files": list(files),
         "confidences": list(confidences),
