@@ -8,8 +8,9 @@ key uses a few operations from two or three clients: most keys use 2 to 8 scopes
 pipeline (read_usage, analyse), as ``scopeaudit audit`` would, and then each report is
 rendered and measured:
 
-* HTML: bytes, and the time from opening the file in headless Chromium (Debian's
-  /usr/bin/chromium through Playwright, when both are present) to a first screenshot;
+* HTML: bytes, those of each section (where the report's bytes go), and the time from
+  opening the file in headless Chromium (Debian's /usr/bin/chromium through Playwright,
+  when both are present) to a first screenshot;
 * SARIF: bytes and gzip-compressed bytes (GitHub's code-scanning upload takes at most
   10 MB of gzip-compressed SARIF, 25,000 results per run);
 * JSON: bytes; Markdown: bytes and the time to render it (into its 1 MB budget).
@@ -116,6 +117,23 @@ def run_audit(key_file: Path, log_file: Path) -> Any:
                    AuditOptions(lint=LintSettings(as_of=AS_OF)), diagnostics, timestamp=False)
 
 
+# where each part of the HTML report starts: a part runs to the next one's start
+HTML_PARTS = (("head, style and script", "<!DOCTYPE"), ("summary", '<section id="summary"'),
+              ("actions", '<section id="actions"'), ("tiles", '<div class="tiles">'),
+              ("overview chart", '<section id="overview"'), ("matrix", '<section id="matrix"'),
+              ("key cards", '<section id="keys"'), ("findings table", '<section id="findings"'),
+              ("data island", '<script type="application/json" id="findings-data">'),
+              ("method", '<section id="method"'))
+
+
+def html_parts(html: str) -> list[tuple[str, int]]:
+    """Bytes per part of the report, in page order (a part the report lacks is left out)."""
+    starts = sorted((html.find(mark), name) for name, mark in HTML_PARTS if mark in html)
+    ends = [start for start, _ in starts[1:]] + [len(html)]
+    return [(name, len(html[start:end].encode("utf-8")))
+            for (start, name), end in zip(starts, ends, strict=True)]
+
+
 def median(rounds: int, fn: Callable[[], Any]) -> tuple[float, Any]:
     times, result = [], None
     for _ in range(rounds):
@@ -175,6 +193,8 @@ def main() -> None:
         seconds, out[fmt.value] = median(args.rounds, lambda r=render: r(audit, options))
         size = len(out[fmt.value].encode("utf-8"))
         print(f"  {fmt.value:9} {size / MB:7.2f} MB  rendered in {seconds:.2f} s")
+    for name, size in html_parts(out["html"]):
+        print(f"    html {name:22} {size / MB:5.2f} MB")
     sarif = out["sarif"].encode("utf-8")
     packed = len(gzip.compress(sarif, mtime=0))
     results = sum(len(run["results"]) for run in json.loads(sarif)["runs"])

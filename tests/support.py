@@ -95,7 +95,8 @@ VOID = {"meta", "br", "wbr", "input", "link", "img", "hr", "source", "col", "are
         "embed", "param", "track"}
 # end tags HTML lets a document leave out (the report does, in its largest tables): a start
 # tag closes the open elements whose end it implies, as a browser's parser does
-IMPLIED_END = {"td": {"td", "th"}, "th": {"td", "th"}, "tr": {"tr", "td", "th"}}
+IMPLIED_END = {"td": {"td", "th"}, "th": {"td", "th"}, "tr": {"tr", "td", "th"},
+               "dt": {"dt", "dd"}, "dd": {"dt", "dd"}, "li": {"li"}}
 
 
 class TreeBuilder(HTMLParser):

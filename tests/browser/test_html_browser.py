@@ -243,6 +243,24 @@ def test_actions_on_the_first_screen_and_deferred_removals_marked_apart(page: Pa
     page.assert_clean()
 
 
+def test_matrix_cells_have_their_states_colours(page: Page, example_audit: Audit) -> None:
+    """Each cell shows its state's colours, the legend's swatch with the same symbol: a cell
+    with its state's class, a bare cell of its row's most common state (the row's d-x class),
+    and a not-granted cell alike."""
+    colours = ("els => els.map(e => [e.textContent, getComputedStyle(e).backgroundColor, "
+               "getComputedStyle(e).color])")
+    legend = {symbol: (bg, fg) for symbol, bg, fg in
+              page.page.locator("#matrix .legend .swatch").evaluate_all(colours)}
+    cells = page.page.locator("#matrix-table tbody td").evaluate_all(colours)
+    assert len(cells) == len(example_audit.verdicts) * 27
+    assert len({bg for _, bg, _ in cells}) == 6  # used, unused, watch, unknown, denied, none
+    for symbol, bg, fg in cells:
+        assert (bg, fg) == legend[symbol], symbol
+    # key_platform_admin: 25 of its 27 cells unused, written bare in a d-x row
+    assert page.page.locator("#matrix-table tr.d-x").count() == 1
+    page.assert_clean()
+
+
 def test_the_printed_review_is_packed(page: Page, example_audit: Audit) -> None:
     """The example's review PDF (A4) was 25 pages: a card alone on a page, the findings as
     evidence dumps, every rule explained. Whole cards, packed; the rules with findings."""
