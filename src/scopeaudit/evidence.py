@@ -56,6 +56,7 @@ from scopeaudit.usage.aggregate import Cell, Usage, unlisted_between
 from scopeaudit.usage.identity import MatcherGroup, key_matchers
 from scopeaudit.usage.semantics import NO_HANDLER, OVERFLOW_TAIL, REFUSED, UNMATCHED_PREFIX
 from scopeaudit.window import day_date, day_number, epoch_date
+from scopeaudit.words import plural
 
 MAX_CLIENTS_SHOWN = 20
 
@@ -242,7 +243,8 @@ def removal_confidence(key: Key, window: Window, covered: frozenset[int],
     seen = sum(1 for d in covered if start <= d <= end)
     ratio = seen / observed if observed else 0.0
     parts.append(f"logs cover {seen} of those {observed} days ({ratio:.0%})")
-    parts.append(f"key active on {active_days} days ({accepted} accepted requests)")
+    parts.append(f"key active on {plural(active_days, 'day')} "
+                 f"({plural(accepted, 'accepted request')})")
 
     def meets(days: int, cov: float, active: int) -> bool:
         return observed >= days and ratio >= cov and (accepted == 0 or active_days >= active)

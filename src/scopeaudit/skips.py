@@ -6,10 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-
-def plural(count: int, noun: str) -> str:
-    """``1 record``, ``2 records``."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+from scopeaudit.words import plural
 
 
 def skipped_sentence(skipped: int, lines: Iterable[int], reasons: Iterable[tuple[str, int]],

@@ -14,7 +14,7 @@ def test_one_line_per_finding(example_audit: Audit) -> None:
     assert len(lines) == len(example_audit.findings) == 29
     # written by hand from the example's SA101 finding (examples/keys.yaml line 73)
     assert "examples/keys.yaml:73: SA101 [high] key 'key_platform_admin' made no accepted " \
-           "request in the window; it grants 26 scope(s), 13 of them write scopes" in lines
+           "request in the window; it grants 26 scopes, 13 of them write scopes" in lines
     assert lines[0].startswith("examples/logs/edge-nginx.log.gz:61323: SA301 [critical] ")
 
 

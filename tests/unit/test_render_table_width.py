@@ -31,8 +31,8 @@ def test_every_line_fits_the_width(example_audit: Audit, width: int) -> None:
     for k in example_audit.keys:
         assert k.id in text
     # a whole message, wrapped rather than cut (by hand: SA301 on the nginx log, line 61323)
-    assert ("1 record(s) in examples/logs/edge-nginx.log.gz carry a raw token (key "
-            "'key_mobile_backend'); first at line(s) 61323") in flat
+    assert ("1 record in examples/logs/edge-nginx.log.gz carries a raw token (key "
+            "'key_mobile_backend'); first at line 61323") in flat
 
 
 def test_a_wide_enough_terminal_gets_the_table_as_it_was(example_audit: Audit) -> None:

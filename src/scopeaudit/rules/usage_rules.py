@@ -20,6 +20,7 @@ from scopeaudit.model import (
 )
 from scopeaudit.usage.aggregate import Usage
 from scopeaudit.window import day_date, epoch_date
+from scopeaudit.words import plural
 
 USAGE = "usage"
 LOGS = "logs"
@@ -165,8 +166,9 @@ def key_rules(facts: KeyFacts, catalog: Catalog, settings: UsageSettings) -> Ite
                 f = UNUSED_KEY.finding(
                     f"key {key.id!r} made no accepted request in the window"
                     + (f" (last used on {prior.last_used}, before the window)" if prior else "")
-                    + f"; it grants {len(key.granted)} scope(s)"
-                    + (f", {len(writes)} of them write scopes" if writes else ""),
+                    + f"; it grants {plural(len(key.granted), 'scope')}"
+                    + (f", {len(writes)} of them write "
+                       + ("scope" if len(writes) == 1 else "scopes") if writes else ""),
                     key.location, key=key.id,
                     severity=Severity.HIGH if writes else Severity.MEDIUM,
                     evidence={"granted": list(key.granted), "denied": v.denied,
@@ -201,8 +203,8 @@ def key_rules(facts: KeyFacts, catalog: Catalog, settings: UsageSettings) -> Ite
         scopes = sorted({s for _, needs in facts.denials.values() for s in needs})
         total = sum(n for n, _ in facts.denials.values())
         yield DENIED_REQUESTS.finding(
-            f"key {key.id!r} had {total} requests refused (403) across "
-            f"{len(scopes)} scope(s): {', '.join(scopes)}", key.location, key=key.id,
+            f"key {key.id!r} had {plural(total, 'request')} refused (403) across "
+            f"{plural(len(scopes), 'scope')}: {', '.join(scopes)}", key.location, key=key.id,
             severity=Severity.HIGH if len(scopes) >= settings.denial_scopes_for_high
             else Severity.MEDIUM,
             evidence={"operations": [{"operation": op, "requests": n, "needs": list(needs)}
@@ -300,9 +302,11 @@ def log_rules(usage: Usage, unknown: dict[str, Tally], keys_source: str) -> Iter
     # SA301: tokens in logs, one finding per input and key, lines named, token never
     for (source, key), (count, lines) in sorted(usage.tokens.items()):
         yield SECRET_IN_LOGS.finding(
-            f"{count} record(s) in {source} carry a raw token"
-            + (f" (key {key!r})" if key else "") + f"; first at line(s) "
-            f"{', '.join(map(str, lines))}", Location(source, lines[0]), key=key or None,
+            f"{plural(count, 'record')} in {source} "
+            + ("carries" if count == 1 else "carry") + " a raw token"
+            + (f" (key {key!r})" if key else "")
+            + ("; first at line " if len(lines) == 1 else "; first at lines ")
+            + ", ".join(map(str, lines)), Location(source, lines[0]), key=key or None,
             discriminator=source, evidence={"records": count, "lines": lines},
         )
     # SA303: keys in the logs that no definition names
@@ -312,7 +316,7 @@ def log_rules(usage: Usage, unknown: dict[str, Tally], keys_source: str) -> Iter
         total = t.accepted + t.denied + t.unauthorized
         top = sorted(t.ops.items(), key=lambda o: (-o[1], o[0]))[:MAX_SHAPES_SHOWN]
         yield UNKNOWN_KEY.finding(
-            f"key {label!r} made {total} requests in the window but no definition "
+            f"key {label!r} made {plural(total, 'request')} in the window but no definition "
             "names it", location, key=label,
             evidence={"requests": total, "accepted": t.accepted, "denied": t.denied,
                       "unauthorized": t.unauthorized, "first_seen": _date(t.first),
