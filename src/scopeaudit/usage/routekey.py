@@ -123,12 +123,12 @@ class RouteKey:
         It folds the segments of the common id styles (digits, UUIDs, and identifiers of at
         least six characters with a digit and a letter: ObjectIds, ULIDs, ``iss_8fK2xQ``) in
         one ``regexp_replace``, and only segments ``key`` folds too; a segment ``key`` would
-        fold that it leaves stays as it is. So paths with one
-        SQL key have one ``key`` (``key`` of the SQL key, which callers apply once per
-        group), and the groups are as few as ``key``'s for those id styles. Judging every
-        segment as ``key`` does (split, then each segment's tests) cost three times as much
-        per row. A path with a segment the catalog knows that the fold pattern matches (a
-        literal ``3`` or ``oauth2``, a mixed segment ``{id}.json``) is not folded at all."""
+        fold that it leaves stays as it is. So paths with one SQL key have one ``key``
+        (``key`` of the SQL key, which callers apply once per group), and the groups are as
+        few as ``key``'s for those id styles. Judging every segment as ``key`` does (split,
+        then each segment's tests) cost two to three times as much per row. A path with a
+        segment the catalog knows that the fold pattern matches (a literal ``3`` or
+        ``oauth2``, a mixed segment ``{id}.json``) is not folded at all."""
         if not self.folds:
             return column
         guard = [re.escape(s) for s in sorted(self.literals) if _SQL_FOLD_RE.fullmatch(s)]
@@ -187,7 +187,8 @@ def _class_function(literals: frozenset[str], mixed: re.Pattern[str] | None
     as ``0`` does, so a path *routes* as its class does: the class may key a cache of
     routing decisions that name an operation (a matched path's decision holds nothing of
     its own path). An unmatched path's decision holds its shape, which keeps a slug as it is:
-    those are keyed by ``key``. This is what makes routing cost blind to slugs too."""
+    those are keyed by ``key``. So slugs on a known route are routed once per route; slugs on
+    an unknown one are still routed (and shaped) once per path."""
     kept = set(literals)
     kept.add("")
     unreserved = _UNRESERVED_RE.fullmatch
