@@ -153,25 +153,7 @@ def _key_function(literals: frozenset[str], mixed: re.Pattern[str] | None
                   ) -> Callable[[str], str]:
     """The key in Python, fast: segments already judged are looked up (the literals, and
     segments seen before that are no identifiers), the rest judged by one regex."""
-    kept = set(literals)
-    kept.add("")
-    foldable = _FOLDABLE_RE.fullmatch
-    mixed_match = mixed.fullmatch if mixed is not None else None
-
-    def key(path: str) -> str:
-        segs = path.split("/")
-        changed = False
-        for i, seg in enumerate(segs):
-            if seg in kept:
-                continue
-            if foldable(seg) and (mixed_match is None or not mixed_match(seg)):
-                segs[i] = PLACEHOLDER
-                changed = True
-            elif len(kept) < _MEMO_LIMIT:
-                kept.add(seg)
-        return "/".join(segs) if changed else path
-
-    return key
+    return _folding(literals, mixed, _FOLDABLE_RE)
 
 
 # A segment of unreserved characters only (folded by route_class unless the catalog knows it).
@@ -189,20 +171,33 @@ def _class_function(literals: frozenset[str], mixed: re.Pattern[str] | None
     its own path). An unmatched path's decision holds its shape, which keeps a slug as it is:
     those are keyed by ``key``. So slugs on a known route are routed once per route; slugs on
     an unknown one are still routed (and shaped) once per path."""
+    return _folding(literals, mixed, _UNRESERVED_RE)
+
+
+def _folding(literals: frozenset[str], mixed: re.Pattern[str] | None,
+             foldable_re: re.Pattern[str]) -> Callable[[str], str]:
+    """Folds each segment ``foldable_re`` matches whole to the placeholder, unless the
+    catalog knows it (a literal, a mixed segment); segments found not foldable are
+    remembered (up to _MEMO_LIMIT) and looked up next time."""
     kept = set(literals)
     kept.add("")
-    unreserved = _UNRESERVED_RE.fullmatch
+    foldable = foldable_re.fullmatch
     mixed_match = mixed.fullmatch if mixed is not None else None
 
-    def route_class(path: str) -> str:
+    def fold(path: str) -> str:
         segs = path.split("/")
+        changed = False
         for i, seg in enumerate(segs):
-            if seg not in kept and unreserved(seg) and (
-                    mixed_match is None or not mixed_match(seg)):
+            if seg in kept:
+                continue
+            if foldable(seg) and (mixed_match is None or not mixed_match(seg)):
                 segs[i] = PLACEHOLDER
-        return "/".join(segs)
+                changed = True
+            elif len(kept) < _MEMO_LIMIT:
+                kept.add(seg)
+        return "/".join(segs) if changed else path
 
-    return route_class
+    return fold
 
 
 def _sql_string(text: str) -> str:
