@@ -2,8 +2,8 @@
 
 It fits the terminal: a table wider than the width given (RenderOptions.width, else the
 terminal's when stdout is one) wraps its long text columns (scopes, messages, locations) at
-spaces, and any line still too long is cut with an ellipsis; written to a file or a pipe (no
-width), no cell is cut. On a terminal that shows colour
+spaces, and any line still too long is cut with an ellipsis; no cell is cut on its own. On a
+terminal that shows colour
 (RenderOptions.color), each finding's severity is in its colour from the one palette.
 """
 
@@ -125,17 +125,14 @@ def code_lines(audit: Audit) -> list[str]:
     return lines
 
 
-# A cell's longest text when the width is known; written to a file or a pipe (no width),
-# nothing is cut: a key's scopes to remove, a message's line numbers stay whole
+# No cell is cut (a key's scopes to remove, a message's line numbers stay whole): a table too
+# wide for the terminal wraps its lists or lists its findings as blocks instead (fit_table,
+# finding_blocks); one_line only keeps each cell on its line
 _UNCUT = 1_000_000
 
 
 def render_table(audit: Audit, options: RenderOptions) -> str:
     width = terminal_width(options)
-
-    def cap(n: int) -> int:
-        return n if width else _UNCUT
-
     lines: list[str] = []
     evidence = evidence_line(audit)
     if evidence is not None:
@@ -161,12 +158,12 @@ def render_table(audit: Audit, options: RenderOptions) -> str:
             remove = [s for s in v.remove if s not in watch]
             conf = v.confidence[remove[0]].level if remove else "-"
             rows.append((
-                one_line(v.key_id, cap(32)), v.accepted, _states(states, "used"),
+                one_line(v.key_id, _UNCUT), v.accepted, _states(states, "used"),
             ) + ((_states(states, NEEDED_BY_CODE),) if code else ()) + (
                 _states(states, "unused"), _states(states, "unknown"),
-                _states(states, "denied"), one_line(", ".join(remove) or "-", cap(60)), conf,
-                one_line(", ".join(watch) or "-", cap(40)),
-            ) + ((one_line(", ".join(u.source for u in v.sources) or "-", cap(40)),)
+                _states(states, "denied"), one_line(", ".join(remove) or "-", _UNCUT), conf,
+                one_line(", ".join(watch) or "-", _UNCUT),
+            ) + ((one_line(", ".join(u.source for u in v.sources) or "-", _UNCUT),)
                  if several else ()))
         headers = (("key", "accepted", "used") + (("needed by code",) if code else ())
                    + ("unused", "unknown", "denied", "remove", "confidence", "watch")
@@ -191,10 +188,10 @@ def render_table(audit: Audit, options: RenderOptions) -> str:
     listed = new + marked if options.show_baselined else new
     if listed:
         rows_f = [
-            (f.severity.value, f"{f.rule} {f.name}", one_line(f.key or "-", cap(32)),
-             one_line(f.scope or "-", cap(24)),
+            (f.severity.value, f"{f.rule} {f.name}", one_line(f.key or "-", _UNCUT),
+             one_line(f.scope or "-", _UNCUT),
              f"{show_invisible(f.location.file)}:{f.location.line}",
-             one_line(f.message, cap(110)) + (f" [{f.status}]" if f.status else ""))
+             one_line(f.message, _UNCUT) + (f" [{f.status}]" if f.status else ""))
             for f in listed
         ]
         headers_f = ("severity", "rule", "key", "scope", "location", "message")
