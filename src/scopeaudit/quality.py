@@ -51,6 +51,7 @@ from scopeaudit.usage.aggregate import Usage
 from scopeaudit.usage.record import InputStats
 from scopeaudit.usage.semantics import REFUSED, UNMATCHED_PREFIX
 from scopeaudit.window import day_date, day_number, epoch_date
+from scopeaudit.words import plural
 
 DEFAULT_MAX_UNATTRIBUTED = 0.01
 _RANK = {"low": 0, "medium": 1, "high": 2}
@@ -184,7 +185,7 @@ def prior_use(usage: Usage, keys: Sequence[Key], catalog: Catalog, window: Windo
 def _prior_cap(use: PriorUse, window: Window, what: str) -> tuple[str, str] | None:
     """The cap use before the window puts on a removal, with its reason; None for none."""
     last = day_number(date.fromisoformat(use.last_used))
-    when = (f"{what} last used on {use.last_used}, {use.days_before} day(s) before the "
+    when = (f"{what} last used on {use.last_used}, {plural(use.days_before, 'day')} before the "
             "window")
     if use.interval_days is not None and last + use.interval_days > day_number(window.until):
         return "low", (f"at most low: {when}, at intervals of up to {use.interval_days} "

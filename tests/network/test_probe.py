@@ -290,7 +290,7 @@ def test_drift_from_the_definition(cli, server: FakeServer, api: InspacApi, key:
 
     table = probe(cli, server, "--keys", str(keys), "--key-id", "key_bi", "--fail-on", "never")
     assert table.code == 0
-    assert f"compared with key_bi in {keys}: 2 finding(s)" in table.out
+    assert f"compared with key_bi in {keys}: 2 findings" in table.out
     assert "SA211" in table.out and "SA212" in table.out
     table.assert_clean(key)
 

@@ -295,7 +295,7 @@ def test_json_records_without_the_fields_name_them(tmp_path: Path) -> None:
     code, _, err = audit(tmp_path, KEYS_AB, [log], "--log-format", "jsonl")
     assert code == 2
     assert "0 read, 1 skipped (1 no time field)" in err
-    assert "the records lack the field(s) time, path" in err
+    assert "the records lack the fields time, path" in err
     assert "--map FIELD=SOURCE" in err
 
 
@@ -506,7 +506,7 @@ def test_a_quarterly_job_before_the_window_is_not_a_dead_key(tmp_path: Path,
     for scope in ("issues:read", "works:write"):
         level, basis = confidences(report)[("key_quarterly", scope)]
         assert level == "low"
-        assert ("at most low: the key last used on 2026-09-01, 1 day(s) before the window, at "
+        assert ("at most low: the key last used on 2026-09-01, 1 day before the window, at "
                 "intervals of up to 91 days: its next use would fall after the window") in basis
     assert ("SA101", "key_quarterly") not in rules(report)
     assert ("SA108", "key_quarterly") in rules(report)
@@ -522,7 +522,7 @@ def test_sa101_says_when_a_key_was_last_used(tmp_path: Path, quarterly_log: Path
     for scope in ("issues:read", "works:write"):
         level, basis = confidences(report)[("key_gone", scope)]
         assert level == "medium"
-        assert "at most medium: the key last used on 2026-08-10, 23 day(s) before the window" \
+        assert "at most medium: the key last used on 2026-08-10, 23 days before the window" \
             in basis
     sa101 = next(f for f in report["findings"] if f["rule"] == "SA101")
     assert sa101["key"] == "key_gone" and sa101["confidence"] == "medium"
@@ -550,7 +550,7 @@ def test_a_scope_used_only_before_the_window(tmp_path: Path) -> None:
         "last_used": "2026-07-24", "days_before": 40, "interval_days": None}}
     level, basis = confidences(report)[("k", "works:write")]
     assert level == "medium" and basis.endswith(
-        "at most medium: works:write last used on 2026-07-24, 40 day(s) before the window")
+        "at most medium: works:write last used on 2026-07-24, 40 days before the window")
     assert confidences(report)[("k", "issues:read")][0] == "high"
 
 

@@ -411,7 +411,7 @@ def test_history_command(workdir: Path) -> None:
     assert doc["trend"]["over_privilege"] == {"first": 4, "last": 4, "change": 0}
     table = cli(workdir, "history", "h.sqlite")
     assert isinstance(table, subprocess.CompletedProcess)
-    assert "Trend over 2 run(s)" in table.stdout
+    assert "Trend over 2 runs" in table.stdout
     html = cli(workdir, "history", "h.sqlite", "--format", "html", "-o", "h.html")
     assert isinstance(html, subprocess.CompletedProcess) and html.returncode == 0
     page = (workdir / "h.html").read_text()

@@ -442,7 +442,7 @@ def test_more_results_than_github_accepts_are_cut_with_a_notice(example_lint: Au
     run = the_run(sarif(dataclasses.replace(example_lint, findings=many)))
     assert len(run["results"]) == 25_000
     notes = run["invocations"][0]["toolExecutionNotifications"]
-    assert len(notes) == 1 and notes[0]["message"]["text"].startswith("3 finding(s) left out")
+    assert len(notes) == 1 and notes[0]["message"]["text"].startswith("3 findings left out")
 
 
 def test_a_finding_without_a_rule_entry_still_has_its_severity() -> None:

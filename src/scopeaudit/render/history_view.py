@@ -18,6 +18,7 @@ from markupsafe import Markup
 from scopeaudit.errors import InputError
 from scopeaudit.model import Severity
 from scopeaudit.render.palette import PALETTE
+from scopeaudit.words import plural
 
 if TYPE_CHECKING:
     from scopeaudit.history import RunSummary
@@ -80,7 +81,7 @@ def render_history_table(runs: tuple[RunSummary, ...]) -> str:
     assert t is not None
     lines.append("")
     lines.append(
-        f"Trend over {t['runs']} run(s): findings {t['findings']['first']} -> "
+        f"Trend over {plural(t['runs'], 'run')}: findings {t['findings']['first']} -> "
         f"{t['findings']['last']} ({_signed(t['findings']['change'])}), unused scopes "
         f"{t['unused_scopes']['first']} -> {t['unused_scopes']['last']} "
         f"({_signed(t['unused_scopes']['change'])}), over-privilege "

@@ -13,6 +13,7 @@ from tabulate import tabulate
 from scopeaudit.probe.model import ProbeReport, Result
 from scopeaudit.render.json_render import finding_document
 from scopeaudit.render.text import json_text, one_line, show_invisible
+from scopeaudit.words import plural
 
 SCHEMA_ID = "scopeaudit/probe/v1"
 
@@ -64,7 +65,7 @@ def render_probe_table(report: ProbeReport) -> str:
     if report.declared is not None:
         out += ["", f"compared with {v(report.declared.key_id)} in "
                     f"{v(report.declared.source)}: "
-                    f"{len(report.findings)} finding(s)"]
+                    f"{plural(len(report.findings), 'finding')}"]
         if report.findings:
             finding_rows = [(f.severity.value, f.rule, f.name, v(f.scope or ""),
                              v(str(f.location)), one_line(f.message, 120))

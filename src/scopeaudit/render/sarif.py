@@ -22,6 +22,7 @@ from scopeaudit.model import Audit, Drift, Finding, Location, Rule, Severity
 from scopeaudit.render import RenderOptions
 from scopeaudit.render.text import json_text
 from scopeaudit.secrets import redact, redact_json
+from scopeaudit.words import plural
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -270,9 +271,9 @@ def sarif_document(audit: Audit) -> dict[str, Any]:
     if left_out:
         invocation["toolExecutionNotifications"] = [{
             "level": "warning",
-            "message": {"text": f"{left_out} finding(s) left out: GitHub code scanning accepts "
-                                f"at most {MAX_RESULTS} results per run; the JSON report "
-                                f"(--format json) has them all"},
+            "message": {"text": f"{plural(left_out, 'finding')} left out: GitHub code "
+                                f"scanning accepts at most {MAX_RESULTS} results per run; "
+                                f"the JSON report (--format json) has them all"},
         }]
     states = audit.drift.states() if audit.drift is not None else {}
     logs = {i.path for i in audit.inputs if i.kind == "logs"}

@@ -30,6 +30,7 @@ from scopeaudit.render.text import (
     wrap_width,
 )
 from scopeaudit.skips import skipped_sentence
+from scopeaudit.words import plural
 
 MIN_COLUMN = 10  # a wrapped column keeps at least this many characters (or its header's)
 MAX_WORD = 24  # ... and its longest word, up to this many
@@ -142,9 +143,10 @@ def render_table(audit: Audit, options: RenderOptions) -> str:
         cov = audit.coverage
         lines.append(
             f"Window {audit.window.since} .. {audit.window.until} ({audit.window.days} days); "
-            f"logs cover {cov.days_with_data} days"
-            + (f", {len(cov.gaps)} gap(s)" if cov.gaps else "")
-            + f"; {audit.usage.requests} requests in {audit.usage.records} records, "
+            f"logs cover {plural(cov.days_with_data, 'day')}"
+            + (f", {plural(len(cov.gaps), 'gap')}" if cov.gaps else "")
+            + f"; {plural(audit.usage.requests, 'request')} in "
+            f"{plural(audit.usage.records, 'record')}, "
             f"{audit.usage.in_window} in the window.")
         lines.append("")
         rows = []

@@ -234,7 +234,7 @@ def key_rules(facts: KeyFacts, catalog: Catalog, settings: UsageSettings) -> Ite
         if scope in key.granted and 0 < len(days) <= settings.rare_days:
             shown = [day_date(d).isoformat() for d in sorted(days)]
             yield RARELY_USED_SCOPE.finding(
-                f"key {key.id!r} exercised {scope!r} on only {len(days)} day(s): "
+                f"key {key.id!r} exercised {scope!r} on only {plural(len(days), 'day')}: "
                 f"{', '.join(shown)}", key.grant_location(scope), key=key.id, scope=scope,
                 evidence={"days": shown},
             )

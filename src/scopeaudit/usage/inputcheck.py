@@ -19,6 +19,7 @@ from scopeaudit.secrets import redact
 from scopeaudit.skips import skipped_sentence
 from scopeaudit.usage.options import DeclaredSource
 from scopeaudit.usage.record import InputStats
+from scopeaudit.words import plural
 
 if TYPE_CHECKING:
     from scopeaudit.http.settings import HttpSettings
@@ -100,7 +101,7 @@ def key_fields(plan: InputPlan, spec_for: Callable[[str], str | None],
     warnings = []
     for _, advice, labels in by_format.values():
         if advice is not None and labels:
-            more = f" and {len(labels) - 1} more input(s)" if len(labels) > 1 else ""
+            more = f" and {plural(len(labels) - 1, 'more input')}" if len(labels) > 1 else ""
             warnings.append(f"{labels[0]}{more}: {advice}")
     return found, warnings
 
@@ -199,7 +200,7 @@ def nothing_read(stats: InputStats, spec: str | None, path: str,
     top = stats.top_reasons()
     reasons = ", ".join(f"{count} {reason}" for reason, count in top[:REASONS_SHOWN])
     if len(top) > REASONS_SHOWN:
-        reasons += f", {len(top) - REASONS_SHOWN} more reason(s)"
+        reasons += f", {plural(len(top) - REASONS_SHOWN, 'more reason')}"
     message = f"no record could be read: 0 read, {stats.skipped} skipped ({reasons})"
     return message + _hint(stats, spec, path, maps)
 
@@ -217,7 +218,8 @@ def _hint(stats: InputStats, spec: str | None, path: str, maps: Mapping[str, str
         needed = [f for f in stats.missing_fields if f != "key_id"] or list(stats.missing_fields)
         looked = "; ".join(f"{f}: {', '.join(fields.sources.get(f, ())) or 'nothing'}"
                            for f in needed)
-        return (f"; the records lack the field(s) {', '.join(needed)} (looked for {looked}): "
+        field = "field" if len(needed) == 1 else "fields"
+        return (f"; the records lack the {field} {', '.join(needed)} (looked for {looked}): "
                 "name where each is with --map FIELD=SOURCE")
     reasons = [reason for reason, _ in stats.top_reasons()]
     if _MISMATCH in reasons:
