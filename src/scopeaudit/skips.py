@@ -13,9 +13,12 @@ def skipped_sentence(skipped: int, lines: Iterable[int], reasons: Iterable[tuple
                      first: bool = True) -> str:
     """``2 malformed records skipped (first at lines 1, 2): bad JSON (1 record); ...``:
     the count, the first lines (``first``: the lines are the first of more), every reason
-    with its count."""
+    with its count (a lone reason without it)."""
     numbers = [str(line) for line in lines]
     where = ("first at " if first else "") + ("line " if len(numbers) == 1 else "lines ")
-    told = "; ".join(f"{reason} ({plural(count, 'record')})" for reason, count in reasons)
+    reasons = list(reasons)
+    # one reason is every skip's: its count would say the first number again
+    told = "; ".join(reason if len(reasons) == 1 else f"{reason} ({plural(count, 'record')})"
+                     for reason, count in reasons)
     return (f"{plural(skipped, 'malformed record')} skipped ({where}{', '.join(numbers)})"
             + (f": {told}" if told else ""))

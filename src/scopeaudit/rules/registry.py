@@ -54,4 +54,10 @@ def all_rules(include_code: bool = False) -> tuple[Rule, ...]:
 def rule_suggestion(word: str) -> str:
     """'Did you mean' over every rule's id and name (code rules too)."""
     rules = all_rules(include_code=True)
+    # the start of an id ("SA10") means the ids it starts, not the nearest spelling (SA210)
+    started = [r.id for r in rules if r.id.lower().startswith(word.strip().lower())]
+    if started and word.strip():
+        shown = ", ".join(repr(i) for i in started[:8]) + (", ..." if len(started) > 8 else "")
+        return f"; did you mean {shown}?" if len(started) == 1 else \
+            f"; did you mean one of {shown}?"
     return did_you_mean(word, [*(r.id for r in rules), *(r.name for r in rules)])
