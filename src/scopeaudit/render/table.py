@@ -126,12 +126,6 @@ def code_lines(audit: Audit) -> list[str]:
     return lines
 
 
-# No cell is cut (a key's scopes to remove, a message's line numbers stay whole): a table too
-# wide for the terminal wraps its lists or lists its findings as blocks instead (fit_table,
-# finding_blocks); one_line only keeps each cell on its line
-_UNCUT = 1_000_000
-
-
 def render_table(audit: Audit, options: RenderOptions) -> str:
     width = terminal_width(options)
     lines: list[str] = []
@@ -149,6 +143,9 @@ def render_table(audit: Audit, options: RenderOptions) -> str:
             f"{plural(audit.usage.records, 'record')}, "
             f"{audit.usage.in_window} in the window.")
         lines.append("")
+        # No cell is cut (a key's scopes to remove, a message's line numbers stay whole): a
+        # table too wide for the terminal wraps its lists or lists its findings as blocks
+        # instead (fit_table, finding_blocks); show_invisible keeps each cell on its line
         rows = []
         # with several sources, which carried each key's traffic (one source says nothing)
         several = audit.evidence is not None and len(audit.evidence.sources) > 1
@@ -160,12 +157,12 @@ def render_table(audit: Audit, options: RenderOptions) -> str:
             remove = [s for s in v.remove if s not in watch]
             conf = v.confidence[remove[0]].level if remove else "-"
             rows.append((
-                one_line(v.key_id, _UNCUT), v.accepted, _states(states, "used"),
+                show_invisible(v.key_id), v.accepted, _states(states, "used"),
             ) + ((_states(states, NEEDED_BY_CODE),) if code else ()) + (
                 _states(states, "unused"), _states(states, "unknown"),
-                _states(states, "denied"), one_line(", ".join(remove) or "-", _UNCUT), conf,
-                one_line(", ".join(watch) or "-", _UNCUT),
-            ) + ((one_line(", ".join(u.source for u in v.sources) or "-", _UNCUT),)
+                _states(states, "denied"), show_invisible(", ".join(remove) or "-"), conf,
+                show_invisible(", ".join(watch) or "-"),
+            ) + ((show_invisible(", ".join(u.source for u in v.sources) or "-"),)
                  if several else ()))
         headers = (("key", "accepted", "used") + (("needed by code",) if code else ())
                    + ("unused", "unknown", "denied", "remove", "confidence", "watch")
@@ -190,10 +187,10 @@ def render_table(audit: Audit, options: RenderOptions) -> str:
     listed = new + marked if options.show_baselined else new
     if listed:
         rows_f = [
-            (f.severity.value, f"{f.rule} {f.name}", one_line(f.key or "-", _UNCUT),
-             one_line(f.scope or "-", _UNCUT),
+            (f.severity.value, f"{f.rule} {f.name}", show_invisible(f.key or "-"),
+             show_invisible(f.scope or "-"),
              f"{show_invisible(f.location.file)}:{f.location.line}",
-             one_line(f.message, _UNCUT) + (f" [{f.status}]" if f.status else ""))
+             show_invisible(f.message) + (f" [{f.status}]" if f.status else ""))
             for f in listed
         ]
         headers_f = ("severity", "rule", "key", "scope", "location", "message")
